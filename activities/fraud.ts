@@ -1,0 +1,55 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { decideFraudCheck } from '../domain/fraud';
+import type { DeliveryContact, FraudCheckResult } from '../domain/types';
+import { isDuplicateKey } from '../infra/db';
+import type { FraudCheckRequest } from '../infra/fraud-providers';
+import type { ActivityDeps } from './index';
+
+export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
+  const { Account, OrderView, FraudDecision } = db.models;
+  return {
+    /** The fraud policy: does this order need a fraud check, and why. */
+    async assessFraudRisk(input: { orderId: string; accountId: string; delivery: DeliveryContact; orderGross: number }) {
+      const account = await Account.findOne({ accountId: input.accountId }).lean();
+      if (!account) throw ApplicationFailure.nonRetryable(`account ${input.accountId} not found`, 'ACCOUNT_NOT_FOUND');
+      const previousOrderCount = await OrderView.countDocuments({
+        accountId: input.accountId,
+        orderId: { $ne: input.orderId },
+        status: { $in: ['AwaitingDispatch', 'Complete'] },
+      });
+      const decision = decideFraudCheck(
+        { delivery: input.delivery, billingAddress: account.billingAddress as never, orderGross: input.orderGross, previousOrderCount },
+        config.fraud,
+      );
+      return { ...decision, reviewDeadline: config.fraud.reviewDeadline };
+    },
+
+    /**
+     * Asks the fraud provider once per check id: the decision is stored under that id, so a retry
+     * or a replay after a crash returns the recorded decision rather than asking again.
+     */
+    async runFraudCheck(req: FraudCheckRequest): Promise<FraudCheckResult> {
+      const existing = await FraudDecision.findOne({ checkId: req.checkId }).lean();
+      if (existing) return toResult(existing);
+      const answer = await fraudProvider.check(req);
+      const record = { checkId: req.checkId, orderId: req.orderId, ...answer, provider: fraudProvider.name, checkedAt: new Date().toISOString() };
+      try {
+        await FraudDecision.create(record);
+        return toResult(record);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        return toResult((await FraudDecision.findOne({ checkId: req.checkId }).lean())!);
+      }
+    },
+  };
+}
+
+function toResult(d: { decision: string; reasons?: string[] | null; provider?: string | null; providerReference?: string | null; checkedAt?: string | null }): FraudCheckResult {
+  return {
+    decision: d.decision as FraudCheckResult['decision'],
+    reasons: [...(d.reasons ?? [])],
+    provider: d.provider ?? 'unknown',
+    providerReference: d.providerReference ?? '',
+    checkedAt: d.checkedAt ?? '',
+  };
+}

@@ -1,0 +1,35 @@
+// The order process's side effects: thin, typed, idempotent adapters over MongoDB, the warehouses,
+// the fraud provider, billing and Temporal itself. Built from their dependencies by the worker.
+import type { Client } from '@temporalio/client';
+import type { Config } from '../infra/config';
+import type { Db } from '../infra/db';
+import type { FraudProvider } from '../infra/fraud-providers';
+import type { StockClient } from '../infra/stock-client';
+import type { WarehouseTransport } from '../infra/warehouse-transport';
+import { billingActivities } from './billing';
+import { dispatchActivities } from './dispatch';
+import { fraudActivities } from './fraud';
+import { orderActivities } from './orders';
+import { warehouseActivities } from './warehouse';
+
+export interface ActivityDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  fraudProvider: FraudProvider;
+  transport: WarehouseTransport;
+  /** null when this deployment is not connected to warehouses. */
+  stock: StockClient | null;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...orderActivities(deps),
+    ...fraudActivities(deps),
+    ...warehouseActivities(deps),
+    ...dispatchActivities(deps),
+    ...billingActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,180 @@
+// The warehouse adaptor's core: a response file in, a dispatch batch out. The file is parsed as a
+// stream in chunks (bounded memory), every row validated; valid rows are stored in MongoDB, rows
+// for unknown orders go to the exceptions list, rejected rows to the batch report; then the Sales
+// Order Dispatch job is started under the file's hash, so the same file is never applied twice.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { DispatchRowValidator, MalformedCsvError, csvParseOptions } from '../domain/warehouse-response';
+import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
+import type { Config } from '../infra/config';
+import { isDuplicateKey, type Db } from '../infra/db';
+import { dispatchWorkflowId } from '../workflows/messages';
+
+const CHUNK = 500;
+/** Rejections kept in full on the batch; beyond this they are counted (the file keeps the rest). */
+const MAX_STORED_REJECTIONS = 1000;
+
+export interface IngestDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+}
+
+export type IngestOutcome =
+  | { kind: 'accepted'; batchId: string; rowCount: number; validRows: number; rejectedRows: number; exceptionRows: number; rejections: RowRejection[] }
+  | { kind: 'duplicate'; batchId: string }
+  | { kind: 'unreadable'; batchId: string; reason: string; rejections: RowRejection[] };
+
+export interface IngestSource {
+  warehouseId: string;
+  fileName: string;
+  source: 'inbox' | 'api-csv' | 'api-json';
+  /** Opened twice: once to hash, once to parse (both streaming). */
+  open: () => Readable;
+}
+
+export async function hashStream(stream: Readable): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of stream) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): Promise<IngestOutcome> {
+  const { models } = deps.db;
+  const batchId = await hashStream(src.open());
+  const existing = await models.DispatchBatch.findOne({ batchId }, { batchId: 1 }).lean();
+  if (existing) {
+    // Seen before. Make sure its job runs (a crash may have come between storing and starting).
+    await startDispatchJob(deps, batchId);
+    return { kind: 'duplicate', batchId };
+  }
+
+  const refs = new Map<string, SubOrderRef | null>();
+  const validator = new DispatchRowValidator((n) => refs.get(n) ?? undefined, src.warehouseId);
+  const rejections: RowRejection[] = [];
+  let rejectedRows = 0;
+  let validRows = 0;
+  let exceptionRows = 0;
+  let rowCount = 0;
+  const orderIds = new Set<string>();
+  const receivedAt = new Date().toISOString();
+
+  let header: string[] | null = null;
+  let chunk: unknown[][] = [];
+
+  const flush = async () => {
+    if (!chunk.length) return;
+    const wanted = [...new Set(chunk.map((c) => String(c[1] ?? '').trim()))].filter((n) => n && !refs.has(n));
+    if (wanted.length) {
+      const docs = await models.SalesOrder.find({ subOrderNumber: { $in: wanted }, purpose: 'new' }, { subOrderNumber: 1, orderId: 1, warehouseId: 1, lines: 1 }).lean();
+      for (const n of wanted) refs.set(n, null);
+      for (const d of docs) refs.set(d.subOrderNumber, { subOrderNumber: d.subOrderNumber, orderId: d.orderId, warehouseId: d.warehouseId, lines: d.lines as SubOrderRef['lines'] });
+    }
+    const rows: { batchId: string; rowNumber: number; orderId: string; row: DispatchRow }[] = [];
+    const unknown: DispatchRow[] = [];
+    for (const cells of chunk) {
+      rowCount++;
+      const r = validator.acceptCells(cells, rowCount);
+      if ('row' in r) {
+        const orderId = refs.get(r.row.subOrderNumber)!.orderId;
+        rows.push({ batchId, rowNumber: r.row.rowNumber, orderId, row: r.row });
+        orderIds.add(orderId);
+      } else if ('rejection' in r) {
+        rejectedRows++;
+        if (rejections.length < MAX_STORED_REJECTIONS) rejections.push(r.rejection);
+      } else unknown.push(r.unknownOrder);
+    }
+    chunk = [];
+    validRows += rows.length;
+    exceptionRows += unknown.length;
+    await insertIgnoringDuplicates(models.DispatchRow, rows);
+    await insertIgnoringDuplicates(
+      models.AdaptorException,
+      unknown.map((row) => ({
+        batchId,
+        rowNumber: row.rowNumber,
+        warehouseId: src.warehouseId,
+        code: 'UNKNOWN_ORDER',
+        message: `no sales order ${row.subOrderNumber} was sent to ${src.warehouseId}`,
+        row,
+        createdAt: receivedAt,
+      })),
+    );
+  };
+
+  try {
+    const parser = src.open().pipe(parse(csvParseOptions));
+    for await (const record of parser as AsyncIterable<unknown[]>) {
+      if (!header) {
+        header = record.map((c) => String(c ?? ''));
+        const bad = validator.checkHeader(header);
+        if (bad) return { kind: 'unreadable', batchId, reason: bad.message, rejections: [bad] };
+        continue;
+      }
+      chunk.push(record);
+      if (chunk.length >= CHUNK) await flush();
+    }
+    await flush();
+  } catch (err) {
+    if (err instanceof MalformedCsvError || (err as { code?: string })?.code?.startsWith?.('CSV_')) {
+      const reason = `the file is not valid CSV after ${rowCount} data rows: ${(err as Error).message}`;
+      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: rowCount + 1, code: 'MALFORMED_CSV', message: reason }] };
+    }
+    throw err;
+  }
+  if (!header) {
+    return { kind: 'unreadable', batchId, reason: 'the file is empty', rejections: [{ rowNumber: 0, code: 'EMPTY_FILE', message: 'the file is empty: expected a header row' }] };
+  }
+
+  // Rows first, then the batch: a batch document means its rows are all stored.
+  try {
+    await models.DispatchBatch.create({
+      batchId,
+      warehouseId: src.warehouseId,
+      sourceFile: src.fileName,
+      source: src.source,
+      receivedAt,
+      status: 'received',
+      rowCount,
+      validRows,
+      rejectedRows,
+      exceptionRows,
+      rejections,
+      orderIds: [...orderIds].sort(),
+    });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    await startDispatchJob(deps, batchId);
+    return { kind: 'duplicate', batchId };
+  }
+  await startDispatchJob(deps, batchId);
+  return { kind: 'accepted', batchId, rowCount, validRows, rejectedRows, exceptionRows, rejections };
+}
+
+async function startDispatchJob(deps: IngestDeps, batchId: string): Promise<void> {
+  try {
+    await deps.temporal.workflow.start('salesOrderDispatchWorkflow', {
+      workflowId: dispatchWorkflowId(batchId),
+      taskQueue: deps.config.temporal.taskQueue,
+      args: [{ batchId }],
+      staticSummary: `Sales Order Dispatch for batch ${batchId.slice(0, 12)}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+async function insertIgnoringDuplicates<T>(model: { insertMany(docs: T[], opts: { ordered: false }): Promise<unknown> }, docs: T[]): Promise<void> {
+  if (!docs.length) return;
+  try {
+    await model.insertMany(docs, { ordered: false });
+  } catch (err) {
+    // Re-ingesting after a crash: rows already stored are skipped, the rest were inserted.
+    const e = err as { code?: number; writeErrors?: { code?: number; err?: { code?: number } }[] };
+    const all = e.writeErrors?.every((w) => (w.code ?? w.err?.code) === 11000);
+    if (!(isDuplicateKey(err) || all)) throw err;
+  }
+}

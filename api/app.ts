@@ -1,0 +1,100 @@
+// The agent API: small routers per resource mounted on one app, validated at the edge with zod
+// schemas that also produce the OpenAPI document.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Config } from '../infra/config';
+import type { Db } from '../infra/db';
+import type { StockClient } from '../infra/stock-client';
+import { apiError, errorBody, sendError } from './errors';
+import { accountRoutes } from './routes/accounts';
+import { adaptorRoutes } from './routes/adaptor';
+import { catalogueRoutes } from './routes/catalogue';
+import { docsRoutes } from './routes/docs';
+import { orderRoutes } from './routes/orders';
+import { stockRoutes } from './routes/stock';
+
+export interface ApiDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  /** null when the deployment is not connected to warehouses. */
+  stock: StockClient | null;
+}
+
+export type ApiApp = OpenAPIHono;
+
+/** Validation failures of any route answer 400 in the common error shape. */
+export function newRouter() {
+  return new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        return c.json(errorBody('VALIDATION_FAILED', issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), { issues }), 400);
+      }
+    },
+  });
+}
+
+export const JSON_BODY_LIMIT = 256 * 1024;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Sends a JSON answer. The OpenAPI document describes the shapes; handlers return domain objects
+ * whose static types are richer than the documented schema, so the typed-response check is skipped.
+ */
+export const reply = (c: Context, body: unknown, status: ContentfulStatusCode = 200): never => c.json(body as object, status) as never;
+
+export function createApp(deps: ApiDeps) {
+  const app = newRouter();
+  app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
+  app.use('/api/*', async (c, next) => {
+    // A slow dependency answers 503 rather than holding the agent's screen.
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(apiError('DEPENDENCY_UNAVAILABLE', 'the request took too long')), REQUEST_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([next(), limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+  // Files come to the adaptor routes as streams with their own, larger cap.
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path.startsWith('/api/v1/adaptor/warehouse-files')) return next();
+    return bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request bodies are limited to ${JSON_BODY_LIMIT} bytes`), 413) })(c, next);
+  });
+  app.use('/api/*', async (c, next) => {
+    const method = c.req.method;
+    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !c.req.path.startsWith('/api/v1/adaptor/warehouse-files')) {
+      const type = c.req.header('content-type') ?? '';
+      const length = c.req.header('content-length');
+      const empty = length === '0' || (length === undefined && !c.req.raw.body);
+      if (!empty && !/^application\/json\b/i.test(type)) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send JSON with content-type application/json');
+    }
+    await next();
+  });
+
+  app.route('/api/v1', catalogueRoutes(deps));
+  app.route('/api/v1', stockRoutes(deps));
+  app.route('/api/v1', accountRoutes(deps));
+  app.route('/api/v1', orderRoutes(deps));
+  app.route('/api/v1', adaptorRoutes(deps));
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'hardware-orders API', version: '1.0.0', description: 'Hardware orders on customer accounts: catalogue, stock, orders, fraud review, warehouse adaptor.' },
+    security: [{ bearer: [] }],
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor or ops token' });
+  app.route('/', docsRoutes());
+
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => sendError(c, err));
+  return app;
+}

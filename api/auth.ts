@@ -1,0 +1,35 @@
+// Bearer tokens per role. Compared in constant time; tokens are never logged.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Config, Role } from '../infra/config';
+import { apiError } from './errors';
+
+export type AuthEnv = { Variables: { role: Role; actor: string } };
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function roleOf(config: Config, authorization: string | undefined): Role | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) return null;
+  const given = digest(m[1]);
+  let found: Role | null = null;
+  // Check every token (no early exit) so timing says nothing about which role nearly matched.
+  for (const role of ['agent', 'adaptor', 'ops'] as const) {
+    for (const t of config.tokens[role]) if (timingSafeEqual(given, digest(t)) && !found) found = role;
+  }
+  return found;
+}
+
+/** Requires one of the roles; sets `role` and `actor` (a non-secret id for audit trails). */
+export function requireRole(config: Config, ...roles: Role[]): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const role = roleOf(config, c.req.header('authorization'));
+    if (!role) throw apiError('UNAUTHENTICATED', 'a valid bearer token is required');
+    if (!roles.includes(role)) throw apiError('FORBIDDEN', `this action needs the ${roles.join(' or ')} role`);
+    c.set('role', role);
+    // Agents identify themselves; the token only proves the role.
+    const who = (c.req.header('x-agent-id') ?? '').replace(/[^\w.@-]/g, '').slice(0, 64);
+    c.set('actor', `${role}:${who || 'anonymous'}`);
+    await next();
+  };
+}

@@ -1,0 +1,51 @@
+// Every refusal leaves the API as { error: { code, message, details? } } with the status that the
+// code maps to (domain/errors.ts). Temporal failures are translated here, in one place.
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DomainError, ERROR_CODES, isErrorCode, type ErrorCode } from '../domain/errors';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const apiError = (code: ErrorCode, message: string, details?: unknown) =>
+  new ApiError(ERROR_CODES[code] as ContentfulStatusCode, code, message, details);
+
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+/** Turns anything thrown by a handler into the error shape; unknown errors are logged, never leaked. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof DomainError) return apiError(err.code, err.message, err.details);
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const type = err.cause.type ?? '';
+    if (isErrorCode(type)) return apiError(type, err.cause.message, err.cause.details?.[0]);
+    return new ApiError(409, type || 'UPDATE_REFUSED', err.cause.message);
+  }
+  if (err instanceof WorkflowNotFoundError) return apiError('ORDER_NOT_FOUND', 'no such order');
+  if (isGrpcServiceError(err) || (err as Error)?.name === 'ServiceError') {
+    return apiError('DEPENDENCY_UNAVAILABLE', 'the workflow service is unavailable; try again');
+  }
+  const name = (err as Error)?.name ?? '';
+  if (name === 'MongoServerSelectionError' || name === 'MongoNetworkError' || name === 'MongoNotConnectedError') {
+    return apiError('DEPENDENCY_UNAVAILABLE', 'the database is unavailable; try again');
+  }
+  return apiError('INTERNAL', 'internal error');
+}
+
+export function sendError(c: Context, err: unknown) {
+  const e = toApiError(err);
+  if (e.status >= 500 && e.code === 'INTERNAL') console.error('api: unhandled error', c.req.method, c.req.routePath, err);
+  return c.json(errorBody(e.code, e.message, e.details), e.status);
+}

@@ -1,0 +1,30 @@
+// The API process: the agent API, its OpenAPI docs and AgentView, on PORT (default 3000).
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../infra/config';
+import { connectDb } from '../infra/db';
+import { HttpStockClient } from '../infra/stock-client';
+import { createApp } from './app';
+
+const config = loadConfig();
+const db = await connectDb(config.mongodbUri);
+const connection = await Connection.connect({ address: config.temporal.address });
+const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const stock = config.warehouses.stockUrl ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs) : null;
+const app = createApp({ config, db, temporal, stock });
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
+  console.log(`api: listening on http://localhost:${info.port} (docs at /docs)`);
+});
+// Slow or stuck clients cannot hold connections forever.
+const http = server as unknown as { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number };
+http.requestTimeout = 60_000;
+http.headersTimeout = 15_000;
+http.keepAliveTimeout = 5_000;
+
+const stop = () => {
+  server.close();
+  void Promise.all([connection.close(), db.close()]).finally(() => process.exit(0));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

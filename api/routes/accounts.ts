@@ -1,0 +1,150 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { randomBytes, createHash } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { DeliveryContact } from '../../domain/types';
+import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, openedUpdate, orderWorkflowId } from '../../workflows/messages';
+import type { ApiDeps } from '../app';
+import { newRouter, reply } from '../app';
+import { requireRole } from '../auth';
+import { apiError } from '../errors';
+import { idempotent, type IdemEnv } from '../idempotency';
+import { AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+
+const findAccounts = createRoute({
+  method: 'get',
+  path: '/accounts',
+  tags: ['accounts'],
+  summary: 'Find accounts by id or name',
+  request: { query: z.object({ query: z.string().trim().min(1).max(60).openapi({ description: 'account id, or the start of the name' }) }) },
+  responses: { 200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } }, 400: err('Bad query') },
+});
+
+const getAccount = createRoute({
+  method: 'get',
+  path: '/accounts/{accountId}',
+  tags: ['accounts'],
+  request: { params: AccountIdParam },
+  responses: { 200: { description: 'The account', content: { 'application/json': { schema: AccountSchema } } }, 404: err('No such account') },
+});
+
+const listOrders = createRoute({
+  method: 'get',
+  path: '/accounts/{accountId}/orders',
+  tags: ['orders'],
+  summary: "The account's orders, newest first",
+  request: {
+    params: AccountIdParam,
+    query: z.object({
+      status: OrderStatus.optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      cursor: z.string().max(200).optional(),
+    }),
+  },
+  responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, 400: err('Bad query'), 404: err('No such account') },
+});
+
+const createOrder = createRoute({
+  method: 'post',
+  path: '/accounts/{accountId}/orders',
+  tags: ['orders'],
+  summary: 'Start a new order on the account (status New)',
+  request: {
+    params: AccountIdParam,
+    headers: z.object({ 'idempotency-key': z.string().optional() }),
+    body: { required: false, content: { 'application/json': { schema: CreateOrderBody } } },
+  },
+  responses: { 201: { description: 'Created', content: { 'application/json': { schema: OrderSchema } } }, 400: err('Invalid body'), 404: err('No such account') },
+});
+
+const encodeCursor = (o: { createdAt: string; orderId: string }) => Buffer.from(JSON.stringify([o.createdAt, o.orderId])).toString('base64url');
+function decodeCursor(s: string): { createdAt: string; orderId: string } {
+  try {
+    const [createdAt, orderId] = JSON.parse(Buffer.from(s, 'base64url').toString()) as unknown[];
+    if (typeof createdAt === 'string' && typeof orderId === 'string') return { createdAt, orderId };
+  } catch {
+    // fall through
+  }
+  throw apiError('VALIDATION_FAILED', 'cursor is not one this API handed out');
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** ORD- and 10 Crockford base-32 characters: from the idempotency key when given, else random. */
+function newOrderId(seed?: string): string {
+  const bytes = seed ? createHash('sha256').update(seed).digest() : randomBytes(10);
+  let out = '';
+  for (let i = 0; i < 10; i++) out += CROCKFORD[bytes[i] % 32];
+  return `ORD-${out}`;
+}
+
+export function accountRoutes({ config, db, temporal }: ApiDeps) {
+  const { Account, OrderView } = db.models;
+  const r = newRouter();
+  r.use('/accounts', requireRole(config, 'agent', 'ops'));
+  r.use('/accounts/*', requireRole(config, 'agent', 'ops'));
+  r.use('/accounts/:accountId/orders', async (c, next) => (c.req.method === 'POST' ? idempotent(db)(c as never, next) : next()));
+
+  const loadAccount = async (accountId: string) => {
+    const account = await Account.findOne({ accountId }, { _id: 0, nameLower: 0 }).lean();
+    if (!account) throw apiError('ACCOUNT_NOT_FOUND', `no account ${accountId}`);
+    return account;
+  };
+
+  r.openapi(findAccounts, async (c) => {
+    const { query } = c.req.valid('query');
+    const prefix = new RegExp('^' + query.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const items = await Account.find({ $or: [{ accountId: query }, { nameLower: prefix }] }, { _id: 0, nameLower: 0 }).sort({ name: 1 }).limit(20).lean();
+    return reply(c, { items: items });
+  });
+
+  r.openapi(getAccount, async (c) => reply(c, await loadAccount(c.req.valid('param').accountId), 200));
+
+  r.openapi(listOrders, async (c) => {
+    const { accountId } = c.req.valid('param');
+    const { status, limit, cursor } = c.req.valid('query');
+    await loadAccount(accountId);
+    const filter: Record<string, unknown> = { accountId };
+    if (status) filter.status = status;
+    if (cursor) {
+      const at = decodeCursor(cursor);
+      filter.$or = [{ createdAt: { $lt: at.createdAt } }, { createdAt: at.createdAt, orderId: { $lt: at.orderId } }];
+    }
+    const docs = await OrderView.find(filter, { state: 1, createdAt: 1, orderId: 1 }).sort({ createdAt: -1, orderId: -1 }).limit(limit + 1).lean();
+    const page = docs.slice(0, limit);
+    const nextCursor = docs.length > limit ? encodeCursor(page[page.length - 1]) : null;
+    return reply(c, { items: page.map((d) => d.state), nextCursor });
+  });
+
+  r.openapi(createOrder, async (c) => {
+    const { accountId } = c.req.valid('param');
+    const body = (c.req.header('content-length') === '0' ? {} : ((await c.req.json().catch(() => ({}))) ?? {})) as z.infer<typeof CreateOrderBody>;
+    const parsed = CreateOrderBody.safeParse(body);
+    if (!parsed.success) throw apiError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const account = await loadAccount(accountId);
+    const orderId = newOrderId((c as unknown as { get(k: 'idempotencyKey'): string | undefined }).get('idempotencyKey'));
+    const billingMode = parsed.data.billingMode ?? account.defaultBillingMode;
+    const startOp = new WithStartWorkflowOperation('orderWorkflow', {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue: config.temporal.taskQueue,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [
+        {
+          orderId,
+          accountId,
+          currency: account.currency,
+          createdBy: (c as unknown as { get(k: 'actor'): string }).get('actor'),
+          delivery: (parsed.data.delivery ?? account.defaultDelivery) as DeliveryContact,
+          billingMode,
+        },
+      ],
+      typedSearchAttributes: [attr(OrderStatusAttr, 'New'), attr(AccountIdAttr, accountId), attr(BillingModeAttr, billingMode)],
+      staticSummary: `Hardware order ${orderId} on account ${accountId}`,
+    });
+    const view = await temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation: startOp });
+    return reply(c, view, 201);
+  });
+  return r;
+}
+
+export type { IdemEnv };

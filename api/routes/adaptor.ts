@@ -1,0 +1,170 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
+import type { DispatchBatch, DispatchRow } from '../../domain/types';
+import { warehouseFolders } from '../../infra/config';
+import { validateDispatchBatch } from '../../infra/contracts';
+import { processInboxFile } from '../../adaptor/watcher';
+import type { IngestOutcome } from '../../adaptor/ingest';
+import type { ApiDeps } from '../app';
+import { newRouter, reply } from '../app';
+import { requireRole } from '../auth';
+import { ApiError, apiError } from '../errors';
+
+/** Largest response file accepted over HTTP (the inbox folder has no limit). */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) } } });
+const IngestResult = z
+  .object({ outcome: z.enum(['accepted', 'duplicate', 'unreadable']), batchId: z.string(), rowCount: z.number().optional(), validRows: z.number().optional(), rejectedRows: z.number().optional(), exceptionRows: z.number().optional(), rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(), reason: z.string().optional() })
+  .openapi('IngestResult');
+const WarehouseQuery = z.object({ warehouseId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).openapi({ example: 'WH-NORTH' }) });
+
+const postFile = createRoute({
+  method: 'post',
+  path: '/adaptor/warehouse-files',
+  tags: ['adaptor'],
+  summary: "A warehouse response file (CSV, EDI 945 shape), as the inbox folder would receive it",
+  request: { query: WarehouseQuery.extend({ fileName: z.string().regex(/^[\w.-]{1,100}$/).optional() }), body: { content: { 'text/csv': { schema: z.string() } }, required: true } },
+  responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 413: err('Too large'), 415: err('Not CSV'), 422: err('Unreadable file: quarantined with a report') },
+});
+const postBatch = createRoute({
+  method: 'post',
+  path: '/adaptor/dispatch-batches',
+  tags: ['adaptor'],
+  summary: 'An already converted dispatch batch (contracts/dispatch-batch.v1.schema.json)',
+  request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true } },
+  responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 400: err('Breaks the contract'), 422: err('Unreadable') },
+});
+const listExceptions = createRoute({
+  method: 'get',
+  path: '/adaptor/exceptions',
+  tags: ['adaptor'],
+  summary: 'Rows that could not be applied to an order (unknown or closed orders)',
+  request: { query: z.object({ warehouseId: z.string().max(40).optional(), batchId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+  responses: { 200: { description: 'Exceptions, newest first', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } } },
+});
+const getBatch = createRoute({
+  method: 'get',
+  path: '/adaptor/batches/{batchId}',
+  tags: ['adaptor'],
+  summary: 'A dispatch batch and its report',
+  request: { params: z.object({ batchId: z.string().regex(/^[a-f0-9]{64}$/) }) },
+  responses: { 200: { description: 'The batch', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, 404: err('No such batch') },
+});
+
+function toResult(o: IngestOutcome) {
+  const { kind, ...rest } = o;
+  return { outcome: kind, ...rest };
+}
+
+/** Streams the body into the warehouse's processing folder (size-capped), then runs the inbox path. */
+async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable): Promise<IngestOutcome> {
+  const f = warehouseFolders(deps.config.dataDir, warehouseId);
+  await fsp.mkdir(f.processing, { recursive: true });
+  const target = path.join(f.processing, `${Date.now()}-${process.pid}-${fileName}`);
+  let size = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (size > MAX_FILE_BYTES) cb(apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP; use the inbox folder for larger ones`));
+      else cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, cap, fs.createWriteStream(target));
+  } catch (e) {
+    await fsp.rm(target, { force: true });
+    throw e instanceof ApiError ? e : apiError('VALIDATION_FAILED', 'the upload was interrupted');
+  }
+  return processInboxFile(deps, warehouseId, target);
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** A JSON batch goes through the same validation as a file: rendered as the CSV it stands for. */
+export function batchToCsv(batch: DispatchBatch): string {
+  const col: Record<(typeof WAREHOUSE_RESPONSE_COLUMNS)[number], (r: DispatchRow) => unknown> = {
+    warehouse_id: (r) => r.warehouseId,
+    sub_order_number: (r) => r.subOrderNumber,
+    line_number: (r) => r.lineNumber,
+    sku: (r) => r.sku,
+    quantity_shipped: (r) => r.quantityShipped,
+    serial_number: (r) => r.serialNumber,
+    imei: (r) => r.imei,
+    imei2: (r) => r.imei2,
+    carrier: (r) => r.carrier,
+    tracking_number: (r) => r.trackingNumber,
+    ship_date: (r) => r.shipDate,
+    disposition: (r) => r.disposition,
+    error_code: (r) => r.errorCode,
+    error_message: (r) => r.errorMessage,
+  };
+  const rows = [...batch.rows].sort((a, b) => a.rowNumber - b.rowNumber);
+  return [WAREHOUSE_RESPONSE_COLUMNS.join(','), ...rows.map((r) => WAREHOUSE_RESPONSE_COLUMNS.map((k) => csvCell(col[k](r))).join(','))].join('\n') + '\n';
+}
+
+export function adaptorRoutes(deps: ApiDeps) {
+  const { config, db } = deps;
+  const r = newRouter();
+  r.use('/adaptor/warehouse-files', requireRole(config, 'adaptor'));
+  r.use('/adaptor/dispatch-batches', requireRole(config, 'adaptor'));
+  r.use('/adaptor/exceptions', requireRole(config, 'ops'));
+  r.use('/adaptor/batches/*', requireRole(config, 'ops', 'adaptor'));
+
+  r.openapi(postFile, async (c) => {
+    const { warehouseId, fileName } = c.req.valid('query');
+    if (!config.warehouses.ids.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}`);
+    if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? '')) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
+    if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES) throw apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP`);
+    const raw = c.req.raw.body;
+    if (!raw) throw apiError('VALIDATION_FAILED', 'the body is empty');
+    const outcome = await receiveFile(deps, warehouseId, fileName ?? 'upload.csv', Readable.fromWeb(raw as unknown as WebReadableStream));
+    return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
+  });
+
+  r.openapi(postBatch, async (c) => {
+    const batch = c.req.valid('json');
+    const valid = validateDispatchBatch(batch);
+    if (!valid.ok) throw apiError('VALIDATION_FAILED', `the batch breaks contracts/dispatch-batch.v1.schema.json: ${valid.errors.slice(0, 10).join('; ')}`, { errors: valid.errors.slice(0, 100) });
+    const b = batch as unknown as DispatchBatch;
+    if (!config.warehouses.ids.includes(b.warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${b.warehouseId}`);
+    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.csv`, Readable.from([batchToCsv(b)]));
+    return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
+  });
+
+  r.openapi(listExceptions, async (c) => {
+    const { warehouseId, batchId, limit } = c.req.valid('query');
+    const filter: Record<string, unknown> = {};
+    if (warehouseId) filter.warehouseId = warehouseId;
+    if (batchId) filter.batchId = batchId;
+    const items = await db.models.AdaptorException.find(filter, { _id: 0 }).sort({ createdAt: -1 }).limit(limit).lean();
+    return reply(c, { items: items });
+  });
+
+  r.openapi(getBatch, async (c) => {
+    const { batchId } = c.req.valid('param');
+    const batch = await db.models.DispatchBatch.findOne({ batchId }, { _id: 0 }).lean();
+    if (!batch) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
+    const orders = await db.models.OrderView.find({ orderId: { $in: batch.orderIds } }, { orderId: 1, status: 1, _id: 0 }).lean();
+    const count = (s: string) => orders.filter((o) => o.status === s).length;
+    const exceptions = await db.models.AdaptorException.countDocuments({ batchId });
+    return reply(
+      c,
+      {
+        ...batch,
+        report: { orders: orders.length, completed: count('Complete'), errored: count('Error'), cancelled: count('Cancelled'), stillAwaitingDispatch: count('AwaitingDispatch'), rowsRejected: batch.rejectedRows, exceptions },
+      },
+      200,
+    );
+  });
+  return r;
+}

@@ -1,0 +1,179 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Context } from 'hono';
+import { isTerminal } from '../../domain/order-state';
+import type { Product } from '../../domain/types';
+import {
+  addLineUpdate,
+  cancelUpdate,
+  changeLineUpdate,
+  fraudReviewUpdate,
+  generateUpdate,
+  orderWorkflowId,
+  removeLineUpdate,
+  setBillingModeUpdate,
+  setDeliveryUpdate,
+  type OrderView,
+} from '../../workflows/messages';
+import type { ApiDeps } from '../app';
+import { newRouter, reply } from '../app';
+import { requireRole } from '../auth';
+import { apiError } from '../errors';
+import { idempotent } from '../idempotency';
+import {
+  AddLineBody,
+  CancelBody,
+  ChangeLineBody,
+  DeliverySchema,
+  ErrorSchema,
+  FraudReviewBody,
+  LineParams,
+  OrderIdParam,
+  OrderSchema,
+  SetBillingModeBody,
+  StockCheckSchema,
+} from '../schemas';
+import { runStockCheck } from './stock';
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+const orderOk = (description: string) => ({ description, content: { 'application/json': { schema: OrderSchema } } });
+const json = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+const refusals = { 400: err('Invalid request'), 404: err('No such order or line'), 409: err('Not allowed in the order’s current status'), 422: err('Business rule refused it') };
+
+
+const getOrder = createRoute({ method: 'get', path: '/orders/{orderId}', summary: 'Read an order: state, lines, totals, history, allocation, charges', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const addLine = createRoute({ method: 'post', path: '/orders/{orderId}/lines', summary: 'Add a catalogue product (price captured now); New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(AddLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order with the line') } } });
+const changeLine = createRoute({ method: 'patch', path: '/orders/{orderId}/lines/{lineId}', summary: 'Change quantity or enrolment of a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams, ...json(ChangeLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const removeLine = createRoute({ method: 'delete', path: '/orders/{orderId}/lines/{lineId}', summary: 'Remove a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const setDelivery = createRoute({ method: 'put', path: '/orders/{orderId}/delivery', summary: 'Set the delivery contact and address; New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(DeliverySchema) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const setBillingMode = createRoute({ method: 'put', path: '/orders/{orderId}/billing-mode', summary: 'Bill immediately on completion, or on the next invoice', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(SetBillingModeBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const stockCheck = createRoute({ method: 'get', path: '/orders/{orderId}/stock-check', summary: "Check stock for the order's lines", tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{
+  200: { description: 'Stock per line SKU', content: { 'application/json': { schema: StockCheckSchema } } },
+  503: err('Not connected to a warehouse, or none answered'),
+} } });
+const generate = createRoute({ method: 'post', path: '/orders/{orderId}/generate', summary: 'Generate the order (Awaiting Generation): fraud check and Sales Order Request follow', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The generated order') } } });
+const cancel = createRoute({ method: 'post', path: '/orders/{orderId}/cancel', summary: 'Cancel: at once before a warehouse has it (200), else a request to the warehouse (202)', tags: ['orders'], ...{ request: { params: OrderIdParam, body: { content: { 'application/json': { schema: CancelBody } }, required: false } } }, responses: { ...refusals, ...{
+  200: orderOk('Cancelled'),
+  202: { description: 'Cancellation requested from the warehouse', content: { 'application/json': { schema: z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }) } } },
+} } });
+const fraudReview = createRoute({ method: 'post', path: '/orders/{orderId}/fraud-review', summary: 'Ops decision on an order referred by the fraud check', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(FraudReviewBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const fraudQueue = createRoute({
+  method: 'get',
+  path: '/fraud-reviews',
+  tags: ['fraud'],
+  summary: 'Orders waiting for a fraud review decision',
+  responses: { 200: { description: 'The queue', content: { 'application/json': { schema: z.object({ items: z.array(OrderSchema) }) } } } },
+});
+
+export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
+  const { OrderView: Orders, Product: Products } = db.models;
+  const r = newRouter();
+  r.use('/orders/:orderId/fraud-review', requireRole(config, 'ops'));
+  r.use('/fraud-reviews', requireRole(config, 'ops'));
+  r.use('/orders/*', async (c, next) => (c.req.path.endsWith('/fraud-review') ? next() : requireRole(config, 'agent', 'ops')(c as never, next)));
+  r.use('/orders/*', async (c, next) => (c.req.method === 'POST' ? idempotent(db)(c as never, next) : next()));
+
+  const readOrder = async (orderId: string): Promise<OrderView> => {
+    const doc = await Orders.findOne({ orderId }, { state: 1 }).lean();
+    if (!doc) throw apiError('ORDER_NOT_FOUND', `no order ${orderId}`);
+    return doc.state as OrderView;
+  };
+
+  /** Runs an agent action as a workflow update; refusals come back as the domain's error codes. */
+  async function act<Ret, Arg>(c: Context, orderId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+    const handle: WorkflowHandle = temporal.workflow.getHandle(orderWorkflowId(orderId));
+    const key = (c as unknown as { get(k: 'idempotencyKey'): string | undefined }).get('idempotencyKey');
+    try {
+      return await handle.executeUpdate(def, { args: [arg], ...(key ? { updateId: key } : {}) });
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+      const order = await readOrder(orderId); // 404 when there is no such order at all
+      if (isTerminal(order.status)) throw apiError('INVALID_TRANSITION', `order ${orderId} is ${order.status}`, { status: order.status });
+      throw e;
+    }
+  }
+  const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
+
+  r.openapi(getOrder, async (c) => {
+    const order = await readOrder(c.req.valid('param').orderId);
+    const ops = (c as unknown as { get(k: 'role'): string }).get('role') === 'ops';
+    return reply(c, { ...order, ...(ops ? { temporalUrl: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${orderWorkflowId(order.orderId)}` } : {}) }, 200);
+  });
+
+  r.openapi(addLine, async (c) => {
+    const { orderId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const product = await Products.findOne({ sku: body.sku }, { _id: 0 }).lean<Product>();
+    if (!product) throw apiError('PRODUCT_NOT_FOUND', `no product ${body.sku} in the catalogue`);
+    const view = await act(c, orderId, addLineUpdate, { product, quantity: body.quantity, ...(body.enrolment ? { enrolment: body.enrolment } : {}), by: actor(c) });
+    return reply(c, view, 200);
+  });
+
+  r.openapi(changeLine, async (c) => {
+    const { orderId, lineId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    let enrolmentProgrammes: Product['enrolmentProgrammes'] | undefined;
+    if (body.enrolment) {
+      const order = await readOrder(orderId);
+      const line = order.lines.find((l) => l.lineId === lineId);
+      if (line) enrolmentProgrammes = (await Products.findOne({ sku: line.sku }, { enrolmentProgrammes: 1 }).lean<Product>())?.enrolmentProgrammes ?? [];
+    }
+    const view = await act(c, orderId, changeLineUpdate, { lineId, ...body, ...(enrolmentProgrammes ? { enrolmentProgrammes } : {}), by: actor(c) });
+    return reply(c, view, 200);
+  });
+
+  r.openapi(removeLine, async (c) => {
+    const { orderId, lineId } = c.req.valid('param');
+    return reply(c, await act(c, orderId, removeLineUpdate, { lineId, by: actor(c) }), 200);
+  });
+
+  r.openapi(setDelivery, async (c) => {
+    const { orderId } = c.req.valid('param');
+    return reply(c, await act(c, orderId, setDeliveryUpdate, { delivery: c.req.valid('json'), by: actor(c) }), 200);
+  });
+
+  r.openapi(setBillingMode, async (c) => {
+    const { orderId } = c.req.valid('param');
+    return reply(c, await act(c, orderId, setBillingModeUpdate, { billingMode: c.req.valid('json').billingMode, by: actor(c) }), 200);
+  });
+
+  r.openapi(stockCheck, async (c) => {
+    const order = await readOrder(c.req.valid('param').orderId);
+    const items = order.lines.filter((l) => l.kind !== 'softwareLicence').map((l) => ({ sku: l.sku, quantity: l.quantity }));
+    if (!items.length) throw apiError('VALIDATION_FAILED', 'the order has no warehouse lines to check');
+    return reply(c, await runStockCheck(stock, items));
+  });
+
+  r.openapi(generate, async (c) => {
+    const { orderId } = c.req.valid('param');
+    return reply(c, await act(c, orderId, generateUpdate, { by: actor(c) }), 200);
+  });
+
+  r.openapi(cancel, async (c) => {
+    const { orderId } = c.req.valid('param');
+    const text = await c.req.text();
+    let raw: unknown = {};
+    try {
+      if (text.trim()) raw = JSON.parse(text);
+    } catch {
+      throw apiError('VALIDATION_FAILED', 'the body is not valid JSON');
+    }
+    const parsed = CancelBody.safeParse(raw);
+    if (!parsed.success) throw apiError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const res = await act(c, orderId, cancelUpdate, { reason: parsed.data.reason, by: actor(c) });
+    return res.outcome === 'cancelled' ? reply(c, res.order, 200) : reply(c, { outcome: 'cancellationRequested', order: res.order }, 202);
+  });
+
+  r.openapi(fraudReview, async (c) => {
+    const { orderId } = c.req.valid('param');
+    const { decision, reason } = c.req.valid('json');
+    return reply(c, await act(c, orderId, fraudReviewUpdate, { decision, reason, by: actor(c) }), 200);
+  });
+
+  r.openapi(fraudQueue, async (c) => {
+    const docs = await Orders.find({ status: 'AwaitingGeneration', 'state.fraud.awaitingReview': { $exists: true } }, { state: 1 }).sort({ createdAt: 1 }).limit(200).lean();
+    return reply(c, { items: docs.map((d) => d.state) });
+  });
+  return r;
+}

@@ -1,0 +1,41 @@
+// Stable, machine-readable error codes shared by the workflow (update validators), activities and
+// the API. The API maps each code to its HTTP status in one place (api/errors.ts).
+export const ERROR_CODES = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ORDER_NOT_FOUND: 404,
+  ACCOUNT_NOT_FOUND: 404,
+  LINE_NOT_FOUND: 404,
+  PRODUCT_NOT_FOUND: 404,
+  PRODUCT_INACTIVE: 422,
+  INVALID_TRANSITION: 409,
+  ORDER_HAS_NO_LINES: 422,
+  DELIVERY_ADDRESS_INVALID: 422,
+  CURRENCY_MISMATCH: 422,
+  ENROLMENT_NOT_SUPPORTED: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  STOCK_CHECK_UNAVAILABLE: 503,
+  DEPENDENCY_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, x);
+}

@@ -1,0 +1,262 @@
+// The business vocabulary shared by workflows, activities, the API and the adaptor.
+// Pure types only: no I/O, safe to import from workflow code.
+
+/** Money is always integer minor units (pence, cents) with an ISO 4217 currency. */
+export type Currency = string;
+
+export type ProductKind = 'handset' | 'peripheral' | 'softwareLicence';
+
+/** What a unit must carry when the warehouse dispatches it. */
+export type UnitCapture = 'none' | 'serial' | 'imei';
+
+export type Manufacturer = 'apple' | 'google' | 'samsung';
+
+export interface Product {
+  sku: string;
+  name: string;
+  kind: ProductKind;
+  /** Unit price excluding tax, minor units. */
+  unitPrice: number;
+  currency: Currency;
+  /** Tax rate in basis points (2000 = 20%). */
+  taxRateBps: number;
+  capture: UnitCapture;
+  manufacturer?: Manufacturer;
+  /** Enrolment programmes this device supports (by manufacturer). */
+  enrolmentProgrammes: Manufacturer[];
+  active: boolean;
+}
+
+export interface Address {
+  lines: string[];
+  city: string;
+  region?: string;
+  postcode: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+}
+
+export interface DeliveryContact {
+  name: string;
+  phone?: string;
+  email?: string;
+  address: Address;
+}
+
+export type BillingMode = 'immediate' | 'nextInvoice';
+
+export interface Account {
+  accountId: string;
+  name: string;
+  billingAddress: Address;
+  defaultDelivery: DeliveryContact;
+  /** Day of month (1-28) on which the account's regular invoice is produced. */
+  billingCycleDay: number;
+  defaultBillingMode: BillingMode;
+  currency: Currency;
+}
+
+export const ORDER_STATUSES = [
+  'New',
+  'AwaitingGeneration',
+  'AwaitingDispatch',
+  'Complete',
+  'Error',
+  'Cancelled',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export interface OrderLine {
+  lineId: string;
+  /** 1-based, stable once assigned; the warehouse line number. */
+  lineNumber: number;
+  sku: string;
+  description: string;
+  kind: ProductKind;
+  quantity: number;
+  /** Captured from the catalogue when the line was added. */
+  unitPrice: number;
+  taxRateBps: number;
+  capture: UnitCapture;
+  manufacturer?: Manufacturer;
+  /** Enrolment programme requested for this line's devices, if any. */
+  enrolment?: Manufacturer;
+}
+
+export interface StatusChange {
+  from: OrderStatus | null;
+  to: OrderStatus;
+  /** Workflow time, ISO 8601. */
+  at: string;
+  by: string;
+  reason: string;
+}
+
+export type FraudDecision = 'accept' | 'refer' | 'reject';
+
+export interface FraudCheckResult {
+  decision: FraudDecision;
+  reasons: string[];
+  provider: string;
+  providerReference: string;
+  checkedAt: string;
+}
+
+/** Units and outcome recorded per warehouse sub-order from dispatch rows. */
+export interface DispatchedUnit {
+  rowKey: string;
+  lineNumber: number;
+  sku: string;
+  quantity: number;
+  serialNumber?: string;
+  imei?: string;
+  imei2?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  shipDate?: string;
+  batchId: string;
+}
+
+export type SubOrderStatus = 'Pending' | 'Sent' | 'Shipped' | 'Error' | 'Cancelled';
+
+export interface SubOrderLine {
+  lineNumber: number;
+  sku: string;
+  quantity: number;
+}
+
+export interface SubOrder {
+  /** `<orderId>-<warehouseId>`: deterministic, so a retried send is the same sub-order. */
+  subOrderNumber: string;
+  warehouseId: string;
+  lines: SubOrderLine[];
+  status: SubOrderStatus;
+  units: DispatchedUnit[];
+  error?: { code: string; message: string };
+  /** Rows that closed a line without shipping it: error, out of stock, cancelled. */
+  lineExceptions: LineException[];
+}
+
+export interface LineException {
+  rowKey: string;
+  lineNumber: number;
+  disposition: 'error' | 'outOfStock' | 'cancelled';
+  code: string;
+  message: string;
+}
+
+export interface OrderError {
+  code: string;
+  message: string;
+}
+
+export interface Charge {
+  chargeKey: string;
+  lineNumber: number;
+  sku: string;
+  description: string;
+  quantity: number;
+  unitPrice: number;
+  taxRateBps: number;
+  /** Net amount, minor units. */
+  amount: number;
+  tax: number;
+  invoiceNumber: string | null;
+}
+
+// ---- Outbound: the sales order sent to a warehouse (EDI 940 mapped to JSON) ----
+
+export type SalesOrderPurpose = 'new' | 'cancel';
+
+export interface SalesOrderRequestLine {
+  lineNumber: number;
+  sku: string;
+  description: string;
+  quantity: number;
+  unitOfMeasure: 'EA';
+  captureSerialNumbers: boolean;
+  captureImei: boolean;
+  enrolmentProgramme?: Manufacturer;
+}
+
+export interface SalesOrderRequest {
+  schemaVersion: '1';
+  /** `<subOrderNumber>-<purpose>`: one file per sub-order and purpose, whatever the retries. */
+  fileId: string;
+  warehouseId: string;
+  generatedAt: string;
+  purpose: SalesOrderPurpose;
+  /** Our order id (EDI 940 W05-02, depositor order number). */
+  depositorOrderNumber: string;
+  /** The warehouse sub-order (EDI 940 W05-03, purchase order number). */
+  subOrderNumber: string;
+  accountId: string;
+  serviceLevel: 'standard' | 'nextDay';
+  fraudCheck: {
+    required: boolean;
+    reasons: string[];
+    result: FraudDecision | 'notRequired';
+    providerReference?: string;
+  };
+  shipTo: {
+    name: string;
+    phone?: string;
+    email?: string;
+    addressLines: string[];
+    city: string;
+    region?: string;
+    postcode: string;
+    country: string;
+  };
+  lines: SalesOrderRequestLine[];
+}
+
+// ---- Inbound: the warehouse's response file (EDI 945 shipping advice, CSV) as JSON ----
+
+export const DISPOSITIONS = ['shipped', 'partial', 'outOfStock', 'cancelled', 'error'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+export interface DispatchRow {
+  /** 1-based data row number in the source file (header excluded). */
+  rowNumber: number;
+  warehouseId: string;
+  subOrderNumber: string;
+  lineNumber: number;
+  sku: string;
+  /** Units shipped by this row; 0 for outOfStock / cancelled / error rows. */
+  quantityShipped: number;
+  serialNumber?: string;
+  imei?: string;
+  imei2?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  /** YYYY-MM-DD */
+  shipDate?: string;
+  disposition: Disposition;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface DispatchBatch {
+  schemaVersion: '1';
+  /** sha256 of the source file's bytes, hex: the same file is the same batch. */
+  batchId: string;
+  warehouseId: string;
+  sourceFile: string;
+  receivedAt: string;
+  rows: DispatchRow[];
+}
+
+/** What the adaptor knows about a sub-order when it validates rows (from the salesOrders collection). */
+export interface SubOrderRef {
+  orderId: string;
+  subOrderNumber: string;
+  warehouseId: string;
+  lines: { lineNumber: number; sku: string; quantity: number; capture: UnitCapture }[];
+}
+
+export interface RowRejection {
+  rowNumber: number;
+  code: string;
+  message: string;
+}

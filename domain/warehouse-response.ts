@@ -1,0 +1,526 @@
+// The inbound warehouse response file (EDI X12 945 "warehouse shipping advice" mapped to CSV):
+// one row per dispatched unit (or per line outcome for rows that ship nothing).
+// See docs/warehouse-files.md for the column-by-column mapping and the rejection codes.
+//
+// Pure: no I/O, no clock, no randomness, and no runtime import of csv-parse (csv-parse calls
+// Buffer when it is loaded, which the Temporal workflow sandbox does not provide). The caller
+// parses the file with csv-parse using `csvParseOptions` and feeds the raw records here, one at a
+// time, so a large file is never held in memory as text.
+
+import type { Options as CsvParseOptions } from 'csv-parse';
+import { isValidImei } from './imei';
+import { DISPOSITIONS, type Disposition, type DispatchRow, type RowRejection, type SubOrderRef, type UnitCapture } from './types';
+
+/** The header, exactly: these columns, in this order. */
+export const WAREHOUSE_RESPONSE_COLUMNS = [
+  'warehouse_id',
+  'sub_order_number',
+  'line_number',
+  'sku',
+  'quantity_shipped',
+  'serial_number',
+  'imei',
+  'imei2',
+  'carrier',
+  'tracking_number',
+  'ship_date',
+  'disposition',
+  'error_code',
+  'error_message',
+] as const;
+export type WarehouseResponseColumn = (typeof WAREHOUSE_RESPONSE_COLUMNS)[number];
+
+/** Columns that must be non-empty on every row. */
+export const REQUIRED_COLUMNS: readonly WarehouseResponseColumn[] = ['warehouse_id', 'sub_order_number', 'line_number', 'sku', 'disposition'];
+
+/** Identifier columns: at most MAX_IDENTIFIER_LENGTH characters. Every other column: at most MAX_FIELD_LENGTH. */
+export const IDENTIFIER_COLUMNS: readonly WarehouseResponseColumn[] = ['warehouse_id', 'sub_order_number', 'sku'];
+export const MAX_IDENTIFIER_LENGTH = 100;
+export const MAX_FIELD_LENGTH = 256;
+
+/** error_code recorded on an outOfStock row that leaves error_code empty. */
+export const DEFAULT_OUT_OF_STOCK_CODE = 'OUT_OF_STOCK';
+
+/**
+ * Options for csv-parse (`parse(csvParseOptions)` for the stream, or csv-parse/sync for small
+ * inputs). Records come back as raw string arrays (`columns: false`): the first is the header,
+ * given to `DispatchRowValidator.checkHeader`, the rest to `acceptCells`. `relax_column_count`
+ * turns a short or long row into a COLUMN_COUNT rejection instead of a parser error.
+ * Anything csv-parse still throws (an unclosed quote, an invalid opening quote, ...) means the
+ * file is malformed: the whole file is quarantined.
+ */
+export const csvParseOptions = {
+  columns: false,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  bom: true,
+  trim: true,
+} as const satisfies CsvParseOptions;
+
+/** Every rejection code, with the rule it enforces (the documentation's table is checked against this). */
+export const REJECTION_CODES = {
+  // Header (rowNumber 0): the whole file is rejected.
+  EMPTY_FILE: 'The file has no header row.',
+  HEADER_MISSING_COLUMNS: 'The header lacks one or more of the required columns.',
+  HEADER_UNKNOWN_COLUMNS: 'The header has columns that are not part of the format.',
+  HEADER_DUPLICATE_COLUMNS: 'The header names a column more than once.',
+  HEADER_COLUMN_ORDER: 'The header has the right columns in the wrong order.',
+  // Rows.
+  COLUMN_COUNT: 'The row does not have exactly one cell per header column.',
+  INVALID_CHARACTERS: 'A cell contains a control character or line break.',
+  FIELD_TOO_LONG: 'A cell is longer than allowed (identifiers 100, other cells 256 characters).',
+  MISSING_FIELD: 'A required cell (warehouse_id, sub_order_number, line_number, sku, disposition) is empty.',
+  INVALID_DISPOSITION: 'disposition is not one of shipped, partial, outOfStock, cancelled, error.',
+  WAREHOUSE_MISMATCH: "warehouse_id is not the file's warehouse or not the sub-order's warehouse.",
+  INVALID_LINE_NUMBER: 'line_number is not a positive integer.',
+  INVALID_QUANTITY: 'quantity_shipped is not a positive integer (shipped/partial) or not 0/empty (other dispositions).',
+  MISSING_SHIP_DATE: 'ship_date is empty on a shipped or partial row.',
+  INVALID_SHIP_DATE: 'ship_date is not a valid YYYY-MM-DD calendar date.',
+  MISSING_ERROR_CODE: 'error_code is empty on an error row.',
+  UNEXPECTED_UNIT: 'serial_number, imei or imei2 is given on a row that ships nothing.',
+  INVALID_IMEI: 'imei is not 15 digits with a valid Luhn check digit.',
+  INVALID_IMEI2: 'imei2 is not a valid IMEI, is given without imei, or equals imei.',
+  UNIT_QUANTITY_NOT_ONE: 'A row carrying a serial number or IMEI does not have quantity_shipped 1.',
+  UNKNOWN_LINE: 'The sub-order has no line with this line_number.',
+  SKU_MISMATCH: "sku is not the SKU of the sub-order's line.",
+  MISSING_SERIAL: 'serial_number is empty for a line whose product captures serial numbers or IMEIs.',
+  MISSING_IMEI: 'imei is empty for a line whose product captures IMEIs.',
+  DUPLICATE_UNIT: 'The same serial number (within a sub-order) or the same IMEI is shipped twice in the file.',
+  OVER_SHIPPED: "The file ships more units of a sub-order line than the line's ordered quantity.",
+} as const;
+export type RejectionCode = keyof typeof REJECTION_CODES;
+
+export type DispatchRowResult = { row: DispatchRow } | { rejection: RowRejection } | { unknownOrder: DispatchRow };
+
+/** Thrown when the CSV itself cannot be parsed: the caller quarantines the whole file. */
+export class MalformedCsvError extends Error {
+  readonly code = 'MALFORMED_CSV';
+  /** The csv-parse error code (e.g. CSV_QUOTE_NOT_CLOSED), when known. */
+  readonly csvCode?: string;
+  /** Records (header included) read successfully before the error. */
+  readonly recordsRead: number;
+
+  constructor(cause: unknown, recordsRead: number) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`Malformed CSV after ${recordsRead} record(s): ${detail}`, { cause });
+    this.name = 'MalformedCsvError';
+    this.recordsRead = recordsRead;
+    const code = (cause as { code?: unknown } | null)?.code;
+    if (typeof code === 'string') this.csvCode = code;
+  }
+}
+
+// Control characters (C0, DEL, C1) and the Unicode line/paragraph separators.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const DIGITS = /^[0-9]+$/;
+const ZEROS = /^0+$/;
+const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+const SHIPPING: ReadonlySet<Disposition> = new Set<Disposition>(['shipped', 'partial']);
+
+/** True when `s` is YYYY-MM-DD and a real calendar date (proleptic Gregorian, leap years included). */
+export function isValidIsoDate(s: string): boolean {
+  const m = ISO_DATE.exec(s);
+  if (!m) return false;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return day <= days;
+}
+
+/** Maps raw header/cell arrays to a record keyed by column; missing cells become ''. */
+export function recordFromCells(header: readonly string[], cells: readonly unknown[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  header.forEach((column, i) => {
+    const v = cells[i];
+    record[column] = v === undefined || v === null ? '' : String(v);
+  });
+  return record;
+}
+
+/**
+ * Incremental validator for one warehouse response file. Give it the header, then each data
+ * row in file order; it remembers what the file has shipped so far (units, quantities per line)
+ * to detect duplicates and over-shipping. Use one instance per file.
+ *
+ * Each row ends up in exactly one of: `row` (valid, for a known sub-order), `rejection` (invalid),
+ * `unknownOrder` (well-formed but for a sub-order the lookup does not know: an exception, not a
+ * rejection). Only `row` results count towards duplicate and over-shipping checks.
+ * `accept` never throws unless `lookup` does.
+ */
+export class DispatchRowValidator {
+  private header: string[] | null = null;
+  /** `<subOrderNumber>\0<serial>` → row number that shipped it. */
+  private readonly serials = new Map<string, number>();
+  /** IMEI (either slot) → row number that shipped it. */
+  private readonly imeis = new Map<string, number>();
+  /** `<subOrderNumber>\0<lineNumber>` → units shipped so far. */
+  private readonly shipped = new Map<string, number>();
+
+  constructor(
+    private readonly lookup: (subOrderNumber: string) => SubOrderRef | undefined,
+    private readonly expectedWarehouseId?: string,
+  ) {}
+
+  /**
+   * Checks the header row (rowNumber 0 in the rejection). Cells are trimmed and a leading BOM is
+   * ignored. Returns null when the header is exactly WAREHOUSE_RESPONSE_COLUMNS, in order.
+   */
+  checkHeader(columns: readonly string[]): RowRejection | null {
+    const names = columns.map((c, i) => {
+      const s = String(c ?? '').trim();
+      return i === 0 ? s.replace(/^\uFEFF/, '').trim() : s;
+    });
+    if (names.length === 0 || (names.length === 1 && names[0] === '')) {
+      return reject(0, 'EMPTY_FILE', 'The file is empty: expected a header row.');
+    }
+    const expected: readonly string[] = WAREHOUSE_RESPONSE_COLUMNS;
+    const missing = expected.filter((c) => !names.includes(c));
+    if (missing.length > 0) {
+      return reject(0, 'HEADER_MISSING_COLUMNS', `Header is missing column(s): ${missing.join(', ')}.`);
+    }
+    const unknown = names.filter((c) => !expected.includes(c));
+    if (unknown.length > 0) {
+      return reject(0, 'HEADER_UNKNOWN_COLUMNS', `Header has unknown column(s): ${unknown.map(show).join(', ')}.`);
+    }
+    const duplicates = [...new Set(names.filter((c, i) => names.indexOf(c) !== i))];
+    if (duplicates.length > 0) {
+      return reject(0, 'HEADER_DUPLICATE_COLUMNS', `Header repeats column(s): ${duplicates.join(', ')}.`);
+    }
+    if (names.some((c, i) => c !== expected[i])) {
+      return reject(0, 'HEADER_COLUMN_ORDER', `Header columns must be in this order: ${expected.join(',')}.`);
+    }
+    this.header = names;
+    return null;
+  }
+
+  /**
+   * Validates a raw data row (an array of cells, as csv-parse returns with `columns: false`).
+   * Requires a header accepted by checkHeader first (throws otherwise: a programming error).
+   */
+  acceptCells(cells: readonly unknown[], rowNumber: number): DispatchRowResult {
+    if (this.header === null) {
+      throw new Error('DispatchRowValidator.acceptCells: call checkHeader with a valid header first');
+    }
+    if (cells.length !== this.header.length) {
+      return {
+        rejection: reject(rowNumber, 'COLUMN_COUNT', `Row has ${cells.length} cell(s); the header has ${this.header.length}.`),
+      };
+    }
+    return this.accept(recordFromCells(this.header, cells), rowNumber);
+  }
+
+  /** Validates one data row given as a record keyed by column name (absent keys count as empty). */
+  accept(record: Readonly<Record<string, string>>, rowNumber: number): DispatchRowResult {
+    const shaped = this.shape(record, rowNumber);
+    if ('rejection' in shaped) return shaped;
+    const { row } = shaped;
+
+    const ref = this.lookup(row.subOrderNumber);
+    if (ref === undefined) return { unknownOrder: row };
+    const no = (code: RejectionCode, message: string): DispatchRowResult => ({ rejection: reject(rowNumber, code, message) });
+
+    if (ref.warehouseId !== row.warehouseId) {
+      return no('WAREHOUSE_MISMATCH', `Sub-order ${row.subOrderNumber} belongs to warehouse ${ref.warehouseId}, not ${row.warehouseId}.`);
+    }
+    const line = ref.lines.find((l) => l.lineNumber === row.lineNumber);
+    if (line === undefined) {
+      return no('UNKNOWN_LINE', `Sub-order ${row.subOrderNumber} has no line ${row.lineNumber}.`);
+    }
+    if (line.sku !== row.sku) {
+      return no('SKU_MISMATCH', `Line ${row.lineNumber} of sub-order ${row.subOrderNumber} is SKU ${line.sku}, not ${row.sku}.`);
+    }
+    if (!SHIPPING.has(row.disposition)) return { row };
+
+    const capture: UnitCapture = line.capture;
+    if ((capture === 'serial' || capture === 'imei') && row.serialNumber === undefined) {
+      return no('MISSING_SERIAL', `SKU ${row.sku} needs a serial number per unit.`);
+    }
+    if (capture === 'imei' && row.imei === undefined) {
+      return no('MISSING_IMEI', `SKU ${row.sku} needs an IMEI per unit.`);
+    }
+    if (row.serialNumber !== undefined) {
+      const prior = this.serials.get(serialKey(row.subOrderNumber, row.serialNumber));
+      if (prior !== undefined) {
+        return no('DUPLICATE_UNIT', `Serial number ${row.serialNumber} of sub-order ${row.subOrderNumber} was already shipped on row ${prior}.`);
+      }
+    }
+    for (const imei of [row.imei, row.imei2]) {
+      const prior = imei === undefined ? undefined : this.imeis.get(imei);
+      if (prior !== undefined) {
+        return no('DUPLICATE_UNIT', `IMEI ${imei} was already shipped on row ${prior}.`);
+      }
+    }
+    const key = lineKey(row.subOrderNumber, row.lineNumber);
+    const before = this.shipped.get(key) ?? 0;
+    if (before + row.quantityShipped > line.quantity) {
+      return no(
+        'OVER_SHIPPED',
+        `Line ${row.lineNumber} of sub-order ${row.subOrderNumber} ordered ${line.quantity}; this row would bring the file's shipped total to ${before + row.quantityShipped}.`,
+      );
+    }
+
+    // Accepted: remember what it shipped.
+    this.shipped.set(key, before + row.quantityShipped);
+    if (row.serialNumber !== undefined) this.serials.set(serialKey(row.subOrderNumber, row.serialNumber), rowNumber);
+    if (row.imei !== undefined) this.imeis.set(row.imei, rowNumber);
+    if (row.imei2 !== undefined) this.imeis.set(row.imei2, rowNumber);
+    return { row };
+  }
+
+  /** Checks that need no sub-order: cell hygiene, required cells, formats, per-row consistency. */
+  private shape(record: Readonly<Record<string, string>>, rowNumber: number): { row: DispatchRow } | { rejection: RowRejection } {
+    const no = (code: RejectionCode, message: string) => ({ rejection: reject(rowNumber, code, message) });
+    const v = {} as Record<WarehouseResponseColumn, string>;
+    for (const column of WAREHOUSE_RESPONSE_COLUMNS) {
+      const raw = Object.prototype.hasOwnProperty.call(record, column) ? record[column] : undefined;
+      const cell = typeof raw === 'string' ? raw.trim() : raw === undefined || raw === null ? '' : String(raw).trim();
+      if (CONTROL_CHARS.test(cell)) return no('INVALID_CHARACTERS', `${column} contains a control character or line break.`);
+      const max = IDENTIFIER_COLUMNS.includes(column) ? MAX_IDENTIFIER_LENGTH : MAX_FIELD_LENGTH;
+      if (cell.length > max) return no('FIELD_TOO_LONG', `${column} is ${cell.length} characters long; at most ${max} allowed.`);
+      v[column] = cell;
+    }
+    const missing = REQUIRED_COLUMNS.filter((c) => v[c] === '');
+    if (missing.length > 0) return no('MISSING_FIELD', `Required cell(s) empty: ${missing.join(', ')}.`);
+
+    if (!(DISPOSITIONS as readonly string[]).includes(v.disposition)) {
+      return no('INVALID_DISPOSITION', `disposition ${show(v.disposition)} is not one of ${DISPOSITIONS.join(', ')}.`);
+    }
+    const disposition = v.disposition as Disposition;
+    const shipping = SHIPPING.has(disposition);
+
+    if (this.expectedWarehouseId !== undefined && v.warehouse_id !== this.expectedWarehouseId) {
+      return no('WAREHOUSE_MISMATCH', `warehouse_id ${show(v.warehouse_id)} is not this file's warehouse ${this.expectedWarehouseId}.`);
+    }
+
+    const lineNumber = positiveInt(v.line_number);
+    if (lineNumber === undefined) return no('INVALID_LINE_NUMBER', `line_number ${show(v.line_number)} is not a positive integer.`);
+
+    let quantityShipped: number;
+    if (shipping) {
+      const q = positiveInt(v.quantity_shipped);
+      if (q === undefined) {
+        return no('INVALID_QUANTITY', `quantity_shipped ${show(v.quantity_shipped)} must be a positive integer on a ${disposition} row.`);
+      }
+      quantityShipped = q;
+    } else {
+      if (v.quantity_shipped !== '' && !ZEROS.test(v.quantity_shipped)) {
+        return no('INVALID_QUANTITY', `quantity_shipped ${show(v.quantity_shipped)} must be 0 or empty on a ${disposition} row.`);
+      }
+      quantityShipped = 0;
+    }
+
+    if (v.ship_date === '') {
+      if (shipping) return no('MISSING_SHIP_DATE', `ship_date is required on a ${disposition} row.`);
+    } else if (!isValidIsoDate(v.ship_date)) {
+      return no('INVALID_SHIP_DATE', `ship_date ${show(v.ship_date)} is not a valid YYYY-MM-DD date.`);
+    }
+
+    let errorCode = v.error_code;
+    if (errorCode === '') {
+      if (disposition === 'error') return no('MISSING_ERROR_CODE', 'error_code is required on an error row.');
+      if (disposition === 'outOfStock') errorCode = DEFAULT_OUT_OF_STOCK_CODE;
+    }
+
+    const hasUnitId = v.serial_number !== '' || v.imei !== '' || v.imei2 !== '';
+    if (!shipping && hasUnitId) {
+      return no('UNEXPECTED_UNIT', `A ${disposition} row ships nothing and must not carry serial_number, imei or imei2.`);
+    }
+    if (v.imei !== '' && !isValidImei(v.imei)) {
+      return no('INVALID_IMEI', `imei ${show(v.imei)} is not 15 digits with a valid check digit.`);
+    }
+    if (v.imei2 !== '') {
+      if (!isValidImei(v.imei2)) return no('INVALID_IMEI2', `imei2 ${show(v.imei2)} is not 15 digits with a valid check digit.`);
+      if (v.imei === '') return no('INVALID_IMEI2', 'imei2 is given without imei.');
+      if (v.imei2 === v.imei) return no('INVALID_IMEI2', 'imei2 repeats imei.');
+    }
+    if ((v.serial_number !== '' || v.imei !== '') && quantityShipped !== 1) {
+      return no('UNIT_QUANTITY_NOT_ONE', `A row carrying a serial number or IMEI is one unit: quantity_shipped must be 1, not ${quantityShipped}.`);
+    }
+
+    // Interface order, optional cells omitted when empty: stable JSON.
+    const row: DispatchRow = {
+      rowNumber,
+      warehouseId: v.warehouse_id,
+      subOrderNumber: v.sub_order_number,
+      lineNumber,
+      sku: v.sku,
+      quantityShipped,
+      ...opt('serialNumber', v.serial_number),
+      ...opt('imei', v.imei),
+      ...opt('imei2', v.imei2),
+      ...opt('carrier', v.carrier),
+      ...opt('trackingNumber', v.tracking_number),
+      ...opt('shipDate', v.ship_date),
+      disposition,
+      ...opt('errorCode', errorCode),
+      ...opt('errorMessage', v.error_message),
+    };
+    return { row };
+  }
+}
+
+export interface WarehouseResponseResult {
+  /** Non-null when the header (or its absence) rejects the whole file; then no data row is read. */
+  headerRejection: RowRejection | null;
+  rows: DispatchRow[];
+  rejections: RowRejection[];
+  unknownOrders: DispatchRow[];
+  /** Data records read (header excluded): rows + rejections + unknownOrders when the header is valid. */
+  recordCount: number;
+}
+
+/**
+ * Validates a whole file given as raw records (header first), e.g. from csv-parse/sync.
+ * Data rows are numbered from 1 in record order. An error thrown by the iterable (a csv-parse
+ * error) is rethrown as MalformedCsvError.
+ */
+export function validateWarehouseResponseRecords(
+  records: Iterable<readonly unknown[]>,
+  lookup: (subOrderNumber: string) => SubOrderRef | undefined,
+  expectedWarehouseId?: string,
+): WarehouseResponseResult {
+  const it = records[Symbol.iterator]();
+  const collector = new Collector(lookup, expectedWarehouseId);
+  for (;;) {
+    let next: IteratorResult<readonly unknown[]>;
+    try {
+      next = it.next();
+    } catch (err) {
+      throw new MalformedCsvError(err, collector.recordsRead);
+    }
+    if (next.done) break;
+    if (!collector.push(next.value)) {
+      it.return?.();
+      break;
+    }
+  }
+  return collector.result();
+}
+
+/**
+ * Streaming variant: `records` is typically `createReadStream(path).pipe(parse(csvParseOptions))`.
+ * Stops reading (and returns the iterator) as soon as the header is rejected. A parser error is
+ * rethrown as MalformedCsvError.
+ */
+export async function validateWarehouseResponseRecordsAsync(
+  records: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>,
+  lookup: (subOrderNumber: string) => SubOrderRef | undefined,
+  expectedWarehouseId?: string,
+): Promise<WarehouseResponseResult> {
+  const it: AsyncIterator<readonly unknown[]> | Iterator<readonly unknown[]> =
+    Symbol.asyncIterator in records ? records[Symbol.asyncIterator]() : records[Symbol.iterator]();
+  const collector = new Collector(lookup, expectedWarehouseId);
+  for (;;) {
+    let next: IteratorResult<readonly unknown[]>;
+    try {
+      next = await it.next();
+    } catch (err) {
+      throw new MalformedCsvError(err, collector.recordsRead);
+    }
+    if (next.done) break;
+    if (!collector.push(next.value)) {
+      await it.return?.();
+      break;
+    }
+  }
+  return collector.result();
+}
+
+class Collector {
+  recordsRead = 0;
+  private readonly validator: DispatchRowValidator;
+  private headerRejection: RowRejection | null = null;
+  private readonly rows: DispatchRow[] = [];
+  private readonly rejections: RowRejection[] = [];
+  private readonly unknownOrders: DispatchRow[] = [];
+
+  constructor(lookup: (subOrderNumber: string) => SubOrderRef | undefined, expectedWarehouseId?: string) {
+    this.validator = new DispatchRowValidator(lookup, expectedWarehouseId);
+  }
+
+  /** False when reading should stop (header rejected). */
+  push(record: readonly unknown[]): boolean {
+    this.recordsRead++;
+    if (this.recordsRead === 1) {
+      this.headerRejection = this.validator.checkHeader(record.map((c) => (c === undefined || c === null ? '' : String(c))));
+      return this.headerRejection === null;
+    }
+    const r = this.validator.acceptCells(record, this.recordsRead - 1);
+    if ('row' in r) this.rows.push(r.row);
+    else if ('rejection' in r) this.rejections.push(r.rejection);
+    else this.unknownOrders.push(r.unknownOrder);
+    return true;
+  }
+
+  result(): WarehouseResponseResult {
+    const headerRejection =
+      this.recordsRead === 0 ? reject(0, 'EMPTY_FILE', 'The file is empty: expected a header row.') : this.headerRejection;
+    return {
+      headerRejection,
+      rows: this.rows,
+      rejections: this.rejections,
+      unknownOrders: this.unknownOrders,
+      recordCount: Math.max(0, this.recordsRead - 1),
+    };
+  }
+}
+
+export interface RejectionSummary {
+  code: string;
+  count: number;
+  /** Up to 5 row numbers, ascending. */
+  sampleRows: number[];
+  /** The message of the first such rejection. */
+  example: string;
+}
+
+/** Rejections grouped by code, most frequent first (ties by code), for exception reports and logs. */
+export function summariseRejections(rejections: readonly RowRejection[]): RejectionSummary[] {
+  const byCode = new Map<string, RowRejection[]>();
+  for (const r of rejections) {
+    const list = byCode.get(r.code);
+    if (list) list.push(r);
+    else byCode.set(r.code, [r]);
+  }
+  return [...byCode.entries()]
+    .map(([code, list]) => ({
+      code,
+      count: list.length,
+      sampleRows: list
+        .map((r) => r.rowNumber)
+        .sort((a, b) => a - b)
+        .slice(0, 5),
+      example: list[0].message,
+    }))
+    .sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}
+
+function reject(rowNumber: number, code: RejectionCode, message: string): RowRejection {
+  return { rowNumber, code, message: rowNumber > 0 ? `Row ${rowNumber}: ${message}` : message };
+}
+
+function opt<K extends string>(key: K, value: string): { [P in K]?: string } {
+  return value === '' ? {} : ({ [key]: value } as { [P in K]?: string });
+}
+
+function positiveInt(s: string): number | undefined {
+  if (!DIGITS.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}
+
+/** Quotes a cell value for a message, shortened so a hostile cell cannot flood the logs. */
+function show(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+}
+
+function serialKey(subOrderNumber: string, serial: string): string {
+  return `${subOrderNumber}\u0000${serial}`;
+}
+
+function lineKey(subOrderNumber: string, lineNumber: number): string {
+  return `${subOrderNumber}\u0000${lineNumber}`;
+}

@@ -1,0 +1,141 @@
+// One typed configuration for every process (worker, API, adaptor, simulators, tools).
+// Local defaults need no environment at all; production refuses to start on dev defaults.
+import { z } from 'zod';
+import path from 'node:path';
+
+const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token' } as const;
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('hardware-orders'),
+  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+  MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/hardware_orders'),
+  DATA_DIR: z.string().default('data'),
+  AGENT_TOKENS: list.optional(),
+  ADAPTOR_TOKENS: list.optional(),
+  OPS_TOKENS: list.optional(),
+  /** Comma list of warehouse ids in preference order. */
+  WAREHOUSES: list.default(['WH-NORTH', 'WH-SOUTH']),
+  /** Base URL of the warehouses' stock interface; empty = this deployment is not connected to a warehouse. */
+  WAREHOUSE_STOCK_URL: z.string().default('http://127.0.0.1:3101'),
+  WAREHOUSE_STOCK_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  WAREHOUSE_SIMULATOR_PORT: z.coerce.number().int().default(3101),
+  WAREHOUSE_SIMULATOR_SEED: z.coerce.number().int().default(42),
+  WAREHOUSE_SIMULATOR_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE: z.coerce.number().min(0).max(1).default(0),
+  ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
+  FRAUD_POLICY_ENABLED: bool.default(true),
+  FRAUD_VALUE_THRESHOLD: z.coerce.number().int().nonnegative().default(150_000),
+  FRAUD_ALLOWED_COUNTRIES: list.default(['GB', 'IE']),
+  FRAUD_CHECK_FIRST_ORDER: bool.default(false),
+  FRAUD_CHECK_ADDRESS_MISMATCH: bool.default(true),
+  FRAUD_VELOCITY_LIMIT: z.coerce.number().int().positive().default(5),
+  FRAUD_REVIEW_DEADLINE: z.string().default('48h'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Role = 'agent' | 'adaptor' | 'ops';
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  mongodbUri: string;
+  dataDir: string;
+  tokens: Record<Role, string[]>;
+  warehouses: { ids: string[]; stockUrl: string | null; stockTimeoutMs: number };
+  warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number };
+  adaptorPollMs: number;
+  fraud: {
+    enabled: boolean;
+    valueThreshold: number;
+    allowedCountries: string[];
+    checkFirstOrder: boolean;
+    checkAddressMismatch: boolean;
+    velocityLimit: number;
+    reviewDeadline: string;
+  };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${issues}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production) {
+    const missing = (['TEMPORAL_ADDRESS', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter(
+      (k) => !env[k],
+    );
+    if (missing.length) throw new ConfigError(`NODE_ENV=production requires ${missing.join(', ')}`);
+    const all = [...(e.AGENT_TOKENS ?? []), ...(e.ADAPTOR_TOKENS ?? []), ...(e.OPS_TOKENS ?? [])];
+    if (all.some((t) => (Object.values(DEV_TOKENS) as string[]).includes(t) || t.length < 16)) {
+      throw new ConfigError('NODE_ENV=production refuses development tokens and tokens shorter than 16 characters');
+    }
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    },
+    mongodbUri: e.MONGODB_URI,
+    dataDir: path.resolve(e.DATA_DIR),
+    tokens: {
+      agent: e.AGENT_TOKENS ?? [DEV_TOKENS.agent],
+      adaptor: e.ADAPTOR_TOKENS ?? [DEV_TOKENS.adaptor],
+      ops: e.OPS_TOKENS ?? [DEV_TOKENS.ops],
+    },
+    warehouses: {
+      ids: e.WAREHOUSES,
+      stockUrl: e.WAREHOUSE_STOCK_URL ? e.WAREHOUSE_STOCK_URL.replace(/\/$/, '') : null,
+      stockTimeoutMs: e.WAREHOUSE_STOCK_TIMEOUT_MS,
+    },
+    warehouseSimulator: {
+      port: e.WAREHOUSE_SIMULATOR_PORT,
+      seed: e.WAREHOUSE_SIMULATOR_SEED,
+      errorRate: e.WAREHOUSE_SIMULATOR_ERROR_RATE,
+      outOfStockRate: e.WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE,
+    },
+    adaptorPollMs: e.ADAPTOR_POLL_MS,
+    fraud: {
+      enabled: e.FRAUD_POLICY_ENABLED,
+      valueThreshold: e.FRAUD_VALUE_THRESHOLD,
+      allowedCountries: e.FRAUD_ALLOWED_COUNTRIES,
+      checkFirstOrder: e.FRAUD_CHECK_FIRST_ORDER,
+      checkAddressMismatch: e.FRAUD_CHECK_ADDRESS_MISMATCH,
+      velocityLimit: e.FRAUD_VELOCITY_LIMIT,
+      reviewDeadline: e.FRAUD_REVIEW_DEADLINE,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** Folders of one warehouse's file exchange: outbox (sales orders to it), inbox (its response files). */
+export function warehouseFolders(dataDir: string, warehouseId: string) {
+  const root = path.join(dataDir, 'warehouses', warehouseId);
+  return {
+    root,
+    outbox: path.join(root, 'outbox'),
+    inbox: path.join(root, 'inbox'),
+    processing: path.join(root, 'processing'),
+    archive: path.join(root, 'archive'),
+    quarantine: path.join(root, 'quarantine'),
+  };
+}

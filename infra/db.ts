@@ -1,0 +1,250 @@
+// MongoDB collections (mongoose models). Designed for FerretDB v1 as well as MongoDB: no
+// transactions, no reliance on atomic read-modify-write; one writer per document, and unique
+// indexes on business keys wherever something must happen exactly once.
+import mongoose, { Schema, type Connection } from 'mongoose';
+
+const opts = { versionKey: false, strict: true } as const;
+const anyObj = Schema.Types.Mixed;
+
+const ProductSchema = new Schema(
+  {
+    sku: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    kind: { type: String, required: true, enum: ['handset', 'peripheral', 'softwareLicence'] },
+    unitPrice: { type: Number, required: true },
+    currency: { type: String, required: true },
+    taxRateBps: { type: Number, required: true },
+    capture: { type: String, required: true, enum: ['none', 'serial', 'imei'] },
+    manufacturer: { type: String },
+    enrolmentProgrammes: { type: [String], default: [] },
+    active: { type: Boolean, default: true },
+  },
+  opts,
+);
+ProductSchema.index({ kind: 1, sku: 1 });
+
+const AddressSchema = new Schema(
+  { lines: [String], city: String, region: String, postcode: String, country: String },
+  { _id: false },
+);
+
+const AccountSchema = new Schema(
+  {
+    accountId: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    nameLower: { type: String, required: true, index: true },
+    billingAddress: { type: AddressSchema, required: true },
+    defaultDelivery: { type: anyObj, required: true },
+    billingCycleDay: { type: Number, required: true, min: 1, max: 28 },
+    defaultBillingMode: { type: String, required: true, enum: ['immediate', 'nextInvoice'] },
+    currency: { type: String, required: true },
+  },
+  opts,
+);
+AccountSchema.index({ billingCycleDay: 1 });
+
+/** Read model of each order, written only by its own workflow (revision-guarded). */
+const OrderViewSchema = new Schema(
+  {
+    orderId: { type: String, required: true, unique: true },
+    accountId: { type: String, required: true },
+    status: { type: String, required: true },
+    revision: { type: Number, required: true },
+    createdAt: { type: String, required: true },
+    updatedAt: { type: String, required: true },
+    /** Normalised delivery address, for fraud velocity counts. */
+    deliveryKey: { type: String },
+    state: { type: anyObj, required: true },
+  },
+  opts,
+);
+OrderViewSchema.index({ accountId: 1, createdAt: -1, orderId: -1 });
+OrderViewSchema.index({ accountId: 1, status: 1, createdAt: -1, orderId: -1 });
+OrderViewSchema.index({ deliveryKey: 1, createdAt: -1 });
+
+/** One document per sales order file sent to a warehouse: the outbound record. */
+const SalesOrderSchema = new Schema(
+  {
+    fileId: { type: String, required: true, unique: true },
+    subOrderNumber: { type: String, required: true },
+    purpose: { type: String, required: true, enum: ['new', 'cancel'] },
+    orderId: { type: String, required: true, index: true },
+    warehouseId: { type: String, required: true },
+    lines: { type: anyObj, required: true },
+    request: { type: anyObj, required: true },
+    transport: { type: String, required: true },
+    sentAt: { type: String },
+  },
+  opts,
+);
+SalesOrderSchema.index({ subOrderNumber: 1, purpose: 1 });
+
+const FraudDecisionSchema = new Schema(
+  {
+    checkId: { type: String, required: true, unique: true },
+    orderId: { type: String, required: true, index: true },
+    decision: { type: String, required: true },
+    reasons: [String],
+    provider: String,
+    providerReference: String,
+    checkedAt: String,
+  },
+  opts,
+);
+
+const FraudListEntrySchema = new Schema(
+  { kind: { type: String, required: true }, value: { type: String, required: true }, note: String },
+  opts,
+);
+FraudListEntrySchema.index({ kind: 1, value: 1 }, { unique: true });
+
+const DispatchBatchSchema = new Schema(
+  {
+    batchId: { type: String, required: true, unique: true },
+    warehouseId: { type: String, required: true },
+    sourceFile: { type: String, required: true },
+    source: { type: String, required: true, enum: ['inbox', 'api-csv', 'api-json'] },
+    receivedAt: { type: String, required: true },
+    status: { type: String, required: true, enum: ['received', 'signalling', 'done'] },
+    rowCount: { type: Number, required: true },
+    validRows: { type: Number, required: true },
+    rejectedRows: { type: Number, required: true },
+    exceptionRows: { type: Number, required: true },
+    rejections: { type: anyObj, default: [] },
+    orderIds: { type: [String], default: [] },
+    signalled: { type: Number, default: 0 },
+    report: { type: anyObj },
+  },
+  opts,
+);
+
+/** Valid rows of a batch, kept here rather than in workflow history. */
+const DispatchRowSchema = new Schema(
+  {
+    batchId: { type: String, required: true },
+    rowNumber: { type: Number, required: true },
+    orderId: { type: String, required: true },
+    row: { type: anyObj, required: true },
+  },
+  opts,
+);
+DispatchRowSchema.index({ batchId: 1, rowNumber: 1 }, { unique: true });
+DispatchRowSchema.index({ batchId: 1, orderId: 1 });
+
+const AdaptorExceptionSchema = new Schema(
+  {
+    batchId: { type: String, required: true },
+    rowNumber: { type: Number, required: true },
+    warehouseId: { type: String, required: true },
+    code: { type: String, required: true },
+    message: { type: String, required: true },
+    row: { type: anyObj },
+    createdAt: { type: String, required: true },
+  },
+  opts,
+);
+AdaptorExceptionSchema.index({ batchId: 1, rowNumber: 1 }, { unique: true });
+AdaptorExceptionSchema.index({ createdAt: -1 });
+
+const ChargeSchema = new Schema(
+  {
+    chargeKey: { type: String, required: true, unique: true },
+    accountId: { type: String, required: true },
+    orderId: { type: String, required: true, index: true },
+    lineNumber: { type: Number, required: true },
+    sku: { type: String, required: true },
+    description: { type: String, required: true },
+    quantity: { type: Number, required: true },
+    unitPrice: { type: Number, required: true },
+    amount: { type: Number, required: true },
+    taxRateBps: { type: Number, required: true },
+    tax: { type: Number, required: true },
+    currency: { type: String, required: true },
+    billingMode: { type: String, required: true },
+    createdAt: { type: String, required: true },
+    invoiceNumber: { type: String, default: null },
+  },
+  opts,
+);
+ChargeSchema.index({ accountId: 1, invoiceNumber: 1, createdAt: 1 });
+
+const InvoiceSchema = new Schema(
+  {
+    invoiceNumber: { type: String, required: true, unique: true },
+    sequence: { type: Number, required: true, unique: true },
+    idempotencyKey: { type: String, required: true, unique: true },
+    accountId: { type: String, required: true, index: true },
+    kind: { type: String, required: true, enum: ['offCycle', 'cycle'] },
+    issuedAt: { type: String, required: true },
+    currency: { type: String, required: true },
+    chargeKeys: { type: [String], required: true },
+    net: Number,
+    tax: Number,
+    gross: Number,
+  },
+  opts,
+);
+
+const LicenceSchema = new Schema(
+  {
+    licenceKey: { type: String, required: true, unique: true },
+    orderId: { type: String, required: true, index: true },
+    lineNumber: { type: Number, required: true },
+    sku: { type: String, required: true },
+    unit: { type: Number, required: true },
+    issuedAt: { type: String, required: true },
+  },
+  opts,
+);
+LicenceSchema.index({ orderId: 1, lineNumber: 1, unit: 1 }, { unique: true });
+
+/** Responses remembered for the API's Idempotency-Key header. */
+const IdempotencyRecordSchema = new Schema(
+  {
+    key: { type: String, required: true, unique: true },
+    fingerprint: { type: String, required: true },
+    status: { type: Number, required: true },
+    body: { type: anyObj },
+    createdAt: { type: String, required: true },
+  },
+  opts,
+);
+
+export function defineModels(conn: Connection) {
+  return {
+    Product: conn.model('Product', ProductSchema, 'products'),
+    Account: conn.model('Account', AccountSchema, 'accounts'),
+    OrderView: conn.model('OrderView', OrderViewSchema, 'orders'),
+    SalesOrder: conn.model('SalesOrder', SalesOrderSchema, 'salesOrders'),
+    FraudDecision: conn.model('FraudDecision', FraudDecisionSchema, 'fraudDecisions'),
+    FraudListEntry: conn.model('FraudListEntry', FraudListEntrySchema, 'fraudLists'),
+    DispatchBatch: conn.model('DispatchBatch', DispatchBatchSchema, 'dispatchBatches'),
+    DispatchRow: conn.model('DispatchRow', DispatchRowSchema, 'dispatchRows'),
+    AdaptorException: conn.model('AdaptorException', AdaptorExceptionSchema, 'adaptorExceptions'),
+    Charge: conn.model('Charge', ChargeSchema, 'charges'),
+    Invoice: conn.model('Invoice', InvoiceSchema, 'invoices'),
+    Licence: conn.model('Licence', LicenceSchema, 'licences'),
+    IdempotencyRecord: conn.model('IdempotencyRecord', IdempotencyRecordSchema, 'idempotencyRecords'),
+  };
+}
+
+export type Models = ReturnType<typeof defineModels>;
+
+export interface Db {
+  conn: Connection;
+  models: Models;
+  close(): Promise<void>;
+}
+
+/** Connects and makes sure every index exists (unique indexes carry the exactly-once guarantees). */
+export async function connectDb(uri: string): Promise<Db> {
+  const conn = mongoose.createConnection(uri, { autoIndex: false, serverSelectionTimeoutMS: 10_000 });
+  await conn.asPromise();
+  const models = defineModels(conn);
+  for (const m of Object.values(models)) await m.createIndexes();
+  return { conn, models, close: () => conn.close() };
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}

@@ -1,0 +1,161 @@
+// Starts the real servers the project runs on locally and in tests: the Temporal dev server
+// (SQLite, Web UI) and FerretDB (MongoDB wire protocol on SQLite), both built from source by
+// scripts/build-tools.sh. Production runs a Temporal cluster and MongoDB instead (docker-compose.yml).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Search attributes the order workflow keeps current (registered at dev-server start). */
+export const SEARCH_ATTRIBUTES = {
+  OrderStatus: 'Keyword',
+  AccountId: 'Keyword',
+  BillingMode: 'Keyword',
+  WarehouseIds: 'KeywordList',
+} as const;
+
+export interface ToolPaths {
+  temporal: string;
+  ferretdb: string;
+}
+
+/** Builds the tools on first use (cached outside the clone) and returns their paths. */
+export function ensureTools(): ToolPaths {
+  const out = execFileSync('bash', [path.join(repoRoot, 'scripts/build-tools.sh')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as ToolPaths;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 60_000, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening on ${port}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, host);
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on ${host}:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function manage(name: string, child: ChildProcess): ManagedProcess {
+  return {
+    name,
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function logStream(logFile: string | undefined): 'inherit' | 'ignore' | number {
+  if (!logFile) return 'ignore';
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  return fs.openSync(logFile, 'a');
+}
+
+export interface TemporalOptions {
+  binary: string;
+  port: number;
+  uiPort: number;
+  httpPort?: number;
+  metricsPort?: number;
+  dbFile: string;
+  namespace?: string;
+  logFile?: string;
+  headless?: boolean;
+}
+
+export async function startTemporal(o: TemporalOptions): Promise<ManagedProcess> {
+  fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(o.port),
+    '--ui-port', String(o.uiPort),
+    '--http-port', String(o.httpPort ?? (await freePort())),
+    '--metrics-port', String(o.metricsPort ?? (await freePort())),
+    '--db-filename', o.dbFile,
+    '--sqlite-pragma', 'journal_mode=WAL',
+    '--sqlite-pragma', 'synchronous=OFF',
+    '--namespace', o.namespace ?? 'default',
+    '--log-level', 'warn',
+    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
+    ...(o.headless ? ['--headless'] : []),
+  ];
+  const out = logStream(o.logFile);
+  const child = spawn(o.binary, args, { stdio: ['ignore', out, out] });
+  await waitForPort(o.port, '127.0.0.1', 120_000, child);
+  await waitForTemporalReady(`127.0.0.1:${o.port}`, o.namespace ?? 'default');
+  return manage('temporal', child);
+}
+
+async function waitForTemporalReady(address: string, namespace: string): Promise<void> {
+  const { Connection } = await import('@temporalio/client');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export interface FerretOptions {
+  binary: string;
+  port: number;
+  dir: string;
+  logFile?: string;
+}
+
+export async function startFerretDb(o: FerretOptions): Promise<ManagedProcess> {
+  fs.mkdirSync(o.dir, { recursive: true });
+  const out = logStream(o.logFile);
+  const child = spawn(o.binary, ['-listen-addr', `127.0.0.1:${o.port}`, '-sqlite-dir', o.dir], {
+    stdio: ['ignore', out, out],
+  });
+  await waitForPort(o.port, '127.0.0.1', 60_000, child);
+  return manage('ferretdb', child);
+}

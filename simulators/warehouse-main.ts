@@ -1,0 +1,19 @@
+// The warehouse simulator process (started by `npm start`).
+import { loadConfig } from '../infra/config';
+import { WarehouseSimulator } from './warehouse';
+
+const config = loadConfig();
+const sim = new WarehouseSimulator({
+  dataDir: config.dataDir,
+  warehouseIds: config.warehouses.ids,
+  seed: config.warehouseSimulator.seed,
+  errorRate: config.warehouseSimulator.errorRate,
+  outOfStockRate: config.warehouseSimulator.outOfStockRate,
+  pollMs: 1000,
+});
+await sim.listen(config.warehouseSimulator.port);
+sim.start();
+console.log(`warehouse-simulator: ${config.warehouses.ids.join(', ')}; stock API on http://127.0.0.1:${config.warehouseSimulator.port}`);
+const stop = () => void sim.stop().finally(() => process.exit(0));
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,21 @@
+// The Sales Order Dispatch job: one run per warehouse response file (id from the file's hash, so
+// the same file twice is refused by the server). The rows live in MongoDB, not in this history;
+// an activity hands each affected order its rows and survives crashes through its heartbeats.
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+export interface SalesOrderDispatchInput {
+  batchId: string;
+}
+
+export async function salesOrderDispatchWorkflow({ batchId }: SalesOrderDispatchInput): Promise<{ ordersSignalled: number }> {
+  const { ordersSignalled } = await acts.signalOrdersInBatch({ batchId });
+  await acts.finishDispatchBatch({ batchId });
+  return { ordersSignalled };
+}

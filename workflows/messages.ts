@@ -1,0 +1,59 @@
+// Signals, updates, queries, search attributes and ids shared by the workflows and their clients
+// (API, adaptor, tests). Defined once so a name can never drift between sender and receiver.
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AddLineRequest, CancelOutcome, ChangeLineRequest, OrderState, AgentAction } from '../domain/order-state';
+import type { BillingMode, DeliveryContact, DispatchRow } from '../domain/types';
+
+export const TASK_QUEUE_DEFAULT = 'hardware-orders';
+
+export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
+export const dispatchWorkflowId = (batchId: string) => `dispatch-${batchId}`;
+
+export interface OrderTotals {
+  net: number;
+  tax: number;
+  gross: number;
+}
+
+/** What a reader sees of an order: its state plus what the state machine allows next. */
+export interface OrderView extends OrderState {
+  totals: OrderTotals;
+  allowedActions: AgentAction[];
+}
+
+export interface Actor {
+  /** Who did it: an agent id, 'ops:<id>', 'warehouse:<id>' or 'system'. */
+  by: string;
+}
+
+export const getOrderQuery = defineQuery<OrderView>('getOrder');
+
+/** Answers once the new order's read model exists (used with update-with-start by the API). */
+export const openedUpdate = defineUpdate<OrderView>('opened');
+export const addLineUpdate = defineUpdate<OrderView, [AddLineRequest & Actor]>('addLine');
+export const changeLineUpdate = defineUpdate<OrderView, [ChangeLineRequest & Actor]>('changeLine');
+export const removeLineUpdate = defineUpdate<OrderView, [{ lineId: string } & Actor]>('removeLine');
+export const setDeliveryUpdate = defineUpdate<OrderView, [{ delivery: DeliveryContact } & Actor]>('setDelivery');
+export const setBillingModeUpdate = defineUpdate<OrderView, [{ billingMode: BillingMode } & Actor]>('setBillingMode');
+export const generateUpdate = defineUpdate<OrderView, [Actor]>('generate');
+export const cancelUpdate = defineUpdate<{ outcome: CancelOutcome; order: OrderView }, [{ reason: string } & Actor]>('cancel');
+export const fraudReviewUpdate = defineUpdate<OrderView, [{ decision: 'approve' | 'reject'; reason: string } & Actor]>('fraudReview');
+
+export interface DispatchResultSignal {
+  batchId: string;
+  warehouseId: string;
+  rows: DispatchRow[];
+}
+/** Sent by the Sales Order Dispatch job with this order's rows of one batch. */
+export const dispatchResultSignal = defineSignal<[DispatchResultSignal]>('dispatchResult');
+
+export const OrderStatusAttr = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
+export const AccountIdAttr = defineSearchAttributeKey('AccountId', SearchAttributeType.KEYWORD);
+export const BillingModeAttr = defineSearchAttributeKey('BillingMode', SearchAttributeType.KEYWORD);
+export const WarehouseIdsAttr = defineSearchAttributeKey('WarehouseIds', SearchAttributeType.KEYWORD_LIST);
+
+/** A typed search-attribute value, for start options and upserts alike. */
+export function attr(key: ReturnType<typeof defineSearchAttributeKey>, value: SearchAttributePair['value']): SearchAttributePair {
+  return { key, value } as SearchAttributePair;
+}
