@@ -73,8 +73,8 @@ export function createApp(deps: ApiDeps) {
     if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !c.req.path.startsWith('/api/v1/adaptor/warehouse-files')) {
       const type = c.req.header('content-type') ?? '';
       const length = c.req.header('content-length');
-      const empty = length === '0' || (length === undefined && !c.req.raw.body);
-      if (!empty && !/^application\/json\b/i.test(type)) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send JSON with content-type application/json');
+      const hasBody = length !== undefined ? Number(length) > 0 : c.req.header('transfer-encoding') !== undefined;
+      if (hasBody && !/^application\/json\b/i.test(type)) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send JSON with content-type application/json');
     }
     await next();
   });

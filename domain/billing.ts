@@ -1,8 +1,9 @@
 // What a customer is charged for: exactly the units they received. One charge per order line per
 // dispatch batch that shipped it (a partial then final shipment gives two), and one per licence
 // line. The charge key is the business idempotency key: retries and replays find the same key.
-import { lineAmounts } from './money';
+import { invoiceTotals, lineAmounts, type InvoiceTotals } from './money';
 import type { OrderState } from './order-state';
+import { isValidIsoDate } from './warehouse-response';
 
 export interface ChargeDraft {
   chargeKey: string;
@@ -46,4 +47,89 @@ export function chargesForOrder(order: OrderState): ChargeDraft[] {
   for (const s of shipped.values()) draft(`${order.orderId}:${s.lineNumber}:${s.batchId}`, s.lineNumber, s.quantity);
   for (const l of order.licences) draft(`${order.orderId}:${l.lineNumber}:licence`, l.lineNumber, l.keys.length);
   return drafts.sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
+}
+
+// ---- Invoices: what an invoice shows, computed from its charges by the one money module.
+
+export interface InvoiceTaxLine {
+  taxRateBps: number;
+  net: number;
+  tax: number;
+  gross: number;
+}
+
+/**
+ * The tax analysis and totals of an invoice. Each charge carries its own rounded tax (rounded on
+ * the line, see domain/money.ts), so the analysis only groups and adds: it always sums to the totals.
+ */
+export function invoiceSummary(charges: readonly { taxRateBps: number; amount: number; tax: number }[]): {
+  taxByRate: InvoiceTaxLine[];
+  totals: InvoiceTotals;
+} {
+  const byRate = new Map<number, { amount: number; tax: number }[]>();
+  for (const c of charges) byRate.set(c.taxRateBps, [...(byRate.get(c.taxRateBps) ?? []), c]);
+  const taxByRate = [...byRate.entries()].sort(([a], [b]) => a - b).map(([taxRateBps, group]) => ({ taxRateBps, ...invoiceTotals(group) }));
+  return { taxByRate, totals: invoiceTotals(charges) };
+}
+
+// ---- Bill runs: on its cycle day an account is invoiced for every pending deferred charge.
+
+export interface BillRunInput {
+  /** The cycle date to bill, YYYY-MM-DD. Absent when the Temporal Schedule started the run. */
+  date?: string;
+}
+
+export interface BillRunInvoice {
+  accountId: string;
+  invoiceNumber: string;
+  currency: string;
+  gross: number;
+  chargeCount: number;
+  /** false when an earlier (or overlapping) run had already issued this cycle's invoice. */
+  created: boolean;
+}
+
+export interface BillRunResult {
+  date: string;
+  /** Charges created up to this instant (end of the date, UTC) are on the cycle's invoices. */
+  cutOff: string;
+  accountsDue: number;
+  invoices: BillRunInvoice[];
+  /** Accounts due with nothing pending: no invoice is issued for them. */
+  nothingToBill: string[];
+  /** Accounts whose invoice could not be issued (a rerun of the date retries exactly these). */
+  failed: { accountId: string; message: string }[];
+}
+
+/** One workflow per bill date: a manual trigger finds the run already going for its date. */
+export const billRunWorkflowId = (date: string) => `bill-run-${date}`;
+
+/** The idempotency key of an account's cycle invoice: one per account and bill date, ever. */
+export const cycleInvoiceKey = (accountId: string, date: string) => `cycle:${accountId}:${date}`;
+
+export function isBillDate(date: string): boolean {
+  return isValidIsoDate(date);
+}
+
+/** The last instant of the bill date (UTC), comparable with the ISO timestamps on charges. */
+export function billCutOff(date: string): string {
+  return `${date}T23:59:59.999Z`;
+}
+
+/**
+ * The accounts a date bills: those whose cycle day is the date's day of the month. Cycle days are
+ * 1-28, so every account comes due every month and the 29th-31st bill nobody.
+ */
+export function cycleDayOf(date: string): number {
+  return Number(date.slice(8, 10));
+}
+
+/**
+ * The date a scheduled run bills: the UTC day that ended last before its scheduled time. A run
+ * scheduled at 02:00 on the 16th bills cycle day 15 with every charge up to the end of the 15th,
+ * so the period it closes is over and no charge can still arrive inside it. Uses the nominal
+ * scheduled time, so a run started late (catch-up after an outage, or buffered) bills its own day.
+ */
+export function billDateForScheduledRun(scheduledAt: Date): string {
+  return new Date(scheduledAt.getTime() - 86_400_000).toISOString().slice(0, 10);
 }

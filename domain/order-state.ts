@@ -299,7 +299,7 @@ export type CancelOutcome = 'cancelled' | 'cancellationRequested';
 /** Cancel takes effect at once until a sales order has started going to a warehouse. */
 export function checkCancel(order: OrderState): CancelOutcome {
   requireAction(order, 'cancel', 'cancel');
-  return order.sendStarted ? 'cancellationRequested' : 'cancelled';
+  return order.sendStarted || order.status === 'AwaitingDispatch' ? 'cancellationRequested' : 'cancelled';
 }
 
 // ---- Dispatch: rows from the warehouse applied to sub-orders, idempotently. ----

@@ -181,9 +181,15 @@ const InvoiceSchema = new Schema(
     net: Number,
     tax: Number,
     gross: Number,
+    /** The account's own invoice count: its unique index makes one invoice at a time per account. */
+    accountSequence: { type: Number, required: true },
+    /** Cycle invoices: the bill date and the cut-off their charges were selected by. */
+    billDate: { type: String },
+    cutOff: { type: String },
   },
   opts,
 );
+InvoiceSchema.index({ accountId: 1, accountSequence: 1 }, { unique: true });
 
 const LicenceSchema = new Schema(
   {

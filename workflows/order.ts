@@ -115,8 +115,23 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     const lines = order.lines.length;
     setCurrentDetails(
       `**${order.status}**${order.cancellationRequested ? ' (cancellation requested)' : ''} · ${lines} line${lines === 1 ? '' : 's'} · ` +
-        `${viewOf(order).totals.gross} ${order.currency} minor units${order.error ? ` · ${order.error.code}` : ''}`,
+        `${viewOf(order).totals.gross} ${order.currency} minor units${order.error ? ` · ${order.error.code}` : ''}${fraudSummary()}`,
     );
+  }
+
+  /** The fraud flag and decision for the Temporal UI: reason codes only, never personal data. */
+  function fraudSummary(): string {
+    const f = order.fraud;
+    if (!f?.required) return '';
+    const decision = f.result ? ` ${f.result.decision}${f.result.reasons.length ? ` (${f.result.reasons.join(', ')})` : ''}` : ' pending';
+    const review = f.awaitingReview ? ` · FRAUD_REVIEW until ${f.awaitingReview.deadline}` : f.review ? ` · review ${f.review.decision}` : '';
+    return ` · fraud check [${f.reasons.join(', ')}]:${decision}${review}`;
+  }
+
+  /** A history entry that records an event without a status change. */
+  function note(by: string, reason: string): void {
+    order.history.push({ from: order.status, to: order.status, at: now(), by, reason });
+    order.revision++;
   }
 
   function move(event: OrderEvent, by: string, reason: string): void {
@@ -199,8 +214,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
         move('cancel', by, reason);
       } else {
         order.cancellationRequested = true;
-        order.history.push({ from: order.status, to: order.status, at: now(), by, reason: `cancellation requested: ${reason}` });
-        order.revision++;
+        note(by, `cancellation requested: ${reason}`);
         publishStatus();
       }
       await project();
@@ -212,7 +226,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     fraudReviewUpdate,
     async ({ decision, by, reason }) => {
       order.fraud!.review = { decision, by, reason, at: now() };
-      order.revision++;
+      note(by, `fraud review ${decision === 'approve' ? 'approved' : 'rejected'}: ${reason}`);
+      publishStatus();
       await project();
       return viewOf(order);
     },
@@ -293,6 +308,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       const refused = await sendSalesOrders('new');
       if (refused) {
         fail('WAREHOUSE_REJECTED', refused);
+        // Warehouses that took their part must not ship half an order that is now in Error.
+        if (order.subOrders.some((s) => s.status === 'Sent')) await sendSalesOrders('cancel');
+        await project();
         return;
       }
     }
@@ -304,6 +322,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       });
       order.licences = issued;
       order.revision++;
+      if (order.status !== 'AwaitingGeneration') return; // cancelled while provisioning
     }
 
     if (order.subOrders.length) move('sentToWarehouse', SYSTEM, `sales order sent to ${order.subOrders.map((s) => s.warehouseId).join(', ')}`);
@@ -320,7 +339,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       delivery: order.delivery!,
     });
     order.fraud!.result = result;
-    order.revision++;
+    note(`fraud:${result.provider}`, `fraud check ${result.decision}${result.reasons.length ? `: ${result.reasons.join(', ')}` : ''} (reference ${result.providerReference || 'none'})`);
+    publishStatus();
+    if (order.status !== 'AwaitingGeneration') {
+      await project(); // cancelled while the provider was asked
+      return false;
+    }
     if (result.decision === 'reject') {
       fail('FRAUD_REJECTED', `fraud check rejected the delivery: ${result.reasons.join(', ') || 'no reason given'}`);
       await project();
@@ -332,13 +356,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     const since = now();
     order.fraud!.awaitingReview = { since, deadline: new Date(Date.now() + msToNumber(reviewDeadline as Parameters<typeof msToNumber>[0])).toISOString() };
     order.revision++;
-    setCurrentDetails(`**AwaitingGeneration** · FRAUD_REVIEW since ${since}`);
+    publishStatus();
     await project();
     const decided = await condition(() => !!order.fraud!.review || order.status !== 'AwaitingGeneration', reviewDeadline);
     const review = order.fraud!.review;
     delete order.fraud!.awaitingReview;
     order.revision++;
-    if (order.status !== 'AwaitingGeneration') return false;
+    publishStatus();
+    if (order.status !== 'AwaitingGeneration') {
+      await project();
+      return false;
+    }
     if (!decided) {
       fail('FRAUD_REJECTED', `fraud review not decided within ${reviewDeadline}`);
       await project();
@@ -370,7 +398,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
             fraudCheck: {
               required: order.fraud?.required ?? false,
               reasons: order.fraud?.reasons ?? [],
-              result: order.fraud?.required ? (order.fraud.result?.decision ?? 'accept') : 'notRequired',
+              // The final decision: a referral approved by ops goes out as accepted.
+              result: !order.fraud?.required ? 'notRequired' : order.fraud.review?.decision === 'approve' ? 'accept' : (order.fraud.result?.decision ?? 'accept'),
               ...(order.fraud?.result ? { providerReference: order.fraud.result.providerReference } : {}),
             },
             delivery: order.delivery!,

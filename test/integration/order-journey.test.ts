@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warehouseFolders } from '../../infra/config';
 import { validateSalesOrderRequest } from '../../infra/contracts';
 import { orderWorkflowId } from '../../workflows/messages';
+import { replayAndRecord } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
@@ -78,6 +79,12 @@ describe('one order end to end', () => {
     expect(result).toMatchObject({ status: 'Complete', invoiceNumber: complete.invoiceNumber });
     const desc = await handle.describe();
     expect(desc.typedSearchAttributes.getAll().find((p) => p.key.name === 'OrderStatus')?.value).toBe('Complete');
+
+    // The recorded history replays on today's code; the dispatch job's too.
+    await replayAndRecord(sys.temporal, orderWorkflowId(orderId), 'order-complete-immediate');
+    const batch = await sys.db.models.DispatchBatch.findOne({ orderIds: orderId }).lean();
+    await sys.temporal.workflow.getHandle(`dispatch-${batch!.batchId}`).result();
+    await replayAndRecord(sys.temporal, `dispatch-${batch!.batchId}`, 'sales-order-dispatch');
 
     // The response file was archived with its report.
     const archived = fs.readdirSync(warehouseFolders(sys.config.dataDir, 'WH-NORTH').archive);

@@ -1,0 +1,344 @@
+// AgentView's screens as server-rendered shells: headings, forms with labels and empty regions
+// that agentview.js fills from the public API.
+import type { FC } from 'hono/jsx';
+import { ORDER_STATUSES } from '../../domain/types';
+import { Field, Layout } from './layout';
+
+export const STATUS_LABELS: Record<string, string> = {
+  New: 'New',
+  AwaitingGeneration: 'Awaiting Generation',
+  AwaitingDispatch: 'Awaiting Dispatch',
+  Complete: 'Complete',
+  Error: 'Error',
+  Cancelled: 'Cancelled',
+};
+
+const KINDS = [
+  ['', 'All kinds'],
+  ['handset', 'Handsets'],
+  ['peripheral', 'Peripherals'],
+  ['softwareLicence', 'Software licences'],
+] as const;
+
+export const SignInPage: FC = () => (
+  <Layout title="Sign in" page="signin">
+    <section class="card narrow">
+      <h1>Sign in</h1>
+      <p>Use the agent (or ops) token you were given. It is kept only for this browser tab.</p>
+      <form id="signin-form" novalidate>
+        <Field id="token" label="Agent token">
+          <input id="token" name="token" type="password" autocomplete="off" required />
+        </Field>
+        <Field id="agent-id" label="Your agent id" hint="Shown in the order history as who did what, e.g. csa-17.">
+          <input id="agent-id" name="agentId" type="text" maxlength={64} pattern="[A-Za-z0-9._@-]*" aria-describedby="agent-id-hint" />
+        </Field>
+        <button type="submit">Sign in</button>
+      </form>
+    </section>
+  </Layout>
+);
+
+export const AccountsPage: FC = () => (
+  <Layout title="Find an account" page="accounts" nav="accounts">
+    <h1>Find an account</h1>
+    <form id="account-search" class="inline card" role="search">
+      <Field id="account-query" label="Account id or name">
+        <input id="account-query" name="query" type="search" required maxlength={60} placeholder="ACC-1001 or Alice" />
+      </Field>
+      <button type="submit">Find</button>
+    </form>
+    <section aria-labelledby="results-h">
+      <h2 id="results-h" class="visually-hidden">
+        Matching accounts
+      </h2>
+      <div id="account-results"></div>
+    </section>
+  </Layout>
+);
+
+export const AccountPage: FC<{ accountId: string }> = ({ accountId }) => (
+  <Layout title={accountId} page="account" nav="accounts" data={{ 'account-id': accountId }}>
+    <div class="page-head">
+      <h1>
+        Account <span id="account-title">{accountId}</span>
+      </h1>
+      <button type="button" id="new-order">
+        Start a new order
+      </button>
+    </div>
+    <section class="card" aria-labelledby="acc-h">
+      <h2 id="acc-h">Details</h2>
+      <dl id="account-details" class="details"></dl>
+    </section>
+    <section class="card" aria-labelledby="orders-h">
+      <div class="section-head">
+        <h2 id="orders-h">Orders</h2>
+        <Field id="status-filter" label="Status" class="compact">
+          <select id="status-filter">
+            <option value="">All statuses</option>
+            {ORDER_STATUSES.map((s) => (
+              <option value={s}>{STATUS_LABELS[s]}</option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <table id="orders" class="data">
+        <thead>
+          <tr>
+            <th scope="col">Order</th>
+            <th scope="col">Created</th>
+            <th scope="col">Status</th>
+            <th scope="col">Lines</th>
+            <th scope="col" class="num">
+              Total
+            </th>
+          </tr>
+        </thead>
+        <tbody></tbody>
+      </table>
+      <p id="orders-empty" class="muted" hidden>
+        No orders.
+      </p>
+      <button type="button" id="orders-more" class="secondary" hidden>
+        Show older orders
+      </button>
+    </section>
+    <section class="card" aria-labelledby="billing-h">
+      <h2 id="billing-h">Charges and invoices</h2>
+      <div id="account-billing">
+        <p class="muted">Loading…</p>
+      </div>
+    </section>
+  </Layout>
+);
+
+export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
+  <Layout title={orderId} page="order" nav="accounts" data={{ 'order-id': orderId }}>
+    <div class="page-head">
+      <div>
+        <h1>
+          Order {orderId} <span id="order-status" class="badge"></span>
+        </h1>
+        <p id="order-meta" class="muted"></p>
+      </div>
+      <div id="order-actions" class="actions" aria-label="Order actions" role="group">
+        <button type="button" id="check-stock" class="secondary" hidden>
+          Check stock
+        </button>
+        <button type="button" id="generate" hidden>
+          Generate order
+        </button>
+        <form id="cancel-form" class="inline" hidden>
+          <Field id="cancel-reason" label="Cancellation reason" class="compact">
+            <input id="cancel-reason" name="reason" type="text" maxlength={200} value="customer changed their mind" required />
+          </Field>
+          <button type="submit" class="danger">
+            Cancel order
+          </button>
+        </form>
+        <a id="temporal-link" class="button secondary" hidden target="_blank" rel="noopener">
+          Workflow in Temporal UI
+        </a>
+      </div>
+    </div>
+    <div class="columns">
+      <div class="col">
+        <section class="card" aria-labelledby="lines-h">
+          <h2 id="lines-h">Lines</h2>
+          <table id="lines" class="data">
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Product</th>
+                <th scope="col">Quantity</th>
+                <th scope="col">Enrolment</th>
+                <th scope="col" class="num">
+                  Unit price
+                </th>
+                <th scope="col" class="num">
+                  Net
+                </th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody></tbody>
+          </table>
+          <p id="lines-empty" class="muted" hidden>
+            No lines yet: add products from the catalogue.
+          </p>
+          <dl id="totals" class="totals" aria-live="polite">
+            <dt>Net</dt>
+            <dd id="total-net"></dd>
+            <dt>Tax</dt>
+            <dd id="total-tax"></dd>
+            <dt>Total</dt>
+            <dd id="total-gross"></dd>
+          </dl>
+        </section>
+        <section class="card" id="catalogue-section" aria-labelledby="cat-h" hidden>
+          <h2 id="cat-h">Add products</h2>
+          <form id="catalogue-search" class="inline" role="search">
+            <Field id="catalogue-kind" label="Kind" class="compact">
+              <select id="catalogue-kind" name="kind">
+                {KINDS.map(([v, l]) => (
+                  <option value={v}>{l}</option>
+                ))}
+              </select>
+            </Field>
+            <Field id="catalogue-q" label="Search the catalogue" class="compact">
+              <input id="catalogue-q" name="q" type="search" maxlength={60} placeholder="SKU or name" />
+            </Field>
+            <button type="submit" class="secondary">
+              Search
+            </button>
+          </form>
+          <table id="catalogue" class="data">
+            <thead>
+              <tr>
+                <th scope="col">Product</th>
+                <th scope="col" class="num">
+                  Price
+                </th>
+                <th scope="col">Quantity</th>
+                <th scope="col">Enrolment</th>
+                <th scope="col">
+                  <span class="visually-hidden">Add</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody></tbody>
+          </table>
+        </section>
+        <section class="card" id="stock-section" aria-labelledby="stock-h" hidden>
+          <h2 id="stock-h">Stock</h2>
+          <div id="stock-result"></div>
+        </section>
+        <section class="card" aria-labelledby="delivery-h">
+          <h2 id="delivery-h">Delivery</h2>
+          <form id="delivery-form">
+            <fieldset id="delivery-fields">
+              <legend class="visually-hidden">Delivery contact and address</legend>
+              <div class="grid2">
+                <Field id="d-name" label="Contact name">
+                  <input id="d-name" name="name" required maxlength={100} autocomplete="name" />
+                </Field>
+                <Field id="d-phone" label="Phone">
+                  <input id="d-phone" name="phone" type="tel" maxlength={32} autocomplete="tel" />
+                </Field>
+                <Field id="d-email" label="Email" class="span2">
+                  <input id="d-email" name="email" type="email" maxlength={254} autocomplete="email" />
+                </Field>
+                <Field id="d-line1" label="Address line 1" class="span2">
+                  <input id="d-line1" name="line1" required maxlength={100} autocomplete="address-line1" />
+                </Field>
+                <Field id="d-line2" label="Address line 2" class="span2">
+                  <input id="d-line2" name="line2" maxlength={100} autocomplete="address-line2" />
+                </Field>
+                <Field id="d-city" label="Town or city">
+                  <input id="d-city" name="city" required maxlength={60} autocomplete="address-level2" />
+                </Field>
+                <Field id="d-region" label="County or region">
+                  <input id="d-region" name="region" maxlength={60} autocomplete="address-level1" />
+                </Field>
+                <Field id="d-postcode" label="Postcode">
+                  <input id="d-postcode" name="postcode" required maxlength={16} autocomplete="postal-code" />
+                </Field>
+                <Field id="d-country" label="Country code">
+                  <input id="d-country" name="country" required maxlength={2} pattern="[A-Za-z]{2}" autocomplete="country" />
+                </Field>
+              </div>
+              <div class="actions">
+                <button type="submit">Save delivery</button>
+                <button type="button" id="delivery-from-account" class="secondary">
+                  Use the account's contact
+                </button>
+              </div>
+            </fieldset>
+          </form>
+        </section>
+        <section class="card" aria-labelledby="billing-mode-h">
+          <h2 id="billing-mode-h">Billing</h2>
+          <fieldset id="billing-mode">
+            <legend>When is the customer charged?</legend>
+            <label class="radio">
+              <input type="radio" name="billingMode" value="immediate" /> Bill immediately on completion
+            </label>
+            <label class="radio">
+              <input type="radio" name="billingMode" value="nextInvoice" /> On the next regular invoice
+            </label>
+          </fieldset>
+        </section>
+      </div>
+      <div class="col">
+        <section class="card" aria-labelledby="progress-h">
+          <h2 id="progress-h">Progress</h2>
+          <p id="order-error" class="error-box" hidden></p>
+          <ol id="timeline" class="timeline"></ol>
+        </section>
+        <section class="card" aria-labelledby="fraud-h">
+          <h2 id="fraud-h">Fraud check</h2>
+          <div id="fraud"></div>
+        </section>
+        <section class="card" aria-labelledby="sub-h">
+          <h2 id="sub-h">Warehouse sub-orders and dispatched units</h2>
+          <div id="suborders"></div>
+        </section>
+        <section class="card" aria-labelledby="enrol-h" id="enrolment-section" hidden>
+          <h2 id="enrol-h">Device enrolment</h2>
+          <div id="enrolment"></div>
+        </section>
+        <section class="card" aria-labelledby="charges-h">
+          <h2 id="charges-h">Charges and invoice</h2>
+          <div id="charges"></div>
+        </section>
+      </div>
+    </div>
+  </Layout>
+);
+
+export const StockPage: FC = () => (
+  <Layout title="Stock check" page="stock" nav="stock">
+    <h1>Stock check</h1>
+    <form id="stock-form" class="card">
+      <Field id="stock-skus" label="SKUs" hint="One per line or comma separated; SKU or SKU:QUANTITY (quantity defaults to 1).">
+        <textarea id="stock-skus" name="skus" rows={4} required aria-describedby="stock-skus-hint" placeholder={'HS-APL-IP16-128:2\nPR-APL-USBC-20W'}></textarea>
+      </Field>
+      <Field id="stock-warehouse" label="Preferred warehouse (optional)">
+        <input id="stock-warehouse" name="warehouse" maxlength={40} placeholder="WH-NORTH" />
+      </Field>
+      <button type="submit">Check stock</button>
+    </form>
+    <section class="card" aria-labelledby="stock-h">
+      <h2 id="stock-h">Result</h2>
+      <div id="stock-result">
+        <p class="muted">No check run yet.</p>
+      </div>
+    </section>
+  </Layout>
+);
+
+export const FraudReviewsPage: FC = () => (
+  <Layout title="Fraud reviews" page="fraud-reviews" nav="fraud">
+    <h1>Fraud review queue</h1>
+    <p class="muted">Orders the fraud check referred for a human decision. Approving sends the order to the warehouse; rejecting ends it in Error.</p>
+    <div id="fraud-queue"></div>
+  </Layout>
+);
+
+export const ExceptionsPage: FC = () => (
+  <Layout title="Adaptor exceptions" page="exceptions" nav="exceptions">
+    <h1>Adaptor exceptions</h1>
+    <p class="muted">Warehouse response rows that could not be applied to an order (unknown or closed orders).</p>
+    <form id="exceptions-filter" class="inline card">
+      <Field id="exc-warehouse" label="Warehouse" class="compact">
+        <input id="exc-warehouse" name="warehouseId" maxlength={40} placeholder="any" />
+      </Field>
+      <button type="submit" class="secondary">
+        Filter
+      </button>
+    </form>
+    <div id="exceptions"></div>
+  </Layout>
+);

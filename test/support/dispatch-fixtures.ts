@@ -1,0 +1,152 @@
+// Orders waiting for dispatch, and warehouse response files written by hand, for the adaptor and
+// Sales Order Dispatch tests. Orders are started with the Temporal client directly (cheaper than
+// three HTTP calls each when a test needs hundreds of them); everything after that is the real
+// order workflow: fraud policy, stock check, allocation, sales order file.
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { luhnCheckDigit } from '../../domain/imei';
+import type { OrderView } from '../../workflows/messages';
+import type { DeliveryContact, Product } from '../../domain/types';
+import { WAREHOUSE_RESPONSE_COLUMNS, type WarehouseResponseColumn } from '../../domain/warehouse-response';
+import { warehouseFolders } from '../../infra/config';
+import { addLineUpdate, generateUpdate, orderWorkflowId } from '../../workflows/messages';
+import { eventually, type TestSystem } from './system';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export function newTestOrderId(): string {
+  const bytes = randomBytes(10);
+  let out = '';
+  for (let i = 0; i < 10; i++) out += CROCKFORD[bytes[i] % 32];
+  return `ORD-${out}`;
+}
+
+export interface OrderSpec {
+  accountId?: string;
+  lines: { sku: string; quantity: number }[];
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time. */
+export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Starts `count` orders, adds their lines and generates them; returns the order ids (not waiting for dispatch). */
+export async function startGeneratedOrders(sys: TestSystem, count: number, spec: OrderSpec, concurrency = 40): Promise<string[]> {
+  const accountId = spec.accountId ?? 'ACC-1002';
+  const account = await sys.db.models.Account.findOne({ accountId }).lean();
+  if (!account) throw new Error(`no account ${accountId}`);
+  const products = new Map<string, Product>();
+  for (const l of spec.lines) {
+    const p = await sys.db.models.Product.findOne({ sku: l.sku }, { _id: 0 }).lean<Product>();
+    if (!p) throw new Error(`no product ${l.sku}`);
+    products.set(l.sku, p);
+  }
+  const ids = Array.from({ length: count }, newTestOrderId);
+  await inParallel(ids, concurrency, async (orderId) => {
+    const [first, ...rest] = spec.lines;
+    const startWorkflowOperation = new WithStartWorkflowOperation('orderWorkflow', {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue: sys.config.temporal.taskQueue,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ orderId, accountId, currency: account.currency, createdBy: 'csa-test', delivery: account.defaultDelivery as DeliveryContact, billingMode: account.defaultBillingMode }],
+    });
+    await sys.temporal.workflow.executeUpdateWithStart(addLineUpdate, {
+      startWorkflowOperation,
+      args: [{ product: products.get(first.sku)!, quantity: first.quantity, by: 'csa-test' }],
+    });
+    const handle = sys.temporal.workflow.getHandle(orderWorkflowId(orderId));
+    for (const l of rest) await handle.executeUpdate(addLineUpdate, { args: [{ product: products.get(l.sku)!, quantity: l.quantity, by: 'csa-test' }] });
+    await handle.executeUpdate(generateUpdate, { args: [{ by: 'csa-test' }] });
+  });
+  return ids;
+}
+
+/** Orders Awaiting Dispatch (their sales orders sent to the warehouse), read from the read model. */
+export async function ordersAwaitingDispatch(sys: TestSystem, count: number, spec: OrderSpec, concurrency = 40): Promise<OrderView[]> {
+  const ids = await startGeneratedOrders(sys, count, spec, concurrency);
+  return waitForStatus(sys, ids, 'AwaitingDispatch', Math.max(60_000, count * 200));
+}
+
+export async function waitForStatus(sys: TestSystem, orderIds: string[], status: string, timeoutMs = 60_000): Promise<OrderView[]> {
+  await eventually(
+    async () => (await sys.db.models.OrderView.countDocuments({ orderId: { $in: orderIds }, status })) === orderIds.length,
+    `${orderIds.length} order(s) ${status}`,
+    timeoutMs,
+  );
+  return readOrders(sys, orderIds);
+}
+
+export async function readOrders(sys: TestSystem, orderIds: string[]): Promise<OrderView[]> {
+  const docs = await sys.db.models.OrderView.find({ orderId: { $in: orderIds } }, { state: 1 }).lean();
+  const byId = new Map(docs.map((d) => [(d.state as OrderView).orderId, d.state as OrderView]));
+  return orderIds.map((id) => byId.get(id)!);
+}
+
+export type ResponseRow = Partial<Record<WarehouseResponseColumn, string | number>>;
+
+/** A valid IMEI derived from a number (TAC 35288711, then six digits, then the Luhn digit). */
+export function imeiFor(n: number): string {
+  const body = `35288711${String(n % 1_000_000).padStart(6, '0')}`;
+  return body + luhnCheckDigit(body);
+}
+
+let unitSeq = 0;
+
+/** One `shipped` row per unit of every line of every sub-order of the order (IMEIs and serials where the line captures them). */
+export function shippedRows(order: OrderView, opts: { only?: { lineNumber: number; units: number } } = {}): ResponseRow[] {
+  const rows: ResponseRow[] = [];
+  for (const sub of order.subOrders) {
+    for (const sl of sub.lines) {
+      if (opts.only && opts.only.lineNumber !== sl.lineNumber) continue;
+      const line = order.lines.find((l) => l.lineNumber === sl.lineNumber)!;
+      const units = opts.only ? opts.only.units : sl.quantity;
+      const base = { warehouse_id: sub.warehouseId, sub_order_number: sub.subOrderNumber, line_number: sl.lineNumber, sku: sl.sku, carrier: 'DPD', tracking_number: `TRK-${sub.subOrderNumber}`, ship_date: '2025-03-14', disposition: 'shipped' };
+      if (line.capture === 'none') {
+        rows.push({ ...base, quantity_shipped: units });
+        continue;
+      }
+      for (let u = 0; u < units; u++) {
+        const n = ++unitSeq + Math.floor(Math.random() * 1000) * 1000;
+        rows.push({ ...base, quantity_shipped: 1, serial_number: `SN-${sub.subOrderNumber}-${sl.lineNumber}-${n}`, ...(line.capture === 'imei' ? { imei: imeiFor(n) } : {}) });
+      }
+    }
+  }
+  return rows;
+}
+
+export function errorRow(order: OrderView, lineNumber: number, code: string, message: string, disposition: 'error' | 'outOfStock' = 'error'): ResponseRow {
+  const sub = order.subOrders.find((s) => s.lines.some((l) => l.lineNumber === lineNumber))!;
+  const sl = sub.lines.find((l) => l.lineNumber === lineNumber)!;
+  return { warehouse_id: sub.warehouseId, sub_order_number: sub.subOrderNumber, line_number: lineNumber, sku: sl.sku, quantity_shipped: 0, disposition, error_code: code, error_message: message };
+}
+
+const cell = (v: string | number | undefined) => {
+  const s = v === undefined ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function responseCsv(rows: ResponseRow[]): string {
+  return [WAREHOUSE_RESPONSE_COLUMNS.join(','), ...rows.map((r) => WAREHOUSE_RESPONSE_COLUMNS.map((k) => cell(r[k])).join(','))].join('\n') + '\n';
+}
+
+/** Drops a response file into the warehouse's inbox the way a warehouse does (temp name, then rename). */
+export async function dropInInbox(sys: TestSystem, warehouseId: string, name: string, content: string | Buffer): Promise<string> {
+  const { inbox } = warehouseFolders(sys.config.dataDir, warehouseId);
+  await fsp.mkdir(inbox, { recursive: true });
+  await fsp.writeFile(path.join(inbox, `.${name}.tmp`), content);
+  await fsp.rename(path.join(inbox, `.${name}.tmp`), path.join(inbox, name));
+  return path.join(inbox, name);
+}

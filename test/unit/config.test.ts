@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../infra/config';
+
+describe('configuration', () => {
+  it('works with no environment at all, on local defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.temporal.address).toBe('127.0.0.1:7233');
+    expect(c.tokens).toEqual({ agent: ['agent-dev-token'], adaptor: ['adaptor-dev-token'], ops: ['ops-dev-token'] });
+    expect(c.warehouses.ids).toEqual(['WH-NORTH', 'WH-SOUTH']);
+  });
+
+  it('refuses production without real tokens, Temporal address and MongoDB URI', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    const full = { NODE_ENV: 'production', TEMPORAL_ADDRESS: 't:7233', MONGODB_URI: 'mongodb://m/x', AGENT_TOKENS: 'a'.repeat(20), ADAPTOR_TOKENS: 'b'.repeat(20), OPS_TOKENS: 'c'.repeat(20) };
+    expect(loadConfig(full).env).toBe('production');
+    expect(() => loadConfig({ ...full, AGENT_TOKENS: 'agent-dev-token' })).toThrow(/development tokens/);
+    expect(() => loadConfig({ ...full, OPS_TOKENS: 'short' })).toThrow(ConfigError);
+  });
+
+  it('reports bad values by name', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ FRAUD_POLICY_ENABLED: 'maybe' })).toThrow(/FRAUD_POLICY_ENABLED/);
+  });
+
+  it('treats an empty stock URL as not connected to a warehouse', () => {
+    expect(loadConfig({ WAREHOUSE_STOCK_URL: '' }).warehouses.stockUrl).toBeNull();
+  });
+});
