@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { rowKey, type OrderState } from '../domain/order-state';
 import type { DispatchRow } from '../domain/types';
 import { dispatchResultSignal, orderWorkflowId } from '../workflows/messages';
 import type { ActivityDeps } from './index';
@@ -7,24 +8,38 @@ import type { ActivityDeps } from './index';
 /** Orders signalled at once: enough to keep the server busy, few enough not to swamp it. */
 const SIGNAL_WINDOW = 32;
 
+/** Heartbeat details: the last order of the last finished window, and the orders signalled by then. */
+interface ResumePoint {
+  after: string;
+  signalled: number;
+}
+
+function resumePoint(details: unknown): ResumePoint | undefined {
+  const d = details as Partial<ResumePoint> | undefined;
+  return typeof d?.after === 'string' && typeof d.signalled === 'number' ? { after: d.after, signalled: d.signalled } : undefined;
+}
+
 export function dispatchActivities({ db, temporal }: ActivityDeps) {
-  const { DispatchBatch, DispatchRow: Rows, AdaptorException } = db.models;
+  const { DispatchBatch, DispatchRow: Rows, AdaptorException, OrderView } = db.models;
   return {
     /**
      * Hands every order in the batch its rows. Orders are visited in id order and the last order
      * of each finished window is heartbeated, so a retry after a crash resumes there; orders apply
-     * rows idempotently, so the few re-sent after a crash change nothing.
+     * rows idempotently, so the few re-sent after a crash change nothing. Heartbeats reach the
+     * server at most every 0.8 x heartbeatTimeout, which bounds how much is re-sent.
      */
     async signalOrdersInBatch({ batchId }: { batchId: string }): Promise<{ ordersSignalled: number }> {
       const ctx = Context.current();
-      const resumeAfter = ctx.info.heartbeatDetails as string | undefined;
-      const batch = await DispatchBatch.findOne({ batchId }).lean();
+      const resume = resumePoint(ctx.info.heartbeatDetails);
+      const batch = await DispatchBatch.findOne({ _id: batchId }).lean();
       if (!batch) throw new Error(`dispatch batch ${batchId} not found`);
-      await DispatchBatch.updateOne({ batchId, status: 'received' }, { $set: { status: 'signalling' } });
+      if (batch.status === 'received') await DispatchBatch.updateOne({ _id: batchId }, { $set: { status: 'signalling' } });
 
-      const filter = resumeAfter ? { batchId, orderId: { $gt: resumeAfter } } : { batchId };
+      const filter = resume ? { batchId, orderId: { $gt: resume.after } } : { batchId };
       const cursor = Rows.find(filter, { orderId: 1, row: 1, _id: 0 }).sort({ orderId: 1 }).lean().cursor();
-      let signalled = resumeAfter ? (batch.signalled ?? 0) : 0;
+      // The count travels with the resume point: the batch document may be ahead of the last
+      // heartbeat the server kept (heartbeats are throttled), and orders re-sent must not count twice.
+      let signalled = resume?.signalled ?? 0;
       let window: { orderId: string; rows: DispatchRow[] }[] = [];
       let current: { orderId: string; rows: DispatchRow[] } | null = null;
 
@@ -34,8 +49,8 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
         const last = window[window.length - 1]?.orderId;
         window = [];
         if (last) {
-          ctx.heartbeat(last);
-          await DispatchBatch.updateOne({ batchId }, { $set: { signalled } });
+          ctx.heartbeat({ after: last, signalled } satisfies ResumePoint);
+          await DispatchBatch.updateOne({ _id: batchId }, { $set: { signalled } });
         }
       };
       const signalOrder = async (orderId: string, rows: DispatchRow[]) => {
@@ -44,10 +59,17 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
           await temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(dispatchResultSignal, { batchId, warehouseId: batch.warehouseId, rows });
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
-          // The order is closed (or never existed): the rows must not vanish, ops see them.
+          // The order is closed (or never existed). Rows it applied before closing (an order
+          // re-sent its rows after a crash) are done; the others must not vanish: ops see them.
+          const view = await OrderView.findOne({ _id: orderId }, { state: 1 }).lean();
+          const applied = new Set(
+            ((view?.state as OrderState | undefined)?.subOrders ?? []).flatMap((s) => [...s.units, ...s.lineExceptions].map((u) => u.rowKey)),
+          );
+          const unapplied = rows.filter((row) => !applied.has(rowKey(batchId, row)));
+          if (!unapplied.length) return;
           const createdAt = new Date().toISOString();
           await AdaptorException.bulkWrite(
-            rows.map((row) => ({
+            unapplied.map((row) => ({
               updateOne: {
                 filter: { batchId, rowNumber: row.rowNumber },
                 update: { $setOnInsert: { batchId, rowNumber: row.rowNumber, warehouseId: batch.warehouseId, code: 'ORDER_CLOSED', message: `order ${orderId} is no longer waiting for dispatch results`, row, createdAt } },
@@ -73,7 +95,7 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
     },
 
     async finishDispatchBatch({ batchId }: { batchId: string }): Promise<void> {
-      await DispatchBatch.updateOne({ batchId }, { $set: { status: 'done' } });
+      await DispatchBatch.updateOne({ _id: batchId }, { $set: { status: 'done' } });
     },
   };
 }

@@ -29,16 +29,16 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
      * or a replay after a crash returns the recorded decision rather than asking again.
      */
     async runFraudCheck(req: FraudCheckRequest): Promise<FraudCheckResult> {
-      const existing = await FraudDecision.findOne({ checkId: req.checkId }).lean();
+      const existing = await FraudDecision.findOne({ _id: req.checkId }).lean();
       if (existing) return toResult(existing);
       const answer = await fraudProvider.check(req);
       const record = { checkId: req.checkId, orderId: req.orderId, ...answer, provider: fraudProvider.name, checkedAt: new Date().toISOString() };
       try {
-        await FraudDecision.create(record);
+        await FraudDecision.create({ _id: req.checkId, ...record });
         return toResult(record);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
-        return toResult((await FraudDecision.findOne({ checkId: req.checkId }).lean())!);
+        return toResult((await FraudDecision.findOne({ _id: req.checkId }).lean())!);
       }
     },
   };

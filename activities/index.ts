@@ -8,6 +8,7 @@ import type { StockClient } from '../infra/stock-client';
 import type { WarehouseTransport } from '../infra/warehouse-transport';
 import { billingActivities } from './billing';
 import { dispatchActivities } from './dispatch';
+import { enrolmentActivities } from './enrolment';
 import { fraudActivities } from './fraud';
 import { orderActivities } from './orders';
 import { warehouseActivities } from './warehouse';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...fraudActivities(deps),
     ...warehouseActivities(deps),
     ...dispatchActivities(deps),
+    ...enrolmentActivities(deps),
     ...billingActivities(deps),
   };
 }

@@ -19,11 +19,19 @@ export function orderActivities({ db }: ActivityDeps) {
         deliveryKey: view.delivery ? normaliseAddressKey(view.delivery.address) : undefined,
         state: view,
       };
+      // One workflow writes its order's projection, one write at a time, so read-then-write by _id
+      // is safe; the revision check drops a retried or replayed older snapshot.
+      const stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
+      if (stored) {
+        if (stored.revision < view.revision) await OrderView.replaceOne({ _id: view.orderId }, doc);
+        return;
+      }
       try {
-        await OrderView.replaceOne({ orderId: view.orderId, revision: { $lt: view.revision } }, doc, { upsert: true });
+        await OrderView.create({ _id: view.orderId, ...doc });
       } catch (err) {
-        // The upsert collided with a newer revision already stored: nothing to do.
+        // Created meanwhile by an earlier attempt: write over it only if ours is newer.
         if (!isDuplicateKey(err)) throw err;
+        await OrderView.replaceOne({ _id: view.orderId, revision: { $lt: view.revision } }, doc);
       }
     },
 

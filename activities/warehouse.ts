@@ -30,7 +30,7 @@ export function warehouseActivities({ db, config, stock, transport }: ActivityDe
       const valid = validateSalesOrderRequest(request);
       if (!valid.ok) throw ApplicationFailure.nonRetryable(`sales order ${request.fileId} breaks the contract: ${valid.errors.join('; ')}`, 'CONTRACT_VIOLATION');
       await SalesOrder.updateOne(
-        { fileId: request.fileId },
+        { _id: request.fileId },
         {
           $setOnInsert: {
             fileId: request.fileId,
@@ -48,7 +48,8 @@ export function warehouseActivities({ db, config, stock, transport }: ActivityDe
       try {
         const { location } = await transport.send(request);
         const sentAt = new Date().toISOString();
-        await SalesOrder.updateOne({ fileId: request.fileId, sentAt: { $exists: false } }, { $set: { sentAt } });
+        const record = await SalesOrder.findOne({ _id: request.fileId }, { sentAt: 1 }).lean();
+        if (!record?.sentAt) await SalesOrder.updateOne({ _id: request.fileId }, { $set: { sentAt } });
         return { fileId: request.fileId, location };
       } catch (err) {
         if (err instanceof WarehouseRejectedError) throw ApplicationFailure.nonRetryable(err.message, 'WAREHOUSE_REJECTED');

@@ -4,9 +4,10 @@
 // Order Dispatch job is started under the file's hash, so the same file is never applied twice.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { salesOrderFileId } from '../domain/sales-order';
 import { DispatchRowValidator, MalformedCsvError, csvParseOptions } from '../domain/warehouse-response';
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
@@ -16,6 +17,8 @@ import { dispatchWorkflowId } from '../workflows/messages';
 const CHUNK = 500;
 /** Rejections kept in full on the batch; beyond this they are counted (the file keeps the rest). */
 const MAX_STORED_REJECTIONS = 1000;
+/** Sub-orders remembered between chunks; beyond this the cache starts again (memory stays bounded). */
+const MAX_CACHED_SUB_ORDERS = 20_000;
 
 export interface IngestDeps {
   config: Config;
@@ -34,6 +37,12 @@ export interface IngestSource {
   source: 'inbox' | 'api-csv' | 'api-json';
   /** Opened twice: once to hash, once to parse (both streaming). */
   open: () => Readable;
+  /**
+   * An already converted batch keeps the identity it declares: its batch id (the hash of the
+   * warehouse's own file) and its row numbers (the n-th CSV record is row rowNumbers[n-1]), so the
+   * same file given as CSV and as JSON is one batch, and its rows the same rows.
+   */
+  declared?: { batchId: string; rowNumbers: number[] };
 }
 
 export async function hashStream(stream: Readable): Promise<string> {
@@ -44,11 +53,12 @@ export async function hashStream(stream: Readable): Promise<string> {
 
 export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): Promise<IngestOutcome> {
   const { models } = deps.db;
-  const batchId = await hashStream(src.open());
-  const existing = await models.DispatchBatch.findOne({ batchId }, { batchId: 1 }).lean();
+  const batchId = src.declared?.batchId ?? (await hashStream(src.open()));
+  const existing = await models.DispatchBatch.findOne({ _id: batchId }, { batchId: 1, status: 1 }).lean();
   if (existing) {
-    // Seen before. Make sure its job runs (a crash may have come between storing and starting).
-    await startDispatchJob(deps, batchId);
+    // Seen before. Make sure its job ran (a crash may have come between storing and starting);
+    // a finished batch is never run again, even once the server has forgotten its workflow.
+    if (existing.status !== 'done') await startDispatchJob(deps, batchId);
     return { kind: 'duplicate', batchId };
   }
 
@@ -64,12 +74,18 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
 
   let header: string[] | null = null;
   let chunk: unknown[][] = [];
+  let recordsRead = 0;
 
   const flush = async () => {
     if (!chunk.length) return;
+    if (refs.size > MAX_CACHED_SUB_ORDERS) refs.clear();
     const wanted = [...new Set(chunk.map((c) => String(c[1] ?? '').trim()))].filter((n) => n && !refs.has(n));
     if (wanted.length) {
-      const docs = await models.SalesOrder.find({ subOrderNumber: { $in: wanted }, purpose: 'new' }, { subOrderNumber: 1, orderId: 1, warehouseId: 1, lines: 1 }).lean();
+      // One lookup by _id (the file id) per sub-order: the only lookup FerretDB does not scan for.
+      const found = await Promise.all(
+        wanted.map((n) => models.SalesOrder.findOne({ _id: salesOrderFileId(n, 'new') }, { subOrderNumber: 1, orderId: 1, warehouseId: 1, lines: 1 }).lean()),
+      );
+      const docs = found.filter((d): d is NonNullable<typeof d> => d !== null);
       for (const n of wanted) refs.set(n, null);
       for (const d of docs) refs.set(d.subOrderNumber, { subOrderNumber: d.subOrderNumber, orderId: d.orderId, warehouseId: d.warehouseId, lines: d.lines as SubOrderRef['lines'] });
     }
@@ -77,7 +93,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
     const unknown: DispatchRow[] = [];
     for (const cells of chunk) {
       rowCount++;
-      const r = validator.acceptCells(cells, rowCount);
+      const r = validator.acceptCells(cells, src.declared?.rowNumbers[rowCount - 1] ?? rowCount);
       if ('row' in r) {
         const orderId = refs.get(r.row.subOrderNumber)!.orderId;
         rows.push({ batchId, rowNumber: r.row.rowNumber, orderId, row: r.row });
@@ -114,14 +130,18 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
         if (bad) return { kind: 'unreadable', batchId, reason: bad.message, rejections: [bad] };
         continue;
       }
+      recordsRead++;
       chunk.push(record);
       if (chunk.length >= CHUNK) await flush();
     }
     await flush();
   } catch (err) {
-    if (err instanceof MalformedCsvError || (err as { code?: string })?.code?.startsWith?.('CSV_')) {
-      const reason = `the file is not valid CSV after ${rowCount} data rows: ${(err as Error).message}`;
-      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: rowCount + 1, code: 'MALFORMED_CSV', message: reason }] };
+    if (err instanceof MalformedCsvError || err instanceof CsvError) {
+      // Any parser error (not every code starts with CSV_: INVALID_OPENING_QUOTE) means a malformed file.
+      const reason = `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
+      // Quarantined as a whole: nothing of it may be applied or listed, not even rows stored so far.
+      await Promise.all([models.DispatchRow.deleteMany({ batchId }), models.AdaptorException.deleteMany({ batchId })]);
+      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead + 1, code: 'MALFORMED_CSV', message: reason }] };
     }
     throw err;
   }
@@ -132,6 +152,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
   // Rows first, then the batch: a batch document means its rows are all stored.
   try {
     await models.DispatchBatch.create({
+      _id: batchId,
       batchId,
       warehouseId: src.warehouseId,
       sourceFile: src.fileName,
@@ -160,6 +181,8 @@ async function startDispatchJob(deps: IngestDeps, batchId: string): Promise<void
       workflowId: dispatchWorkflowId(batchId),
       taskQueue: deps.config.temporal.taskQueue,
       args: [{ batchId }],
+      // A second start for the same file is refused; only a run that failed may be started again.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       staticSummary: `Sales Order Dispatch for batch ${batchId.slice(0, 12)}`,
     });
   } catch (err) {

@@ -12,10 +12,13 @@ import type { StockClient } from '../infra/stock-client';
 import { apiError, errorBody, sendError } from './errors';
 import { accountRoutes } from './routes/accounts';
 import { adaptorRoutes } from './routes/adaptor';
+import { billingRoutes } from './routes/billing';
 import { catalogueRoutes } from './routes/catalogue';
 import { docsRoutes } from './routes/docs';
+import { enrolmentRoutes } from './routes/enrolment';
 import { orderRoutes } from './routes/orders';
 import { stockRoutes } from './routes/stock';
+import { uiRoutes } from './ui/routes';
 
 export interface ApiDeps {
   config: Config;
@@ -84,6 +87,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', accountRoutes(deps));
   app.route('/api/v1', orderRoutes(deps));
   app.route('/api/v1', adaptorRoutes(deps));
+  app.route('/api/v1', enrolmentRoutes(deps));
+  app.route('/api/v1', billingRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.doc31('/openapi.json', {
@@ -93,6 +98,7 @@ export function createApp(deps: ApiDeps) {
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor or ops token' });
   app.route('/', docsRoutes());
+  app.route('/', uiRoutes());
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => sendError(c, err));

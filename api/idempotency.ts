@@ -16,7 +16,7 @@ export function idempotent(db: Db): MiddlewareHandler<IdemEnv> {
     if (!/^[\w.:-]{1,128}$/.test(key)) throw apiError('VALIDATION_FAILED', "Idempotency-Key: 1 to 128 characters of letters, digits, '_', '.', ':' and '-'");
     const scope = `${c.get('role')}:${c.req.method}:${c.req.path}:${key}`;
     const fingerprint = createHash('sha256').update(await c.req.text()).digest('hex');
-    const found = await IdempotencyRecord.findOne({ key: scope }).lean();
+    const found = await IdempotencyRecord.findOne({ _id: scope }).lean();
     if (found) {
       if (found.fingerprint !== fingerprint) throw apiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
       c.header('idempotent-replayed', 'true');
@@ -27,7 +27,7 @@ export function idempotent(db: Db): MiddlewareHandler<IdemEnv> {
     if (c.res.status < 500 && c.res.headers.get('content-type')?.includes('application/json')) {
       const body = await c.res.clone().json();
       try {
-        await IdempotencyRecord.create({ key: scope, fingerprint, status: c.res.status, body, createdAt: new Date().toISOString() });
+        await IdempotencyRecord.create({ _id: scope, key: scope, fingerprint, status: c.res.status, body, createdAt: new Date().toISOString() });
       } catch (err) {
         if (!isDuplicateKey(err)) throw err; // a concurrent retry stored it first: same outcome
       }

@@ -40,6 +40,22 @@ const EnvSchema = z.object({
   FRAUD_VELOCITY_LIMIT: z.coerce.number().int().positive().default(5),
   FRAUD_REVIEW_DEADLINE: z.string().default('48h'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Device enrolment (manufacturers' zero-touch programmes).
+  MANUFACTURER_API_URL: z.string().default('http://127.0.0.1:3102'),
+  MANUFACTURER_API_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  APPLE_RESELLER_ID: z.string().default('DEV-RESELLER-APPLE'),
+  GOOGLE_PARTNER_ID: z.string().default('1000001'),
+  SAMSUNG_RESELLER_ID: z.string().default('DEV-RESELLER-KNOX'),
+  ENROLMENT_BATCH_LIMIT_APPLE: z.coerce.number().int().positive().default(1000),
+  ENROLMENT_BATCH_LIMIT_GOOGLE: z.coerce.number().int().positive().default(500),
+  ENROLMENT_BATCH_LIMIT_SAMSUNG: z.coerce.number().int().positive().default(1000),
+  ENROLMENT_REQUEST_JOB_INTERVAL: z.string().default('1 minute'),
+  ENROLMENT_RESPONSE_JOB_INTERVAL: z.string().default('1 minute'),
+  MANUFACTURER_SIMULATOR_PORT: z.coerce.number().int().default(3102),
+  MANUFACTURER_SIMULATOR_SEED: z.coerce.number().int().default(42),
+  MANUFACTURER_SIMULATOR_INVALID_ID_RATE: z.coerce.number().min(0).max(1).default(0),
+  MANUFACTURER_SIMULATOR_OTHER_CUSTOMER_RATE: z.coerce.number().min(0).max(1).default(0),
+  MANUFACTURER_SIMULATOR_PROCESSING_POLLS: z.coerce.number().int().nonnegative().default(1),
 });
 
 export type Role = 'agent' | 'adaptor' | 'ops';
@@ -64,6 +80,18 @@ export interface Config {
     reviewDeadline: string;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  enrolment: {
+    /** Base URL of the manufacturers' reseller APIs (the manufacturer simulator locally). */
+    apiUrl: string;
+    timeoutMs: number;
+    resellerIds: { apple: string; google: string; samsung: string };
+    /** Devices per transaction, per programme. */
+    batchLimits: { apple: number; google: number; samsung: number };
+    /** Temporal Schedule intervals of the Device Enrolment Request and Response jobs, e.g. '1 minute'. */
+    requestJobInterval: string;
+    responseJobInterval: string;
+  };
+  manufacturerSimulator: { port: number; seed: number; invalidIdRate: number; otherCustomerRate: number; processingPolls: number };
 }
 
 export class ConfigError extends Error {}
@@ -124,6 +152,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reviewDeadline: e.FRAUD_REVIEW_DEADLINE,
     },
     logLevel: e.LOG_LEVEL,
+    enrolment: {
+      apiUrl: e.MANUFACTURER_API_URL.replace(/\/$/, ''),
+      timeoutMs: e.MANUFACTURER_API_TIMEOUT_MS,
+      resellerIds: { apple: e.APPLE_RESELLER_ID, google: e.GOOGLE_PARTNER_ID, samsung: e.SAMSUNG_RESELLER_ID },
+      batchLimits: { apple: e.ENROLMENT_BATCH_LIMIT_APPLE, google: e.ENROLMENT_BATCH_LIMIT_GOOGLE, samsung: e.ENROLMENT_BATCH_LIMIT_SAMSUNG },
+      requestJobInterval: e.ENROLMENT_REQUEST_JOB_INTERVAL,
+      responseJobInterval: e.ENROLMENT_RESPONSE_JOB_INTERVAL,
+    },
+    manufacturerSimulator: {
+      port: e.MANUFACTURER_SIMULATOR_PORT,
+      seed: e.MANUFACTURER_SIMULATOR_SEED,
+      invalidIdRate: e.MANUFACTURER_SIMULATOR_INVALID_ID_RATE,
+      otherCustomerRate: e.MANUFACTURER_SIMULATOR_OTHER_CUSTOMER_RATE,
+      processingPolls: e.MANUFACTURER_SIMULATOR_PROCESSING_POLLS,
+    },
   };
 }
 

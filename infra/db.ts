@@ -1,4 +1,6 @@
-// MongoDB collections (mongoose models). Designed for FerretDB v1 as well as MongoDB: no
+// MongoDB collections (mongoose models). Documents looked up on a hot path are keyed by their
+// business key as _id: FerretDB v1 on SQLite uses only _id equality to find a document and scans
+// the collection for any other filter (also on MongoDB, _id is the cheapest unique key). Designed for FerretDB v1 as well as MongoDB: no
 // transactions, no reliance on atomic read-modify-write; one writer per document, and unique
 // indexes on business keys wherever something must happen exactly once.
 import mongoose, { Schema, type Connection } from 'mongoose';
@@ -46,6 +48,8 @@ AccountSchema.index({ billingCycleDay: 1 });
 /** Read model of each order, written only by its own workflow (revision-guarded). */
 const OrderViewSchema = new Schema(
   {
+    /** = orderId: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
+    _id: { type: String, required: true },
     orderId: { type: String, required: true, unique: true },
     accountId: { type: String, required: true },
     status: { type: String, required: true },
@@ -65,6 +69,8 @@ OrderViewSchema.index({ deliveryKey: 1, createdAt: -1 });
 /** One document per sales order file sent to a warehouse: the outbound record. */
 const SalesOrderSchema = new Schema(
   {
+    /** = fileId: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
+    _id: { type: String, required: true },
     fileId: { type: String, required: true, unique: true },
     subOrderNumber: { type: String, required: true },
     purpose: { type: String, required: true, enum: ['new', 'cancel'] },
@@ -81,6 +87,8 @@ SalesOrderSchema.index({ subOrderNumber: 1, purpose: 1 });
 
 const FraudDecisionSchema = new Schema(
   {
+    /** = checkId: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
+    _id: { type: String, required: true },
     checkId: { type: String, required: true, unique: true },
     orderId: { type: String, required: true, index: true },
     decision: { type: String, required: true },
@@ -100,6 +108,8 @@ FraudListEntrySchema.index({ kind: 1, value: 1 }, { unique: true });
 
 const DispatchBatchSchema = new Schema(
   {
+    /** = batchId: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
+    _id: { type: String, required: true },
     batchId: { type: String, required: true, unique: true },
     warehouseId: { type: String, required: true },
     sourceFile: { type: String, required: true },
@@ -207,6 +217,8 @@ LicenceSchema.index({ orderId: 1, lineNumber: 1, unit: 1 }, { unique: true });
 /** Responses remembered for the API's Idempotency-Key header. */
 const IdempotencyRecordSchema = new Schema(
   {
+    /** = key: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
+    _id: { type: String, required: true },
     key: { type: String, required: true, unique: true },
     fingerprint: { type: String, required: true },
     status: { type: Number, required: true },
@@ -215,6 +227,95 @@ const IdempotencyRecordSchema = new Schema(
   },
   opts,
 );
+
+// ---- Device enrolment (manufacturers' zero-touch programmes) ----
+
+/** One device to enrol or unenrol for one request; the unique id makes queueing exactly-once. */
+const EnrolmentInstructionSchema = new Schema(
+  {
+    instructionId: { type: String, required: true, unique: true },
+    requestId: { type: String, required: true },
+    action: { type: String, required: true, enum: ['enrol', 'unenrol'] },
+    manufacturer: { type: String, required: true, enum: ['apple', 'google', 'samsung'] },
+    customerId: { type: String, required: true },
+    orderId: { type: String, required: true },
+    orderNumber: { type: String, required: true },
+    deviceId: { type: String, required: true },
+    device: { type: anyObj, required: true },
+    status: { type: String, required: true, enum: ['queued', 'batched', 'enrolled', 'unenrolled', 'failed', 'enrolledElsewhere'] },
+    transactionId: { type: String, default: null },
+    attempts: { type: Number, default: 0 },
+    result: { type: anyObj },
+    reason: { type: String },
+    requestedBy: { type: String, required: true },
+    createdAt: { type: String, required: true },
+    updatedAt: { type: String, required: true },
+  },
+  opts,
+);
+EnrolmentInstructionSchema.index({ manufacturer: 1, status: 1, instructionId: 1 });
+EnrolmentInstructionSchema.index({ transactionId: 1 });
+EnrolmentInstructionSchema.index({ orderId: 1, manufacturer: 1 });
+EnrolmentInstructionSchema.index({ deviceId: 1, createdAt: 1 });
+EnrolmentInstructionSchema.index({ status: 1, updatedAt: -1 });
+
+/** One batch sent to a manufacturer; recorded before it is sent, so a retried send reuses the id. */
+const EnrolmentTransactionSchema = new Schema(
+  {
+    transactionId: { type: String, required: true, unique: true },
+    manufacturer: { type: String, required: true },
+    action: { type: String, required: true, enum: ['enrol', 'unenrol'] },
+    customerId: { type: String, required: true },
+    instructionIds: { type: [String], required: true },
+    status: { type: String, required: true, enum: ['prepared', 'open', 'done', 'rejected', 'empty'] },
+    /** The manufacturer's own id for it (Apple's enrolment transaction id, Google's operation name). */
+    reference: { type: String },
+    sendAttempts: { type: Number, default: 0 },
+    polls: { type: Number, default: 0 },
+    createdAt: { type: String, required: true },
+    sentAt: { type: String },
+    lastPolledAt: { type: String },
+    completedAt: { type: String },
+    error: { type: anyObj },
+    summary: { type: anyObj },
+  },
+  opts,
+);
+EnrolmentTransactionSchema.index({ manufacturer: 1, status: 1, transactionId: 1 });
+
+/** Every request to and response from a manufacturer, as sent and received. */
+const EnrolmentAuditSchema = new Schema(
+  {
+    manufacturer: { type: String, required: true },
+    transactionId: { type: String, required: true },
+    operation: { type: String, required: true },
+    method: { type: String, required: true },
+    url: { type: String, required: true },
+    request: { type: anyObj },
+    httpStatus: { type: Number },
+    response: { type: anyObj },
+    error: { type: String },
+    at: { type: String, required: true },
+  },
+  opts,
+);
+EnrolmentAuditSchema.index({ transactionId: 1, at: 1 });
+EnrolmentAuditSchema.index({ manufacturer: 1, at: -1 });
+
+/** A customer's request to enrol an order's devices with one manufacturer, and who asked. */
+const EnrolmentRequestSchema = new Schema(
+  {
+    orderId: { type: String, required: true },
+    manufacturer: { type: String, required: true },
+    customerId: { type: String, required: true },
+    when: { type: String, required: true, enum: ['orderTime', 'later'] },
+    lineNumbers: { type: [Number], default: [] },
+    requestedBy: { type: String, required: true },
+    requestedAt: { type: String, required: true },
+  },
+  opts,
+);
+EnrolmentRequestSchema.index({ orderId: 1, manufacturer: 1 }, { unique: true });
 
 export function defineModels(conn: Connection) {
   return {
@@ -231,6 +332,10 @@ export function defineModels(conn: Connection) {
     Invoice: conn.model('Invoice', InvoiceSchema, 'invoices'),
     Licence: conn.model('Licence', LicenceSchema, 'licences'),
     IdempotencyRecord: conn.model('IdempotencyRecord', IdempotencyRecordSchema, 'idempotencyRecords'),
+    EnrolmentInstruction: conn.model('EnrolmentInstruction', EnrolmentInstructionSchema, 'enrolmentInstructions'),
+    EnrolmentTransaction: conn.model('EnrolmentTransaction', EnrolmentTransactionSchema, 'enrolmentTransactions'),
+    EnrolmentAudit: conn.model('EnrolmentAudit', EnrolmentAuditSchema, 'enrolmentAudit'),
+    EnrolmentRequest: conn.model('EnrolmentRequest', EnrolmentRequestSchema, 'enrolmentRequests'),
   };
 }
 

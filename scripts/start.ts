@@ -1,6 +1,6 @@
 // `npm start`: the whole system on its embedded defaults. Temporal dev server (with Web UI) and
 // FerretDB built from source and cached, demo data loaded, then the worker, the API, the warehouse
-// adaptor and the warehouse simulator as child processes. Data persists under data/. Ctrl-C stops all.
+// adaptor and the warehouse and manufacturer simulators as child processes. Data persists under data/. Ctrl-C stops all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -64,7 +64,7 @@ function run(name: string, script: string): void {
   });
 }
 
-for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['FerretDB', mongoPort], ['API', config.port], ['warehouse simulator', config.warehouseSimulator.port]] as const) {
+for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['FerretDB', mongoPort], ['API', config.port], ['warehouse simulator', config.warehouseSimulator.port], ['manufacturer simulator', config.manufacturerSimulator.port]] as const) {
   if (!(await portFree(port))) {
     console.error(`port ${port} (${what}) is in use: is hardware-orders already running? Set the matching *_PORT variable to move it.`);
     process.exit(1);
@@ -91,6 +91,7 @@ run('worker', 'worker/main.ts');
 run('api', 'api/main.ts');
 run('adaptor', 'adaptor/main.ts');
 run('warehouse-simulator', 'simulators/warehouse-main.ts');
+run('manufacturer-simulator', 'simulators/manufacturer-main.ts');
 
 // Ready when the API answers.
 for (let i = 0; i < 600; i++) {

@@ -1,9 +1,16 @@
 // The worker process: runs order and dispatch workflows and their activities until signalled.
 import { loadConfig } from '../infra/config';
+import { ensureSchedules } from '../infra/schedules';
 import { startWorker } from './worker';
 
 const config = loadConfig();
 const running = await startWorker({ config });
 console.log(`worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
+// The recurring jobs (the daily bill run) exist whenever a worker runs; ensureSchedules absorbs the
+// race of several workers starting at once. A failure here must not stop the worker: the next start retries.
+await ensureSchedules(running.deps.temporal, config).then(
+  (done) => console.log(`worker: schedules ${done.map((s) => `${s.scheduleId} ${s.outcome}`).join(', ')}`),
+  (err) => console.error('worker: could not ensure the schedules:', err),
+);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
 await running.done;

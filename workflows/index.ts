@@ -1,3 +1,5 @@
 // Every workflow type the worker runs.
 export { orderWorkflow } from './order';
 export { salesOrderDispatchWorkflow } from './dispatch';
+export { billRunWorkflow } from './bill-run';
+export { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow, enrolmentRequestJob, enrolmentResponseJob } from './enrolment';

@@ -4,6 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AddLineRequest, CancelOutcome, ChangeLineRequest, OrderState, AgentAction } from '../domain/order-state';
 import type { BillingMode, DeliveryContact, DispatchRow } from '../domain/types';
+import type { EnrolmentCustomerIds, EnrolmentProgress, FinalInstructionStatus } from '../domain/enrolment';
 
 export const TASK_QUEUE_DEFAULT = 'hardware-orders';
 
@@ -57,3 +58,15 @@ export const WarehouseIdsAttr = defineSearchAttributeKey('WarehouseIds', SearchA
 export function attr(key: ReturnType<typeof defineSearchAttributeKey>, value: SearchAttributePair['value']): SearchAttributePair {
   return { key, value } as SearchAttributePair;
 }
+
+// ---- Device enrolment (issue 7) ----
+
+export interface EnrolmentResultSignal {
+  transactionId: string;
+  results: { deviceId: string; status: FinalInstructionStatus; code?: string; message?: string }[];
+}
+/** Sent by the Device Enrolment Response job (and the Request job on a refused transaction) to the requesting workflow. */
+export const enrolmentResultSignal = defineSignal<[EnrolmentResultSignal]>('enrolmentResult');
+export const getEnrolmentProgressQuery = defineQuery<EnrolmentProgress>('getEnrolmentProgress');
+/** The customer's programme ids on a New order; lines say which programme each device goes to. */
+export const requestEnrolmentUpdate = defineUpdate<OrderView & { enrolmentCustomerIds: EnrolmentCustomerIds }, [{ customerIds: EnrolmentCustomerIds } & Actor]>('requestEnrolment');

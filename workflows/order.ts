@@ -39,6 +39,11 @@ import {
   attr,
   type OrderView,
 } from './messages';
+// Device enrolment (issue 7).
+import { ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { checkEnrolmentCustomerIds, checkRequestEnrolment, devicesToEnrol, enrolmentWorkflowId, orderTimePicks, type EnrolmentCustomerIds } from '../domain/enrolment';
+import { deviceEnrolmentWorkflow } from './enrolment';
+import { requestEnrolmentUpdate } from './messages';
 
 export interface OrderWorkflowInput extends NewOrderInput {
   /** How long a New order may sit untouched before it is cancelled as abandoned. */
@@ -98,11 +103,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   const order = rules.newOrder(input, now());
   let projectedRevision = 0;
 
-  async function project(): Promise<void> {
-    if (order.revision <= projectedRevision) return;
-    const snapshot = viewOf(order);
-    await projection.projectOrder(snapshot);
-    projectedRevision = Math.max(projectedRevision, snapshot.revision);
+  // One projection at a time, each of the newest state: two concurrent writes (an update handler's
+  // and the main flow's) could land out of order on FerretDB, whose replace is not atomic.
+  let projecting: Promise<void> = Promise.resolve();
+  function project(): Promise<void> {
+    projecting = projecting.then(async () => {
+      if (order.revision <= projectedRevision) return;
+      const snapshot = viewOf(order);
+      await projection.projectOrder(snapshot);
+      projectedRevision = Math.max(projectedRevision, snapshot.revision);
+    });
+    return projecting;
   }
 
   function publishStatus(): void {
@@ -112,6 +123,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       attr(BillingModeAttr, order.billingMode),
       attr(WarehouseIdsAttr, order.subOrders.map((s) => s.warehouseId)),
     ]);
+    showDetails();
+  }
+
+  /** The Temporal UI's summary line. No command: safe to call anywhere without breaking replay. */
+  function showDetails(): void {
     const lines = order.lines.length;
     setCurrentDetails(
       `**${order.status}**${order.cancellationRequested ? ' (cancellation requested)' : ''} · ${lines} line${lines === 1 ? '' : 's'} · ` +
@@ -146,6 +162,18 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
 
   // ---- Agent actions: validators refuse without touching history; handlers apply and project.
   setHandler(getOrderQuery, () => viewOf(order));
+
+  // ---- Device enrolment (issue 7): the customer's programme ids, given on a New order.
+  const enrolment: { customerIds: EnrolmentCustomerIds; requestedBy: string } = { customerIds: {}, requestedBy: SYSTEM };
+  setHandler(
+    requestEnrolmentUpdate,
+    ({ customerIds, by }) => {
+      Object.assign(enrolment.customerIds, customerIds);
+      enrolment.requestedBy = by;
+      return { ...viewOf(order), enrolmentCustomerIds: { ...enrolment.customerIds } };
+    },
+    { validator: ({ customerIds }) => validate(() => checkRequestEnrolment(order, customerIds)) },
+  );
   setHandler(openedUpdate, async () => {
     await condition(() => projectedRevision >= 1);
     return viewOf(order);
@@ -204,7 +232,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       await project();
       return viewOf(order);
     },
-    { validator: (_req) => validate(() => rules.checkGenerate(order)) },
+    // Issue 7: lines asking for enrolment need the customer's programme id before generation.
+    { validator: (_req) => validate(() => (rules.checkGenerate(order), checkEnrolmentCustomerIds(order.lines, enrolment.customerIds))) },
   );
   setHandler(
     cancelUpdate,
@@ -227,7 +256,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     async ({ decision, by, reason }) => {
       order.fraud!.review = { decision, by, reason, at: now() };
       note(by, `fraud review ${decision === 'approve' ? 'approved' : 'rejected'}: ${reason}`);
-      publishStatus();
+      showDetails();
       await project();
       return viewOf(order);
     },
@@ -260,6 +289,18 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   // ---- Awaiting Dispatch: apply the warehouses' results until every sub-order is resolved.
   if (order.status === 'AwaitingDispatch') await awaitDispatch();
 
+  // ---- Device enrolment (issue 7): one child per manufacturer for the shipped devices. ABANDON on
+  // purpose: Complete does not wait for the manufacturers, and closing must not end the children.
+  if (order.status === 'Complete') {
+    for (const e of devicesToEnrol(order, orderTimePicks(order.lines), enrolment.customerIds)) {
+      await startChild(deviceEnrolmentWorkflow, {
+        workflowId: enrolmentWorkflowId(order.orderId, e.manufacturer),
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [{ orderId: order.orderId, ...e, requestedBy: enrolment.requestedBy }],
+      }).catch((err) => log.warn('enrolment not started; the order goes on', { manufacturer: e.manufacturer, error: String(err) }));
+    }
+  }
+
   // ---- Billing: the customer pays for exactly what they received.
   await bill();
 
@@ -279,6 +320,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     });
     order.fraud = { required: assessment.required, reasons: assessment.reasons };
     order.revision++;
+    showDetails();
     await project();
     if (order.status !== 'AwaitingGeneration') return;
 
@@ -340,7 +382,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     });
     order.fraud!.result = result;
     note(`fraud:${result.provider}`, `fraud check ${result.decision}${result.reasons.length ? `: ${result.reasons.join(', ')}` : ''} (reference ${result.providerReference || 'none'})`);
-    publishStatus();
+    showDetails();
     if (order.status !== 'AwaitingGeneration') {
       await project(); // cancelled while the provider was asked
       return false;
@@ -356,13 +398,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     const since = now();
     order.fraud!.awaitingReview = { since, deadline: new Date(Date.now() + msToNumber(reviewDeadline as Parameters<typeof msToNumber>[0])).toISOString() };
     order.revision++;
-    publishStatus();
+    showDetails();
     await project();
     const decided = await condition(() => !!order.fraud!.review || order.status !== 'AwaitingGeneration', reviewDeadline);
     const review = order.fraud!.review;
     delete order.fraud!.awaitingReview;
     order.revision++;
-    publishStatus();
+    showDetails();
     if (order.status !== 'AwaitingGeneration') {
       await project();
       return false;
@@ -406,7 +448,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
             lines: sub.lines.map((sl) => ({ line: order.lines.find((l) => l.lineNumber === sl.lineNumber)!, quantity: sl.quantity })),
           });
           await acts.sendSalesOrder({ request, lines: sub.lines.map((sl) => ({ ...sl, capture: order.lines.find((l) => l.lineNumber === sl.lineNumber)!.capture })) });
-          if (purpose === 'new') sub.status = 'Sent';
+          if (purpose === 'new') {
+            // The warehouse may have answered before this send was confirmed (a worker crash
+            // retried it): rows applied meanwhile left the sub-order Pending, so resolve it now.
+            sub.status = 'Sent';
+            sub.status = rules.subOrderStatus(sub);
+          }
         }),
     );
     order.revision++;
@@ -457,6 +504,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
         chargeKeys: recorded.map((c) => c.chargeKey),
       });
       order.invoiceNumber = invoice.invoiceNumber;
+      // The agent sees each charge on the order with the invoice it went on.
+      order.charges = recorded.map((c) => ({ ...c, invoiceNumber: invoice.invoiceNumber }));
       order.revision++;
     }
   }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes, createHash } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { DeliveryContact } from '../../domain/types';
 import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, openedUpdate, orderWorkflowId } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
@@ -128,6 +128,8 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       workflowId: orderWorkflowId(orderId),
       taskQueue: config.temporal.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',
+      // An order id is never reused, even after its workflow closed.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       args: [
         {
           orderId,
@@ -141,8 +143,16 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       typedSearchAttributes: [attr(OrderStatusAttr, 'New'), attr(AccountIdAttr, accountId), attr(BillingModeAttr, billingMode)],
       staticSummary: `Hardware order ${orderId} on account ${accountId}`,
     });
-    const view = await temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation: startOp });
-    return reply(c, view, 201);
+    try {
+      const view = await temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation: startOp });
+      return reply(c, view, 201);
+    } catch (e) {
+      // A retried create whose order has since closed: answer with that order, start nothing.
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      const existing = await OrderView.findOne({ _id: orderId }, { state: 1 }).lean();
+      if (!existing) throw e;
+      return reply(c, existing.state, 201);
+    }
   });
   return r;
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -63,11 +64,15 @@ function toResult(o: IngestOutcome) {
   return { outcome: kind, ...rest };
 }
 
-/** Streams the body into the warehouse's processing folder (size-capped), then runs the inbox path. */
-async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable): Promise<IngestOutcome> {
+/**
+ * Streams the body into the warehouse's processing folder (size-capped), then runs the inbox path.
+ * The upload has a hidden name there, so the inbox watcher never takes a file still being written.
+ */
+async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable, opts: { source: 'api-csv' | 'api-json'; declared?: { batchId: string; rowNumbers: number[] } }): Promise<IngestOutcome> {
   const f = warehouseFolders(deps.config.dataDir, warehouseId);
   await fsp.mkdir(f.processing, { recursive: true });
-  const target = path.join(f.processing, `${Date.now()}-${process.pid}-${fileName}`);
+  const name = `${Date.now()}-${process.pid}-${fileName}`;
+  const target = path.join(f.processing, `.${name}.${randomBytes(4).toString('hex')}.upload`);
   let size = 0;
   const cap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -82,7 +87,7 @@ async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string,
     await fsp.rm(target, { force: true });
     throw e instanceof ApiError ? e : apiError('VALIDATION_FAILED', 'the upload was interrupted');
   }
-  return processInboxFile(deps, warehouseId, target);
+  return processInboxFile(deps, warehouseId, target, { name, ...opts });
 }
 
 const csvCell = (v: unknown) => {
@@ -127,7 +132,7 @@ export function adaptorRoutes(deps: ApiDeps) {
     if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES) throw apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP`);
     const raw = c.req.raw.body;
     if (!raw) throw apiError('VALIDATION_FAILED', 'the body is empty');
-    const outcome = await receiveFile(deps, warehouseId, fileName ?? 'upload.csv', Readable.fromWeb(raw as unknown as WebReadableStream));
+    const outcome = await receiveFile(deps, warehouseId, fileName ?? 'upload.csv', Readable.fromWeb(raw as unknown as WebReadableStream), { source: 'api-csv' });
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
@@ -137,7 +142,12 @@ export function adaptorRoutes(deps: ApiDeps) {
     if (!valid.ok) throw apiError('VALIDATION_FAILED', `the batch breaks contracts/dispatch-batch.v1.schema.json: ${valid.errors.slice(0, 10).join('; ')}`, { errors: valid.errors.slice(0, 100) });
     const b = batch as unknown as DispatchBatch;
     if (!config.warehouses.ids.includes(b.warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${b.warehouseId}`);
-    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.csv`, Readable.from([batchToCsv(b)]));
+    const rowNumbers = [...b.rows].sort((x, y) => x.rowNumber - y.rowNumber).map((r) => r.rowNumber);
+    if (new Set(rowNumbers).size !== rowNumbers.length) throw apiError('VALIDATION_FAILED', 'row numbers must be unique within a batch');
+    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.csv`, Readable.from([batchToCsv(b)]), {
+      source: 'api-json',
+      declared: { batchId: b.batchId, rowNumbers },
+    });
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
@@ -152,7 +162,7 @@ export function adaptorRoutes(deps: ApiDeps) {
 
   r.openapi(getBatch, async (c) => {
     const { batchId } = c.req.valid('param');
-    const batch = await db.models.DispatchBatch.findOne({ batchId }, { _id: 0 }).lean();
+    const batch = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
     if (!batch) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
     const orders = await db.models.OrderView.find({ orderId: { $in: batch.orderIds } }, { orderId: 1, status: 1, _id: 0 }).lean();
     const count = (s: string) => orders.filter((o) => o.status === s).length;

@@ -75,7 +75,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   r.use('/orders/*', async (c, next) => (c.req.method === 'POST' ? idempotent(db)(c as never, next) : next()));
 
   const readOrder = async (orderId: string): Promise<OrderView> => {
-    const doc = await Orders.findOne({ orderId }, { state: 1 }).lean();
+    const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
     if (!doc) throw apiError('ORDER_NOT_FOUND', `no order ${orderId}`);
     return doc.state as OrderView;
   };
@@ -172,7 +172,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   });
 
   r.openapi(fraudQueue, async (c) => {
-    const docs = await Orders.find({ status: 'AwaitingGeneration', 'state.fraud.awaitingReview': { $exists: true } }, { state: 1 }).sort({ createdAt: 1 }).limit(200).lean();
+    const docs = await Orders.find({ status: 'AwaitingGeneration', 'state.fraud.awaitingReview': { $exists: true }, 'state.fraud.review': { $exists: false } }, { state: 1 }).sort({ createdAt: 1 }).limit(200).lean();
     return reply(c, { items: docs.map((d) => d.state) });
   });
   return r;

@@ -20,6 +20,12 @@ const KINDS = [
   ['softwareLicence', 'Software licences'],
 ] as const;
 
+const PROGRAMMES = [
+  ['apple', 'Apple organisation id'],
+  ['google', 'Android zero-touch customer id'],
+  ['samsung', 'Samsung Knox customer id'],
+] as const;
+
 export const SignInPage: FC = () => (
   <Layout title="Sign in" page="signin">
     <section class="card narrow">
@@ -30,7 +36,7 @@ export const SignInPage: FC = () => (
           <input id="token" name="token" type="password" autocomplete="off" required />
         </Field>
         <Field id="agent-id" label="Your agent id" hint="Shown in the order history as who did what, e.g. csa-17.">
-          <input id="agent-id" name="agentId" type="text" maxlength={64} pattern="[A-Za-z0-9._@-]*" aria-describedby="agent-id-hint" />
+          <input id="agent-id" name="agentId" type="text" maxlength={64} pattern="[A-Za-z0-9._@\-]*" aria-describedby="agent-id-hint" />
         </Field>
         <button type="submit">Sign in</button>
       </form>
@@ -121,25 +127,25 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
         </h1>
         <p id="order-meta" class="muted"></p>
       </div>
-      <div id="order-actions" class="actions" aria-label="Order actions" role="group">
-        <button type="button" id="check-stock" class="secondary" hidden>
-          Check stock
+    </div>
+    <div id="order-actions" class="action-bar" aria-label="Order actions" role="group">
+      <button type="button" id="check-stock" class="secondary" hidden>
+        Check stock
+      </button>
+      <button type="button" id="generate" hidden>
+        Generate order
+      </button>
+      <form id="cancel-form" class="inline" hidden>
+        <Field id="cancel-reason" label="Cancellation reason" class="inline-field">
+          <input id="cancel-reason" name="reason" type="text" maxlength={200} value="customer changed their mind" required />
+        </Field>
+        <button type="submit" class="danger">
+          Cancel order
         </button>
-        <button type="button" id="generate" hidden>
-          Generate order
-        </button>
-        <form id="cancel-form" class="inline" hidden>
-          <Field id="cancel-reason" label="Cancellation reason" class="compact">
-            <input id="cancel-reason" name="reason" type="text" maxlength={200} value="customer changed their mind" required />
-          </Field>
-          <button type="submit" class="danger">
-            Cancel order
-          </button>
-        </form>
-        <a id="temporal-link" class="button secondary" hidden target="_blank" rel="noopener">
-          Workflow in Temporal UI
-        </a>
-      </div>
+      </form>
+      <a id="temporal-link" class="button secondary" hidden target="_blank" rel="noopener">
+        Workflow in Temporal UI
+      </a>
     </div>
     <div class="columns">
       <div class="col">
@@ -215,8 +221,45 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
           <h2 id="stock-h">Stock</h2>
           <div id="stock-result"></div>
         </section>
-        <section class="card" aria-labelledby="delivery-h">
+      </div>
+      <div class="col" id="side">
+        <section class="card" aria-labelledby="progress-h">
+          <h2 id="progress-h">Progress</h2>
+          <p id="order-error" class="error-box" hidden></p>
+          <ol id="timeline" class="timeline"></ol>
+        </section>
+        <section class="card" aria-labelledby="fraud-h">
+          <h2 id="fraud-h">Fraud check</h2>
+          <div id="fraud"></div>
+        </section>
+        <section class="card" aria-labelledby="sub-h">
+          <h2 id="sub-h">Warehouse sub-orders and dispatched units</h2>
+          <div id="suborders"></div>
+        </section>
+        <section class="card" aria-labelledby="enrol-h" id="enrolment-section" hidden>
+          <h2 id="enrol-h">Device enrolment</h2>
+          <div id="enrolment"></div>
+          <form id="enrolment-form" hidden>
+            <p class="muted">The customer's id in each programme the lines ask for; needed before the order is generated.</p>
+            {PROGRAMMES.map(([m, label]) => (
+              <Field id={`enrol-${m}`} label={label}>
+                <input id={`enrol-${m}`} name={m} maxlength={64} pattern="[A-Za-z0-9._:\-]{1,64}" />
+              </Field>
+            ))}
+            <button type="submit" class="secondary">
+              Save programme ids
+            </button>
+            <p id="enrolment-recorded" class="muted" role="status"></p>
+          </form>
+          <div id="enrolment-devices"></div>
+        </section>
+        <section class="card" aria-labelledby="charges-h">
+          <h2 id="charges-h">Charges and invoice</h2>
+          <div id="charges"></div>
+        </section>
+        <section class="card order-edit" aria-labelledby="delivery-h">
           <h2 id="delivery-h">Delivery</h2>
+          <address id="delivery-summary" hidden></address>
           <form id="delivery-form">
             <fieldset id="delivery-fields">
               <legend class="visually-hidden">Delivery contact and address</legend>
@@ -258,7 +301,7 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
             </fieldset>
           </form>
         </section>
-        <section class="card" aria-labelledby="billing-mode-h">
+        <section class="card order-edit" aria-labelledby="billing-mode-h">
           <h2 id="billing-mode-h">Billing</h2>
           <fieldset id="billing-mode">
             <legend>When is the customer charged?</legend>
@@ -269,29 +312,6 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
               <input type="radio" name="billingMode" value="nextInvoice" /> On the next regular invoice
             </label>
           </fieldset>
-        </section>
-      </div>
-      <div class="col">
-        <section class="card" aria-labelledby="progress-h">
-          <h2 id="progress-h">Progress</h2>
-          <p id="order-error" class="error-box" hidden></p>
-          <ol id="timeline" class="timeline"></ol>
-        </section>
-        <section class="card" aria-labelledby="fraud-h">
-          <h2 id="fraud-h">Fraud check</h2>
-          <div id="fraud"></div>
-        </section>
-        <section class="card" aria-labelledby="sub-h">
-          <h2 id="sub-h">Warehouse sub-orders and dispatched units</h2>
-          <div id="suborders"></div>
-        </section>
-        <section class="card" aria-labelledby="enrol-h" id="enrolment-section" hidden>
-          <h2 id="enrol-h">Device enrolment</h2>
-          <div id="enrolment"></div>
-        </section>
-        <section class="card" aria-labelledby="charges-h">
-          <h2 id="charges-h">Charges and invoice</h2>
-          <div id="charges"></div>
         </section>
       </div>
     </div>

@@ -11,7 +11,7 @@ import type { OrderView } from '../../workflows/messages';
 import type { DeliveryContact, Product } from '../../domain/types';
 import { WAREHOUSE_RESPONSE_COLUMNS, type WarehouseResponseColumn } from '../../domain/warehouse-response';
 import { warehouseFolders } from '../../infra/config';
-import { addLineUpdate, generateUpdate, orderWorkflowId } from '../../workflows/messages';
+import { addLineUpdate, generateUpdate, openedUpdate, orderWorkflowId } from '../../workflows/messages';
 import { eventually, type TestSystem } from './system';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -55,20 +55,17 @@ export async function startGeneratedOrders(sys: TestSystem, count: number, spec:
     products.set(l.sku, p);
   }
   const ids = Array.from({ length: count }, newTestOrderId);
+  // The API's sequence: start with the `opened` update, then one update per line, then generate.
   await inParallel(ids, concurrency, async (orderId) => {
-    const [first, ...rest] = spec.lines;
     const startWorkflowOperation = new WithStartWorkflowOperation('orderWorkflow', {
       workflowId: orderWorkflowId(orderId),
       taskQueue: sys.config.temporal.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [{ orderId, accountId, currency: account.currency, createdBy: 'csa-test', delivery: account.defaultDelivery as DeliveryContact, billingMode: account.defaultBillingMode }],
     });
-    await sys.temporal.workflow.executeUpdateWithStart(addLineUpdate, {
-      startWorkflowOperation,
-      args: [{ product: products.get(first.sku)!, quantity: first.quantity, by: 'csa-test' }],
-    });
+    await sys.temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation });
     const handle = sys.temporal.workflow.getHandle(orderWorkflowId(orderId));
-    for (const l of rest) await handle.executeUpdate(addLineUpdate, { args: [{ product: products.get(l.sku)!, quantity: l.quantity, by: 'csa-test' }] });
+    for (const l of spec.lines) await handle.executeUpdate(addLineUpdate, { args: [{ product: products.get(l.sku)!, quantity: l.quantity, by: 'csa-test' }] });
     await handle.executeUpdate(generateUpdate, { args: [{ by: 'csa-test' }] });
   });
   return ids;
@@ -77,7 +74,7 @@ export async function startGeneratedOrders(sys: TestSystem, count: number, spec:
 /** Orders Awaiting Dispatch (their sales orders sent to the warehouse), read from the read model. */
 export async function ordersAwaitingDispatch(sys: TestSystem, count: number, spec: OrderSpec, concurrency = 40): Promise<OrderView[]> {
   const ids = await startGeneratedOrders(sys, count, spec, concurrency);
-  return waitForStatus(sys, ids, 'AwaitingDispatch', Math.max(60_000, count * 200));
+  return waitForStatus(sys, ids, 'AwaitingDispatch', Math.max(60_000, count * 3000));
 }
 
 export async function waitForStatus(sys: TestSystem, orderIds: string[], status: string, timeoutMs = 60_000): Promise<OrderView[]> {

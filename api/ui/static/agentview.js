@@ -164,13 +164,15 @@ function recordTable(items, columns, currency, caption) {
     if (c.time) return timeEl(v);
     return v === undefined || v === null || v === '' ? '—' : String(v);
   };
-  return h(
+  const cls = (c) => [c.money || c.num ? 'num' : '', c.nowrap || c.time ? 'nowrap' : ''].join(' ').trim() || null;
+  const table = h(
     'table',
     { class: 'data' },
     caption ? h('caption', { class: 'visually-hidden' }, caption) : null,
     h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col', class: c.money || c.num ? 'num' : null }, c.label)))),
-    h('tbody', null, items.map((item) => h('tr', null, cols.map((c) => h('td', { class: c.money || c.num ? 'num' : null }, cell(c, item)))))),
+    h('tbody', null, items.map((item) => h('tr', null, cols.map((c) => h('td', { class: cls(c) }, cell(c, item)))))),
   );
+  return h('div', { class: 'table-wrap' }, table);
 }
 
 // ---------------------------------------------------------------- common frame
@@ -309,9 +311,10 @@ async function billingHistory(accountId, currency) {
                 { key: 'invoiceNumber', label: 'Invoice' },
                 { key: 'kind', label: 'Kind', render: (v) => (v === 'offCycle' ? 'Immediate' : v === 'cycle' ? 'Regular' : v) },
                 { key: 'issuedAt', label: 'Issued', time: true },
-                { key: 'net', label: 'Net', money: true },
-                { key: 'tax', label: 'Tax', money: true },
-                { key: 'gross', label: 'Total', money: true },
+                { key: 'chargeCount', label: 'Charges', num: true },
+                { key: 'totals', label: 'Net', num: true, render: (t, i) => money(t && t.net, i.currency) },
+                { key: 'totals', label: 'Tax', num: true, render: (t, i) => money(t && t.tax, i.currency) },
+                { key: 'totals', label: 'Total', num: true, render: (t, i) => money(t && t.gross, i.currency) },
               ],
               currency,
               'Invoices',
@@ -408,14 +411,12 @@ function stockTable(result) {
     recordTable(
       result.items,
       [
-        { key: 'sku', label: 'SKU' },
+        { key: 'sku', label: 'SKU', nowrap: true },
         { key: 'requested', label: 'Requested', num: true },
-        { key: 'askedWarehouseId', label: 'Warehouse' },
-        { key: 'status', label: 'There', render: (v) => h('span', { class: `stock st-${v}` }, v) },
-        { key: 'overallStatus', label: 'All warehouses', render: (v) => h('span', { class: `stock st-${v}` }, v) },
-        { key: 'totalAvailable', label: 'Available', num: true },
+        { key: 'status', label: 'Asked warehouse', nowrap: true, render: (v, i) => [`${i.askedWarehouseId}: `, h('span', { class: `stock st-${v}` }, v)] },
+        { key: 'overallStatus', label: 'All warehouses', nowrap: true, render: (v, i) => [h('span', { class: `stock st-${v}` }, v), ` (${i.totalAvailable})`] },
+        { key: 'warehouses', label: 'Per warehouse', render: (ws) => ws.map((w) => h('div', { class: 'nowrap' }, `${w.warehouseId}: ${w.available}`)) },
         { key: 'alternativeWarehouse', label: 'Alternative' },
-        { key: 'warehouses', label: 'Per warehouse', render: (ws) => ws.map((w) => `${w.warehouseId}: ${w.available}`).join(', ') },
       ],
       null,
       'Stock per SKU',
@@ -465,7 +466,7 @@ function initOrder() {
     const r = await run(control, label, () => api(method, `${path}${suffix}`, body));
     if (!r) return null;
     const view = r.body.order || r.body;
-    render(view);
+    if (Array.isArray(view.allowedActions)) render(view);
     return r;
   }
 
@@ -640,8 +641,9 @@ function initOrder() {
       ...order.history.map((c) =>
         h(
           'li',
-          null,
-          h('div', { class: 'tl-head' }, badge(c.to), ' ', timeEl(c.at)),
+          // Entries without a status change are notes (fraud decisions, reviews, warehouse news).
+          { class: c.from === c.to ? 'tl-note' : null },
+          h('div', { class: 'tl-head' }, c.from === c.to ? h('span', { class: 'note-tag' }, 'Note') : badge(c.to), ' ', timeEl(c.at)),
           h('div', { class: 'tl-body' }, h('span', { class: 'who-did' }, c.by), ' — ', c.reason),
         ),
       ),
@@ -680,6 +682,11 @@ function initOrder() {
     box.replaceChildren(...parts);
   }
 
+  const shipDates = (units) => {
+    const dates = [...new Set(units.map((u) => u.shipDate).filter(Boolean))];
+    return dates.length ? ` · shipped ${dates.join(', ')}` : '';
+  };
+
   function renderSubOrders() {
     const box = $('#suborders');
     const parts = [];
@@ -690,21 +697,30 @@ function initOrder() {
           'div',
           { class: 'suborder' },
           h('h3', null, `${s.subOrderNumber} `, h('span', { class: `badge so-${s.status}` }, s.status)),
-          h('p', { class: 'muted' }, `Warehouse ${s.warehouseId} · `, s.lines.map((l) => `line ${l.lineNumber}: ${l.quantity} × ${l.sku}`).join(', ')),
+          h(
+            'p',
+            { class: 'muted' },
+            `Warehouse ${s.warehouseId} · `,
+            s.lines.map((l) => `line ${l.lineNumber}: ${l.quantity} × ${l.sku}`).join(', '),
+            shipDates(s.units),
+          ),
           s.error ? h('p', { class: 'error-box' }, `${s.error.message} (${s.error.code})`) : null,
           s.units.length
             ? recordTable(
                 s.units,
                 [
-                  { key: 'lineNumber', label: 'Line', num: true },
-                  { key: 'sku', label: 'SKU' },
+                  { key: 'sku', label: 'Line', nowrap: true, render: (v, u) => `${u.lineNumber}: ${v}` },
                   { key: 'quantity', label: 'Qty', num: true },
-                  { key: 'serialNumber', label: 'Serial' },
-                  { key: 'imei', label: 'IMEI' },
-                  { key: 'imei2', label: 'IMEI 2' },
-                  { key: 'carrier', label: 'Carrier' },
-                  { key: 'trackingNumber', label: 'Tracking' },
-                  { key: 'shipDate', label: 'Shipped' },
+                  {
+                    key: 'rowKey',
+                    label: 'Device',
+                    nowrap: true,
+                    render: (_v, u) => {
+                      const ids = [u.imei && `IMEI ${u.imei}`, u.imei2 && `IMEI2 ${u.imei2}`, u.serialNumber && `SN ${u.serialNumber}`].filter(Boolean);
+                      return ids.length ? ids.map((x) => h('div', null, x)) : '—';
+                    },
+                  },
+                  { key: 'trackingNumber', label: 'Tracking', nowrap: true, render: (v, u) => (v ? `${u.carrier ? `${u.carrier} ` : ''}${v}` : '—') },
                 ],
                 order.currency,
                 `Units dispatched for ${s.subOrderNumber}`,
@@ -733,32 +749,72 @@ function initOrder() {
     box.replaceChildren(...parts);
   }
 
+  // ---- device enrolment: programme ids on a New order, then per-device progress from the enrolment routes
+  const eform = $('#enrolment-form');
+  eform.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const customerIds = {};
+    for (const m of programmesUsed()) if (eform.elements.namedItem(m).value.trim()) customerIds[m] = eform.elements.namedItem(m).value.trim();
+    const r = await run(ev.submitter, 'Saving the programme ids', () => api('POST', `${path}/enrolment`, { customerIds }));
+    if (r) showRecordedIds(r.body.enrolmentCustomerIds || {});
+  });
+  function showRecordedIds(ids) {
+    const list = Object.entries(ids).filter(([, id]) => id);
+    for (const [m, id] of list) eform.elements.namedItem(m).value = id;
+    $('#enrolment-recorded').textContent = list.length ? `Recorded: ${list.map(([m, id]) => `${PROGRAMME_LABELS[m] || m} ${id}`).join(', ')}.` : '';
+  }
+  const programmesUsed = () => [...new Set(order.lines.map((l) => l.enrolment).filter(Boolean))];
+  let enrolmentDevices = null;
+  let enrolmentRoute = true;
+
   function renderEnrolment() {
-    // Enrolment records arrive with the enrolment jobs; until then the requested programmes show.
-    const records = order.enrolments || order.enrolment || (order.enrolmentStatus && order.enrolmentStatus.devices) || null;
-    const requested = order.lines.filter((l) => l.enrolment);
-    const section = $('#enrolment-section');
-    section.hidden = !requested.length && !(Array.isArray(records) && records.length);
-    const parts = requested.map((l) => h('p', null, `Line ${l.lineNumber} (${l.sku}): ${PROGRAMME_LABELS[l.enrolment] || l.enrolment} requested`));
-    if (Array.isArray(records) && records.length) {
-      parts.push(
-        recordTable(
-          records,
-          [
-            { key: 'imei', label: 'IMEI' },
-            { key: 'serialNumber', label: 'Serial' },
-            { key: 'programme', label: 'Programme' },
-            { key: 'manufacturer', label: 'Programme' },
-            { key: 'status', label: 'Status' },
-            { key: 'message', label: 'Message' },
-            { key: 'updatedAt', label: 'Updated', time: true },
-          ],
-          order.currency,
-          'Enrolment per device',
-        ),
-      );
+    const used = programmesUsed();
+    const devices = enrolmentDevices || [];
+    $('#enrolment-section').hidden = !used.length && !devices.length;
+    $('#enrolment').replaceChildren(...order.lines.filter((l) => l.enrolment).map((l) => h('p', null, `Line ${l.lineNumber} (${l.sku}): ${PROGRAMME_LABELS[l.enrolment] || l.enrolment} requested`)));
+    eform.hidden = !(allowed('requestEnrolment') && used.length);
+    for (const m of Object.keys(PROGRAMME_LABELS)) eform.elements.namedItem(m).closest('.field').hidden = !used.includes(m);
+    $('#enrolment-devices').replaceChildren(
+      devices.length
+        ? recordTable(
+            devices,
+            [
+              { key: 'deviceId', label: 'Device', nowrap: true },
+              { key: 'sku', label: 'Line', nowrap: true, render: (v, d) => `${d.lineNumber}: ${v}` },
+              { key: 'manufacturer', label: 'Programme', render: (v) => PROGRAMME_LABELS[v] || v },
+              { key: 'enrolment', label: 'State' },
+              { key: 'last', label: 'Last instruction', render: (l) => (l ? [`${l.action} ${l.status}`, l.result && l.result.message ? ` — ${l.result.message}` : ''] : '—') },
+            ],
+            order.currency,
+            'Enrolment per device',
+          )
+        : '',
+    );
+  }
+
+  /** Ids recorded earlier (another visit, another agent), where the enrolment routes exist. */
+  async function loadRecordedIds() {
+    if (!programmesUsed().length) return;
+    try {
+      const r = await api('GET', `${path}/enrolment`);
+      showRecordedIds(Object.fromEntries((r.body.requests || []).map((q) => [q.manufacturer, q.customerId])));
+    } catch (err) {
+      if (err instanceof ApiRefusal && err.status === 404) enrolmentRoute = false;
     }
-    $('#enrolment').replaceChildren(...parts);
+  }
+
+  const FINAL = ['enrolled', 'unenrolled', 'failed', 'enrolledElsewhere'];
+  /** Enrolment moves on without changing the order, so it is polled on its own until every device is final. */
+  async function refreshEnrolment() {
+    if (!enrolmentRoute || !order || order.status !== 'Complete' || !programmesUsed().length) return;
+    if (enrolmentDevices && enrolmentDevices.length && enrolmentDevices.every((d) => d.last && FINAL.includes(d.last.status))) return;
+    try {
+      const r = await api('GET', `${path}/enrolment`);
+      enrolmentDevices = r.body.devices || [];
+      renderEnrolment();
+    } catch (err) {
+      if (err instanceof ApiRefusal && err.status === 404) enrolmentRoute = false; // not on this server
+    }
   }
 
   function renderCharges() {
@@ -776,7 +832,7 @@ function initOrder() {
             { key: 'quantity', label: 'Qty', num: true },
             { key: 'amount', label: 'Net', money: true },
             { key: 'tax', label: 'Tax', money: true },
-            { key: 'invoiceNumber', label: 'Invoice', render: (v) => v || 'next invoice' },
+            { key: 'invoiceNumber', label: 'Invoice', nowrap: true, render: (v) => v || 'next invoice' },
           ],
           order.currency,
           'Charges',
@@ -799,14 +855,15 @@ function initOrder() {
     if (!invoiceCache.has(n)) {
       invoiceCache.set(
         n,
-        api('GET', `/accounts/${encodeURIComponent(order.accountId)}/invoices/${encodeURIComponent(n)}`).then(
+        api('GET', `/invoices/${encodeURIComponent(n)}`).then(
           (r) => r.body,
           () => null,
         ),
       );
     }
     const inv = await invoiceCache.get(n);
-    if (inv && typeof inv.gross === 'number' && el.isConnected) el.append(` · issued `, timeEl(inv.issuedAt), ` · total ${money(inv.gross, inv.currency || order.currency)}`);
+    const gross = inv && inv.totals ? inv.totals.gross : inv && inv.gross;
+    if (typeof gross === 'number' && el.isConnected) el.append(` · issued `, timeEl(inv.issuedAt), ` · total ${money(gross, inv.currency || order.currency)}`);
   }
 
   function render(view) {
@@ -832,7 +889,14 @@ function initOrder() {
     if (order.temporalUrl) tl.href = order.temporalUrl;
     $('#catalogue-section').hidden = !allowed('editLines');
     $('#delivery-fields').disabled = !allowed('setDelivery');
-    $('#delivery-from-account').hidden = !allowed('setDelivery');
+    // Once the delivery is fixed it reads as an address, not as a disabled form.
+    $('#delivery-form').hidden = !allowed('setDelivery');
+    const summary = $('#delivery-summary');
+    summary.hidden = allowed('setDelivery');
+    const d = order.delivery;
+    summary.replaceChildren(...(d ? [h('strong', null, d.name), h('br'), formatAddress(d.address), h('br'), [d.phone, d.email].filter(Boolean).join(' · ')] : ['No delivery contact.']));
+    $('#side').classList.toggle('editing', allowed('setDelivery'));
+    $('#order-actions').hidden = [...$('#order-actions').children].every((c) => c.hidden);
     if (firstRender || statusChanged || !deliveryDirty) {
       fillDelivery(order.delivery || (account && account.defaultDelivery));
       deliveryDirty = false;
@@ -850,15 +914,18 @@ function initOrder() {
   }
 
   // ---- live progress: poll the order while the page is open
-  let lastRevision = -1;
+  let lastSeen = '';
   async function poll() {
     if (!document.hidden && inFlight === 0 && order) {
       try {
         const r = await api('GET', path);
-        if (r.body.revision !== lastRevision || r.body.status !== order.status) {
-          lastRevision = r.body.revision;
+        // Compared whole: parts such as the invoice may change without a new revision.
+        const seen = JSON.stringify(r.body);
+        if (seen !== lastSeen) {
+          lastSeen = seen;
           render(r.body);
         }
+        await refreshEnrolment();
         $('#main').classList.remove('stale');
       } catch {
         // Shown as stale; the next poll tries again.
@@ -874,8 +941,9 @@ function initOrder() {
     const [acc, cat] = await Promise.all([api('GET', `/accounts/${encodeURIComponent(first.body.accountId)}`).catch(() => null), api('GET', '/catalogue').catch(() => null)]);
     account = acc && acc.body;
     if (cat) for (const p of cat.body.items) products.set(p.sku, p);
-    lastRevision = first.body.revision;
+    lastSeen = JSON.stringify(first.body);
     render(first.body);
+    await loadRecordedIds();
     if (allowed('editLines')) await searchCatalogue(null);
     setTimeout(poll, POLL_MS);
   })();
@@ -888,12 +956,19 @@ function initFraudReviews() {
   const load = async () => {
     const r = await run(null, 'Loading the queue', () => api('GET', '/fraud-reviews'));
     if (!r) return;
-    if (!r.body.items.length) {
+    // An order just decided may still be listed until its workflow moves on.
+    const items = r.body.items.filter((o) => !(o.fraud && o.fraud.review));
+    if (!items.length) {
       box.replaceChildren(h('p', { class: 'muted card' }, 'No orders are waiting for a fraud decision.'));
       return;
     }
-    box.replaceChildren(...r.body.items.map(reviewCard));
+    box.replaceChildren(...items.map(reviewCard));
   };
+  // New referrals appear on their own, unless ops are in the middle of writing a reason.
+  setInterval(() => {
+    const writing = [...box.querySelectorAll('textarea')].some((t) => t.value.trim() || t === document.activeElement);
+    if (!document.hidden && inFlight === 0 && !writing) void load();
+  }, POLL_IDLE_MS);
   function reviewCard(o) {
     const id = `reason-${o.orderId}`;
     const reason = h('textarea', { id, rows: 2, maxlength: 500, required: true });
@@ -905,8 +980,8 @@ function initFraudReviews() {
       }
       const done = await run(btn, decision === 'approve' ? 'Approving' : 'Rejecting', () => api('POST', `/orders/${encodeURIComponent(o.orderId)}/fraud-review`, { decision, reason: reason.value.trim() }));
       if (done) {
-        showNotice(`${o.orderId}: ${decision === 'approve' ? 'approved and released to the warehouse' : 'rejected'}.`, 'info');
         await load();
+        showNotice(`${o.orderId}: ${decision === 'approve' ? 'approved and released to the warehouse' : 'rejected'}.`, 'info');
       }
     };
     const approve = h('button', { type: 'button' }, 'Approve');

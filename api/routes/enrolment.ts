@@ -1,0 +1,242 @@
+// Device enrolment: request it for an order (programme ids on a New order, or devices of a
+// Complete order later), unenrol a device, follow an order's per-device progress; ops list failed
+// devices, requeue them and run the enrolment jobs on demand.
+import { createRoute, z } from '@hono/zod-openapi';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Context } from 'hono';
+import {
+  FAILED_STATUSES,
+  MANUFACTURERS,
+  checkLaterEnrolment,
+  checkUnenrol,
+  deviceEnrolmentState,
+  devicesToEnrol,
+  enrolmentWorkflowId,
+  orderTimePicks,
+  summarise,
+  unenrolmentWorkflowId,
+  type EnrolmentCustomerIds,
+  type EnrolmentInstruction,
+  type ProgrammePick,
+} from '../../domain/enrolment';
+import type { Manufacturer, Product } from '../../domain/types';
+import { enrolmentRequestScheduleId, enrolmentResponseScheduleId } from '../../infra/schedules';
+import type { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow } from '../../workflows/enrolment';
+import { orderWorkflowId, requestEnrolmentUpdate, type OrderView } from '../../workflows/messages';
+import type { ApiDeps } from '../app';
+import { newRouter, reply } from '../app';
+import { requireRole } from '../auth';
+import { apiError } from '../errors';
+import { ErrorSchema, Manufacturer as ManufacturerSchema, OrderIdParam } from '../schemas';
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+const ok = (description: string, schema: z.ZodType = z.record(z.string(), z.unknown())) => ({ description, content: { 'application/json': { schema } } });
+const json = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+const refusals = { 400: err('Invalid request'), 404: err('No such order'), 409: err('Not allowed now'), 422: err('Business rule refused it') };
+
+const CustomerId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "1 to 64 letters, digits, '.', '_', ':' or '-'");
+export const EnrolmentRequestBody = z
+  .object({
+    customerIds: z
+      .object({ apple: CustomerId.optional(), google: CustomerId.optional(), samsung: CustomerId.optional() })
+      .strict()
+      .openapi({ description: "the customer's id in each programme (Apple organisation id, zero-touch customer id, Knox customer id)" }),
+    lines: z
+      .array(z.object({ lineNumber: z.number().int().min(1), programme: ManufacturerSchema }).strict())
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: "Complete orders: the lines to enrol and each one's programme; defaults to the lines that asked for enrolment" }),
+  })
+  .strict()
+  .openapi('EnrolmentRequest');
+const DeviceParam = z.object({ imeiOrSerial: z.string().regex(/^[A-Za-z0-9-]{1,40}$/).openapi({ param: { name: 'imeiOrSerial', in: 'path' }, example: '353325110000012' }) });
+const UnenrolBody = z
+  .object({ reason: z.string().trim().min(1).max(200).openapi({ example: 'returned' }), manufacturer: ManufacturerSchema.optional().openapi({ description: 'needed only when the device is enrolled in two programmes' }) })
+  .strict()
+  .openapi('Unenrolment');
+const RequeueBody = z.object({ instructionIds: z.array(z.string().min(1).max(200)).min(1).max(500) }).strict().openapi('EnrolmentRequeue');
+
+const requestEnrolment = createRoute({ method: 'post', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now", request: { params: OrderIdParam, ...json(EnrolmentRequestBody) }, responses: { ...refusals, 200: ok('Programme ids recorded on the New order'), 202: ok('Enrolment started per manufacturer') } });
+const getOrderEnrolment = createRoute({ method: 'get', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Per-device enrolment status of an order's devices", request: { params: OrderIdParam }, responses: { 404: err('No such order'), 200: ok('Requests and devices') } });
+const unenrol = createRoute({ method: 'post', path: '/devices/{imeiOrSerial}/unenrolment', tags: ['enrolment'], summary: 'Unenrol an enrolled device (returned, sold, lost)', request: { params: DeviceParam, ...json(UnenrolBody) }, responses: { 400: err('Invalid request'), 409: err('The device is not enrolled'), 202: ok('Unenrolment queued') } });
+const listFailed = createRoute({ method: 'get', path: '/enrolment/failed', tags: ['enrolment'], summary: 'Devices the manufacturers refused (failed, or enrolled by another customer)', request: { query: z.object({ manufacturer: ManufacturerSchema.optional(), orderId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) }, responses: { 200: ok('Failed instructions, newest first') } });
+const requeue = createRoute({ method: 'post', path: '/enrolment/requeue', tags: ['enrolment'], summary: 'Queue failed instructions again for the next Device Enrolment Request job', request: json(RequeueBody), responses: { 400: err('Invalid request'), 200: ok('What was requeued') } });
+const runJob = createRoute({ method: 'post', path: '/enrolment/jobs/{job}/run', tags: ['enrolment'], summary: 'Run the Device Enrolment Request or Response job now', request: { params: z.object({ job: z.enum(['request', 'response']).openapi({ param: { name: 'job', in: 'path' } }) }) }, responses: { 202: ok('Started') } });
+
+type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: string };
+
+export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
+  const { OrderView: Orders, Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
+  const r = newRouter();
+  r.use('/orders/:orderId/enrolment', requireRole(config, 'agent', 'ops'));
+  r.use('/devices/*', requireRole(config, 'agent', 'ops'));
+  r.use('/enrolment/*', requireRole(config, 'ops'));
+  const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
+
+  const readOrder = async (orderId: string): Promise<OrderView> => {
+    const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
+    if (!doc) throw apiError('ORDER_NOT_FOUND', `no order ${orderId}`);
+    return doc.state as OrderView;
+  };
+
+  const recordRequests = async (orderId: string, customerIds: EnrolmentCustomerIds, when: 'orderTime' | 'later', by: string, picks: ProgrammePick[] = []) => {
+    const at = new Date().toISOString();
+    for (const m of MANUFACTURERS.filter((x) => customerIds[x])) {
+      const lineNumbers = picks.filter((p) => p.manufacturer === m).map((p) => p.lineNumber);
+      await Requests.updateOne({ orderId, manufacturer: m }, { $set: { customerId: customerIds[m], when, lineNumbers, requestedBy: by, requestedAt: at } }, { upsert: true });
+    }
+  };
+
+  r.openapi(requestEnrolment, async (c) => {
+    const { orderId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const customerIds = body.customerIds as EnrolmentCustomerIds;
+    const order = await readOrder(orderId);
+
+    if (order.status === 'New') {
+      // At order time the lines say which programme; the order keeps the customer's ids until dispatch.
+      if (body.lines) throw apiError('VALIDATION_FAILED', 'on a New order, set the programme on each line (enrolment attribute); give only customerIds here');
+      const view = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: actor(c) }] });
+      await recordRequests(orderId, customerIds, 'orderTime', actor(c));
+      return reply(c, { orderId, when: 'orderTime', enrolmentCustomerIds: view.enrolmentCustomerIds, lines: view.lines.filter((l) => l.enrolment).map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, programme: l.enrolment })) }, 200);
+    }
+
+    const picks: ProgrammePick[] = body.lines ? body.lines.map((l) => ({ lineNumber: l.lineNumber, manufacturer: l.programme })) : orderTimePicks(order.lines);
+    const skus = [...new Set(order.lines.map((l) => l.sku))];
+    const products = await Products.find({ sku: { $in: skus } }, { sku: 1, enrolmentProgrammes: 1, _id: 0 }).lean<Pick<Product, 'sku' | 'enrolmentProgrammes'>[]>();
+    checkLaterEnrolment(order, picks, customerIds, Object.fromEntries(products.map((p) => [p.sku, p.enrolmentProgrammes])));
+    const plan = devicesToEnrol(order, picks, customerIds);
+    await recordRequests(orderId, customerIds, 'later', actor(c), picks);
+    const started: { manufacturer: Manufacturer; workflowId: string; devices: number }[] = [];
+    const alreadyRequested: Manufacturer[] = [];
+    for (const e of plan) {
+      const workflowId = enrolmentWorkflowId(orderId, e.manufacturer);
+      try {
+        await temporal.workflow.start<typeof deviceEnrolmentWorkflow>('deviceEnrolmentWorkflow', {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          // One enrolment per order and manufacturer, ever: a second request is refused, not repeated.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          args: [{ orderId, ...e, requestedBy: actor(c) }],
+          staticSummary: `Enrol ${e.devices.length} device(s) of order ${orderId} with ${e.manufacturer}`,
+        });
+        started.push({ manufacturer: e.manufacturer, workflowId, devices: e.devices.length });
+      } catch (e2) {
+        if (!(e2 instanceof WorkflowExecutionAlreadyStartedError)) throw e2;
+        alreadyRequested.push(e.manufacturer);
+      }
+    }
+    if (started.length === 0) {
+      throw apiError('INVALID_TRANSITION', `enrolment with ${alreadyRequested.join(', ')} was already requested for order ${orderId}`, { alreadyRequested });
+    }
+    return reply(c, { orderId, when: 'later', started, alreadyRequested }, 202);
+  });
+
+  r.openapi(getOrderEnrolment, async (c) => {
+    const { orderId } = c.req.valid('param');
+    const order = await readOrder(orderId);
+    const [requests, instructions] = await Promise.all([
+      Requests.find({ orderId }, { _id: 0 }).sort({ manufacturer: 1 }).lean(),
+      Instr.find({ orderId }, { _id: 0 }).sort({ createdAt: 1, instructionId: 1 }).lean<InstructionDoc[]>(),
+    ]);
+    // One entry per device and programme: where it stands now and the latest instruction's outcome.
+    const groups = new Map<string, InstructionDoc[]>();
+    for (const i of instructions) groups.set(`${i.manufacturer}|${i.deviceId}`, [...(groups.get(`${i.manufacturer}|${i.deviceId}`) ?? []), i]);
+    const devices = [...groups.values()].map((history) => {
+      const last = history[history.length - 1];
+      return {
+        deviceId: last.deviceId,
+        imei: last.device.imei,
+        serialNumber: last.device.serialNumber,
+        lineNumber: last.device.lineNumber,
+        sku: last.device.sku,
+        manufacturer: last.manufacturer,
+        customerId: last.customerId,
+        enrolment: deviceEnrolmentState(history),
+        last: { instructionId: last.instructionId, action: last.action, status: last.status, transactionId: last.transactionId ?? null, result: last.result ?? null, updatedAt: last.updatedAt },
+      };
+    });
+    return reply(c, { orderId, orderStatus: order.status, requests, devices, counts: summarise(devices.map((d) => ({ status: d.last.status }))) });
+  });
+
+  r.openapi(unenrol, async (c) => {
+    const { imeiOrSerial } = c.req.valid('param');
+    const { reason, manufacturer } = c.req.valid('json');
+    const history = await Instr.find({ $or: [{ deviceId: imeiOrSerial }, { 'device.imei': imeiOrSerial }, { 'device.serialNumber': imeiOrSerial }] })
+      .sort({ createdAt: 1, instructionId: 1 })
+      .lean<InstructionDoc[]>();
+    const programmes = MANUFACTURERS.filter((m) => (!manufacturer || m === manufacturer) && history.some((i) => i.manufacturer === m));
+    const enrolled = programmes.filter((m) => deviceEnrolmentState(history.filter((i) => i.manufacturer === m)) === 'enrolled');
+    if (enrolled.length > 1) throw apiError('VALIDATION_FAILED', `device ${imeiOrSerial} is enrolled with ${enrolled.join(' and ')}: name the manufacturer`);
+    const m = enrolled[0] ?? programmes[0];
+    const mine = history.filter((i) => i.manufacturer === m);
+    checkUnenrol(imeiOrSerial, m ? deviceEnrolmentState(mine) : 'notEnrolled');
+    const enrolledBy = [...mine].reverse().find((i) => i.action === 'enrol' && i.status === 'enrolled')!;
+    const n = history.filter((i) => i.action === 'unenrol').length + 1;
+    const workflowId = unenrolmentWorkflowId(enrolledBy.deviceId, n);
+    try {
+      await temporal.workflow.start<typeof deviceUnenrolmentWorkflow>('deviceUnenrolmentWorkflow', {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        args: [
+          {
+            orderId: enrolledBy.orderId,
+            manufacturer: enrolledBy.manufacturer,
+            customerId: enrolledBy.customerId,
+            device: enrolledBy.device,
+            // Apple: a return is a new order, with its own number.
+            orderNumber: `${enrolledBy.orderId}-R${n}`,
+            reason,
+            requestedBy: actor(c),
+          },
+        ],
+        staticSummary: `Unenrol device ${enrolledBy.deviceId} from ${enrolledBy.manufacturer}: ${reason}`,
+      });
+    } catch (e) {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      throw apiError('INVALID_TRANSITION', `device ${imeiOrSerial} is already being unenrolled`, { enrolmentState: 'unenrolling' });
+    }
+    return reply(c, { deviceId: enrolledBy.deviceId, manufacturer: enrolledBy.manufacturer, orderId: enrolledBy.orderId, workflowId, status: 'queued' }, 202);
+  });
+
+  r.openapi(listFailed, async (c) => {
+    const q = c.req.valid('query');
+    const items = await Instr.find({ status: { $in: FAILED_STATUSES }, ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}), ...(q.orderId ? { orderId: q.orderId } : {}) }, { _id: 0 })
+      .sort({ updatedAt: -1 })
+      .limit(q.limit)
+      .lean();
+    return reply(c, { items });
+  });
+
+  r.openapi(requeue, async (c) => {
+    const { instructionIds } = c.req.valid('json');
+    const at = new Date().toISOString();
+    const before = await Instr.find({ instructionId: { $in: instructionIds } }, { instructionId: 1, status: 1, _id: 0 }).lean<{ instructionId: string; status: string }[]>();
+    const requeuable = before.filter((i) => FAILED_STATUSES.includes(i.status as (typeof FAILED_STATUSES)[number])).map((i) => i.instructionId);
+    if (requeuable.length) {
+      // The previous outcome stays in the audit log; the instruction waits for the next Request job.
+      await Instr.updateMany({ instructionId: { $in: requeuable }, status: { $in: FAILED_STATUSES } }, { $set: { status: 'queued', transactionId: null, updatedAt: at }, $unset: { result: 1 } });
+    }
+    const skipped = instructionIds.filter((id) => !requeuable.includes(id)).map((id) => ({ instructionId: id, reason: before.some((b) => b.instructionId === id) ? 'not failed' : 'not found' }));
+    return reply(c, { requeued: requeuable, skipped });
+  });
+
+  r.openapi(runJob, async (c) => {
+    const { job } = c.req.valid('param');
+    const scheduleId = job === 'request' ? enrolmentRequestScheduleId(config) : enrolmentResponseScheduleId(config);
+    try {
+      // Through the schedule, so its overlap policy keeps runs from piling up.
+      await temporal.schedule.getHandle(scheduleId).trigger();
+      return reply(c, { job, via: 'schedule', scheduleId }, 202);
+    } catch (e) {
+      if (!(e instanceof ScheduleNotFoundError)) throw e;
+    }
+    const workflowId = `${scheduleId}-manual-${new Date().toISOString()}`;
+    await temporal.workflow.start(job === 'request' ? 'enrolmentRequestJob' : 'enrolmentResponseJob', { workflowId, taskQueue: config.temporal.taskQueue, args: [] });
+    return reply(c, { job, via: 'workflow', workflowId }, 202);
+  });
+
+  return r;
+}

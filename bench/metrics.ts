@@ -1,0 +1,66 @@
+// Measuring helpers shared by the harness and its child processes: MongoDB commands by kind
+// (driver command monitoring), process memory from the kernel, percentiles.
+import fs from 'node:fs';
+import type { Connection } from 'mongoose';
+
+type MongoClient = ReturnType<Connection['getClient']>;
+
+const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify']);
+
+export interface CommandCounts {
+  /** Every command sent: the round trips to the database. */
+  total: number;
+  /** insert / update / delete / findAndModify commands. */
+  writes: number;
+  byName: Record<string, number>;
+}
+
+/** Counts the commands a client sends; the client must be connected with monitorCommands=true. */
+export class CommandCounter {
+  private counts: CommandCounts = { total: 0, writes: 0, byName: {} };
+
+  attach(client: MongoClient): void {
+    client.on('commandStarted', (e) => {
+      const name = e.commandName;
+      if (name === 'hello' || name === 'isMaster' || name === 'ping' || name === 'endSessions') return;
+      this.counts.total++;
+      if (WRITE_COMMANDS.has(name)) this.counts.writes++;
+      this.counts.byName[name] = (this.counts.byName[name] ?? 0) + 1;
+    });
+  }
+
+  snapshot(): CommandCounts {
+    return { total: this.counts.total, writes: this.counts.writes, byName: { ...this.counts.byName } };
+  }
+}
+
+export function addCounts(...all: CommandCounts[]): CommandCounts {
+  const out: CommandCounts = { total: 0, writes: 0, byName: {} };
+  for (const c of all) {
+    out.total += c.total;
+    out.writes += c.writes;
+    for (const [k, v] of Object.entries(c.byName)) out.byName[k] = (out.byName[k] ?? 0) + v;
+  }
+  return out;
+}
+
+export function subtractCounts(after: CommandCounts, before: CommandCounts): CommandCounts {
+  const byName: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after.byName)) if (v - (before.byName[k] ?? 0)) byName[k] = v - (before.byName[k] ?? 0);
+  return { total: after.total - before.total, writes: after.writes - before.writes, byName };
+}
+
+/** Resident and peak resident memory of a process, from the kernel (includes native memory). */
+export function memoryKb(pid: number | 'self' = 'self'): { rssKb: number; peakRssKb: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { rssKb: kb('VmRSS'), peakRssKb: kb('VmHWM') };
+}
+
+/** Nearest-rank percentile of unsorted samples; NaN when there are none. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (!samples.length) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}

@@ -1,0 +1,18 @@
+// The manufacturer simulator process (Apple, Android zero-touch and Knox reseller interfaces).
+import { loadConfig } from '../infra/config';
+import { ManufacturerSimulator } from './manufacturer';
+
+const config = loadConfig();
+const s = config.manufacturerSimulator;
+const sim = new ManufacturerSimulator({
+  seed: s.seed,
+  invalidIdRate: s.invalidIdRate,
+  otherCustomerRate: s.otherCustomerRate,
+  processingPolls: s.processingPolls,
+  limits: config.enrolment.batchLimits,
+});
+await sim.listen(s.port);
+console.log(`manufacturer-simulator: apple, google, samsung reseller APIs on http://127.0.0.1:${s.port}`);
+const stop = () => void sim.stop().finally(() => process.exit(0));
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

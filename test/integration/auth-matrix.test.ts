@@ -1,0 +1,173 @@
+// Table-driven authorisation: every operation in the OpenAPI document × {no token, wrong token,
+// agent, adaptor, ops}. A role the route does not name gets 401 (no or bad token) or 403 (wrong
+// role); a role it names gets past authorisation (2xx, or a 4xx other than 401/403). Nothing 5xx.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
+import { addLine, createOrder } from '../support/orders';
+import { TOKENS, startSystem, type TestSystem } from '../support/system';
+
+let sys: TestSystem;
+let orderId: string;
+let doc: any;
+beforeAll(async () => {
+  sys = await startSystem();
+  const o = await createOrder(sys);
+  orderId = o.orderId;
+  await addLine(sys, orderId, 'HS-APL-IP16-128', 1);
+  doc = (await sys.call('GET', '/openapi.json', { role: null })).body;
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+type Role = keyof typeof TOKENS;
+type Caller = Role | 'none' | 'wrong';
+const CALLERS: Caller[] = ['none', 'wrong', 'agent', 'adaptor', 'ops'];
+const AGENT_OPS: Role[] = ['agent', 'ops'];
+
+interface Expectation {
+  roles: Role[];
+  /** Query string and body that make the request a sensible one for the roles allowed. */
+  query?: string;
+  body?: unknown;
+  contentType?: string;
+}
+
+/** Who may call what. A route missing here fails the test: new routes need a decision. */
+const TABLE: Record<string, Expectation> = {
+  'GET /api/v1/catalogue': { roles: AGENT_OPS },
+  'GET /api/v1/stock': { roles: AGENT_OPS, query: 'sku=HS-APL-IP16-128' },
+  'GET /api/v1/accounts': { roles: AGENT_OPS, query: 'query=ACC' },
+  'GET /api/v1/accounts/{accountId}': { roles: AGENT_OPS },
+  'GET /api/v1/accounts/{accountId}/orders': { roles: AGENT_OPS },
+  'POST /api/v1/accounts/{accountId}/orders': { roles: AGENT_OPS, body: {} },
+  'GET /api/v1/orders/{orderId}': { roles: AGENT_OPS },
+  'POST /api/v1/orders/{orderId}/lines': { roles: AGENT_OPS, body: { sku: 'PR-APL-USBC-20W', quantity: 1 } },
+  'PATCH /api/v1/orders/{orderId}/lines/{lineId}': { roles: AGENT_OPS, body: { quantity: 2 } },
+  'DELETE /api/v1/orders/{orderId}/lines/{lineId}': { roles: AGENT_OPS },
+  'PUT /api/v1/orders/{orderId}/delivery': {
+    roles: AGENT_OPS,
+    body: { name: 'Alice Johnson', address: { lines: ['12 Market Street'], city: 'Leeds', postcode: 'LS1 6DT', country: 'GB' } },
+  },
+  'PUT /api/v1/orders/{orderId}/billing-mode': { roles: AGENT_OPS, body: { billingMode: 'nextInvoice' } },
+  'GET /api/v1/orders/{orderId}/stock-check': { roles: AGENT_OPS },
+  'POST /api/v1/orders/{orderId}/generate': { roles: AGENT_OPS },
+  'POST /api/v1/orders/{orderId}/cancel': { roles: AGENT_OPS, body: { reason: 'auth test' } },
+  'POST /api/v1/orders/{orderId}/fraud-review': { roles: ['ops'], body: { decision: 'approve', reason: 'checked by phone' } },
+  'GET /api/v1/fraud-reviews': { roles: ['ops'] },
+  'POST /api/v1/adaptor/warehouse-files': { roles: ['adaptor'], query: 'warehouseId=WH-NORTH&fileName=auth-test.csv', body: `${WAREHOUSE_RESPONSE_COLUMNS.join(',')}\n`, contentType: 'text/csv' },
+  'POST /api/v1/adaptor/dispatch-batches': { roles: ['adaptor'], body: { schemaVersion: '1' } },
+  'GET /api/v1/adaptor/exceptions': { roles: ['ops'] },
+  'GET /api/v1/adaptor/batches/{batchId}': { roles: ['ops', 'adaptor'] },
+  'GET /api/v1/accounts/{accountId}/charges': { roles: AGENT_OPS },
+  'GET /api/v1/accounts/{accountId}/invoices': { roles: AGENT_OPS },
+  'GET /api/v1/invoices/{invoiceNumber}': { roles: AGENT_OPS },
+  // An empty body: authorised, then refused as invalid (no bill run is started by this test).
+  'POST /api/v1/bill-runs': { roles: ['ops'], body: {} },
+  'GET /api/v1/bill-runs/{date}': { roles: ['ops'] },
+  'POST /api/v1/orders/{orderId}/enrolment': { roles: AGENT_OPS, body: {} },
+  'GET /api/v1/orders/{orderId}/enrolment': { roles: AGENT_OPS },
+  'POST /api/v1/devices/{imeiOrSerial}/unenrolment': { roles: AGENT_OPS, body: {} },
+  'GET /api/v1/enrolment/failed': { roles: ['ops'] },
+  'POST /api/v1/enrolment/requeue': { roles: ['ops'], body: {} },
+  // An unknown job name: authorised, then refused (no job is started by this test).
+  'POST /api/v1/enrolment/jobs/{job}/run': { roles: ['ops'] },
+};
+
+const PARAMS: Record<string, () => string> = {
+  orderId: () => orderId,
+  accountId: () => 'ACC-1001',
+  lineId: () => 'L1',
+  batchId: () => 'a'.repeat(64),
+  invoiceNumber: () => 'INV-00000001',
+  date: () => '2025-03-01',
+  imeiOrSerial: () => '353325110000016',
+  job: () => 'no-such-job',
+};
+
+function operations(): string[] {
+  return Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, methods]) =>
+    Object.keys(methods)
+      .filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+      .map((m) => `${m.toUpperCase()} ${p}`),
+  );
+}
+
+function url(op: string, e: Expectation): string {
+  const path = op.split(' ')[1].replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = PARAMS[name];
+    if (!value) throw new Error(`no sample value for path parameter ${name} (${op})`);
+    return encodeURIComponent(value());
+  });
+  return e.query ? `${path}?${e.query}` : path;
+}
+
+async function callAs(caller: Caller, op: string, e: Expectation) {
+  const method = op.split(' ')[0];
+  const headers: Record<string, string> = {};
+  if (caller === 'wrong') headers.authorization = 'Bearer not-a-real-token';
+  if (e.contentType) headers['content-type'] = e.contentType;
+  const role = caller === 'none' || caller === 'wrong' ? null : caller;
+  return sys.call(method, url(op, e), { role, body: e.body, headers });
+}
+
+describe('authorisation matrix', () => {
+  it('every documented operation has an expectation, and every expectation a documented operation', () => {
+    const ops = operations();
+    expect(ops.length).toBeGreaterThan(20);
+    expect(ops.filter((op) => !TABLE[op]), 'operations without an auth expectation').toEqual([]);
+    expect(Object.keys(TABLE).filter((op) => !ops.includes(op)), 'expectations for operations not in the document').toEqual([]);
+  });
+
+  it('every operation × every caller: 401 without a valid token, 403 for other roles, through for its own roles, never 5xx', async () => {
+    const failures: string[] = [];
+    for (const op of operations()) {
+      const e = TABLE[op];
+      if (!e) continue; // reported by the test above
+      for (const caller of CALLERS) {
+        const r = await callAs(caller, op, e);
+        const allowed = (e.roles as Caller[]).includes(caller);
+        const expected = caller === 'none' || caller === 'wrong' ? '401' : allowed ? 'through' : '403';
+        const got = r.status === 401 || r.status === 403 ? String(r.status) : r.status < 500 ? 'through' : `5xx`;
+        const shaped = r.status < 400 || (typeof r.body?.error?.code === 'string' && typeof r.body?.error?.message === 'string');
+        if (got !== expected || !shaped) failures.push(`${op} as ${caller}: expected ${expected}, got ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+        if (expected === '401' && r.body?.error?.code !== 'UNAUTHENTICATED') failures.push(`${op} as ${caller}: code ${r.body?.error?.code}`);
+        if (expected === '403' && r.body?.error?.code !== 'FORBIDDEN') failures.push(`${op} as ${caller}: code ${r.body?.error?.code}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('the allowed roles get a real answer, not just "not refused"', async () => {
+    // Reads that must succeed for every role they name.
+    for (const op of ['GET /api/v1/catalogue', 'GET /api/v1/stock', 'GET /api/v1/accounts', 'GET /api/v1/accounts/{accountId}', 'GET /api/v1/accounts/{accountId}/orders', 'GET /api/v1/orders/{orderId}', 'GET /api/v1/fraud-reviews', 'GET /api/v1/adaptor/exceptions']) {
+      for (const role of TABLE[op].roles) {
+        const r = await callAs(role, op, TABLE[op]);
+        expect(r.status, `${op} as ${role}: ${JSON.stringify(r.body).slice(0, 200)}`).toBe(200);
+      }
+    }
+  });
+
+  it('malformed Authorization headers are 401, and the docs and health check need no token', async () => {
+    for (const authorization of ['Basic YWdlbnQ6YWdlbnQ=', 'Bearer', 'Bearer ', `Bearer ${TOKENS.agent} extra`, TOKENS.agent, `bearer ${TOKENS.agent}x`]) {
+      const r = await sys.call('GET', '/api/v1/catalogue', { role: null, headers: { authorization } });
+      expect(r.status, authorization).toBe(401);
+    }
+    expect((await sys.call('GET', '/api/v1/catalogue', { role: null, headers: { authorization: `bearer ${TOKENS.agent}` } })).status).toBe(200);
+    for (const path of ['/openapi.json', '/docs', '/healthz']) {
+      for (const caller of CALLERS) {
+        const role = caller === 'none' || caller === 'wrong' ? null : caller;
+        const headers: Record<string, string> = caller === 'wrong' ? { authorization: 'Bearer nope' } : {};
+        expect((await sys.call('GET', path, { role, headers })).status, `${path} as ${caller}`).toBe(200);
+      }
+    }
+  });
+
+  it('an unknown API route is 404 in the error shape, for any caller', async () => {
+    for (const caller of CALLERS) {
+      const r = await callAs(caller, 'GET /api/v1/nothing-here', { roles: [] });
+      expect(r.status).toBe(404);
+      expect(r.body.error.code).toBe('NOT_FOUND');
+    }
+  });
+});

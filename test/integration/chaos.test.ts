@@ -1,0 +1,75 @@
+// The small crash-and-restart run inside `npm test`: 50 orders and one SIGKILL of each kind
+// (worker, Temporal, FerretDB, API, adaptor) on a Temporal dev server and FerretDB of its own (the
+// shared pair of the test run is never touched). Nothing may be lost or done twice; see
+// chaos/harness.ts for the invariants, and `npm run chaos` for the 500-order run.
+// The histories it leaves (crashes, retries, restarts in them) are recorded as replay fixtures.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { formatReport, runChaos, type DrivenOrder } from '../../chaos/harness';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../infra/db';
+import { orderWorkflowId } from '../../workflows/messages';
+import { replayAndRecord } from '../support/replay';
+
+const ORDERS = Number(process.env.CHAOS_ORDERS ?? 50);
+
+/** One closed workflow of each kind the run produced, replayed now and kept as a fixture. */
+async function recordHistories({ temporal, db, orders }: { temporal: Client; db: Db; orders: DrivenOrder[] }): Promise<string[]> {
+  const recorded: string[] = [];
+  const ids = orders.flatMap((o) => (o.orderId ? [o.orderId] : []));
+  const views = await db.models.OrderView.find({ orderId: { $in: ids } }, { orderId: 1, status: 1, state: 1 }).lean();
+  const pick = (name: string, ok: (s: any) => boolean) => {
+    const v = views.find((d) => ok(d.state));
+    return v ? [{ name, workflowId: orderWorkflowId(v.orderId) }] : [];
+  };
+  const wanted = [
+    ...pick('order-cancelled-chaos', (s) => s.status === 'Cancelled'),
+    ...pick('order-error-chaos', (s) => s.status === 'Error'),
+    ...pick('order-complete-deferred-split-chaos', (s) => s.status === 'Complete' && s.billingMode === 'nextInvoice' && s.subOrders.length > 1),
+    ...pick('order-complete-deferred-chaos', (s) => s.status === 'Complete' && s.billingMode === 'nextInvoice'),
+    ...pick('order-fraud-reviewed-chaos', (s) => !!s.fraud?.review),
+  ];
+  for (const type of ['salesOrderDispatchWorkflow', 'deviceEnrolmentWorkflow', 'enrolmentRequestJob', 'enrolmentResponseJob', 'billRunWorkflow']) {
+    for await (const w of temporal.workflow.list({ query: `WorkflowType="${type}" AND ExecutionStatus="Completed"`, pageSize: 1 })) {
+      wanted.push({ name: `${type.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-chaos`, workflowId: w.workflowId });
+      break;
+    }
+  }
+  for (const w of wanted) {
+    await replayAndRecord(temporal, w.workflowId, w.name);
+    recorded.push(w.name);
+  }
+  return recorded;
+}
+
+describe('crash and restart', () => {
+  it(`runs ${ORDERS} orders through one SIGKILL of each kind and loses nothing, doubles nothing`, { timeout: 1_200_000 }, async () => {
+    const workDir = path.join(inject('tmpRoot'), `chaos-${process.pid}`);
+    fs.mkdirSync(workDir, { recursive: true });
+    let recorded: string[] = [];
+    const report = await runChaos({
+      orders: ORDERS,
+      seed: 20_260_101,
+      workDir,
+      kills: { worker: 1, temporal: 1, ferretdb: 1, api: 1, adaptor: 1 },
+      concurrency: 10,
+      drainTimeoutMs: 8 * 60_000,
+      log: (line) => fs.appendFileSync(path.join(workDir, 'chaos.log'), `${new Date().toISOString()} ${line}\n`),
+      beforeStop: async (ctx) => {
+        recorded = await recordHistories(ctx);
+      },
+    });
+    console.log(`${formatReport(report)}\nreplayed histories: ${recorded.join(', ')}`);
+    expect(report.violations).toEqual([]);
+    expect(report.ordersCreated).toBe(ORDERS);
+    expect(report.killCounts).toEqual({ worker: 1, temporal: 1, ferretdb: 1, api: 1, adaptor: 1 });
+    expect(report.stuck).toEqual([]);
+    expect(report.charges.duplicateKeys).toBe(0);
+    expect(report.charges.recorded).toBeGreaterThan(0);
+    expect(report.dispatch.appliedTwice).toEqual([]);
+    expect(report.salesOrders.docsPerSubOrderAboveOne).toEqual([]);
+    // The mix reached every ending.
+    expect(Object.keys(report.statuses).sort()).toEqual(['Cancelled', 'Complete', 'Error']);
+  });
+});

@@ -1,0 +1,232 @@
+// The fraud check in the Sales Order Request job, against the real Temporal dev server and
+// FerretDB with the built-in rules provider: accept, reject, refer then an ops decision, refer
+// then the review deadline, and a provider that is down for a while. The decision and its reasons
+// show in the order's history, on the outbound sales order and in the Temporal UI.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RulesFraudProvider, type FraudCheckRequest, type FraudProvider, type FraudProviderAnswer } from '../../infra/fraud-providers';
+import { orderWorkflowId } from '../../workflows/messages';
+import {
+  addLine,
+  createOrder,
+  deliveryElsewhere,
+  generate,
+  notes,
+  outboxFiles,
+  readOrder,
+  readOutboxFile,
+  waitForOrder,
+  waitForStatus,
+} from '../support/orders';
+import { eventually, startSystem, type TestSystem } from '../support/system';
+
+/** The built-in rules provider behind a switch that makes it unreachable. */
+class SwitchableProvider implements FraudProvider {
+  readonly name = 'builtin-rules';
+  inner?: FraudProvider;
+  down = false;
+  readonly calls = new Map<string, number>();
+  readonly failures = new Map<string, number>();
+
+  async check(req: FraudCheckRequest): Promise<FraudProviderAnswer> {
+    this.calls.set(req.orderId, (this.calls.get(req.orderId) ?? 0) + 1);
+    if (this.down) {
+      this.failures.set(req.orderId, (this.failures.get(req.orderId) ?? 0) + 1);
+      throw new Error('fraud provider unreachable: connection refused');
+    }
+    return this.inner!.check(req);
+  }
+}
+
+// Every order needs a check (value above 0); many orders go to one address here on purpose.
+const ENV = { FRAUD_VALUE_THRESHOLD: '0', FRAUD_VELOCITY_LIMIT: '1000' };
+const HANDSET = 'HS-APL-IP16-128';
+
+async function startWith(provider: SwitchableProvider, env: Record<string, string> = {}): Promise<TestSystem> {
+  const s = await startSystem({ env: { ...ENV, ...env }, overrides: { fraudProvider: provider } });
+  provider.inner = new RulesFraudProvider(s.db.models, { limit: s.config.fraud.velocityLimit, windowHours: 24 * 7 });
+  return s;
+}
+
+/** A generated order with one handset, delivered as given (default: the account's own address). */
+async function generated(s: TestSystem, delivery?: object): Promise<string> {
+  const o = await createOrder(s, 'ACC-1001', delivery ? { delivery } : {});
+  await addLine(s, o.orderId, HANDSET, 1);
+  await generate(s, o.orderId);
+  return o.orderId;
+}
+
+const details = async (s: TestSystem, orderId: string): Promise<string> =>
+  ((await s.temporal.workflow.getHandle(orderWorkflowId(orderId)).query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '');
+
+const provider = new SwitchableProvider();
+let sys: TestSystem;
+beforeAll(async () => {
+  sys = await startWith(provider);
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+describe('fraud check', () => {
+  it('accept: the order is sent, with the flag, reasons and result in the sales order and the history', async () => {
+    const id = await generated(sys);
+    const sent = await waitForStatus(sys, id, 'AwaitingDispatch');
+    expect(sent.fraud).toMatchObject({
+      required: true,
+      reasons: ['ORDER_VALUE_ABOVE_THRESHOLD'],
+      result: { decision: 'accept', reasons: [], provider: 'builtin-rules', providerReference: `rules:${id}:fraud` },
+    });
+    expect(notes(sent)).toEqual([`fraud check accept (reference rules:${id}:fraud)`]);
+    expect(sent.history.find((h: any) => h.reason.startsWith('fraud check')).by).toBe('fraud:builtin-rules');
+
+    expect(outboxFiles(sys, 'WH-NORTH')).toContain(`${id}-WH-NORTH-new.json`);
+    const file = readOutboxFile(sys, 'WH-NORTH', `${id}-WH-NORTH-new.json`);
+    expect(file.fraudCheck).toEqual({ required: true, reasons: ['ORDER_VALUE_ABOVE_THRESHOLD'], result: 'accept', providerReference: `rules:${id}:fraud` });
+    expect(await sys.db.models.FraudDecision.countDocuments({ orderId: id })).toBe(1);
+    expect(provider.calls.get(id)).toBe(1);
+    expect(await details(sys, id)).toContain('fraud check [ORDER_VALUE_ABOVE_THRESHOLD]: accept');
+
+    // Nothing to review: an ops decision is refused.
+    const review = await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'approve', reason: 'late' } });
+    expect(review.status).toBe(409);
+  });
+
+  it('reject: the order goes to Error with FRAUD_REJECTED and the reasons, and nothing is sent', async () => {
+    const id = await generated(sys, deliveryElsewhere({ postcode: 'ZZ99 9ZZ' }));
+    const failed = await waitForStatus(sys, id, 'Error');
+    expect(failed.fraud).toMatchObject({ required: true, reasons: ['DELIVERY_ADDRESS_DIFFERS', 'ORDER_VALUE_ABOVE_THRESHOLD'], result: { decision: 'reject' } });
+    expect(failed.fraud.result.reasons).toEqual(expect.arrayContaining(['BLOCKLISTED_POSTCODE']));
+    expect(failed.error.code).toBe('FRAUD_REJECTED');
+    expect(failed.error.message).toContain('BLOCKLISTED_POSTCODE');
+    expect(notes(failed)[0]).toMatch(/^fraud check reject: .*BLOCKLISTED_POSTCODE/);
+    expect(failed.history.at(-1)).toMatchObject({ from: 'AwaitingGeneration', to: 'Error', by: 'system', reason: expect.stringContaining('FRAUD_REJECTED') });
+    expect(failed.subOrders).toEqual([]);
+    expect(await sys.db.models.SalesOrder.countDocuments({ orderId: id })).toBe(0);
+    for (const w of sys.config.warehouses.ids) expect(outboxFiles(sys, w).filter((f) => f.startsWith(id))).toEqual([]);
+    const outcome = await sys.temporal.workflow.getHandle(orderWorkflowId(id)).result();
+    expect(outcome).toMatchObject({ status: 'Error', invoiceNumber: null });
+    expect(await sys.db.models.Charge.countDocuments({ orderId: id })).toBe(0);
+  });
+
+  it('refer then approve: the order waits flagged FRAUD_REVIEW until ops approve it, audited, then it is sent', async () => {
+    const id = await generated(sys, deliveryElsewhere({ name: 'asdf qwerty' }));
+    const waiting = await waitForOrder(sys, id, (o) => !!o.fraud?.awaitingReview, 'waiting for a fraud review');
+    expect(waiting.status).toBe('AwaitingGeneration');
+    expect(waiting.fraud.result).toMatchObject({ decision: 'refer', reasons: ['NAME_IMPLAUSIBLE'] });
+    expect(notes(waiting)).toEqual([`fraud check refer: NAME_IMPLAUSIBLE (reference rules:${id}:fraud)`]);
+    expect(Date.parse(waiting.fraud.awaitingReview.deadline) - Date.parse(waiting.fraud.awaitingReview.since)).toBe(48 * 3_600_000);
+    expect(await details(sys, id)).toMatch(/refer \(NAME_IMPLAUSIBLE\) · FRAUD_REVIEW until/);
+
+    const queue = await sys.call('GET', '/api/v1/fraud-reviews', { role: 'ops' });
+    expect(queue.body.items.map((o: any) => o.orderId)).toContain(id);
+    // Agents cannot decide; a decision needs a reason.
+    expect((await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'agent', body: { decision: 'approve', reason: 'x' } })).status).toBe(403);
+    expect((await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'approve' } })).status).toBe(400);
+    expect((await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'maybe', reason: 'x' } })).status).toBe(400);
+    expect(outboxFiles(sys, 'WH-NORTH').filter((f) => f.startsWith(id))).toEqual([]);
+
+    const approved = await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, {
+      role: 'ops',
+      body: { decision: 'approve', reason: 'customer confirmed by phone' },
+      headers: { 'x-agent-id': 'risk-2' },
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.body.fraud.review).toMatchObject({ decision: 'approve', by: 'ops:risk-2', reason: 'customer confirmed by phone' });
+    expect(approved.body.history.at(-1)).toMatchObject({ by: 'ops:risk-2', reason: 'fraud review approved: customer confirmed by phone' });
+    // Decided once: a second decision is refused.
+    expect((await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'reject', reason: 'changed my mind' } })).status).toBe(409);
+
+    const sent = await waitForStatus(sys, id, 'AwaitingDispatch');
+    expect(sent.fraud.awaitingReview).toBeUndefined();
+    const file = readOutboxFile(sys, 'WH-NORTH', `${id}-WH-NORTH-new.json`);
+    // The warehouse gets the final decision: a referral that ops approved is accepted.
+    expect(file.fraudCheck).toEqual({ required: true, reasons: ['DELIVERY_ADDRESS_DIFFERS', 'ORDER_VALUE_ABOVE_THRESHOLD'], result: 'accept', providerReference: `rules:${id}:fraud` });
+    expect((await sys.call('GET', '/api/v1/fraud-reviews', { role: 'ops' })).body.items.map((o: any) => o.orderId)).not.toContain(id);
+    expect(provider.calls.get(id)).toBe(1);
+  });
+
+  it('refer then ops reject: Error with FRAUD_REJECTED, who and why; nothing sent', async () => {
+    const id = await generated(sys, deliveryElsewhere({ name: 'asdf qwerty' }));
+    await waitForOrder(sys, id, (o) => !!o.fraud?.awaitingReview, 'waiting for a fraud review');
+    const r = await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'reject', reason: 'name does not match the account holder' }, headers: { 'x-agent-id': 'risk-3' } });
+    expect(r.status).toBe(200);
+    const failed = await waitForStatus(sys, id, 'Error');
+    expect(failed.error).toEqual({ code: 'FRAUD_REJECTED', message: 'fraud review rejected by ops:risk-3: name does not match the account holder' });
+    expect(notes(failed)).toContain('fraud review rejected: name does not match the account holder');
+    expect(await sys.db.models.SalesOrder.countDocuments({ orderId: id })).toBe(0);
+  });
+
+  it('provider down for a while: the order neither errors nor sends, ops see it retrying; then it proceeds', async () => {
+    provider.down = true;
+    let id = '';
+    try {
+      id = await generated(sys);
+      await eventually(async () => (provider.failures.get(id) ?? 0) >= 2, 'two failed attempts');
+      const handle = sys.temporal.workflow.getHandle(orderWorkflowId(id));
+      const pending = await eventually(async () => {
+        const d = await handle.describe();
+        const a = d.raw.pendingActivities?.find((p) => p.activityType?.name === 'runFraudCheck');
+        return a && (a.attempt ?? 0) >= 2 ? a : undefined;
+      }, 'the retrying fraud check in the workflow description');
+      expect(pending.lastFailure?.message).toContain('fraud provider unreachable');
+      const meanwhile = await readOrder(sys, id);
+      expect(meanwhile.status).toBe('AwaitingGeneration');
+      expect(meanwhile.fraud).toEqual({ required: true, reasons: ['ORDER_VALUE_ABOVE_THRESHOLD'] });
+      expect(meanwhile.error).toBeNull();
+      expect(await sys.db.models.SalesOrder.countDocuments({ orderId: id })).toBe(0);
+      expect(await sys.db.models.FraudDecision.countDocuments({ orderId: id })).toBe(0);
+      expect(await details(sys, id)).toContain('pending');
+    } finally {
+      provider.down = false;
+    }
+    const sent = await waitForStatus(sys, id, 'AwaitingDispatch');
+    expect(sent.fraud.result.decision).toBe('accept');
+    expect(await sys.db.models.FraudDecision.countDocuments({ orderId: id })).toBe(1);
+    expect(outboxFiles(sys, 'WH-NORTH')).toContain(`${id}-WH-NORTH-new.json`);
+  });
+
+  it('cancelled while the provider is down, then a rejection arrives: the order stays Cancelled and the workflow ends', async () => {
+    provider.down = true;
+    let id = '';
+    try {
+      id = await generated(sys, deliveryElsewhere({ postcode: 'ZZ99 9ZZ' }));
+      await eventually(async () => (provider.failures.get(id) ?? 0) >= 1, 'a failed attempt');
+      const c = await sys.call('POST', `/api/v1/orders/${id}/cancel`, { body: { reason: 'customer withdrew' } });
+      expect(c.status).toBe(200);
+      expect(c.body.status).toBe('Cancelled');
+    } finally {
+      provider.down = false;
+    }
+    // The provider answers reject after the cancellation: recorded, but the order stays Cancelled.
+    const outcome = await sys.temporal.workflow.getHandle(orderWorkflowId(id)).result();
+    expect(outcome.status).toBe('Cancelled');
+    const done = await waitForOrder(sys, id, (o) => !!o.fraud?.result, 'the late decision recorded');
+    expect(done).toMatchObject({ status: 'Cancelled', error: null });
+    expect(done.fraud.result.decision).toBe('reject');
+    expect(await sys.db.models.SalesOrder.countDocuments({ orderId: id })).toBe(0);
+  });
+});
+
+describe('fraud review deadline', () => {
+  const quick = new SwitchableProvider();
+  let fast: TestSystem;
+  beforeAll(async () => {
+    fast = await startWith(quick, { FRAUD_REVIEW_DEADLINE: '3s' });
+  });
+  afterAll(async () => {
+    await fast?.stop();
+  });
+
+  it('a referral nobody decides is rejected when the deadline passes', async () => {
+    const id = await generated(fast, deliveryElsewhere({ name: 'asdf qwerty' }));
+    const waiting = await waitForOrder(fast, id, (o) => !!o.fraud?.awaitingReview, 'waiting for a fraud review');
+    expect(Date.parse(waiting.fraud.awaitingReview.deadline) - Date.parse(waiting.fraud.awaitingReview.since)).toBe(3000);
+    const failed = await waitForStatus(fast, id, 'Error');
+    expect(failed.error).toEqual({ code: 'FRAUD_REJECTED', message: 'fraud review not decided within 3s' });
+    expect(failed.fraud.awaitingReview).toBeUndefined();
+    expect(failed.fraud.review).toBeUndefined();
+    expect(await fast.db.models.SalesOrder.countDocuments({ orderId: id })).toBe(0);
+    // Too late for a decision now.
+    expect((await fast.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'approve', reason: 'late' } })).status).toBe(409);
+  });
+});

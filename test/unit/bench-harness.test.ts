@@ -1,0 +1,88 @@
+// The benchmark harness: its report pieces, and `npm run bench -- --quick` end to end on tiny
+// sizes (its own Temporal dev server and FerretDB). No timing assertions: the bench measures,
+// this proves that it runs and reports every scenario.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { percentile } from '../../bench/metrics';
+import { markdownReport, p1ChartSvg, type BenchReport, type P1Level } from '../../bench/report';
+
+const level = (concurrency: number, ours: number, baseline: number): P1Level => ({
+  concurrency,
+  orders: 10,
+  completed: 10,
+  ordersPerSec: ours,
+  baselineOrdersPerSec: baseline,
+  ratio: ours / baseline,
+  stagesMs: { 'create→New': { p50: 50, p95: 90 } },
+  baselineStagesMs: {},
+});
+
+describe('bench report', () => {
+  it('takes nearest-rank percentiles', () => {
+    expect(percentile([5, 1, 4, 2, 3], 50)).toBe(3);
+    expect(percentile([5, 1, 4, 2, 3], 95)).toBe(5);
+    expect(percentile([7], 95)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  it('writes a goals table that marks missed goals and shows the machine', () => {
+    const report: BenchReport = {
+      startedAt: '2025-06-01T10:00:00.000Z',
+      finishedAt: '2025-06-01T10:05:00.000Z',
+      quick: false,
+      options: {},
+      machine: { cpuModel: 'Test CPU', cores: 2, memoryGb: 8, loadAverageAtStart: [1, 1, 1], os: 'Linux', node: 'v20', temporal: 'temporal 1.5.1', ferretdb: 'v1.24.2' },
+      goals: [
+        { scenario: 'P1 end to end', measure: 'throughput', ours: 2, baseline: 10, unit: 'orders/s', ratio: 0.2, goal: '≥ 0.8 × baseline', met: false },
+        { scenario: 'P5 open orders', measure: 'worker RSS', ours: 300, baseline: null, unit: 'MB', ratio: null, goal: '≤ 500 MB', met: true },
+      ],
+      scenarios: {},
+      failures: [{ scenario: 'P3', error: 'boom' }],
+    };
+    const md = markdownReport(report, [level(1, 2, 10)]);
+    expect(md).toContain('2 cores (Test CPU), 8.0 GB');
+    expect(md).toContain('| P1 end to end | throughput | 2.0 orders/s | 10.0 orders/s | 0.20 | ≥ 0.8 × baseline | **no** |');
+    expect(md).toContain('| P5 open orders | worker RSS | 300.0 MB | – | – | ≤ 500 MB | yes |');
+    expect(md).toContain('| 1 | 2.00 | 10.00 | 0.20 | 50 / 90 |');
+    expect(md).toContain('- P3: boom');
+  });
+
+  it('draws both P1 series with a point per concurrency', () => {
+    const svg = p1ChartSvg([level(1, 2, 10), level(4, 3, 20), level(8, 3.5, 25)]);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(svg.match(/<circle/g)).toHaveLength(6);
+    expect(svg).toContain('hardware-orders: 3.50 orders/s at 8');
+  });
+});
+
+describe('npm run bench -- --quick', () => {
+  it('runs every scenario against its baseline and writes the report', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-quick-'));
+    try {
+      const run = spawnSync('npx', ['tsx', 'bench/run.ts', '--quick', '--out', out], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 900_000 });
+      expect(run.status, run.stderr.slice(-3000)).toBe(0);
+      const report = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8')) as BenchReport;
+      expect(report.failures).toEqual([]);
+      expect(report.machine.cores).toBeGreaterThan(0);
+      expect(Object.keys(report.scenarios).sort()).toEqual(['P1 c=1', 'P1 c=2', 'P2', 'P3', 'P4']);
+      const p1 = report.scenarios['P1 c=2'] as { ours: { generated: number; complete: number; errorCount: number; historyEventsPerOrder: number; mongoWritesPerOrder: number } };
+      expect(p1.ours.errorCount).toBe(0);
+      expect(p1.ours.complete).toBe(p1.ours.generated);
+      expect(p1.ours.historyEventsPerOrder).toBeGreaterThan(0);
+      expect(p1.ours.mongoWritesPerOrder).toBeGreaterThan(0);
+      const p2 = report.scenarios.P2 as { ours: { awaitingDispatch: number; complete: number } };
+      expect(p2.ours.complete).toBe(p2.ours.awaitingDispatch);
+      const scenariosInTable = new Set(report.goals.map((g) => g.scenario));
+      expect([...scenariosInTable].sort()).toEqual(['P1 end to end', 'P2 bulk dispatch', 'P3 agent API', 'P4 warehouse file', 'P5 open orders']);
+      expect(fs.readFileSync(path.join(out, 'latest.md'), 'utf8')).toContain('| Scenario | Measure |');
+      expect(fs.readFileSync(path.join(out, 'latest-p1.svg'), 'utf8')).toContain('<polyline');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 900_000);
+});
