@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   WAREHOUSE_SIMULATOR_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
   WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE: z.coerce.number().min(0).max(1).default(0),
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** Activities (and local activities) one worker runs at once: bounded so the database is not swamped. */
+  WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(32),
   FRAUD_POLICY_ENABLED: bool.default(true),
   FRAUD_VALUE_THRESHOLD: z.coerce.number().int().nonnegative().default(150_000),
   FRAUD_ALLOWED_COUNTRIES: list.default(['GB', 'IE']),
@@ -70,6 +72,7 @@ export interface Config {
   warehouses: { ids: string[]; stockUrl: string | null; stockTimeoutMs: number };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number };
   adaptorPollMs: number;
+  workerActivityConcurrency: number;
   fraud: {
     enabled: boolean;
     valueThreshold: number;
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outOfStockRate: e.WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE,
     },
     adaptorPollMs: e.ADAPTOR_POLL_MS,
+    workerActivityConcurrency: e.WORKER_ACTIVITY_CONCURRENCY,
     fraud: {
       enabled: e.FRAUD_POLICY_ENABLED,
       valueThreshold: e.FRAUD_VALUE_THRESHOLD,

@@ -123,7 +123,7 @@ export class WarehouseSimulator {
       const received = path.join(f.root, 'received');
       await fsp.mkdir(f.outbox, { recursive: true });
       await fsp.mkdir(received, { recursive: true });
-      for (const name of (await fsp.readdir(f.outbox)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
+      for (const name of (await fsp.readdir(f.outbox)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort(newBeforeCancel)) {
         const text = await fsp.readFile(path.join(f.outbox, name), 'utf8');
         await fsp.rename(path.join(f.outbox, name), path.join(received, name));
         let req: SalesOrderRequest;
@@ -210,4 +210,10 @@ export class WarehouseSimulator {
 
 function csvCell(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A sub-order's cancel can arrive in the same pickup as the order itself: take the order first. */
+function newBeforeCancel(a: string, b: string): number {
+  const rank = (n: string) => (n.endsWith('-cancel.json') ? 1 : 0);
+  return rank(a) - rank(b) || a.localeCompare(b);
 }

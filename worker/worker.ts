@@ -58,6 +58,10 @@ export async function startWorker({ config, workflowBundle, overrides, db: given
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     activities: createActivities(deps),
+    // FerretDB on SQLite has one writer at a time: a hundred concurrent writes only queue into
+    // SQLITE_BUSY. MongoDB deployments can raise it.
+    maxConcurrentActivityTaskExecutions: config.workerActivityConcurrency,
+    maxConcurrentLocalActivityExecutions: config.workerActivityConcurrency,
   });
   const done = worker.run().finally(async () => {
     await connection.close();

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { billingActivities, MongoLedger } from '../../activities/billing';
 import { batchToCsv } from '../../api/routes/adaptor';
+import { replayAndRecord } from '../support/replay';
 import { billRunWorkflowId, cycleInvoiceKey, type ChargeDraft } from '../../domain/billing';
 import type { DispatchRow } from '../../domain/types';
 import { warehouseFolders } from '../../infra/config';
@@ -314,6 +315,8 @@ describe('deferred billing and the bill run', () => {
     expect(await sys.db.models.Invoice.countDocuments({ accountId: 'ACC-1003' })).toBe(1);
     expect(await sys.db.models.Invoice.countDocuments({ idempotencyKey: cycleInvoiceKey('ACC-1003', date) })).toBe(1);
     expect((await chargesOf(placed.orderId)).map((c) => c.invoiceNumber)).toEqual([invoiceNumber]);
+    await replayAndRecord(sys.temporal, billRunWorkflowId(date), 'bill-run');
+    await replayAndRecord(sys.temporal, orderWorkflowId(placed.orderId), 'order-complete-deferred');
   });
 
   it('overlapping cycle invoices for different dates never put one charge on two invoices', async () => {

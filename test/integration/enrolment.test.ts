@@ -10,6 +10,7 @@ import { enrolmentRequestScheduleId, enrolmentResponseScheduleId, ensureSchedule
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
 import type { RequestJobResult, ResponseJobResult } from '../../workflows/enrolment';
 import { orderWorkflowId } from '../../workflows/messages';
+import { replayAndRecord } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
@@ -124,6 +125,10 @@ describe('device enrolment', () => {
     const audit = await sys.db.models.EnrolmentAudit.find({ transactionId: txId }).sort({ at: 1 }).lean();
     expect(audit.map((a) => [a.operation, a.httpStatus])).toEqual([['bulk-enroll-devices', 200], ['check-transaction-status', 200]]);
     expect(audit[0].request).toMatchObject({ transactionId: txId, orders: [{ orderNumber: orderId, orderType: 'OR', customerId: 'ORG-APPLE-1' }] });
+    await replayAndRecord(sys.temporal, orderWorkflowId(orderId), 'order-complete-with-enrolment');
+    await replayAndRecord(sys.temporal, enrolmentWorkflowId(orderId, 'apple'), 'device-enrolment');
+    await replayAndRecord(sys.temporal, `test-enrolmentRequestJob-${jobRun - 1}-${sys.config.temporal.taskQueue}`, 'enrolment-request-job');
+    await replayAndRecord(sys.temporal, `test-enrolmentResponseJob-${jobRun}-${sys.config.temporal.taskQueue}`, 'enrolment-response-job');
   });
 
   it('later, for a Complete order: validated, one child per manufacturer, enrolled; asking twice is refused', async () => {
@@ -252,6 +257,7 @@ describe('device enrolment', () => {
     await requestJob();
     await responseJob();
     const result = await sys.temporal.workflow.getHandle(res.body.workflowId).result();
+    await replayAndRecord(sys.temporal, res.body.workflowId, 'device-unenrolment');
     expect(result).toMatchObject({ action: 'unenrol', done: true, counts: { unenrolled: 1 } });
     const d = (await enrolment(orderId)).devices.find((x: any) => x.deviceId === device.imei);
     expect(d).toMatchObject({ enrolment: 'notEnrolled', last: { action: 'unenrol', status: 'unenrolled' } });

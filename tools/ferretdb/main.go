@@ -39,10 +39,13 @@ func main() {
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   logger,
+		Handler:  "sqlite",
+		// Immediate transactions let SQLite's busy handler wait for the write lock instead of failing
+		// a read-to-write upgrade with SQLITE_BUSY under concurrent writers; WAL with synchronous=NORMAL
+		// stays consistent after a crash of this process.
+		SQLiteURL: "file:" + abs + "/?_txlock=immediate&_pragma=busy_timeout(20000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)",
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
