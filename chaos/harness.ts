@@ -35,7 +35,7 @@ export interface ChaosOptions {
   drainTimeoutMs?: number;
   log?: (line: string) => void;
   /** Called after the checks, before the system stops (e.g. to record replay fixtures). */
-  beforeStop?: (ctx: { temporal: Client; db: Db; orders: DrivenOrder[] }) => Promise<void>;
+  beforeStop?: (ctx: { temporal: Client; db: Db; orders: DrivenOrder[]; apiUrl: string }) => Promise<void>;
 }
 
 export interface DrivenOrder {
@@ -506,7 +506,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     const report = await check({ db, temporal, dataDir, taskQueue, orders, kills, counts, procs, api, opts });
     report.durations = { startupMs, loadMs, drainMs, totalMs: Date.now() - t0 };
-    if (opts.beforeStop) await opts.beforeStop({ temporal, db, orders });
+    if (opts.beforeStop) await opts.beforeStop({ temporal, db, orders, apiUrl: `http://127.0.0.1:${apiPort}` });
     return report;
   } finally {
     await stopAll();
@@ -556,7 +556,11 @@ async function check({ db, temporal, dataDir, taskQueue, orders, kills, counts, 
   for (const o of created) {
     const s = views.get(o.orderId!)?.status ?? 'missing';
     statuses[s] = (statuses[s] ?? 0) + 1;
-    if (!isTerminal(s as OrderState['status'])) stuck.push(`${o.orderId} (${s})`);
+    if (!isTerminal(s as OrderState['status'])) {
+      const st = views.get(o.orderId!);
+      const detail = st ? `; sub-orders ${st.subOrders.map((so) => `${so.warehouseId}:${so.status}`).join(',') || 'none'}${st.fraud?.awaitingReview ? '; awaiting fraud review' : ''}${st.cancellationRequested ? '; cancellation requested' : ''}` : '';
+      stuck.push(`${o.orderId} (${s}${detail}; refusals ${o.refusals.join(',') || 'none'})`);
+    }
   }
   if (created.length !== orders.length) v.push(`${orders.length - created.length} orders were never created`);
   if (stuck.length) v.push(`${stuck.length} orders are not terminal: ${stuck.slice(0, 10).join(', ')}`);

@@ -11,8 +11,23 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../../infra/db';
 import { orderWorkflowId } from '../../workflows/messages';
 import { replayAndRecord } from '../support/replay';
+import { eventually, TOKENS } from '../support/system';
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 50);
+
+/** Ops actions after the run, so that every workflow type has a history: a bill run and an unenrolment. */
+async function opsActions(apiUrl: string, db: Db): Promise<void> {
+  const ops = { authorization: `Bearer ${TOKENS.ops}`, 'content-type': 'application/json' };
+  const today = new Date();
+  const next15 = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + (today.getUTCDate() >= 15 ? 1 : 0), 15));
+  const billRun = await fetch(`${apiUrl}/api/v1/bill-runs`, { method: 'POST', headers: ops, body: JSON.stringify({ date: next15.toISOString().slice(0, 10) }) });
+  expect(billRun.status).toBeLessThan(300);
+  const enrolled = await db.models.EnrolmentInstruction.findOne({ status: 'enrolled', action: 'enrol' }).lean();
+  if (enrolled) {
+    const res = await fetch(`${apiUrl}/api/v1/devices/${encodeURIComponent(enrolled.deviceId)}/unenrolment`, { method: 'POST', headers: ops, body: JSON.stringify({ reason: 'returned', manufacturer: enrolled.manufacturer }) });
+    expect(res.status).toBe(202);
+  }
+}
 
 /** One closed workflow of each kind the run produced, replayed now and kept as a fixture. */
 async function recordHistories({ temporal, db, orders }: { temporal: Client; db: Db; orders: DrivenOrder[] }): Promise<string[]> {
@@ -30,11 +45,17 @@ async function recordHistories({ temporal, db, orders }: { temporal: Client; db:
     ...pick('order-complete-deferred-chaos', (s) => s.status === 'Complete' && s.billingMode === 'nextInvoice'),
     ...pick('order-fraud-reviewed-chaos', (s) => !!s.fraud?.review),
   ];
-  for (const type of ['salesOrderDispatchWorkflow', 'deviceEnrolmentWorkflow', 'enrolmentRequestJob', 'enrolmentResponseJob', 'billRunWorkflow']) {
-    for await (const w of temporal.workflow.list({ query: `WorkflowType="${type}" AND ExecutionStatus="Completed"`, pageSize: 1 })) {
-      wanted.push({ name: `${type.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-chaos`, workflowId: w.workflowId });
-      break;
-    }
+  for (const type of ['salesOrderDispatchWorkflow', 'deviceEnrolmentWorkflow', 'deviceUnenrolmentWorkflow', 'enrolmentRequestJob', 'enrolmentResponseJob', 'billRunWorkflow']) {
+    // The unenrolment waits for the next enrolment jobs: give it a little time.
+    const workflowId = await eventually(
+      async () => {
+        for await (const w of temporal.workflow.list({ query: `WorkflowType="${type}" AND ExecutionStatus="Completed"`, pageSize: 1 })) return w.workflowId;
+        return undefined;
+      },
+      `a completed ${type}`,
+      120_000,
+    ).catch(() => undefined);
+    if (workflowId) wanted.push({ name: `${type.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-chaos`, workflowId });
   }
   for (const w of wanted) {
     await replayAndRecord(temporal, w.workflowId, w.name);
@@ -57,6 +78,7 @@ describe('crash and restart', () => {
       drainTimeoutMs: 8 * 60_000,
       log: (line) => fs.appendFileSync(path.join(workDir, 'chaos.log'), `${new Date().toISOString()} ${line}\n`),
       beforeStop: async (ctx) => {
+        await opsActions(ctx.apiUrl, ctx.db);
         recorded = await recordHistories(ctx);
       },
     });
@@ -71,5 +93,7 @@ describe('crash and restart', () => {
     expect(report.salesOrders.docsPerSubOrderAboveOne).toEqual([]);
     // The mix reached every ending.
     expect(Object.keys(report.statuses).sort()).toEqual(['Cancelled', 'Complete', 'Error']);
+    // Every workflow type has a history replayed (and, with RECORD_HISTORIES=1, kept as a fixture).
+    expect(recorded).toEqual(expect.arrayContaining(['order-error-chaos', 'sales-order-dispatch-workflow-chaos', 'device-enrolment-workflow-chaos', 'device-unenrolment-workflow-chaos', 'bill-run-workflow-chaos']));
   });
 });
