@@ -94,7 +94,7 @@ describe('AgentView', () => {
     // Browse handsets, add the iPhone; search peripherals, add the charger and a case.
     await page.getByLabel('Kind').selectOption('handset');
     await showing(page, '#catalogue tbody', 'iPhone 16 128GB Black');
-    expect(await page.locator('#catalogue tbody tr').count()).toBe(5); // active handsets only
+    await expect.poll(() => page.locator('#catalogue tbody tr').count(), { timeout: 10_000 }).toBe(5); // active handsets only
     await page.getByRole('button', { name: 'Add iPhone 16 128GB Black' }).click();
     await showing(page, '#lines tbody', 'HS-APL-IP16-128');
     await showing(page, '#total-gross', '£958.80');
@@ -118,7 +118,7 @@ describe('AgentView', () => {
     // Remove the case again.
     await page.getByRole('button', { name: 'Remove Clear Case for iPhone 16' }).click();
     await showing(page, '#total-gross', '£1,004.40');
-    expect(await page.locator('#lines tbody tr').count()).toBe(2);
+    await expect.poll(() => page.locator('#lines tbody tr').count(), { timeout: 10_000 }).toBe(2);
 
     // Stock for the order's lines.
     await page.getByRole('button', { name: 'Check stock' }).click();
@@ -163,7 +163,7 @@ describe('AgentView', () => {
     expect(timeline[1]).toContain('csa-17');
     expect(timeline[3]).toContain('Complete');
     // Nothing is offered on a complete order; agents get no Temporal link.
-    expect(await page.locator('#order-actions button:visible, #order-actions form:visible, #temporal-link:visible').count()).toBe(0);
+    await expect.poll(() => page.locator('#order-actions button:visible, #order-actions form:visible, #temporal-link:visible').count(), { timeout: 10_000 }).toBe(0);
     expect(loads).toBe(loadsBeforeGenerate);
     expect(await page.evaluate(() => (globalThis as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
     await browser.screenshot(page, 'order-complete', path.resolve('docs/images/order-page.png'));
@@ -174,7 +174,7 @@ describe('AgentView', () => {
     await showing(page, '#orders tbody tr', 'Complete');
     await page.getByLabel('Status').selectOption('Cancelled');
     await page.locator('#orders-empty').waitFor({ state: 'visible', ...WAIT });
-    expect(await page.locator('#orders tbody tr').count()).toBe(0);
+    await expect.poll(() => page.locator('#orders tbody tr').count(), { timeout: 10_000 }).toBe(0);
     await page.getByLabel('Status').selectOption('Complete');
     await showing(page, '#orders tbody', orderId);
     await browser.screenshot(page, 'account-orders');
