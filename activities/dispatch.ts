@@ -33,7 +33,8 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
       const resume = resumePoint(ctx.info.heartbeatDetails);
       const batch = await DispatchBatch.findOne({ _id: batchId }).lean();
       if (!batch) throw new Error(`dispatch batch ${batchId} not found`);
-      if (batch.status === 'received') await DispatchBatch.updateOne({ _id: batchId }, { $set: { status: 'signalling' } });
+      // Guarded in the write as well: a stalled earlier attempt must not move a done batch back (chaos run).
+      if (batch.status === 'received') await DispatchBatch.updateOne({ _id: batchId, status: 'received' }, { $set: { status: 'signalling' } });
 
       const filter = resume ? { batchId, orderId: { $gt: resume.after } } : { batchId };
       const cursor = Rows.find(filter, { orderId: 1, row: 1, _id: 0 }).sort({ orderId: 1 }).lean().cursor();

@@ -23,7 +23,9 @@ export function orderActivities({ db }: ActivityDeps) {
       // is safe; the revision check drops a retried or replayed older snapshot.
       const stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
       if (stored) {
-        if (stored.revision < view.revision) await OrderView.replaceOne({ _id: view.orderId }, doc);
+        // The guard goes in the write itself too: a timed-out earlier attempt may still be in flight
+        // with an older snapshot, and must not land over a newer one (seen in the chaos run).
+        if (stored.revision < view.revision) await OrderView.replaceOne({ _id: view.orderId, revision: { $lt: view.revision } }, doc);
         return;
       }
       try {

@@ -197,7 +197,9 @@ async function insertIgnoringDuplicates<T>(model: { insertMany(docs: T[], opts: 
   } catch (err) {
     // Re-ingesting after a crash: rows already stored are skipped, the rest were inserted.
     const e = err as { code?: number; writeErrors?: { code?: number; err?: { code?: number } }[] };
-    const all = e.writeErrors?.every((w) => (w.code ?? w.err?.code) === 11000);
+    // A failure of the whole command (database busy, connection lost) comes as a bulk error with
+    // NO write errors: that is not "all duplicates", and swallowing it would lose the rows.
+    const all = !!e.writeErrors?.length && e.writeErrors.every((w) => (w.code ?? w.err?.code) === 11000);
     if (!(isDuplicateKey(err) || all)) throw err;
   }
 }

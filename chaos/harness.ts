@@ -443,6 +443,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     // Watch the read model for terminal orders and fraud referrals (ops decide them over the API).
     const reviewed = new Set<string>();
+    const reviewAttempts = new Map<string, number>();
     let watching = true;
     const byId = new Map<string, DrivenOrder>();
     const watcher = (async () => {
@@ -455,10 +456,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             const o = byId.get(d.orderId);
             if (o && d.status === 'AwaitingGeneration' && fraud?.awaitingReview && !fraud.review && !reviewed.has(d.orderId)) {
               reviewed.add(d.orderId);
+              const attempt = (reviewAttempts.get(d.orderId) ?? 0) + 1;
+              reviewAttempts.set(d.orderId, attempt);
               void api
-                .call('POST', `/api/v1/orders/${d.orderId}/fraud-review`, { role: 'ops', key: `chaos-${o.index}-review`, body: { decision: o.plan.fraudReview, reason: 'chaos run: seeded decision' } })
+                .call('POST', `/api/v1/orders/${d.orderId}/fraud-review`, { role: 'ops', key: `chaos-${o.index}-review-${attempt}`, body: { decision: o.plan.fraudReview, reason: 'chaos run: seeded decision' } })
                 .then((res) => {
-                  if (res.status >= 400) o.refusals.push(`fraudReview:${res.body?.error?.code ?? res.status}`);
+                  if (res.status < 400) return;
+                  o.refusals.push(`fraudReview:${res.body?.error?.code ?? res.status}`);
+                  // The read model can run ahead of the workflow's durable state for a moment (a
+                  // workflow task redone after a crash): ops see the referral and try again, as a
+                  // new request (the refused one is remembered under its Idempotency-Key).
+                  if (attempt < 10) setTimeout(() => reviewed.delete(d.orderId), 3000);
                 });
             }
           }
@@ -684,12 +692,17 @@ async function check({ db, temporal, dataDir, taskQueue, orders, kills, counts, 
   for (const i of await m.EnrolmentInstruction.find({ action: 'enrol' }, { orderId: 1, manufacturer: 1 }).lean()) perOrder.set(`${i.orderId}:${i.manufacturer}`, (perOrder.get(`${i.orderId}:${i.manufacturer}`) ?? 0) + 1);
   for (const [orderId, state] of views) {
     if (state.status !== 'Complete') continue;
+    // Devices shipped per programme (several lines may ask for the same one).
+    const devices = new Map<string, number>();
     for (const l of state.lines) {
       const programme = (l as { enrolment?: string }).enrolment;
       if (!programme) continue;
-      const devices = state.subOrders.flatMap((so) => so.units.filter((u) => u.lineNumber === l.lineNumber)).length;
+      const shipped = state.subOrders.flatMap((so) => so.units.filter((u) => u.lineNumber === l.lineNumber)).length;
+      devices.set(programme, (devices.get(programme) ?? 0) + shipped);
+    }
+    for (const [programme, n] of devices) {
       const got = perOrder.get(`${orderId}:${programme}`) ?? 0;
-      if (got !== devices) enrolMissing.push(`${orderId}:${programme} ${got}/${devices}`);
+      if (got !== n) enrolMissing.push(`${orderId}:${programme} ${got}/${n}`);
     }
   }
   if (enrolMissing.length) v.push(`${enrolMissing.length} order programmes without one instruction per shipped device: ${enrolMissing.slice(0, 5).join(', ')}`);
