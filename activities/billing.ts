@@ -63,12 +63,19 @@ export class MongoLedger implements BillingLedger {
     const createdAt = new Date().toISOString();
     for (const c of input.charges) {
       try {
-        await Charge.create({ ...c, accountId: input.accountId, orderId: input.orderId, currency: input.currency, billingMode: input.billingMode, createdAt, invoiceNumber: null });
+        await Charge.create({ _id: c.chargeKey, ...c, accountId: input.accountId, orderId: input.orderId, currency: input.currency, billingMode: input.billingMode, createdAt, invoiceNumber: null });
       } catch (err) {
         if (!isDuplicateKey(err)) throw err; // recorded by an earlier attempt
       }
     }
-    const stored = await Charge.find({ chargeKey: { $in: input.charges.map((c) => c.chargeKey) } }).lean();
+    // One lookup per charge by _id: an $in would read the whole collection on FerretDB.
+    const stored = await Promise.all(
+      input.charges.map(async (c) => {
+        const doc = await Charge.findOne({ _id: c.chargeKey }).lean();
+        if (!doc) throw new Error(`charge ${c.chargeKey} is missing right after it was recorded`);
+        return doc;
+      }),
+    );
     return stored
       .map((s) => ({
         chargeKey: s.chargeKey,

@@ -12,13 +12,15 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
     async assessFraudRisk(input: { orderId: string; accountId: string; delivery: DeliveryContact; orderGross: number }) {
       const account = await Account.findOne({ accountId: input.accountId }).lean();
       if (!account) throw ApplicationFailure.nonRetryable(`account ${input.accountId} not found`, 'ACCOUNT_NOT_FOUND');
-      const previousOrderCount = await OrderView.countDocuments({
+      // exists() stops at the first match: a count would read every order of the account (on
+      // FerretDB, every order) for a yes/no question.
+      const hasPreviousOrders = (await OrderView.exists({
         accountId: input.accountId,
-        orderId: { $ne: input.orderId },
+        _id: { $ne: input.orderId },
         status: { $in: ['AwaitingDispatch', 'Complete'] },
-      });
+      })) !== null;
       const decision = decideFraudCheck(
-        { delivery: input.delivery, billingAddress: account.billingAddress as never, orderGross: input.orderGross, previousOrderCount },
+        { delivery: input.delivery, billingAddress: account.billingAddress as never, orderGross: input.orderGross, hasPreviousOrders },
         config.fraud,
       );
       return { ...decision, reviewDeadline: config.fraud.reviewDeadline };

@@ -1,40 +1,74 @@
+import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { normaliseAddressKey } from '../domain/fraud';
 import type { OrderView } from '../workflows/messages';
 import { isDuplicateKey } from '../infra/db';
 import type { ActivityDeps } from './index';
 
+/**
+ * Runs `fn` after every earlier call with the same key has settled. A local activity attempt that
+ * timed out is abandoned by Temporal, not stopped: on FerretDB its write can sit behind SQLite's
+ * lock for seconds and land after the retry and the next snapshot (seen in the 1,000-order test).
+ * Queueing each order's writes behind the previous attempt keeps them in order in this process.
+ */
+export function oneAtATimePerKey() {
+  const tails = new Map<string, Promise<void>>();
+  return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  };
+}
+
 export function orderActivities({ db }: ActivityDeps) {
   const { OrderView, Licence } = db.models;
-  return {
-    /** Writes the order's read model; an older revision never overwrites a newer one. */
-    async projectOrder(view: OrderView): Promise<void> {
-      const doc = {
-        orderId: view.orderId,
-        accountId: view.accountId,
-        status: view.status,
-        revision: view.revision,
-        createdAt: view.createdAt,
-        updatedAt: new Date().toISOString(),
-        deliveryKey: view.delivery ? normaliseAddressKey(view.delivery.address) : undefined,
-        state: view,
-      };
-      // One workflow writes its order's projection, one write at a time, so read-then-write by _id
-      // is safe; the revision check drops a retried or replayed older snapshot.
-      const stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
-      if (stored) {
-        // The guard goes in the write itself too: a timed-out earlier attempt may still be in flight
-        // with an older snapshot, and must not land over a newer one (seen in the chaos run).
-        if (stored.revision < view.revision) await OrderView.replaceOne({ _id: view.orderId, revision: { $lt: view.revision } }, doc);
-        return;
-      }
+  const inOrder = oneAtATimePerKey();
+  /** Writes the order's read model; an older revision never overwrites a newer one. */
+  async function writeOrderView(view: OrderView, cancelled: AbortSignal): Promise<void> {
+    const doc = {
+      orderId: view.orderId,
+      accountId: view.accountId,
+      status: view.status,
+      revision: view.revision,
+      createdAt: view.createdAt,
+      updatedAt: new Date().toISOString(),
+      deliveryKey: view.delivery ? normaliseAddressKey(view.delivery.address) : undefined,
+      state: view,
+    };
+    // Writes for one order are queued in this process (inOrder), so read-then-write by _id is
+    // safe; the revision check drops a retried or replayed older snapshot.
+    let stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
+    if (!stored) {
       try {
         await OrderView.create({ _id: view.orderId, ...doc });
+        return;
       } catch (err) {
-        // Created meanwhile by an earlier attempt: write over it only if ours is newer.
+        // Created meanwhile by an earlier attempt.
         if (!isDuplicateKey(err)) throw err;
-        await OrderView.replaceOne({ _id: view.orderId, revision: { $lt: view.revision } }, doc);
+        stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
       }
+    }
+    if (stored && stored.revision >= view.revision) return;
+    // An attempt Temporal gave up on while it waited its turn does not write at all. On MongoDB the
+    // filter also guards atomically; on FerretDB the queue does (a workflow that moved to another
+    // worker process while this one still writes is left to the order view reconciliation).
+    cancelled.throwIfAborted();
+    await OrderView.replaceOne(db.guardedById(view.orderId, { revision: { $lt: view.revision } }), doc);
+  }
+
+  return {
+    /** The order's read model, as the workflow sees it now (a local activity after each change). */
+    projectOrder: (view: OrderView): Promise<void> => {
+      const cancelled = Context.current().cancellationSignal;
+      return inOrder(view.orderId, () => writeOrderView(view, cancelled));
     },
 
     /** Issues licence keys for software lines; the same order line and unit always get the same key. */

@@ -91,8 +91,8 @@ export interface FraudCheckInput {
   billingAddress: Address;
   /** Order gross, minor units. */
   orderGross: number;
-  /** Orders previously placed on the account (this one excluded). */
-  previousOrderCount: number;
+  /** Whether the account has an earlier order that reached the warehouse (this one excluded). */
+  hasPreviousOrders: boolean;
 }
 
 export interface FraudCheckRequirement {
@@ -119,7 +119,7 @@ export function decideFraudCheck(input: FraudCheckInput, policy: FraudPolicy = D
     reasons.push('DELIVERY_ADDRESS_DIFFERS');
   }
   if (input.orderGross > policy.valueThreshold) reasons.push('ORDER_VALUE_ABOVE_THRESHOLD');
-  if (policy.checkFirstOrder && input.previousOrderCount <= 0) reasons.push('FIRST_ORDER_ON_ACCOUNT');
+  if (policy.checkFirstOrder && !input.hasPreviousOrders) reasons.push('FIRST_ORDER_ON_ACCOUNT');
   if (policy.allowedCountries.length > 0) {
     const allowed = new Set(policy.allowedCountries.map((c) => c.trim().toUpperCase()));
     if (!allowed.has(input.delivery.address.country.trim().toUpperCase())) reasons.push('DELIVERY_COUNTRY_NOT_ALLOWED');

@@ -158,6 +158,8 @@ AdaptorExceptionSchema.index({ createdAt: -1 });
 
 const ChargeSchema = new Schema(
   {
+    /** = chargeKey: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
+    _id: { type: String, required: true },
     chargeKey: { type: String, required: true, unique: true },
     accountId: { type: String, required: true },
     orderId: { type: String, required: true, index: true },
@@ -344,6 +346,14 @@ export type Models = ReturnType<typeof defineModels>;
 export interface Db {
   conn: Connection;
   models: Models;
+  /**
+   * The filter for a write to one document by _id that must only land while `guard` holds.
+   * MongoDB checks the guard atomically with the write. FerretDB v1 on SQLite pushes down only a
+   * filter that is `_id` alone: anything more reads and decodes the whole collection for each
+   * write, and its update is read-filter-write, so not atomic either. There the caller's read just
+   * before the write is the guard, and the filter is `_id` alone.
+   */
+  guardedById(id: string, guard: Record<string, unknown>): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -353,7 +363,14 @@ export async function connectDb(uri: string): Promise<Db> {
   await conn.asPromise();
   const models = defineModels(conn);
   for (const m of Object.values(models)) await m.createIndexes();
-  return { conn, models, close: () => conn.close() };
+  const buildInfo = await conn.db!.admin().command({ buildInfo: 1 });
+  const idOnlyPushdown = typeof buildInfo.ferretdbVersion === 'string';
+  return {
+    conn,
+    models,
+    guardedById: (id, guard) => (idOnlyPushdown ? { _id: id } : { _id: id, ...guard }),
+    close: () => conn.close(),
+  };
 }
 
 export function isDuplicateKey(err: unknown): boolean {

@@ -77,9 +77,23 @@ export async function ordersAwaitingDispatch(sys: TestSystem, count: number, spe
   return waitForStatus(sys, ids, 'AwaitingDispatch', Math.max(60_000, count * 3000));
 }
 
+/**
+ * Waits until every order has reached the status, then reads them all. Looks orders up one by one
+ * by _id, in order, and starts each round where the last stopped: FerretDB (SQLite) reads and
+ * decodes the whole collection for an $in or a count, which on hundreds of orders slows down the
+ * very system under test.
+ */
 export async function waitForStatus(sys: TestSystem, orderIds: string[], status: string, timeoutMs = 60_000): Promise<OrderView[]> {
+  let reached = 0;
   await eventually(
-    async () => (await sys.db.models.OrderView.countDocuments({ orderId: { $in: orderIds }, status })) === orderIds.length,
+    async () => {
+      while (reached < orderIds.length) {
+        const doc = await sys.db.models.OrderView.findOne({ _id: orderIds[reached] }, { status: 1 }).lean();
+        if (doc?.status !== status) return false;
+        reached++;
+      }
+      return true;
+    },
     `${orderIds.length} order(s) ${status}`,
     timeoutMs,
   );
