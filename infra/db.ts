@@ -180,8 +180,14 @@ const ChargeSchema = new Schema(
 );
 ChargeSchema.index({ accountId: 1, invoiceNumber: 1, createdAt: 1 });
 
+/**
+ * An issued invoice, complete from its insert on: its number is claimed by inserting it, so a
+ * number exists only if its invoice does. Issued by activities/billing.ts (MongoLedger).
+ */
 const InvoiceSchema = new Schema(
   {
+    /** = invoiceNumber: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
+    _id: { type: String, required: true },
     invoiceNumber: { type: String, required: true, unique: true },
     sequence: { type: Number, required: true, unique: true },
     idempotencyKey: { type: String, required: true, unique: true },
@@ -202,6 +208,55 @@ const InvoiceSchema = new Schema(
   opts,
 );
 InvoiceSchema.index({ accountId: 1, accountSequence: 1 }, { unique: true });
+
+/**
+ * The account's n-th invoice, claimed with its charges and totals before it takes a global number.
+ * Inserted once, never changed: its unique _id makes one invoice at a time per account.
+ */
+const AccountInvoiceSchema = new Schema(
+  {
+    /** = `<accountId>:<accountSequence>`: FerretDB on SQLite pushes down only _id equality. */
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    accountSequence: { type: Number, required: true },
+    idempotencyKey: { type: String, required: true, unique: true },
+    /** The invoice number's search starts here (the global hint when this was claimed). */
+    numberFrom: { type: Number, required: true },
+    kind: { type: String, required: true, enum: ['offCycle', 'cycle'] },
+    billDate: { type: String },
+    cutOff: { type: String },
+    currency: { type: String, required: true },
+    chargeKeys: { type: [String], required: true },
+    net: { type: Number, required: true },
+    tax: { type: Number, required: true },
+    gross: { type: Number, required: true },
+    claimedAt: { type: String, required: true },
+  },
+  opts,
+);
+AccountInvoiceSchema.index({ accountId: 1, chargeKeys: 1 });
+
+/** An invoice asked for under an idempotency key: where its issuers search, and what was issued. */
+const InvoiceRequestSchema = new Schema(
+  {
+    /** = idempotencyKey: FerretDB on SQLite pushes down only _id equality. */
+    _id: { type: String, required: true },
+    /** Immediate invoices: the account sequence their search starts at, fixed before any claim. */
+    accountFrom: { type: Number },
+    /** Set once the invoice is issued and its charges point at it. */
+    invoiceNumber: { type: String, default: null },
+  },
+  opts,
+);
+
+/** The last invoice number (`invoice`) or account sequence (`account:<id>`) known to be taken: a hint that may lag, never run ahead. */
+const SequenceHintSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    last: { type: Number, required: true },
+  },
+  opts,
+);
 
 const LicenceSchema = new Schema(
   {
@@ -332,6 +387,9 @@ export function defineModels(conn: Connection) {
     AdaptorException: conn.model('AdaptorException', AdaptorExceptionSchema, 'adaptorExceptions'),
     Charge: conn.model('Charge', ChargeSchema, 'charges'),
     Invoice: conn.model('Invoice', InvoiceSchema, 'invoices'),
+    AccountInvoice: conn.model('AccountInvoice', AccountInvoiceSchema, 'accountInvoices'),
+    InvoiceRequest: conn.model('InvoiceRequest', InvoiceRequestSchema, 'invoiceRequests'),
+    SequenceHint: conn.model('SequenceHint', SequenceHintSchema, 'sequenceHints'),
     Licence: conn.model('Licence', LicenceSchema, 'licences'),
     IdempotencyRecord: conn.model('IdempotencyRecord', IdempotencyRecordSchema, 'idempotencyRecords'),
     EnrolmentInstruction: conn.model('EnrolmentInstruction', EnrolmentInstructionSchema, 'enrolmentInstructions'),

@@ -181,10 +181,13 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
 
   r.openapi(getInvoice, async (c) => {
     const { invoiceNumber } = c.req.valid('param');
-    const invoice = await Invoice.findOne({ invoiceNumber }).lean();
+    // Invoices and charges are keyed by their number and key: point reads (an $in scans on FerretDB).
+    const invoice = await Invoice.findOne({ _id: invoiceNumber }).lean();
     if (!invoice) throw apiError('NOT_FOUND', `no invoice ${invoiceNumber}`);
     // The invoice's own list of charges, not their back-references, which may lag after a crash.
-    const lines = (await Charge.find({ chargeKey: { $in: invoice.chargeKeys } }).lean())
+    const charges = await Promise.all(invoice.chargeKeys.map((chargeKey) => Charge.findOne({ _id: chargeKey }).lean()));
+    const lines = charges
+      .filter((l) => l !== null)
       .map((l) => withoutId({ ...l, invoiceNumber }))
       .sort((a, b) => a.orderId.localeCompare(b.orderId) || a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
     return reply(c, { ...invoiceFields(invoice), lines, ...invoiceSummary(lines) });

@@ -6,12 +6,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { billingActivities, MongoLedger } from '../../activities/billing';
+import { billingActivities, invoiceNumberOf, MongoLedger } from '../../activities/billing';
 import { batchToCsv } from '../../api/routes/adaptor';
 import { replayAndRecord } from '../support/replay';
-import { billRunWorkflowId, cycleInvoiceKey, type ChargeDraft } from '../../domain/billing';
+import { billCutOff, billRunWorkflowId, cycleInvoiceKey, type ChargeDraft } from '../../domain/billing';
 import type { DispatchRow } from '../../domain/types';
 import { warehouseFolders } from '../../infra/config';
+import type { Models } from '../../infra/db';
 import { billRunScheduleId, ensureSchedules, scheduleDefinitions } from '../../infra/schedules';
 import { orderWorkflowId } from '../../workflows/messages';
 import { eventually, startSystem, type TestSystem } from '../support/system';
@@ -111,6 +112,40 @@ async function billRun(date: string, waitSeconds?: number) {
 }
 
 const chargesOf = (orderId: string) => sys.db.models.Charge.find({ orderId }).sort({ lineNumber: 1, chargeKey: 1 }).lean();
+
+/** A ledger whose `models[model][method]` throws once, as if its process died just before that step. */
+function crashingLedger(model: keyof Models, method: string) {
+  let crashed = false;
+  const real = sys.db.models[model] as object;
+  const dying = new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop !== method || crashed) return Reflect.get(target, prop, receiver);
+      return () => {
+        crashed = true;
+        throw new Error(`simulated crash before ${model}.${method}`);
+      };
+    },
+  });
+  return { ledger: new MongoLedger({ models: { ...sys.db.models, [model]: dying } as Models, guardedById: sys.db.guardedById }), crashed: () => crashed };
+}
+
+/**
+ * Every invoice so far: numbers exactly 1..N, each INV-<sequence>; no charge on two invoices; and,
+ * once no issuer is left unfinished, each account's sequences 1..k.
+ */
+async function expectGapFree({ issuersFinished = true } = {}) {
+  const all = await sys.db.models.Invoice.find({}).lean();
+  const ascending = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  expect(ascending(all.map((i) => i.sequence))).toEqual(all.map((_, i) => i + 1));
+  for (const i of all) expect([i._id, i.invoiceNumber]).toEqual([invoiceNumberOf(i.sequence), invoiceNumberOf(i.sequence)]);
+  for (const accountId of issuersFinished ? new Set(all.map((i) => i.accountId)) : []) {
+    const sequences = ascending(all.filter((i) => i.accountId === accountId).map((i) => i.accountSequence));
+    expect(sequences, accountId).toEqual(sequences.map((_, i) => i + 1));
+  }
+  const held = all.flatMap((i) => i.chargeKeys);
+  expect(new Set(held).size).toBe(held.length);
+  return all;
+}
 
 // ---- tests ----------------------------------------------------------------------------------
 
@@ -320,7 +355,7 @@ describe('deferred billing and the bill run', () => {
   });
 
   it('overlapping cycle invoices for different dates never put one charge on two invoices', async () => {
-    const ledger = new MongoLedger(sys.db.models);
+    const ledger = new MongoLedger(sys.db);
     const drafts: ChargeDraft[] = [1, 2, 3].map((n) => ({ chargeKey: `ORD-OVERLAP:${n}:b`, lineNumber: n, sku: CASE.sku, description: 'Clear Case', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 }));
     await ledger.recordCharges({ orderId: 'ORD-OVERLAP', accountId: 'ACC-1002', currency: 'GBP', billingMode: 'nextInvoice', charges: drafts });
     // Four dates whose cut-offs all cover the charges, each issued three times at once.
@@ -337,21 +372,44 @@ describe('deferred billing and the bill run', () => {
   });
 
   it('a charge on an invoice whose issuer stopped before marking it stays on that invoice alone', async () => {
-    const ledger = new MongoLedger(sys.db.models);
+    const ledger = new MongoLedger(sys.db);
     const { Invoice } = sys.db.models;
     const draft: ChargeDraft = { chargeKey: 'ORD-CRASH:1:b', lineNumber: 1, sku: CASE.sku, description: 'Clear Case', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 };
     await ledger.recordCharges({ orderId: 'ORD-CRASH', accountId: 'ACC-1003', currency: 'GBP', billingMode: 'nextInvoice', charges: [draft] });
     // The issuer inserted its invoice, then died before marking the charge.
-    const last = await Invoice.findOne({}).sort({ sequence: -1 }).lean();
-    const lastOfAccount = await Invoice.findOne({ accountId: 'ACC-1003' }).sort({ accountSequence: -1 }).lean();
-    const sequence = (last?.sequence ?? 0) + 1;
-    await Invoice.create({ invoiceNumber: `INV-${String(sequence).padStart(8, '0')}`, sequence, accountSequence: (lastOfAccount?.accountSequence ?? 0) + 1, idempotencyKey: cycleInvoiceKey('ACC-1003', '2098-01-28'), accountId: 'ACC-1003', kind: 'cycle', billDate: '2098-01-28', cutOff: '2098-01-28T23:59:59.999Z', issuedAt: new Date().toISOString(), currency: 'GBP', chargeKeys: [draft.chargeKey], net: 1499, tax: 300, gross: 1799 });
+    const stopped = crashingLedger('Charge', 'updateOne');
+    await expect(stopped.ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-01-28', cutOff: billCutOff('2098-01-28') })).rejects.toThrow(/simulated crash/);
+    const issued = (await Invoice.findOne({ idempotencyKey: cycleInvoiceKey('ACC-1003', '2098-01-28') }).lean())!;
+    expect(issued.chargeKeys).toEqual([draft.chargeKey]);
     expect((await chargesOf('ORD-CRASH'))[0].invoiceNumber).toBeNull();
 
     // A later cycle finds nothing else to bill, and finishes the marking on the stopped issuer's behalf.
-    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-02-28', cutOff: '2098-02-28T23:59:59.999Z' })).toBeNull();
-    expect((await chargesOf('ORD-CRASH'))[0].invoiceNumber).toBe(`INV-${String(sequence).padStart(8, '0')}`);
+    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-02-28', cutOff: billCutOff('2098-02-28') })).toBeNull();
+    expect((await chargesOf('ORD-CRASH'))[0].invoiceNumber).toBe(issued.invoiceNumber);
     expect(await Invoice.countDocuments({ chargeKeys: draft.chargeKey })).toBe(1);
+    // The stopped issuer, retried, answers with its invoice.
+    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-01-28', cutOff: billCutOff('2098-01-28') })).toMatchObject({ invoiceNumber: issued.invoiceNumber, chargeCount: 1, created: false });
+  });
+
+  it('a charge claimed by a cycle invoice whose issuer stopped before numbering it is invoiced once, numbered by the next cycle', async () => {
+    const ledger = new MongoLedger(sys.db);
+    const { Invoice, AccountInvoice } = sys.db.models;
+    const draft: ChargeDraft = { chargeKey: 'ORD-CRASH2:1:b', lineNumber: 1, sku: CHARGER.sku, description: 'Charger', quantity: 1, unitPrice: 1900, taxRateBps: 2000, amount: 1900, tax: 380 };
+    await ledger.recordCharges({ orderId: 'ORD-CRASH2', accountId: 'ACC-1003', currency: 'GBP', billingMode: 'nextInvoice', charges: [draft] });
+    const key = cycleInvoiceKey('ACC-1003', '2098-03-28');
+    // The issuer claimed the account's next invoice with the charge, then died before numbering it.
+    const stopped = crashingLedger('Invoice', 'create');
+    await expect(stopped.ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-03-28', cutOff: billCutOff('2098-03-28') })).rejects.toThrow(/simulated crash/);
+    expect(await AccountInvoice.findOne({ idempotencyKey: key }).lean()).toMatchObject({ chargeKeys: [draft.chargeKey] });
+    expect(await Invoice.countDocuments({ idempotencyKey: key })).toBe(0);
+
+    // The next cycle leaves the charge to that invoice and numbers it on the stopped issuer's behalf.
+    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-04-28', cutOff: billCutOff('2098-04-28') })).toBeNull();
+    const issued = (await Invoice.findOne({ idempotencyKey: key }).lean())!;
+    expect(issued).toMatchObject({ chargeKeys: [draft.chargeKey], gross: 2280, kind: 'cycle', billDate: '2098-03-28' });
+    expect((await chargesOf('ORD-CRASH2'))[0].invoiceNumber).toBe(issued.invoiceNumber);
+    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-03-28', cutOff: billCutOff('2098-03-28') })).toMatchObject({ invoiceNumber: issued.invoiceNumber, created: false });
+    await expectGapFree();
   });
 
   it('guards the bill-run API: ops only, real dates only', async () => {
@@ -366,6 +424,100 @@ describe('deferred billing and the bill run', () => {
     const doc = await sys.call('GET', '/openapi.json', { role: null });
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/bill-runs', '/api/v1/invoices/{invoiceNumber}', '/api/v1/accounts/{accountId}/charges']));
     expect(Object.keys(doc.body.components.schemas)).toEqual(expect.arrayContaining(['Charge', 'Invoice', 'BillRun']));
+  });
+});
+
+describe('invoice numbering under load (point reads only)', () => {
+  const ACCOUNTS = ['ACC-1001', 'ACC-1002', 'ACC-1003'];
+  const draftsOf = (orderId: string, lines: number): ChargeDraft[] =>
+    Array.from({ length: lines }, (_, i) => ({ chargeKey: `${orderId}:${i + 1}:b1`, lineNumber: i + 1, sku: CASE.sku, description: 'Clear Case', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 }));
+  type TestOrder = { orderId: string; accountId: string; lines: number };
+  const record = (o: TestOrder, billingMode: 'immediate' | 'nextInvoice') =>
+    new MongoLedger(sys.db).recordCharges({ orderId: o.orderId, accountId: o.accountId, currency: 'GBP', billingMode, charges: draftsOf(o.orderId, o.lines) });
+  const immediate = (o: TestOrder) => ({ accountId: o.accountId, idempotencyKey: `order:${o.orderId}`, kind: 'offCycle' as const, chargeKeys: draftsOf(o.orderId, o.lines).map((d) => d.chargeKey) });
+
+  it('40 immediate invoices across 3 accounts at once, some retried, some interrupted at each step: one invoice per order, numbers 1..N, no shared charge', async () => {
+    const ledger = new MongoLedger(sys.db);
+    const orders: TestOrder[] = Array.from({ length: 40 }, (_, i) => ({ orderId: `ORD-LOAD-${i}`, accountId: ACCOUNTS[i % 3], lines: 1 + (i % 2) }));
+    await Promise.all(orders.map((o) => record(o, 'immediate')));
+
+    // Issuers that die at each step, before the crowd arrives. `claimed`: the invoice's place and charges were claimed before the crash.
+    const steps: { model: keyof Models; method: string; claimed: boolean }[] = [
+      { model: 'InvoiceRequest', method: 'create', claimed: false },
+      { model: 'AccountInvoice', method: 'create', claimed: false },
+      { model: 'Invoice', method: 'create', claimed: true }, // between claiming the account's place and numbering
+      { model: 'SequenceHint', method: 'updateOne', claimed: true },
+      { model: 'Charge', method: 'updateOne', claimed: true },
+      { model: 'InvoiceRequest', method: 'updateOne', claimed: true },
+    ];
+    const interrupted = orders.slice(0, steps.length);
+    for (const [i, step] of steps.entries()) {
+      const dying = crashingLedger(step.model, step.method);
+      await expect(dying.ledger.issueInvoice(immediate(interrupted[i]))).rejects.toThrow(/simulated crash/);
+      expect(dying.crashed()).toBe(true);
+    }
+
+    // The crowd: every other order at once, every fourth issued three times at once (two retries).
+    const crowd = orders.slice(steps.length);
+    const issue = (o: TestOrder) => ledger.issueInvoice(immediate(o)).then((r) => ({ orderId: o.orderId, ...r }));
+    const answers = await Promise.all(crowd.flatMap((o, i) => (i % 4 === 0 ? [o, o, o] : [o]).map(issue)));
+    // The interrupted issuers left no hole in the numbers, even before they are retried (an account
+    // place claimed but not yet numbered is a hole in that account's sequence until the retry).
+    await expectGapFree({ issuersFinished: false });
+
+    // Their retries, now that numbers and places have moved on.
+    answers.push(...(await Promise.all(interrupted.map(issue))));
+    const all = await expectGapFree();
+    for (const o of orders) {
+      const mine = all.filter((i) => i.idempotencyKey === `order:${o.orderId}`);
+      expect(mine, o.orderId).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ accountId: o.accountId, kind: 'offCycle', chargeKeys: immediate(o).chargeKeys, gross: 1799 * o.lines });
+      const got = answers.filter((a) => a.orderId === o.orderId);
+      for (const a of got) expect(a).toMatchObject({ invoiceNumber: mine[0].invoiceNumber, gross: 1799 * o.lines, chargeCount: o.lines });
+      const step = steps[interrupted.indexOf(o)];
+      // Exactly one call claimed each invoice: the interrupted one, if it got that far.
+      expect(got.filter((a) => a.created), o.orderId).toHaveLength(step?.claimed ? 0 : 1);
+    }
+    const charges = await sys.db.models.Charge.find({ orderId: /^ORD-LOAD-/ }).lean();
+    expect(charges).toHaveLength(orders.reduce((n, o) => n + o.lines, 0));
+    for (const c of charges) expect(c.invoiceNumber).toBe(all.find((i) => i.chargeKeys.includes(c.chargeKey))?.invoiceNumber);
+
+    // Asked again later: the same answer, nothing new.
+    expect(await ledger.issueInvoice(immediate(orders[7]))).toMatchObject({ invoiceNumber: all.find((i) => i.idempotencyKey === 'order:ORD-LOAD-7')!.invoiceNumber, created: false });
+    expect(await sys.db.models.Invoice.countDocuments({})).toBe(all.length);
+  });
+
+  it('a cycle invoice and immediate invoices racing on one account never share a charge', async () => {
+    const ledger = new MongoLedger(sys.db);
+    const deferred: TestOrder = { orderId: 'ORD-RACE-D', accountId: 'ACC-1003', lines: 4 };
+    const immediates: TestOrder[] = Array.from({ length: 8 }, (_, i) => ({ orderId: `ORD-RACE-I${i}`, accountId: 'ACC-1003', lines: 1 + (i % 2) }));
+    await record(deferred, 'nextInvoice');
+    await Promise.all(immediates.map((o) => record(o, 'immediate')));
+    const deferredKeys = draftsOf(deferred.orderId, deferred.lines).map((d) => d.chargeKey);
+
+    // An immediate invoice takes only its own order's immediate charges.
+    await expect(ledger.issueInvoice({ ...immediate(deferred) })).rejects.toMatchObject({ type: 'VALIDATION_FAILED', message: expect.stringMatching(/waits for the cycle invoice/) });
+    await expect(ledger.issueInvoice({ ...immediate(immediates[0]), chargeKeys: immediate(immediates[1]).chargeKeys })).rejects.toMatchObject({ type: 'VALIDATION_FAILED' });
+
+    // Two bill dates whose cut-offs both cover the deferred charges, each run twice, racing the immediate invoices.
+    const cycles = ['2097-01-28', '2097-02-28'].flatMap((date) => [date, date]).map((date) => ledger.issueCycleInvoice({ accountId: 'ACC-1003', date, cutOff: billCutOff(date) }));
+    const [cycleResults] = await Promise.all([Promise.all(cycles), Promise.all(immediates.map((o) => ledger.issueInvoice(immediate(o))))]);
+
+    const all = await expectGapFree();
+    const holders = (chargeKey: string) => all.filter((i) => i.chargeKeys.includes(chargeKey));
+    for (const k of deferredKeys) {
+      expect(holders(k), k).toHaveLength(1);
+      expect(holders(k)[0].kind).toBe('cycle');
+    }
+    for (const o of immediates) for (const k of immediate(o).chargeKeys) expect(holders(k).map((i) => i.idempotencyKey)).toEqual([`order:${o.orderId}`]);
+    // Each date's two runs agree; at most one of them created it.
+    for (const date of ['2097-01-28', '2097-02-28']) {
+      const issued = all.filter((i) => i.idempotencyKey === cycleInvoiceKey('ACC-1003', date));
+      expect(issued.length).toBeLessThanOrEqual(1);
+    }
+    expect(cycleResults.filter((r) => r?.created)).toHaveLength(all.filter((i) => i.idempotencyKey.startsWith('cycle:ACC-1003:2097-')).length);
+    const charges = await sys.db.models.Charge.find({ orderId: /^ORD-RACE-/ }).lean();
+    for (const c of charges) expect(c.invoiceNumber).toBe(holders(c.chargeKey)[0].invoiceNumber);
   });
 });
 
