@@ -11,6 +11,7 @@ import { dispatchActivities } from './dispatch';
 import { enrolmentActivities } from './enrolment';
 import { fraudActivities } from './fraud';
 import { orderActivities } from './orders';
+import { reconciliationActivities } from './reconciliation';
 import { warehouseActivities } from './warehouse';
 
 export interface ActivityDeps {
@@ -24,13 +25,16 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  // One instance: the reconciliation's repairs queue behind the order workflows' own projection writes.
+  const orders = orderActivities(deps);
   return {
-    ...orderActivities(deps),
+    ...orders,
     ...fraudActivities(deps),
     ...warehouseActivities(deps),
     ...dispatchActivities(deps),
     ...enrolmentActivities(deps),
     ...billingActivities(deps),
+    ...reconciliationActivities(deps, orders),
   };
 }
 

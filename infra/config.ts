@@ -58,6 +58,8 @@ const EnvSchema = z.object({
   MANUFACTURER_SIMULATOR_INVALID_ID_RATE: z.coerce.number().min(0).max(1).default(0),
   MANUFACTURER_SIMULATOR_OTHER_CUSTOMER_RATE: z.coerce.number().min(0).max(1).default(0),
   MANUFACTURER_SIMULATOR_PROCESSING_POLLS: z.coerce.number().int().nonnegative().default(1),
+  /** Temporal Schedule interval of the order view reconciliation job, e.g. '5 minutes'. */
+  ORDER_VIEW_RECONCILIATION_INTERVAL: z.string().default('5 minutes'),
 });
 
 export type Role = 'agent' | 'adaptor' | 'ops';
@@ -95,6 +97,8 @@ export interface Config {
     responseJobInterval: string;
   };
   manufacturerSimulator: { port: number; seed: number; invalidIdRate: number; otherCustomerRate: number; processingPolls: number };
+  /** Closed orders' read models checked against their workflows (workflows/order-view-reconciliation.ts). */
+  orderViewReconciliation: { interval: string };
 }
 
 export class ConfigError extends Error {}
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       otherCustomerRate: e.MANUFACTURER_SIMULATOR_OTHER_CUSTOMER_RATE,
       processingPolls: e.MANUFACTURER_SIMULATOR_PROCESSING_POLLS,
     },
+    orderViewReconciliation: { interval: e.ORDER_VIEW_RECONCILIATION_INTERVAL },
   };
 }
 

@@ -15,6 +15,9 @@ export const BILL_RUN_HOUR_UTC = 2;
 export const enrolmentRequestScheduleId = (config: Config) => `${config.temporal.taskQueue}:enrolment-request`;
 export const enrolmentResponseScheduleId = (config: Config) => `${config.temporal.taskQueue}:enrolment-response`;
 
+/** Order view reconciliation job: closed orders' read models checked against their workflows. */
+export const orderViewReconciliationScheduleId = (config: Config) => `${config.temporal.taskQueue}:order-view-reconciliation`;
+
 /** Every schedule the system needs. Add a job by adding an entry. */
 export function scheduleDefinitions(config: Config): ScheduleOptions[] {
   return [
@@ -50,6 +53,14 @@ export function scheduleDefinitions(config: Config): ScheduleOptions[] {
       policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
       memo: { description: memo },
     })),
+    // Each run takes up where the previous one ended (its result), so SKIP loses nothing.
+    {
+      scheduleId: orderViewReconciliationScheduleId(config),
+      spec: { intervals: [{ every: config.orderViewReconciliation.interval as Duration }] },
+      action: { type: 'startWorkflow', workflowType: 'orderViewReconciliationWorkflow', args: [{}], workflowId: orderViewReconciliationScheduleId(config), taskQueue: config.temporal.taskQueue },
+      policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+      memo: { description: 'Order view reconciliation: read models of recently closed orders brought in line with their workflows' },
+    },
   ];
 }
 

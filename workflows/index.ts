@@ -3,3 +3,4 @@ export { orderWorkflow } from './order';
 export { salesOrderDispatchWorkflow } from './dispatch';
 export { billRunWorkflow } from './bill-run';
 export { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow, enrolmentRequestJob, enrolmentResponseJob } from './enrolment';
+export { orderViewReconciliationWorkflow } from './order-view-reconciliation';

@@ -227,8 +227,9 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     const { job } = c.req.valid('param');
     const scheduleId = job === 'request' ? enrolmentRequestScheduleId(config) : enrolmentResponseScheduleId(config);
     try {
-      // Through the schedule, so its overlap policy keeps runs from piling up.
-      await temporal.schedule.getHandle(scheduleId).trigger();
+      // Through the schedule with SKIP, so a run already going is not doubled (trigger() alone
+      // would use ALLOW_ALL, whatever the schedule's own policy says).
+      await temporal.schedule.getHandle(scheduleId).trigger('SKIP');
       return reply(c, { job, via: 'schedule', scheduleId }, 202);
     } catch (e) {
       if (!(e instanceof ScheduleNotFoundError)) throw e;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolmentWorkflowId } from '../../domain/enrolment';
 import { freePort } from '../../infra/dev-stack';
-import { enrolmentRequestScheduleId, enrolmentResponseScheduleId, ensureSchedules } from '../../infra/schedules';
+import { enrolmentRequestScheduleId, enrolmentResponseScheduleId, ensureSchedules, scheduleDefinitions } from '../../infra/schedules';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
 import type { RequestJobResult, ResponseJobResult } from '../../workflows/enrolment';
 import { orderWorkflowId } from '../../workflows/messages';
@@ -296,7 +296,7 @@ describe('device enrolment', () => {
       expect(result.manufacturers).toHaveLength(3);
     } finally {
       for (const id of ids) await sys.temporal.schedule.getHandle(id).delete().catch(() => undefined);
-      await sys.temporal.schedule.getHandle(`${sys.config.temporal.taskQueue}:bill-run`).delete().catch(() => undefined);
+      for (const def of scheduleDefinitions(sys.config)) await sys.temporal.schedule.getHandle(def.scheduleId).delete().catch(() => undefined);
     }
     // Without a schedule the job is started directly.
     const direct = await sys.call('POST', '/api/v1/enrolment/jobs/response/run', { role: 'ops' });
