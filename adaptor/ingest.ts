@@ -2,7 +2,6 @@
 // stream in chunks (bounded memory), every row validated; valid rows are stored in MongoDB, rows
 // for unknown orders go to the exceptions list, rejected rows to the batch report; then the Sales
 // Order Dispatch job is started under the file's hash, so the same file is never applied twice.
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Client } from '@temporalio/client';
@@ -12,7 +11,10 @@ import { DispatchRowValidator, MalformedCsvError, csvParseOptions } from '../dom
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
+import { hashStream } from './file-hash';
 import { dispatchWorkflowId } from '../workflows/messages';
+
+export { hashStream };
 
 const CHUNK = 500;
 /** Rejections kept in full on the batch; beyond this they are counted (the file keeps the rest). */
@@ -43,12 +45,6 @@ export interface IngestSource {
    * same file given as CSV and as JSON is one batch, and its rows the same rows.
    */
   declared?: { batchId: string; rowNumbers: number[] };
-}
-
-export async function hashStream(stream: Readable): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of stream) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): Promise<IngestOutcome> {

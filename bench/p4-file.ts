@@ -1,9 +1,11 @@
 // P4, run in a child process of its own so that its peak RSS is its own:
 //   write <file> <rows>     a warehouse response file: <rows> shipped units with serials and IMEIs
 //   csv-parse <file>        baseline: csv-parse alone, counting records
-//   adaptor <file> <rows>   the adaptor's path: hash the file, then csv-parse with the adaptor's
-//                           options, in chunks of 500, every row through DispatchRowValidator
-//                           (sub-orders looked up per chunk, here from memory instead of MongoDB)
+//   adaptor <file> <rows>   the adaptor's path: hash the file (a pass of its own, as in ingest,
+//                           where the batch id is looked up before any row is read), then
+//                           csv-parse with the adaptor's options, in chunks of 500, every row
+//                           through DispatchRowValidator (sub-orders looked up per chunk, here from
+//                           memory instead of MongoDB)
 // Prints one JSON line: { rows, valid, rejected, ms, rowsPerSec, peakRssKb }.
 import { parse } from 'csv-parse';
 import fs from 'node:fs';
@@ -35,10 +37,17 @@ async function csvParseAlone(file: string) {
   return { rows: rows - 1, valid: rows - 1, rejected: 0 };
 }
 
-async function adaptorPath(file: string) {
+/** The adaptor's modules, loaded before the clock starts: a running adaptor has them loaded once. */
+async function loadAdaptor() {
   // Loaded here, not at the top: the baseline's RSS must not include the adaptor's modules.
-  const { hashStream } = await import('../adaptor/ingest');
+  // hashStream from its own module (adaptor/ingest.ts re-exports it): this path stores nothing,
+  // so it does not load mongoose and the Temporal client.
+  const { hashStream } = await import('../adaptor/file-hash');
   const { DispatchRowValidator, csvParseOptions } = await import('../domain/warehouse-response');
+  return { hashStream, DispatchRowValidator, csvParseOptions };
+}
+
+async function adaptorPath(file: string, { hashStream, DispatchRowValidator, csvParseOptions }: Awaited<ReturnType<typeof loadAdaptor>>) {
   await hashStream(fs.createReadStream(file));
   const refs = new Map<string, SubOrderRef | null>();
   const known = (n: string): SubOrderRef | null => {
@@ -53,8 +62,11 @@ async function adaptorPath(file: string) {
   let valid = 0;
   let rejected = 0;
   const flush = async () => {
-    // The same per-chunk lookup as ingest (one query per chunk there); an await keeps it a turn.
-    for (const n of new Set(chunk.map((c) => String(c[1] ?? '').trim()))) if (!refs.has(n)) refs.set(n, known(n));
+    // The same per-chunk lookup as ingest (one query per new sub-order there); an await keeps it a turn.
+    for (const cells of chunk) {
+      const n = String(cells[1] ?? '').trim();
+      if (!refs.has(n)) refs.set(n, known(n));
+    }
     await Promise.resolve();
     for (const cells of chunk) {
       const r = validator.acceptCells(cells, ++rows);
@@ -81,8 +93,9 @@ const [mode, file, rowsArg] = process.argv.slice(2);
 if (mode === 'write') {
   await writeFile(file, Number(rowsArg));
 } else {
+  const adaptor = mode === 'csv-parse' ? null : await loadAdaptor();
   const started = performance.now();
-  const result = mode === 'csv-parse' ? await csvParseAlone(file) : await adaptorPath(file);
+  const result = adaptor ? await adaptorPath(file, adaptor) : await csvParseAlone(file);
   const ms = performance.now() - started;
   process.stdout.write(JSON.stringify({ ...result, ms, rowsPerSec: result.rows / (ms / 1000), peakRssKb: memoryKb().peakRssKb }) + '\n');
 }

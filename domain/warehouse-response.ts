@@ -110,24 +110,63 @@ export class MalformedCsvError extends Error {
   }
 }
 
-// Control characters (C0, DEL, C1) and the Unicode line/paragraph separators.
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const DIGITS = /^[0-9]+$/;
 const ZEROS = /^0+$/;
-const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
-const SHIPPING: ReadonlySet<Disposition> = new Set<Disposition>(['shipped', 'partial']);
+const DISPOSITION_SET: ReadonlySet<string> = new Set<string>(DISPOSITIONS);
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// Per-column facts, fixed because checkHeader accepts exactly WAREHOUSE_RESPONSE_COLUMNS in order:
+// a data row's cell i is always column i, so the hot path reads cells by position.
+const COLUMN_COUNT = WAREHOUSE_RESPONSE_COLUMNS.length;
+const at = (column: WarehouseResponseColumn): number => WAREHOUSE_RESPONSE_COLUMNS.indexOf(column);
+const WAREHOUSE_ID = at('warehouse_id');
+const SUB_ORDER_NUMBER = at('sub_order_number');
+const LINE_NUMBER = at('line_number');
+const SKU = at('sku');
+const QUANTITY_SHIPPED = at('quantity_shipped');
+const SERIAL_NUMBER = at('serial_number');
+const IMEI = at('imei');
+const IMEI2 = at('imei2');
+const CARRIER = at('carrier');
+const TRACKING_NUMBER = at('tracking_number');
+const SHIP_DATE = at('ship_date');
+const DISPOSITION = at('disposition');
+const ERROR_CODE = at('error_code');
+const ERROR_MESSAGE = at('error_message');
+const MAX_LENGTH: readonly number[] = WAREHOUSE_RESPONSE_COLUMNS.map((c) => (IDENTIFIER_COLUMNS.includes(c) ? MAX_IDENTIFIER_LENGTH : MAX_FIELD_LENGTH));
+const REQUIRED_AT: readonly number[] = REQUIRED_COLUMNS.map(at);
+
+/**
+ * True when `s` contains a control character (C0, DEL, C1) or a Unicode line/paragraph separator.
+ * A loop rather than a regex: it runs on every cell of every row.
+ */
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
+/** The value of s[from, to) as decimal digits, or -1 when any of them is not a digit. */
+function digitsAt(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
 
 /** True when `s` is YYYY-MM-DD and a real calendar date (proleptic Gregorian, leap years included). */
 export function isValidIsoDate(s: string): boolean {
-  const m = ISO_DATE.exec(s);
-  if (!m) return false;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  if (month < 1 || month > 12 || day < 1) return false;
+  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 7);
+  const day = digitsAt(s, 8, 10);
+  if (year < 0 || month < 1 || month > 12 || day < 1) return false;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-  return day <= days;
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
 }
 
 /** Maps raw header/cell arrays to a record keyed by column; missing cells become ''. */
@@ -138,6 +177,19 @@ export function recordFromCells(header: readonly string[], cells: readonly unkno
     record[column] = v === undefined || v === null ? '' : String(v);
   });
   return record;
+}
+
+/** A raw cell as trimmed text; absent cells are ''. */
+function cellText(raw: unknown): string {
+  return typeof raw === 'string' ? raw.trim() : raw === undefined || raw === null ? '' : String(raw).trim();
+}
+
+/** What a file has shipped so far for one sub-order (kept per sub-order: no composite string keys). */
+interface ShippedSoFar {
+  /** lineNumber → units shipped so far. */
+  readonly units: Map<number, number>;
+  /** serial number → row number that shipped it (serials are unique within a sub-order). */
+  readonly serials: Map<string, number>;
 }
 
 /**
@@ -151,13 +203,13 @@ export function recordFromCells(header: readonly string[], cells: readonly unkno
  * `accept` never throws unless `lookup` does.
  */
 export class DispatchRowValidator {
-  private header: string[] | null = null;
-  /** `<subOrderNumber>\0<serial>` → row number that shipped it. */
-  private readonly serials = new Map<string, number>();
+  private headerAccepted = false;
+  /** Sub-order number → what the file has shipped for it so far. */
+  private readonly shipped = new Map<string, ShippedSoFar>();
   /** IMEI (either slot) → row number that shipped it. */
   private readonly imeis = new Map<string, number>();
-  /** `<subOrderNumber>\0<lineNumber>` → units shipped so far. */
-  private readonly shipped = new Map<string, number>();
+  /** The current row's trimmed cells, by column position (reused: rows are validated one at a time). */
+  private readonly cells: string[] = new Array<string>(COLUMN_COUNT).fill('');
 
   constructor(
     private readonly lookup: (subOrderNumber: string) => SubOrderRef | undefined,
@@ -192,7 +244,7 @@ export class DispatchRowValidator {
     if (names.some((c, i) => c !== expected[i])) {
       return reject(0, 'HEADER_COLUMN_ORDER', `Header columns must be in this order: ${expected.join(',')}.`);
     }
-    this.header = names;
+    this.headerAccepted = true;
     return null;
   }
 
@@ -201,163 +253,187 @@ export class DispatchRowValidator {
    * Requires a header accepted by checkHeader first (throws otherwise: a programming error).
    */
   acceptCells(cells: readonly unknown[], rowNumber: number): DispatchRowResult {
-    if (this.header === null) {
+    if (!this.headerAccepted) {
       throw new Error('DispatchRowValidator.acceptCells: call checkHeader with a valid header first');
     }
-    if (cells.length !== this.header.length) {
-      return {
-        rejection: reject(rowNumber, 'COLUMN_COUNT', `Row has ${cells.length} cell(s); the header has ${this.header.length}.`),
-      };
+    if (cells.length !== COLUMN_COUNT) {
+      return rejected(rowNumber, 'COLUMN_COUNT', `Row has ${cells.length} cell(s); the header has ${COLUMN_COUNT}.`);
     }
-    return this.accept(recordFromCells(this.header, cells), rowNumber);
+    return this.check(cells, rowNumber);
   }
 
   /** Validates one data row given as a record keyed by column name (absent keys count as empty). */
   accept(record: Readonly<Record<string, string>>, rowNumber: number): DispatchRowResult {
-    const shaped = this.shape(record, rowNumber);
+    const cells = WAREHOUSE_RESPONSE_COLUMNS.map((c) => (Object.prototype.hasOwnProperty.call(record, c) ? record[c] : undefined));
+    return this.check(cells, rowNumber);
+  }
+
+  /**
+   * Every rule, on cells in header order. The hot path (every row of a file): no closures, and no
+   * allocation per row beyond the row and its result.
+   */
+  private check(raw: readonly unknown[], rowNumber: number): DispatchRowResult {
+    const shaped = this.shape(raw, rowNumber);
     if ('rejection' in shaped) return shaped;
-    const { row } = shaped;
+    const row = shaped.row;
 
     const ref = this.lookup(row.subOrderNumber);
     if (ref === undefined) return { unknownOrder: row };
-    const no = (code: RejectionCode, message: string): DispatchRowResult => ({ rejection: reject(rowNumber, code, message) });
 
     if (ref.warehouseId !== row.warehouseId) {
-      return no('WAREHOUSE_MISMATCH', `Sub-order ${row.subOrderNumber} belongs to warehouse ${ref.warehouseId}, not ${row.warehouseId}.`);
+      return rejected(rowNumber, 'WAREHOUSE_MISMATCH', `Sub-order ${row.subOrderNumber} belongs to warehouse ${ref.warehouseId}, not ${row.warehouseId}.`);
     }
-    const line = ref.lines.find((l) => l.lineNumber === row.lineNumber);
+    let line: SubOrderRef['lines'][number] | undefined;
+    for (let i = 0; i < ref.lines.length; i++) {
+      if (ref.lines[i].lineNumber === row.lineNumber) {
+        line = ref.lines[i];
+        break;
+      }
+    }
     if (line === undefined) {
-      return no('UNKNOWN_LINE', `Sub-order ${row.subOrderNumber} has no line ${row.lineNumber}.`);
+      return rejected(rowNumber, 'UNKNOWN_LINE', `Sub-order ${row.subOrderNumber} has no line ${row.lineNumber}.`);
     }
     if (line.sku !== row.sku) {
-      return no('SKU_MISMATCH', `Line ${row.lineNumber} of sub-order ${row.subOrderNumber} is SKU ${line.sku}, not ${row.sku}.`);
+      return rejected(rowNumber, 'SKU_MISMATCH', `Line ${row.lineNumber} of sub-order ${row.subOrderNumber} is SKU ${line.sku}, not ${row.sku}.`);
     }
-    if (!SHIPPING.has(row.disposition)) return { row };
+    if (row.disposition !== 'shipped' && row.disposition !== 'partial') return shaped;
 
     const capture: UnitCapture = line.capture;
     if ((capture === 'serial' || capture === 'imei') && row.serialNumber === undefined) {
-      return no('MISSING_SERIAL', `SKU ${row.sku} needs a serial number per unit.`);
+      return rejected(rowNumber, 'MISSING_SERIAL', `SKU ${row.sku} needs a serial number per unit.`);
     }
     if (capture === 'imei' && row.imei === undefined) {
-      return no('MISSING_IMEI', `SKU ${row.sku} needs an IMEI per unit.`);
+      return rejected(rowNumber, 'MISSING_IMEI', `SKU ${row.sku} needs an IMEI per unit.`);
     }
+    const sofar = this.shipped.get(row.subOrderNumber);
     if (row.serialNumber !== undefined) {
-      const prior = this.serials.get(serialKey(row.subOrderNumber, row.serialNumber));
+      const prior = sofar?.serials.get(row.serialNumber);
       if (prior !== undefined) {
-        return no('DUPLICATE_UNIT', `Serial number ${row.serialNumber} of sub-order ${row.subOrderNumber} was already shipped on row ${prior}.`);
+        return rejected(rowNumber, 'DUPLICATE_UNIT', `Serial number ${row.serialNumber} of sub-order ${row.subOrderNumber} was already shipped on row ${prior}.`);
       }
     }
-    for (const imei of [row.imei, row.imei2]) {
-      const prior = imei === undefined ? undefined : this.imeis.get(imei);
-      if (prior !== undefined) {
-        return no('DUPLICATE_UNIT', `IMEI ${imei} was already shipped on row ${prior}.`);
-      }
+    if (row.imei !== undefined) {
+      const prior = this.imeis.get(row.imei);
+      if (prior !== undefined) return rejected(rowNumber, 'DUPLICATE_UNIT', `IMEI ${row.imei} was already shipped on row ${prior}.`);
     }
-    const key = lineKey(row.subOrderNumber, row.lineNumber);
-    const before = this.shipped.get(key) ?? 0;
+    if (row.imei2 !== undefined) {
+      const prior = this.imeis.get(row.imei2);
+      if (prior !== undefined) return rejected(rowNumber, 'DUPLICATE_UNIT', `IMEI ${row.imei2} was already shipped on row ${prior}.`);
+    }
+    const before = sofar?.units.get(row.lineNumber) ?? 0;
     if (before + row.quantityShipped > line.quantity) {
-      return no(
+      return rejected(
+        rowNumber,
         'OVER_SHIPPED',
         `Line ${row.lineNumber} of sub-order ${row.subOrderNumber} ordered ${line.quantity}; this row would bring the file's shipped total to ${before + row.quantityShipped}.`,
       );
     }
 
     // Accepted: remember what it shipped.
-    this.shipped.set(key, before + row.quantityShipped);
-    if (row.serialNumber !== undefined) this.serials.set(serialKey(row.subOrderNumber, row.serialNumber), rowNumber);
+    if (sofar === undefined) {
+      const units = new Map<number, number>([[row.lineNumber, row.quantityShipped]]);
+      const serials = new Map<string, number>();
+      if (row.serialNumber !== undefined) serials.set(row.serialNumber, rowNumber);
+      this.shipped.set(row.subOrderNumber, { units, serials });
+    } else {
+      sofar.units.set(row.lineNumber, before + row.quantityShipped);
+      if (row.serialNumber !== undefined) sofar.serials.set(row.serialNumber, rowNumber);
+    }
     if (row.imei !== undefined) this.imeis.set(row.imei, rowNumber);
     if (row.imei2 !== undefined) this.imeis.set(row.imei2, rowNumber);
-    return { row };
+    return shaped;
   }
 
   /** Checks that need no sub-order: cell hygiene, required cells, formats, per-row consistency. */
-  private shape(record: Readonly<Record<string, string>>, rowNumber: number): { row: DispatchRow } | { rejection: RowRejection } {
-    const no = (code: RejectionCode, message: string) => ({ rejection: reject(rowNumber, code, message) });
-    const v = {} as Record<WarehouseResponseColumn, string>;
-    for (const column of WAREHOUSE_RESPONSE_COLUMNS) {
-      const raw = Object.prototype.hasOwnProperty.call(record, column) ? record[column] : undefined;
-      const cell = typeof raw === 'string' ? raw.trim() : raw === undefined || raw === null ? '' : String(raw).trim();
-      if (CONTROL_CHARS.test(cell)) return no('INVALID_CHARACTERS', `${column} contains a control character or line break.`);
-      const max = IDENTIFIER_COLUMNS.includes(column) ? MAX_IDENTIFIER_LENGTH : MAX_FIELD_LENGTH;
-      if (cell.length > max) return no('FIELD_TOO_LONG', `${column} is ${cell.length} characters long; at most ${max} allowed.`);
-      v[column] = cell;
+  private shape(raw: readonly unknown[], rowNumber: number): { row: DispatchRow } | { rejection: RowRejection } {
+    const v = this.cells;
+    for (let i = 0; i < COLUMN_COUNT; i++) {
+      const cell = cellText(raw[i]);
+      if (hasControlChar(cell)) return rejected(rowNumber, 'INVALID_CHARACTERS', `${WAREHOUSE_RESPONSE_COLUMNS[i]} contains a control character or line break.`);
+      const max = MAX_LENGTH[i];
+      if (cell.length > max) return rejected(rowNumber, 'FIELD_TOO_LONG', `${WAREHOUSE_RESPONSE_COLUMNS[i]} is ${cell.length} characters long; at most ${max} allowed.`);
+      v[i] = cell;
     }
-    const missing = REQUIRED_COLUMNS.filter((c) => v[c] === '');
-    if (missing.length > 0) return no('MISSING_FIELD', `Required cell(s) empty: ${missing.join(', ')}.`);
-
-    if (!(DISPOSITIONS as readonly string[]).includes(v.disposition)) {
-      return no('INVALID_DISPOSITION', `disposition ${show(v.disposition)} is not one of ${DISPOSITIONS.join(', ')}.`);
-    }
-    const disposition = v.disposition as Disposition;
-    const shipping = SHIPPING.has(disposition);
-
-    if (this.expectedWarehouseId !== undefined && v.warehouse_id !== this.expectedWarehouseId) {
-      return no('WAREHOUSE_MISMATCH', `warehouse_id ${show(v.warehouse_id)} is not this file's warehouse ${this.expectedWarehouseId}.`);
+    for (let r = 0; r < REQUIRED_AT.length; r++) {
+      if (v[REQUIRED_AT[r]] === '') {
+        const missing = REQUIRED_COLUMNS.filter((c) => v[at(c)] === '');
+        return rejected(rowNumber, 'MISSING_FIELD', `Required cell(s) empty: ${missing.join(', ')}.`);
+      }
     }
 
-    const lineNumber = positiveInt(v.line_number);
-    if (lineNumber === undefined) return no('INVALID_LINE_NUMBER', `line_number ${show(v.line_number)} is not a positive integer.`);
+    const dispositionCell = v[DISPOSITION];
+    if (!DISPOSITION_SET.has(dispositionCell)) {
+      return rejected(rowNumber, 'INVALID_DISPOSITION', `disposition ${show(dispositionCell)} is not one of ${DISPOSITIONS.join(', ')}.`);
+    }
+    const disposition = dispositionCell as Disposition;
+    const shipping = disposition === 'shipped' || disposition === 'partial';
 
+    const warehouseId = v[WAREHOUSE_ID];
+    if (this.expectedWarehouseId !== undefined && warehouseId !== this.expectedWarehouseId) {
+      return rejected(rowNumber, 'WAREHOUSE_MISMATCH', `warehouse_id ${show(warehouseId)} is not this file's warehouse ${this.expectedWarehouseId}.`);
+    }
+
+    const lineNumber = positiveInt(v[LINE_NUMBER]);
+    if (lineNumber === undefined) return rejected(rowNumber, 'INVALID_LINE_NUMBER', `line_number ${show(v[LINE_NUMBER])} is not a positive integer.`);
+
+    const quantity = v[QUANTITY_SHIPPED];
     let quantityShipped: number;
     if (shipping) {
-      const q = positiveInt(v.quantity_shipped);
+      const q = positiveInt(quantity);
       if (q === undefined) {
-        return no('INVALID_QUANTITY', `quantity_shipped ${show(v.quantity_shipped)} must be a positive integer on a ${disposition} row.`);
+        return rejected(rowNumber, 'INVALID_QUANTITY', `quantity_shipped ${show(quantity)} must be a positive integer on a ${disposition} row.`);
       }
       quantityShipped = q;
     } else {
-      if (v.quantity_shipped !== '' && !ZEROS.test(v.quantity_shipped)) {
-        return no('INVALID_QUANTITY', `quantity_shipped ${show(v.quantity_shipped)} must be 0 or empty on a ${disposition} row.`);
+      if (quantity !== '' && !ZEROS.test(quantity)) {
+        return rejected(rowNumber, 'INVALID_QUANTITY', `quantity_shipped ${show(quantity)} must be 0 or empty on a ${disposition} row.`);
       }
       quantityShipped = 0;
     }
 
-    if (v.ship_date === '') {
-      if (shipping) return no('MISSING_SHIP_DATE', `ship_date is required on a ${disposition} row.`);
-    } else if (!isValidIsoDate(v.ship_date)) {
-      return no('INVALID_SHIP_DATE', `ship_date ${show(v.ship_date)} is not a valid YYYY-MM-DD date.`);
+    const shipDate = v[SHIP_DATE];
+    if (shipDate === '') {
+      if (shipping) return rejected(rowNumber, 'MISSING_SHIP_DATE', `ship_date is required on a ${disposition} row.`);
+    } else if (!isValidIsoDate(shipDate)) {
+      return rejected(rowNumber, 'INVALID_SHIP_DATE', `ship_date ${show(shipDate)} is not a valid YYYY-MM-DD date.`);
     }
 
-    let errorCode = v.error_code;
+    let errorCode = v[ERROR_CODE];
     if (errorCode === '') {
-      if (disposition === 'error') return no('MISSING_ERROR_CODE', 'error_code is required on an error row.');
+      if (disposition === 'error') return rejected(rowNumber, 'MISSING_ERROR_CODE', 'error_code is required on an error row.');
       if (disposition === 'outOfStock') errorCode = DEFAULT_OUT_OF_STOCK_CODE;
     }
 
-    const hasUnitId = v.serial_number !== '' || v.imei !== '' || v.imei2 !== '';
-    if (!shipping && hasUnitId) {
-      return no('UNEXPECTED_UNIT', `A ${disposition} row ships nothing and must not carry serial_number, imei or imei2.`);
+    const serialNumber = v[SERIAL_NUMBER];
+    const imei = v[IMEI];
+    const imei2 = v[IMEI2];
+    if (!shipping && (serialNumber !== '' || imei !== '' || imei2 !== '')) {
+      return rejected(rowNumber, 'UNEXPECTED_UNIT', `A ${disposition} row ships nothing and must not carry serial_number, imei or imei2.`);
     }
-    if (v.imei !== '' && !isValidImei(v.imei)) {
-      return no('INVALID_IMEI', `imei ${show(v.imei)} is not 15 digits with a valid check digit.`);
+    if (imei !== '' && !isValidImei(imei)) {
+      return rejected(rowNumber, 'INVALID_IMEI', `imei ${show(imei)} is not 15 digits with a valid check digit.`);
     }
-    if (v.imei2 !== '') {
-      if (!isValidImei(v.imei2)) return no('INVALID_IMEI2', `imei2 ${show(v.imei2)} is not 15 digits with a valid check digit.`);
-      if (v.imei === '') return no('INVALID_IMEI2', 'imei2 is given without imei.');
-      if (v.imei2 === v.imei) return no('INVALID_IMEI2', 'imei2 repeats imei.');
+    if (imei2 !== '') {
+      if (!isValidImei(imei2)) return rejected(rowNumber, 'INVALID_IMEI2', `imei2 ${show(imei2)} is not 15 digits with a valid check digit.`);
+      if (imei === '') return rejected(rowNumber, 'INVALID_IMEI2', 'imei2 is given without imei.');
+      if (imei2 === imei) return rejected(rowNumber, 'INVALID_IMEI2', 'imei2 repeats imei.');
     }
-    if ((v.serial_number !== '' || v.imei !== '') && quantityShipped !== 1) {
-      return no('UNIT_QUANTITY_NOT_ONE', `A row carrying a serial number or IMEI is one unit: quantity_shipped must be 1, not ${quantityShipped}.`);
+    if ((serialNumber !== '' || imei !== '') && quantityShipped !== 1) {
+      return rejected(rowNumber, 'UNIT_QUANTITY_NOT_ONE', `A row carrying a serial number or IMEI is one unit: quantity_shipped must be 1, not ${quantityShipped}.`);
     }
 
-    // Interface order, optional cells omitted when empty: stable JSON.
-    const row: DispatchRow = {
-      rowNumber,
-      warehouseId: v.warehouse_id,
-      subOrderNumber: v.sub_order_number,
-      lineNumber,
-      sku: v.sku,
-      quantityShipped,
-      ...opt('serialNumber', v.serial_number),
-      ...opt('imei', v.imei),
-      ...opt('imei2', v.imei2),
-      ...opt('carrier', v.carrier),
-      ...opt('trackingNumber', v.tracking_number),
-      ...opt('shipDate', v.ship_date),
-      disposition,
-      ...opt('errorCode', errorCode),
-      ...opt('errorMessage', v.error_message),
-    };
+    // Interface order, optional cells omitted when empty: stable JSON. (Assigned one by one, not
+    // spread: this runs for every row.)
+    const row = { rowNumber, warehouseId, subOrderNumber: v[SUB_ORDER_NUMBER], lineNumber, sku: v[SKU], quantityShipped } as DispatchRow;
+    if (serialNumber !== '') row.serialNumber = serialNumber;
+    if (imei !== '') row.imei = imei;
+    if (imei2 !== '') row.imei2 = imei2;
+    if (v[CARRIER] !== '') row.carrier = v[CARRIER];
+    if (v[TRACKING_NUMBER] !== '') row.trackingNumber = v[TRACKING_NUMBER];
+    if (shipDate !== '') row.shipDate = shipDate;
+    row.disposition = disposition;
+    if (errorCode !== '') row.errorCode = errorCode;
+    if (v[ERROR_MESSAGE] !== '') row.errorMessage = v[ERROR_MESSAGE];
     return { row };
   }
 }
@@ -502,25 +578,21 @@ function reject(rowNumber: number, code: RejectionCode, message: string): RowRej
   return { rowNumber, code, message: rowNumber > 0 ? `Row ${rowNumber}: ${message}` : message };
 }
 
-function opt<K extends string>(key: K, value: string): { [P in K]?: string } {
-  return value === '' ? {} : ({ [key]: value } as { [P in K]?: string });
+function rejected(rowNumber: number, code: RejectionCode, message: string): { rejection: RowRejection } {
+  return { rejection: reject(rowNumber, code, message) };
 }
 
+/** A positive safe integer written as decimal digits only (no sign, point or exponent), else undefined. */
 function positiveInt(s: string): number | undefined {
-  if (!DIGITS.test(s)) return undefined;
-  const n = Number(s);
+  if (s.length === 0) return undefined;
+  let n = digitsAt(s, 0, s.length);
+  if (n < 0) return undefined;
+  // Up to 15 digits the running total is exact; beyond, decide as Number() rounds.
+  if (s.length > 15) n = Number(s);
   return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
 
 /** Quotes a cell value for a message, shortened so a hostile cell cannot flood the logs. */
 function show(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
-}
-
-function serialKey(subOrderNumber: string, serial: string): string {
-  return `${subOrderNumber}\u0000${serial}`;
-}
-
-function lineKey(subOrderNumber: string, lineNumber: number): string {
-  return `${subOrderNumber}\u0000${lineNumber}`;
 }
