@@ -20,7 +20,7 @@ function resumePoint(details: unknown): ResumePoint | undefined {
 }
 
 export function dispatchActivities({ db, temporal }: ActivityDeps) {
-  const { DispatchBatch, DispatchRow: Rows, AdaptorException, OrderView } = db.models;
+  const { DispatchBatch, DispatchProgress, DispatchRow: Rows, AdaptorException, OrderView } = db.models;
   return {
     /**
      * Hands every order in the batch its rows. Orders are visited in id order and the last order
@@ -33,8 +33,6 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
       const resume = resumePoint(ctx.info.heartbeatDetails);
       const batch = await DispatchBatch.findOne({ _id: batchId }).lean();
       if (!batch) throw new Error(`dispatch batch ${batchId} not found`);
-      // Guarded in the write as well: a stalled earlier attempt must not move a done batch back (chaos run).
-      if (batch.status === 'received') await DispatchBatch.updateOne({ _id: batchId, status: 'received' }, { $set: { status: 'signalling' } });
 
       const filter = resume ? { batchId, orderId: { $gt: resume.after } } : { batchId };
       const cursor = Rows.find(filter, { orderId: 1, row: 1, _id: 0 }).sort({ orderId: 1 }).lean().cursor();
@@ -51,7 +49,9 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
         window = [];
         if (last) {
           ctx.heartbeat({ after: last, signalled } satisfies ResumePoint);
-          await DispatchBatch.updateOne({ _id: batchId }, { $set: { signalled } });
+          // Progress for ops, never the batch itself: a timed-out attempt still running here could
+          // otherwise write an old copy of the batch over `done` (seen in the chaos run).
+          await DispatchProgress.replaceOne({ _id: batchId }, { signalled, updatedAt: new Date().toISOString() }, { upsert: true });
         }
       };
       const signalOrder = async (orderId: string, rows: DispatchRow[]) => {
@@ -95,8 +95,9 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
       return { ordersSignalled: signalled };
     },
 
-    async finishDispatchBatch({ batchId }: { batchId: string }): Promise<void> {
-      await DispatchBatch.updateOne({ _id: batchId }, { $set: { status: 'done' } });
+    async finishDispatchBatch({ batchId, ordersSignalled }: { batchId: string; ordersSignalled?: number }): Promise<void> {
+      // Histories from before ordersSignalled was passed finish without the count.
+      await DispatchBatch.updateOne({ _id: batchId }, { $set: { status: 'done', ...(ordersSignalled === undefined ? {} : { signalled: ordersSignalled }) } });
     },
   };
 }

@@ -115,7 +115,13 @@ const DispatchBatchSchema = new Schema(
     sourceFile: { type: String, required: true },
     source: { type: String, required: true, enum: ['inbox', 'api-csv', 'api-json'] },
     receivedAt: { type: String, required: true },
-    status: { type: String, required: true, enum: ['received', 'signalling', 'done'] },
+    /**
+     * Written twice only: `received` when stored, `done` (with the final `signalled`) when the job
+     * ends. FerretDB's update rewrites the whole document from a read made before it waits for the
+     * write lock, so a second writer (a timed-out attempt still running) would undo the other's
+     * change; progress while signalling therefore lives in dispatchProgress.
+     */
+    status: { type: String, required: true, enum: ['received', 'done'] },
     rowCount: { type: Number, required: true },
     validRows: { type: Number, required: true },
     rejectedRows: { type: Number, required: true },
@@ -124,6 +130,17 @@ const DispatchBatchSchema = new Schema(
     orderIds: { type: [String], default: [] },
     signalled: { type: Number, default: 0 },
     report: { type: anyObj },
+  },
+  opts,
+);
+
+/** How far the Sales Order Dispatch job has signalled a batch: shown while it runs. */
+const DispatchProgressSchema = new Schema(
+  {
+    /** = batchId */
+    _id: { type: String, required: true },
+    signalled: { type: Number, required: true },
+    updatedAt: { type: String, required: true },
   },
   opts,
 );
@@ -384,6 +401,7 @@ export function defineModels(conn: Connection) {
     FraudListEntry: conn.model('FraudListEntry', FraudListEntrySchema, 'fraudLists'),
     DispatchBatch: conn.model('DispatchBatch', DispatchBatchSchema, 'dispatchBatches'),
     DispatchRow: conn.model('DispatchRow', DispatchRowSchema, 'dispatchRows'),
+    DispatchProgress: conn.model('DispatchProgress', DispatchProgressSchema, 'dispatchProgress'),
     AdaptorException: conn.model('AdaptorException', AdaptorExceptionSchema, 'adaptorExceptions'),
     Charge: conn.model('Charge', ChargeSchema, 'charges'),
     Invoice: conn.model('Invoice', InvoiceSchema, 'invoices'),

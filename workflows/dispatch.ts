@@ -16,6 +16,6 @@ export interface SalesOrderDispatchInput {
 
 export async function salesOrderDispatchWorkflow({ batchId }: SalesOrderDispatchInput): Promise<{ ordersSignalled: number }> {
   const { ordersSignalled } = await acts.signalOrdersInBatch({ batchId });
-  await acts.finishDispatchBatch({ batchId });
+  await acts.finishDispatchBatch({ batchId, ordersSignalled });
   return { ordersSignalled };
 }

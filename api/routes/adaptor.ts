@@ -10,6 +10,7 @@ import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import type { DispatchBatch, DispatchRow } from '../../domain/types';
 import { warehouseFolders } from '../../infra/config';
 import { validateDispatchBatch } from '../../infra/contracts';
+import type { Db } from '../../infra/db';
 import { processInboxFile } from '../../adaptor/watcher';
 import type { IngestOutcome } from '../../adaptor/ingest';
 import type { ApiDeps } from '../app';
@@ -58,6 +59,13 @@ const getBatch = createRoute({
   request: { params: z.object({ batchId: z.string().regex(/^[a-f0-9]{64}$/) }) },
   responses: { 200: { description: 'The batch', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, 404: err('No such batch') },
 });
+
+/** What the job has done with a batch: `received`, `signalling` (with progress so far) or `done`. */
+async function dispatchBatchState(db: Db, batch: { batchId: string; status: string; signalled?: number | null }) {
+  if (batch.status === 'done') return { status: 'done', signalled: batch.signalled ?? 0 };
+  const progress = await db.models.DispatchProgress.findOne({ _id: batch.batchId }).lean();
+  return progress ? { status: 'signalling', signalled: progress.signalled } : { status: 'received', signalled: 0 };
+}
 
 function toResult(o: IngestOutcome) {
   const { kind, ...rest } = o;
@@ -162,8 +170,9 @@ export function adaptorRoutes(deps: ApiDeps) {
 
   r.openapi(getBatch, async (c) => {
     const { batchId } = c.req.valid('param');
-    const batch = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
-    if (!batch) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
+    const stored = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
+    if (!stored) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
+    const batch = { ...stored, ...(await dispatchBatchState(db, stored)) };
     const orders = await db.models.OrderView.find({ orderId: { $in: batch.orderIds } }, { orderId: 1, status: 1, _id: 0 }).lean();
     const count = (s: string) => orders.filter((o) => o.status === s).length;
     const exceptions = await db.models.AdaptorException.countDocuments({ batchId });

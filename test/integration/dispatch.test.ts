@@ -50,7 +50,7 @@ async function deliver(warehouseId: string, name: string, rows: ResponseRow[] | 
 
 async function batchDone(batchId: string) {
   return eventually(async () => {
-    const b = await sys.db.models.DispatchBatch.findOne({ batchId }).lean();
+    const b = await sys.db.models.DispatchBatch.findOne({ _id: batchId }).lean();
     return b?.status === 'done' && b;
   }, `batch ${batchId.slice(0, 8)} done`);
 }
@@ -234,22 +234,24 @@ describe('a worker killed while signalling a large batch', () => {
 
     // Kill it mid-signalling: some orders signalled, not all.
     let signalledAtKill = 0;
+    const progress = async () => (await sys.db.models.DispatchProgress.findOne({ _id: batchId }).lean())?.signalled ?? 0;
     for (;;) {
-      const b = await sys.db.models.DispatchBatch.findOne({ batchId }, { signalled: 1, status: 1 }).lean();
+      const b = await sys.db.models.DispatchBatch.findOne({ _id: batchId }, { status: 1 }).lean();
+      const signalled = await progress();
       if (proc.exitCode !== null) throw new Error('the worker process died by itself');
-      if (b?.status === 'done' || (b?.signalled ?? 0) >= CRASH_ORDERS) throw new Error('the batch finished before the worker could be killed');
-      if ((b?.signalled ?? 0) > 0) {
+      if (b?.status === 'done' || signalled >= CRASH_ORDERS) throw new Error('the batch finished before the worker could be killed');
+      if (signalled > 0) {
         proc.kill('SIGKILL');
         break;
       }
       await new Promise((r) => setTimeout(r, 20));
     }
     await exited;
-    const atKill = await sys.db.models.DispatchBatch.findOne({ batchId }).lean();
-    signalledAtKill = atKill!.signalled ?? 0;
+    signalledAtKill = await progress();
     expect(signalledAtKill).toBeGreaterThan(0);
     expect(signalledAtKill).toBeLessThan(CRASH_ORDERS);
-    expect(atKill!.status).toBe('signalling');
+    const atKill = await sys.call('GET', `/api/v1/adaptor/batches/${batchId}`, { role: 'ops' });
+    expect(atKill.body).toMatchObject({ status: 'signalling', signalled: signalledAtKill });
     const tKilled = Date.now();
 
     freshWorker = await startWorker({ config: sys.config, db: sys.db, workflowBundle: { codePath: inject('workflowBundlePath') } });
