@@ -215,7 +215,6 @@ describe('sales order schema', () => {
   });
 
   // Mutations reach into arbitrary JSON: a loose type keeps the table readable.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type Loose = Record<string, any>;
   const invalid: [string, (r: Loose) => void, RegExp][] = [
     ['an unknown top-level property', (r) => (r.extra = 1), /must NOT have additional properties: extra/],
