@@ -12,13 +12,11 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
     async assessFraudRisk(input: { orderId: string; accountId: string; delivery: DeliveryContact; orderGross: number }) {
       const account = await Account.findOne({ accountId: input.accountId }).lean();
       if (!account) throw ApplicationFailure.nonRetryable(`account ${input.accountId} not found`, 'ACCOUNT_NOT_FOUND');
-      // exists() stops at the first match: a count would read every order of the account (on
-      // FerretDB, every order) for a yes/no question.
-      const hasPreviousOrders = (await OrderView.exists({
-        accountId: input.accountId,
-        _id: { $ne: input.orderId },
-        status: { $in: ['AwaitingDispatch', 'Complete'] },
-      })) !== null;
+      // Asked only when the policy uses it; exists() stops at the first match, where a count would
+      // read every order of the account (on FerretDB, every order) for a yes/no question.
+      const hasPreviousOrders =
+        !(config.fraud.enabled && config.fraud.checkFirstOrder) ||
+        (await OrderView.exists({ accountId: input.accountId, _id: { $ne: input.orderId }, status: { $in: ['AwaitingDispatch', 'Complete'] } })) !== null;
       const decision = decideFraudCheck(
         { delivery: input.delivery, billingAddress: account.billingAddress as never, orderGross: input.orderGross, hasPreviousOrders },
         config.fraud,

@@ -230,3 +230,25 @@ describe('fraud review deadline', () => {
     expect((await fast.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'approve', reason: 'late' } })).status).toBe(409);
   });
 });
+
+describe('first order on an account', () => {
+  const rules = new SwitchableProvider();
+  let first: TestSystem;
+  beforeAll(async () => {
+    // Only the first-order rule can ask for a check here.
+    first = await startWith(rules, { FRAUD_CHECK_FIRST_ORDER: 'true', FRAUD_VALUE_THRESHOLD: '100000000' });
+  });
+  afterAll(async () => {
+    await first?.stop();
+  });
+
+  it('checks the account first order; once one has reached the warehouse, the next needs no check', async () => {
+    const one = await generated(first);
+    const sent = await waitForStatus(first, one, 'AwaitingDispatch');
+    expect(sent.fraud).toMatchObject({ required: true, reasons: ['FIRST_ORDER_ON_ACCOUNT'], result: { decision: 'accept' } });
+    const two = await generated(first);
+    const next = await waitForStatus(first, two, 'AwaitingDispatch');
+    expect(next.fraud).toEqual({ required: false, reasons: [] });
+    expect(rules.calls.has(two)).toBe(false);
+  });
+});
