@@ -3,14 +3,13 @@
 // cancelled), then their read models are damaged the way a stale projection write would leave
 // them, or deleted; the job brings each back to exactly the closed workflow's final view, leaves
 // the others untouched, and a second run finds nothing to do.
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryContact, Product } from '../../domain/types';
+import type { Product } from '../../domain/types';
 import { closedOrdersQuery } from '../../activities/reconciliation';
 import { ensureSchedules, orderViewReconciliationScheduleId, scheduleDefinitions } from '../../infra/schedules';
-import { addLineUpdate, cancelUpdate, generateUpdate, getOrderQuery, openedUpdate, orderWorkflowId, OrderStatusAttr, type OrderView } from '../../workflows/messages';
+import { addLineUpdate, cancelUpdate, generateUpdate, getOrderQuery, orderWorkflowId, OrderStatusAttr, type OrderView } from '../../workflows/messages';
 import type { OrderViewReconciliationInput, OrderViewReconciliationReport } from '../../workflows/order-view-reconciliation';
-import { inParallel, newTestOrderId, startGeneratedOrders } from '../support/dispatch-fixtures';
+import { inParallel, newTestOrderId, openOrder, startGeneratedOrders } from '../support/dispatch-fixtures';
 import { replayAndRecord } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
@@ -44,14 +43,8 @@ async function openLicenceOrder(accountId = 'ACC-1001'): Promise<{ orderId: stri
   const account = (await sys.db.models.Account.findOne({ accountId }).lean())!;
   const product = (await sys.db.models.Product.findOne({ sku: 'SW-MDM-1Y' }, { _id: 0 }).lean<Product>())!;
   const orderId = newTestOrderId();
-  const startWorkflowOperation = new WithStartWorkflowOperation('orderWorkflow', {
-    workflowId: orderWorkflowId(orderId),
-    taskQueue: sys.config.temporal.taskQueue,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ orderId, accountId, currency: account.currency, createdBy: 'csa-test', delivery: account.defaultDelivery as DeliveryContact, billingMode: account.defaultBillingMode }],
-  });
-  await sys.temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation });
-  await sys.temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(addLineUpdate, { args: [{ product, quantity: 2, by: 'csa-test' }] });
+  const handle = await openOrder(sys, orderId, account);
+  await handle.executeUpdate(addLineUpdate, { args: [{ product, quantity: 2, by: 'csa-test' }] });
   return { orderId, whileNew: (await readModel(orderId))! };
 }
 

@@ -2,13 +2,13 @@
 // Sales Order Dispatch tests. Orders are started with the Temporal client directly (cheaper than
 // three HTTP calls each when a test needs hundreds of them); everything after that is the real
 // order workflow: fraud policy, stock check, allocation, sales order file.
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { luhnCheckDigit } from '../../domain/imei';
 import type { OrderView } from '../../workflows/messages';
-import type { DeliveryContact, Product } from '../../domain/types';
+import type { BillingMode, DeliveryContact, Product } from '../../domain/types';
 import { WAREHOUSE_RESPONSE_COLUMNS, type WarehouseResponseColumn } from '../../domain/warehouse-response';
 import { warehouseFolders } from '../../infra/config';
 import { addLineUpdate, generateUpdate, openedUpdate, orderWorkflowId } from '../../workflows/messages';
@@ -43,6 +43,22 @@ export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T, 
   return out;
 }
 
+/** Opens an order on the account the way the API does (the `opened` update, starting the workflow). */
+export async function openOrder(
+  sys: TestSystem,
+  orderId: string,
+  account: { accountId: string; currency: string; defaultDelivery: unknown; defaultBillingMode: BillingMode },
+): Promise<WorkflowHandle> {
+  const startWorkflowOperation = new WithStartWorkflowOperation('orderWorkflow', {
+    workflowId: orderWorkflowId(orderId),
+    taskQueue: sys.config.temporal.taskQueue,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ orderId, accountId: account.accountId, currency: account.currency, createdBy: 'csa-test', delivery: account.defaultDelivery as DeliveryContact, billingMode: account.defaultBillingMode }],
+  });
+  await sys.temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation });
+  return sys.temporal.workflow.getHandle(orderWorkflowId(orderId));
+}
+
 /** Starts `count` orders, adds their lines and generates them; returns the order ids (not waiting for dispatch). */
 export async function startGeneratedOrders(sys: TestSystem, count: number, spec: OrderSpec, concurrency = 40): Promise<string[]> {
   const accountId = spec.accountId ?? 'ACC-1002';
@@ -57,14 +73,7 @@ export async function startGeneratedOrders(sys: TestSystem, count: number, spec:
   const ids = Array.from({ length: count }, newTestOrderId);
   // The API's sequence: start with the `opened` update, then one update per line, then generate.
   await inParallel(ids, concurrency, async (orderId) => {
-    const startWorkflowOperation = new WithStartWorkflowOperation('orderWorkflow', {
-      workflowId: orderWorkflowId(orderId),
-      taskQueue: sys.config.temporal.taskQueue,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ orderId, accountId, currency: account.currency, createdBy: 'csa-test', delivery: account.defaultDelivery as DeliveryContact, billingMode: account.defaultBillingMode }],
-    });
-    await sys.temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation });
-    const handle = sys.temporal.workflow.getHandle(orderWorkflowId(orderId));
+    const handle = await openOrder(sys, orderId, account);
     for (const l of spec.lines) await handle.executeUpdate(addLineUpdate, { args: [{ product: products.get(l.sku)!, quantity: l.quantity, by: 'csa-test' }] });
     await handle.executeUpdate(generateUpdate, { args: [{ by: 'csa-test' }] });
   });
