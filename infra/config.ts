@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
   /** Activities (and local activities) one worker runs at once: bounded so the database is not swamped. */
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(32),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(500),
   FRAUD_POLICY_ENABLED: bool.default(true),
   FRAUD_VALUE_THRESHOLD: z.coerce.number().int().nonnegative().default(150_000),
   FRAUD_ALLOWED_COUNTRIES: list.default(['GB', 'IE']),
@@ -75,6 +76,8 @@ export interface Config {
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number };
   adaptorPollMs: number;
   workerActivityConcurrency: number;
+  /** Open workflows kept in worker memory (about 0.4 MB each); the others replay on their next event. */
+  workerMaxCachedWorkflows: number;
   fraud: {
     enabled: boolean;
     valueThreshold: number;
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adaptorPollMs: e.ADAPTOR_POLL_MS,
     workerActivityConcurrency: e.WORKER_ACTIVITY_CONCURRENCY,
+    workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     fraud: {
       enabled: e.FRAUD_POLICY_ENABLED,
       valueThreshold: e.FRAUD_VALUE_THRESHOLD,

@@ -62,6 +62,10 @@ export async function startWorker({ config, workflowBundle, overrides, db: given
     // SQLITE_BUSY. MongoDB deployments can raise it.
     maxConcurrentActivityTaskExecutions: config.workerActivityConcurrency,
     maxConcurrentLocalActivityExecutions: config.workerActivityConcurrency,
+    // Orders stay open for days waiting for the warehouse: a bounded cache bounds the worker's
+    // memory (the SDK default grows with the heap limit, thousands of workflows); an evicted order
+    // replays its short history when its next event comes.
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
   });
   const done = worker.run().finally(async () => {
     await connection.close();
