@@ -14,7 +14,7 @@ import { warehouseFolders } from '../../infra/config';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import type { DispatchBatch } from '../../domain/types';
 import {
-  dropInInbox,
+  deliver,
   ordersAwaitingDispatch,
   readOrders,
   responseCsv,
@@ -37,12 +37,6 @@ afterAll(async () => {
 
 const csvUpload = (csv: string, query = 'warehouseId=WH-NORTH', role: 'adaptor' | 'agent' | 'ops' | null = 'adaptor', contentType = 'text/csv') =>
   sys.call('POST', `/api/v1/adaptor/warehouse-files?${query}`, { role, body: csv, headers: { 'content-type': contentType } });
-
-async function deliver(name: string, csv: string): Promise<string> {
-  await dropInInbox(sys, 'WH-NORTH', name, csv);
-  await sys.adaptor.sweep();
-  return sha256(csv);
-}
 
 function filesIn(dir: string, suffix: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith(suffix)) : [];
@@ -75,7 +69,7 @@ describe('inbox files', () => {
     const [a, b] = await ordersAwaitingDispatch(sys, 2, { lines: [{ sku: 'PR-ROUTER-5G', quantity: 1 }] });
     const full = responseCsv([...shippedRows(a), ...shippedRows(b)]);
     const cut = full.slice(0, full.lastIndexOf(',DPD,')); // the last row loses its last cells
-    const batchId = await deliver('cut.csv', cut);
+    const batchId = await deliver(sys, 'WH-NORTH', 'cut.csv', cut);
 
     await waitForStatus(sys, [a.orderId], 'Complete');
     const batch = await eventually(async () => (await sys.call('GET', `/api/v1/adaptor/batches/${batchId}`, { role: 'ops' })).body, 'the batch');
@@ -93,7 +87,7 @@ describe('inbox files', () => {
     const good = responseCsv(shippedRows(a)).trimEnd().split('\n');
     const broken = responseCsv([{ ...shippedRows(b)[0], error_message: 'x' }]).trimEnd().split('\n')[1].replace(/,x$/, ',"note never closed');
     const csv = [...good, broken, ''].join('\n');
-    const batchId = await deliver('unclosed.csv', csv);
+    const batchId = await deliver(sys, 'WH-NORTH', 'unclosed.csv', csv);
 
     const quarantine = warehouseFolders(sys.config.dataDir, 'WH-NORTH').quarantine;
     expect(filesIn(quarantine, '-unclosed.csv')).toHaveLength(1);
@@ -112,7 +106,7 @@ describe('inbox files', () => {
   it('lists rows for unknown orders as exceptions for ops, and still applies the rest', async () => {
     const [known] = await ordersAwaitingDispatch(sys, 1, { lines: [{ sku: 'PR-GEN-CASE-IP16', quantity: 1 }] });
     const stranger: ResponseRow = { ...shippedRows(known)[0], sub_order_number: 'ORD-0000000000-WH-NORTH' };
-    const batchId = await deliver('unknown.csv', responseCsv([stranger, ...shippedRows(known)]));
+    const batchId = await deliver(sys, 'WH-NORTH', 'unknown.csv', responseCsv([stranger, ...shippedRows(known)]));
     await waitForStatus(sys, [known.orderId], 'Complete');
 
     const list = await sys.call('GET', `/api/v1/adaptor/exceptions?batchId=${batchId}`, { role: 'ops' });

@@ -14,7 +14,7 @@ import { warehouseFolders } from '../../infra/config';
 import { dispatchWorkflowId, type OrderView } from '../../workflows/messages';
 import { startWorker, type RunningWorker } from '../../worker/worker';
 import {
-  dropInInbox,
+  deliver,
   errorRow,
   ordersAwaitingDispatch,
   readOrders,
@@ -39,14 +39,6 @@ afterAll(async () => {
   await freshWorker?.shutdown();
   await sys?.stop();
 });
-
-/** Drops a file, lets the adaptor take it, and returns its batch id. */
-async function deliver(warehouseId: string, name: string, rows: ResponseRow[] | string): Promise<string> {
-  const csv = typeof rows === 'string' ? rows : responseCsv(rows);
-  await dropInInbox(sys, warehouseId, name, csv);
-  await sys.adaptor.sweep();
-  return sha256(csv);
-}
 
 async function batchDone(batchId: string) {
   return eventually(async () => {
@@ -97,7 +89,7 @@ describe('Sales Order Dispatch job', () => {
       errorRow(missing, 1, 'OUT_OF_STOCK', 'no Pixel 9 left', 'outOfStock'),
       { ...bad, imei: String(bad.imei).slice(0, 14) + ((Number(String(bad.imei)[14]) + 1) % 10) }, // wrong check digit
     ];
-    const batchId = await deliver('WH-NORTH', 'mixed.csv', rows);
+    const batchId = await deliver(sys, 'WH-NORTH', 'mixed.csv', rows);
     await batchDone(batchId);
 
     const [okOrder] = await waitForStatus(sys, [shipped.orderId], 'Complete');
@@ -123,7 +115,7 @@ describe('Sales Order Dispatch job', () => {
   it('keeps a part-shipped order Awaiting Dispatch until the rest ships, and ignores a unit reported again', async () => {
     const [order] = await ordersAwaitingDispatch(sys, 1, { lines: [{ sku: 'PR-APL-USBC-20W', quantity: 2 }, { sku: 'PR-ROUTER-5G', quantity: 2 }] });
     const [router1, router2] = shippedRows(order, { only: { lineNumber: 2, units: 2 } });
-    const first = await deliver('WH-NORTH', 'part-1.csv', [{ ...shippedRows(order, { only: { lineNumber: 1, units: 1 } })[0], disposition: 'partial' }, router1]);
+    const first = await deliver(sys, 'WH-NORTH', 'part-1.csv', [{ ...shippedRows(order, { only: { lineNumber: 1, units: 1 } })[0], disposition: 'partial' }, router1]);
     await batchDone(first);
     const [part] = await waitForStatus(sys, [order.orderId], 'AwaitingDispatch');
     await eventually(async () => (await readOrders(sys, [order.orderId]))[0].subOrders[0].units.length === 2, 'first shipment applied');
@@ -133,7 +125,7 @@ describe('Sales Order Dispatch job', () => {
     expect(part.history).toHaveLength(3);
 
     // The second file repeats router 1 (same serial) and ships the rest.
-    const second = await deliver('WH-NORTH', 'part-2.csv', [router1, ...shippedRows(order, { only: { lineNumber: 1, units: 1 } }), router2]);
+    const second = await deliver(sys, 'WH-NORTH', 'part-2.csv', [router1, ...shippedRows(order, { only: { lineNumber: 1, units: 1 } }), router2]);
     await batchDone(second);
     const [done] = await waitForStatus(sys, [order.orderId], 'Complete');
     const units = done.subOrders[0].units;
@@ -156,7 +148,7 @@ describe('Sales Order Dispatch job', () => {
   it('recognises the same file twice and applies it once', async () => {
     const [order] = await ordersAwaitingDispatch(sys, 1, { accountId: 'ACC-1001', lines: [{ sku: 'PR-SAM-BUDS3', quantity: 1 }] });
     const csv = responseCsv(shippedRows(order));
-    const batchId = await deliver('WH-NORTH', 'first.csv', csv);
+    const batchId = await deliver(sys, 'WH-NORTH', 'first.csv', csv);
     await batchDone(batchId);
     const [done] = await waitForStatus(sys, [order.orderId], 'Complete');
     await eventually(async () => (await readOrders(sys, [order.orderId]))[0].invoiceNumber, 'invoiced');
@@ -166,7 +158,7 @@ describe('Sales Order Dispatch job', () => {
     const firstRun = (await job.describe()).runId;
 
     // Same bytes under another name: recognised by content hash.
-    await deliver('WH-NORTH', 'again.csv', csv);
+    await deliver(sys, 'WH-NORTH', 'again.csv', csv);
     const archive = warehouseFolders(sys.config.dataDir, 'WH-NORTH').archive;
     const reportName = fs.readdirSync(archive).find((n) => n.endsWith('-again.csv.report.json'));
     expect(reportName).toBeDefined();
@@ -228,7 +220,7 @@ describe('a worker killed while signalling a large batch', () => {
 
     const rows = orders.flatMap((o) => shippedRows(o));
     const imeiOf = new Map(rows.map((r) => [String(r.sub_order_number), String(r.imei)]));
-    const batchId = await deliver('WH-NORTH', 'big.csv', rows);
+    const batchId = await deliver(sys, 'WH-NORTH', 'big.csv', rows);
     const tIngested = Date.now();
 
     // Kill it mid-signalling: some orders signalled, not all.

@@ -3,7 +3,7 @@
 // three HTTP calls each when a test needs hundreds of them); everything after that is the real
 // order workflow: fraud policy, stock check, allocation, sales order file.
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { luhnCheckDigit } from '../../domain/imei';
@@ -160,6 +160,14 @@ const cell = (v: string | number | undefined) => {
 
 export function responseCsv(rows: ResponseRow[]): string {
   return [WAREHOUSE_RESPONSE_COLUMNS.join(','), ...rows.map((r) => WAREHOUSE_RESPONSE_COLUMNS.map((k) => cell(r[k])).join(','))].join('\n') + '\n';
+}
+
+/** Drops a response file in the inbox, lets the adaptor take it, and returns its batch id (the content hash). */
+export async function deliver(sys: TestSystem, warehouseId: string, name: string, rows: ResponseRow[] | string): Promise<string> {
+  const csv = typeof rows === 'string' ? rows : responseCsv(rows);
+  await dropInInbox(sys, warehouseId, name, csv);
+  await sys.adaptor.sweep();
+  return createHash('sha256').update(csv).digest('hex');
 }
 
 /** Drops a response file into the warehouse's inbox the way a warehouse does (temp name, then rename). */
