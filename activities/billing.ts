@@ -131,19 +131,18 @@ export class MongoLedger implements BillingLedger {
   async recordCharges(input: RecordChargesInput): Promise<Charge[]> {
     const { Charge } = this.db.models;
     const createdAt = new Date().toISOString();
-    for (const c of input.charges) {
-      try {
-        await Charge.create({ _id: c.chargeKey, ...c, accountId: input.accountId, orderId: input.orderId, currency: input.currency, billingMode: input.billingMode, createdAt, invoiceNumber: null });
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err; // recorded by an earlier attempt
-      }
-    }
-    // One lookup per charge by _id: an $in would read the whole collection on FerretDB.
+    // One write per charge; only a charge an earlier attempt recorded is read back (by _id: an $in
+    // would read the whole collection on FerretDB).
     const stored = await Promise.all(
       input.charges.map(async (c) => {
-        const doc = await Charge.findOne({ _id: c.chargeKey }).lean();
-        if (!doc) throw new Error(`charge ${c.chargeKey} is missing right after it was recorded`);
-        return doc;
+        try {
+          return (await Charge.create({ _id: c.chargeKey, ...c, accountId: input.accountId, orderId: input.orderId, currency: input.currency, billingMode: input.billingMode, createdAt, invoiceNumber: null })).toObject();
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err; // recorded by an earlier attempt
+          const doc = await Charge.findOne({ _id: c.chargeKey }).lean();
+          if (!doc) throw new Error(`charge ${c.chargeKey} clashed on its key but is not stored under it`);
+          return doc;
+        }
       }),
     );
     return stored

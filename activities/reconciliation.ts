@@ -31,15 +31,18 @@ export const FINAL_PROJECTION_WITHIN_MS = 5_000;
 /** Orders compared at once within a page: a few queries in flight, not a flood on a small server. */
 const COMPARE_WINDOW = 8;
 
-/** Heartbeat details: orders of the page done so far and what they came to. */
+/**
+ * Heartbeat details: the orders of the page done so far, by id (a retry lists the page again, and
+ * visibility may return it in another order), and what they came to.
+ */
 interface ResumePoint {
-  done: number;
+  doneIds: string[];
   page: Omit<ClosedOrdersPage, 'nextPageToken'>;
 }
 
 function resumePoint(details: unknown): ResumePoint | undefined {
   const d = details as Partial<ResumePoint> | undefined;
-  return typeof d?.done === 'number' && typeof d.page?.checked === 'number' ? (d as ResumePoint) : undefined;
+  return Array.isArray(d?.doneIds) && typeof d.page?.checked === 'number' ? (d as ResumePoint) : undefined;
 }
 
 export type ReadModelVerdict = 'consistent' | 'missing' | 'statusDiffers' | 'cannotTell';
@@ -88,7 +91,8 @@ export function reconciliationActivities({ config, db, temporal }: ActivityDeps,
       });
       const resume = resumePoint(ctx.info.heartbeatDetails);
       const page: ResumePoint['page'] = resume?.page ?? { checked: 0, queried: 0, repaired: [], missing: [], unreconciled: [] };
-      const executions = listed.executions.filter((e) => e.execution?.workflowId?.startsWith(workflowIdPrefix));
+      const doneIds = new Set(resume?.doneIds ?? []);
+      const executions = listed.executions.filter((e) => e.execution?.workflowId?.startsWith(workflowIdPrefix) && !doneIds.has(e.execution.workflowId));
 
       const reconcileOne = async (e: (typeof executions)[number]) => {
         const workflowId = e.execution!.workflowId!;
@@ -122,9 +126,11 @@ export function reconciliationActivities({ config, db, temporal }: ActivityDeps,
         (stored ? page.repaired : page.missing).push(orderId);
       };
 
-      for (let i = resume?.done ?? 0; i < executions.length; i += COMPARE_WINDOW) {
-        await Promise.all(executions.slice(i, i + COMPARE_WINDOW).map(reconcileOne));
-        ctx.heartbeat({ done: Math.min(i + COMPARE_WINDOW, executions.length), page } satisfies ResumePoint);
+      for (let i = 0; i < executions.length; i += COMPARE_WINDOW) {
+        const window = executions.slice(i, i + COMPARE_WINDOW);
+        await Promise.all(window.map(reconcileOne));
+        for (const e of window) doneIds.add(e.execution!.workflowId!);
+        ctx.heartbeat({ doneIds: [...doneIds], page } satisfies ResumePoint);
       }
       const next = listed.nextPageToken?.length ? Buffer.from(listed.nextPageToken).toString('base64') : null;
       return { ...page, nextPageToken: next };

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes, createHash } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { DeliveryContact } from '../../domain/types';
-import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, openedUpdate, orderWorkflowId } from '../../workflows/messages';
+import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, openedUpdate, orderWorkflowId } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
 import { requireRole } from '../auth';
@@ -150,8 +150,8 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       // A retried create whose order has since closed: answer with that order, start nothing.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
       const existing = await OrderView.findOne({ _id: orderId }, { state: 1 }).lean();
-      if (!existing) throw e;
-      return reply(c, existing.state, 201);
+      // Its read model not written (yet): the closed workflow answers for itself.
+      return reply(c, existing?.state ?? (await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)), 201);
     }
   });
   return r;

@@ -27,6 +27,7 @@ import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
 import { requireRole } from '../auth';
 import { apiError } from '../errors';
+import { isDuplicateKey } from '../../infra/db';
 import { ErrorSchema, Manufacturer as ManufacturerSchema, OrderIdParam } from '../schemas';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
@@ -84,7 +85,9 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     const at = new Date().toISOString();
     for (const m of MANUFACTURERS.filter((x) => customerIds[x])) {
       const lineNumbers = picks.filter((p) => p.manufacturer === m).map((p) => p.lineNumber);
-      await Requests.updateOne({ orderId, manufacturer: m }, { $set: { customerId: customerIds[m], when, lineNumbers, requestedBy: by, requestedAt: at } }, { upsert: true });
+      const write = () => Requests.updateOne({ orderId, manufacturer: m }, { $set: { customerId: customerIds[m], when, lineNumbers, requestedBy: by, requestedAt: at } }, { upsert: true });
+      // Two requests at once can both upsert (FerretDB reads, then inserts): the loser updates.
+      await write().catch((err) => (isDuplicateKey(err) ? write() : Promise.reject(err)));
     }
   };
 
@@ -234,8 +237,14 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     } catch (e) {
       if (!(e instanceof ScheduleNotFoundError)) throw e;
     }
-    const workflowId = `${scheduleId}-manual-${new Date().toISOString()}`;
-    await temporal.workflow.start(job === 'request' ? 'enrolmentRequestJob' : 'enrolmentResponseJob', { workflowId, taskQueue: config.temporal.taskQueue, args: [] });
+    // Without its schedule, one manual run at a time (two prepare runs could batch a device twice):
+    // a run already going is the answer.
+    const workflowId = `${scheduleId}-manual`;
+    try {
+      await temporal.workflow.start(job === 'request' ? 'enrolmentRequestJob' : 'enrolmentResponseJob', { workflowId, taskQueue: config.temporal.taskQueue, args: [] });
+    } catch (e) {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    }
     return reply(c, { job, via: 'workflow', workflowId }, 202);
   });
 
