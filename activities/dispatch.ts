@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { rowKey, type OrderState } from '../domain/order-state';
 import type { DispatchRow } from '../domain/types';
+import { readDispatchRows } from '../infra/dispatch-rows';
 import { dispatchResultSignal, orderWorkflowId } from '../workflows/messages';
 import type { ActivityDeps } from './index';
 
@@ -20,7 +21,7 @@ function resumePoint(details: unknown): ResumePoint | undefined {
 }
 
 export function dispatchActivities({ db, temporal }: ActivityDeps) {
-  const { DispatchBatch, DispatchProgress, DispatchRow: Rows, AdaptorException, OrderView } = db.models;
+  const { DispatchBatch, DispatchProgress, AdaptorException, OrderView } = db.models;
   return {
     /**
      * Hands every order in the batch its rows. Orders are visited in id order and the last order
@@ -34,13 +35,18 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
       const batch = await DispatchBatch.findOne({ _id: batchId }).lean();
       if (!batch) throw new Error(`dispatch batch ${batchId} not found`);
 
-      const filter = resume ? { batchId, orderId: { $gt: resume.after } } : { batchId };
-      const cursor = Rows.find(filter, { orderId: 1, row: 1, _id: 0 }).sort({ orderId: 1 }).lean().cursor();
+      // The batch's rows by order, orders in id order (the resume point is an order id).
+      const byOrder = new Map<string, DispatchRow[]>();
+      for (const r of await readDispatchRows(db.models, batchId, batch.rowChunks)) {
+        if (resume && r.orderId <= resume.after) continue;
+        const rows = byOrder.get(r.orderId) ?? [];
+        rows.push(r.row);
+        byOrder.set(r.orderId, rows);
+      }
       // The count travels with the resume point: the batch document may be ahead of the last
       // heartbeat the server kept (heartbeats are throttled), and orders re-sent must not count twice.
       let signalled = resume?.signalled ?? 0;
       let window: { orderId: string; rows: DispatchRow[] }[] = [];
-      let current: { orderId: string; rows: DispatchRow[] } | null = null;
 
       const flush = async () => {
         await Promise.all(window.map((g) => signalOrder(g.orderId, g.rows)));
@@ -81,16 +87,10 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
         }
       };
 
-      for await (const doc of cursor) {
-        if (current && current.orderId !== doc.orderId) {
-          window.push(current);
-          current = null;
-          if (window.length >= SIGNAL_WINDOW) await flush();
-        }
-        current ??= { orderId: doc.orderId, rows: [] };
-        current.rows.push(doc.row as DispatchRow);
+      for (const orderId of [...byOrder.keys()].sort()) {
+        window.push({ orderId, rows: byOrder.get(orderId)! });
+        if (window.length >= SIGNAL_WINDOW) await flush();
       }
-      if (current) window.push(current);
       await flush();
       return { ordersSignalled: signalled };
     },

@@ -12,6 +12,8 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
     async assessFraudRisk(input: { orderId: string; accountId: string; delivery: DeliveryContact; orderGross: number }) {
       const account = await Account.findOne({ accountId: input.accountId }).lean();
       if (!account) throw ApplicationFailure.nonRetryable(`account ${input.accountId} not found`, 'ACCOUNT_NOT_FOUND');
+      // Every generated order passes here once: the provider's velocity rule counts it from now on.
+      await fraudProvider.noteGeneratedOrder?.({ orderId: input.orderId, delivery: input.delivery, at: new Date() });
       // Asked only when the policy uses it; exists() stops at the first match, where a count would
       // read every order of the account (on FerretDB, every order) for a yes/no question.
       const hasPreviousOrders =

@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
-import { normaliseAddressKey } from '../domain/fraud';
 import type { OrderView } from '../workflows/messages';
 import { isDuplicateKey } from '../infra/db';
 import type { ActivityDeps } from './index';
@@ -40,7 +39,6 @@ export function orderActivities({ db }: ActivityDeps) {
       revision: view.revision,
       createdAt: view.createdAt,
       updatedAt: new Date().toISOString(),
-      deliveryKey: view.delivery ? normaliseAddressKey(view.delivery.address) : undefined,
       state: view,
     };
     // Writes for one order are queued in this process (inOrder), so read-then-write by _id is

@@ -11,6 +11,7 @@ import { DispatchRowValidator, MalformedCsvError, csvParseOptions } from '../dom
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
+import { deleteDispatchRows, storeDispatchRowChunk, type StoredDispatchRow } from '../infra/dispatch-rows';
 import { hashStream } from './file-hash';
 import { dispatchWorkflowId } from '../workflows/messages';
 
@@ -71,6 +72,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
   let header: string[] | null = null;
   let chunk: unknown[][] = [];
   let recordsRead = 0;
+  let rowChunks = 0;
 
   const flush = async () => {
     if (!chunk.length) return;
@@ -85,14 +87,14 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       for (const n of wanted) refs.set(n, null);
       for (const d of docs) refs.set(d.subOrderNumber, { subOrderNumber: d.subOrderNumber, orderId: d.orderId, warehouseId: d.warehouseId, lines: d.lines as SubOrderRef['lines'] });
     }
-    const rows: { batchId: string; rowNumber: number; orderId: string; row: DispatchRow }[] = [];
+    const rows: StoredDispatchRow[] = [];
     const unknown: DispatchRow[] = [];
     for (const cells of chunk) {
       rowCount++;
       const r = validator.acceptCells(cells, src.declared?.rowNumbers[rowCount - 1] ?? rowCount);
       if ('row' in r) {
         const orderId = refs.get(r.row.subOrderNumber)!.orderId;
-        rows.push({ batchId, rowNumber: r.row.rowNumber, orderId, row: r.row });
+        rows.push({ rowNumber: r.row.rowNumber, orderId, row: r.row });
         orderIds.add(orderId);
       } else if ('rejection' in r) {
         rejectedRows++;
@@ -102,7 +104,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
     chunk = [];
     validRows += rows.length;
     exceptionRows += unknown.length;
-    await insertIgnoringDuplicates(models.DispatchRow, rows);
+    await storeDispatchRowChunk(models, batchId, rowChunks++, rows);
     await insertIgnoringDuplicates(
       models.AdaptorException,
       unknown.map((row) => ({
@@ -136,7 +138,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       // Any parser error (not every code starts with CSV_: INVALID_OPENING_QUOTE) means a malformed file.
       const reason = `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
       // Quarantined as a whole: nothing of it may be applied or listed, not even rows stored so far.
-      await Promise.all([models.DispatchRow.deleteMany({ batchId }), models.AdaptorException.deleteMany({ batchId })]);
+      await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
       return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead + 1, code: 'MALFORMED_CSV', message: reason }] };
     }
     throw err;
@@ -161,6 +163,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       exceptionRows,
       rejections,
       orderIds: [...orderIds].sort(),
+      rowChunks,
     });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;

@@ -13,6 +13,7 @@ import { chargesForOrder } from '../domain/billing';
 import { isTerminal, type OrderState } from '../domain/order-state';
 import { warehouseFolders } from '../infra/config';
 import { connectDb, type Db } from '../infra/db';
+import { readDispatchRows } from '../infra/dispatch-rows';
 import { ensureTools, freePort, startFerretDb, startTemporal, waitForPort, type ManagedProcess } from '../infra/dev-stack';
 import { seedDemoData } from '../infra/seed';
 
@@ -623,7 +624,10 @@ async function check({ db, temporal, dataDir, taskQueue, orders, kills, counts, 
   if (subOrdersWithoutDoc.length) v.push(`${subOrdersWithoutDoc.length} sent sub-orders without a sales order record`);
 
   // Dispatch rows: each applied to its order exactly once (or recorded as an exception).
-  const rows = await m.DispatchRow.find({}, { batchId: 1, rowNumber: 1, orderId: 1, row: 1 }).lean();
+  const rows: { batchId: string; rowNumber: number; orderId: string }[] = [];
+  for (const b of await m.DispatchBatch.find({}, { batchId: 1, rowChunks: 1 }).lean()) {
+    for (const r of await readDispatchRows(m, b.batchId, b.rowChunks)) rows.push({ batchId: b.batchId, rowNumber: r.rowNumber, orderId: r.orderId });
+  }
   const exceptions = new Set((await m.AdaptorException.find({}, { batchId: 1, rowNumber: 1 }).lean()).map((e) => `${e.batchId}:${e.rowNumber}`));
   const rowKeys = new Set(rows.map((r) => `${r.batchId}:${r.rowNumber}`));
   const appliedTwice: string[] = [];

@@ -56,15 +56,12 @@ const OrderViewSchema = new Schema(
     revision: { type: Number, required: true },
     createdAt: { type: String, required: true },
     updatedAt: { type: String, required: true },
-    /** Normalised delivery address, for fraud velocity counts. */
-    deliveryKey: { type: String },
     state: { type: anyObj, required: true },
   },
   opts,
 );
 OrderViewSchema.index({ accountId: 1, createdAt: -1, orderId: -1 });
 OrderViewSchema.index({ accountId: 1, status: 1, createdAt: -1, orderId: -1 });
-OrderViewSchema.index({ deliveryKey: 1, createdAt: -1 });
 
 /** One document per sales order file sent to a warehouse: the outbound record. */
 const SalesOrderSchema = new Schema(
@@ -106,6 +103,20 @@ const FraudListEntrySchema = new Schema(
 );
 FraudListEntrySchema.index({ kind: 1, value: 1 }, { unique: true });
 
+/**
+ * One order generated to one delivery address, for the fraud velocity rule. `_id` is
+ * `<address hash>|<day>|<n>`: slots claimed in turn per address and day, so counting an address's
+ * recent orders is a few _id probes instead of a query that FerretDB would answer by a scan.
+ */
+const DeliveryAddressUseSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    orderId: { type: String, required: true },
+    generatedAt: { type: String, required: true },
+  },
+  opts,
+);
+
 const DispatchBatchSchema = new Schema(
   {
     /** = batchId: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
@@ -128,6 +139,8 @@ const DispatchBatchSchema = new Schema(
     exceptionRows: { type: Number, required: true },
     rejections: { type: anyObj, default: [] },
     orderIds: { type: [String], default: [] },
+    /** How many documents of dispatchRowChunks hold its valid rows. */
+    rowChunks: { type: Number, required: true },
     signalled: { type: Number, default: 0 },
     report: { type: anyObj },
   },
@@ -145,18 +158,18 @@ const DispatchProgressSchema = new Schema(
   opts,
 );
 
-/** Valid rows of a batch, kept here rather than in workflow history. */
-const DispatchRowSchema = new Schema(
+/** Valid rows of a batch, kept here rather than in workflow history: one document per parsed chunk (see dispatch-rows.ts). */
+const DispatchRowChunkSchema = new Schema(
   {
+    /** = `<batchId>:<chunk>` */
+    _id: { type: String, required: true },
     batchId: { type: String, required: true },
-    rowNumber: { type: Number, required: true },
-    orderId: { type: String, required: true },
-    row: { type: anyObj, required: true },
+    chunk: { type: Number, required: true },
+    /** { rowNumber, orderId, row } in file order. */
+    rows: { type: anyObj, required: true },
   },
   opts,
 );
-DispatchRowSchema.index({ batchId: 1, rowNumber: 1 }, { unique: true });
-DispatchRowSchema.index({ batchId: 1, orderId: 1 });
 
 const AdaptorExceptionSchema = new Schema(
   {
@@ -399,8 +412,9 @@ export function defineModels(conn: Connection) {
     SalesOrder: conn.model('SalesOrder', SalesOrderSchema, 'salesOrders'),
     FraudDecision: conn.model('FraudDecision', FraudDecisionSchema, 'fraudDecisions'),
     FraudListEntry: conn.model('FraudListEntry', FraudListEntrySchema, 'fraudLists'),
+    DeliveryAddressUse: conn.model('DeliveryAddressUse', DeliveryAddressUseSchema, 'deliveryAddressUses'),
     DispatchBatch: conn.model('DispatchBatch', DispatchBatchSchema, 'dispatchBatches'),
-    DispatchRow: conn.model('DispatchRow', DispatchRowSchema, 'dispatchRows'),
+    DispatchRowChunk: conn.model('DispatchRowChunk', DispatchRowChunkSchema, 'dispatchRowChunks'),
     DispatchProgress: conn.model('DispatchProgress', DispatchProgressSchema, 'dispatchProgress'),
     AdaptorException: conn.model('AdaptorException', AdaptorExceptionSchema, 'adaptorExceptions'),
     Charge: conn.model('Charge', ChargeSchema, 'charges'),

@@ -153,7 +153,9 @@ export interface FerretOptions {
 export async function startFerretDb(o: FerretOptions): Promise<ManagedProcess> {
   fs.mkdirSync(o.dir, { recursive: true });
   const out = logStream(o.logFile);
-  const child = spawn(o.binary, ['-listen-addr', `127.0.0.1:${o.port}`, '-sqlite-dir', o.dir], {
+  // FERRETDB_DEBUG_ADDR serves Go pprof profiles, for finding where the database spends its time.
+  const debug = process.env.FERRETDB_DEBUG_ADDR ? ['-debug-addr', process.env.FERRETDB_DEBUG_ADDR] : [];
+  const child = spawn(o.binary, ['-listen-addr', `127.0.0.1:${o.port}`, '-sqlite-dir', o.dir, ...debug], {
     stdio: ['ignore', out, out],
   });
   await waitForPort(o.port, '127.0.0.1', 60_000, child);

@@ -20,13 +20,24 @@ if [ ! -x "$temporal_dir/temporal" ]; then
   rm -rf "$temporal_dir" && mv "$temporal_dir.tmp" "$temporal_dir"
 fi
 
-ferret_key="$(cat "$here/tools/ferretdb/go.mod" "$here/tools/ferretdb/go.sum" "$here/tools/ferretdb/main.go" | sha256sum | cut -c1-12)"
+# FerretDB is built with our patches (tools/ferretdb/patches) applied to the module's source.
+ferret_key="$(cat "$here/tools/ferretdb/go.mod" "$here/tools/ferretdb/go.sum" "$here/tools/ferretdb/main.go" "$here"/tools/ferretdb/patches/*.patch | sha256sum | cut -c1-12)"
 ferret_dir="$cache/ferretdb-$FERRETDB_VERSION-$ferret_key"
 if [ ! -x "$ferret_dir/ferretdb" ]; then
   need_go
-  echo "build-tools: building FerretDB $FERRETDB_VERSION (embedded, SQLite backend)" >&2
+  echo "build-tools: building FerretDB $FERRETDB_VERSION (embedded, SQLite backend, patched)" >&2
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  (cd "$here/tools/ferretdb" && go mod download github.com/FerretDB/FerretDB)
+  src="$(cd "$here/tools/ferretdb" && go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)"
+  cp -r "$src" "$work/FerretDB" && chmod -R u+w "$work/FerretDB"
+  for p in "$here"/tools/ferretdb/patches/*.patch; do
+    (cd "$work/FerretDB" && git apply --unsafe-paths -p1 "$p") || { echo "build-tools: patch $p does not apply" >&2; exit 1; }
+  done
+  cp "$here/tools/ferretdb/go.mod" "$here/tools/ferretdb/go.sum" "$work/"
+  go mod edit -replace "github.com/FerretDB/FerretDB=$work/FerretDB" "$work/go.mod"
   mkdir -p "$ferret_dir.tmp"
-  (cd "$here/tools/ferretdb" && CGO_ENABLED=0 go build -o "$ferret_dir.tmp/ferretdb" .)
+  (cd "$here/tools/ferretdb" && CGO_ENABLED=0 go build -modfile="$work/go.mod" -o "$ferret_dir.tmp/ferretdb" .)
   rm -rf "$ferret_dir" && mv "$ferret_dir.tmp" "$ferret_dir"
 fi
 

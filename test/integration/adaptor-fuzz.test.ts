@@ -15,6 +15,7 @@ import { processInboxFile } from '../../adaptor/watcher';
 import type { DispatchRow, RowRejection, SubOrderRef } from '../../domain/types';
 import { DispatchRowValidator, REJECTION_CODES, WAREHOUSE_RESPONSE_COLUMNS, csvParseOptions } from '../../domain/warehouse-response';
 import { warehouseFolders } from '../../infra/config';
+import { readDispatchRows } from '../../infra/dispatch-rows';
 import type { OrderView } from '../../workflows/messages';
 import { ordersAwaitingDispatch, responseCsv, shippedRows, type ResponseRow } from '../support/dispatch-fixtures';
 import { eventually, startSystem, type TestSystem } from '../support/system';
@@ -235,7 +236,7 @@ describe('the warehouse adaptor under generated and mutated files', () => {
   });
 
   it(`ingests ${DB_CASES} files through the real adaptor: each archived or quarantined with a complete report, no bad row stored or applied`, { timeout: 900_000 }, async () => {
-    const { DispatchBatch, DispatchRow: Rows, AdaptorException } = sys.db.models;
+    const { DispatchBatch, AdaptorException } = sys.db.models;
     const deps = { config: sys.config, db: sys.db, temporal: sys.temporal };
     const outcomes = { accepted: 0, duplicate: 0, unreadable: 0 };
     let n = 0;
@@ -264,12 +265,13 @@ describe('the warehouse adaptor under generated and mutated files', () => {
         if (outcome.kind !== 'accepted') return;
         expect(outcome.validRows + outcome.rejectedRows + outcome.exceptionRows).toBe(outcome.rowCount);
         expect(report.rejections).toHaveLength(Math.min(outcome.rejectedRows, 1000));
-        expect(await Rows.countDocuments({ batchId: outcome.batchId })).toBe(outcome.validRows);
+        const rows = await readDispatchRows(sys.db.models, outcome.batchId, batch!.rowChunks);
+        expect(rows).toHaveLength(outcome.validRows);
         expect(await AdaptorException.countDocuments({ batchId: outcome.batchId, code: 'UNKNOWN_ORDER' })).toBe(outcome.exceptionRows);
         const shipped = new Map<string, number>();
         const imeis = new Set<string>();
-        for (const r of await Rows.find({ batchId: outcome.batchId }).sort({ rowNumber: 1 }).lean()) {
-          expect(breaks(r.row as DispatchRow, warehouse, shipped, imeis), JSON.stringify(r.row)).toBeNull();
+        for (const r of [...rows].sort((a, b) => a.rowNumber - b.rowNumber)) {
+          expect(breaks(r.row, warehouse, shipped, imeis), JSON.stringify(r.row)).toBeNull();
         }
       }),
       { numRuns: DB_CASES, seed: 777 },
@@ -280,7 +282,10 @@ describe('the warehouse adaptor under generated and mutated files', () => {
 
     // Every dispatch job finishes; what reached the orders is only ever stored, valid rows, once each.
     await eventually(async () => !(await DispatchBatch.exists({ status: { $ne: 'done' } })), 'every dispatch batch done', 300_000);
-    const stored = new Set((await Rows.find({}, { batchId: 1, rowNumber: 1 }).lean()).map((r) => `${r.batchId}:${r.rowNumber}`));
+    const stored = new Set<string>();
+    for (const b of await DispatchBatch.find({}, { batchId: 1, rowChunks: 1 }).lean()) {
+      for (const r of await readDispatchRows(sys.db.models, b.batchId, b.rowChunks)) stored.add(`${b.batchId}:${r.rowNumber}`);
+    }
     for (const o of orders) {
       const view = (await sys.db.models.OrderView.findOne({ orderId: o.orderId }).lean())!.state as OrderView;
       const seen = new Set<string>();

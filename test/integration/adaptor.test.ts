@@ -95,7 +95,7 @@ describe('inbox files', () => {
     expect(report).toMatchObject({ file: 'unclosed.csv', batchId, outcome: 'unreadable', reason: expect.stringContaining('not valid CSV') });
     expect(report.rejections).toEqual([expect.objectContaining({ code: 'MALFORMED_CSV', rowNumber: 2 })]);
     expect(await sys.db.models.DispatchBatch.countDocuments({ batchId })).toBe(0);
-    expect(await sys.db.models.DispatchRow.countDocuments({ batchId })).toBe(0);
+    expect(await sys.db.models.DispatchRowChunk.countDocuments({ batchId })).toBe(0);
     const orders = await readOrders(sys, [a.orderId, b.orderId]);
     expect(orders.map((o) => [o.status, o.subOrders[0].units.length])).toEqual([
       ['AwaitingDispatch', 0],

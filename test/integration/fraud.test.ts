@@ -4,6 +4,7 @@
 // show in the order's history, on the outbound sales order and in the Temporal UI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RulesFraudProvider, type FraudCheckRequest, type FraudProvider, type FraudProviderAnswer } from '../../infra/fraud-providers';
+import type { DeliveryContact } from '../../domain/types';
 import { orderWorkflowId } from '../../workflows/messages';
 import {
   addLine,
@@ -34,6 +35,10 @@ class SwitchableProvider implements FraudProvider {
       throw new Error('fraud provider unreachable: connection refused');
     }
     return this.inner!.check(req);
+  }
+
+  async noteGeneratedOrder(order: { orderId: string; delivery: DeliveryContact; at: Date }): Promise<void> {
+    await this.inner!.noteGeneratedOrder?.(order);
   }
 }
 
@@ -250,5 +255,54 @@ describe('first order on an account', () => {
     const next = await waitForStatus(first, two, 'AwaitingDispatch');
     expect(next.fraud).toEqual({ required: false, reasons: [] });
     expect(rules.calls.has(two)).toBe(false);
+  });
+});
+
+describe('delivery address velocity', () => {
+  const rules = new SwitchableProvider();
+  let busy: TestSystem;
+  beforeAll(async () => {
+    busy = await startWith(rules, { FRAUD_VELOCITY_LIMIT: '2' });
+  });
+  afterAll(async () => {
+    await busy?.stop();
+  });
+  const to = (line: string): DeliveryContact => ({ ...deliveryElsewhere(), address: { lines: [line], city: 'York', postcode: 'YO1 7HH', country: 'GB' } });
+
+  it('the order that reaches the limit of orders to one address is referred with VELOCITY_EXCEEDED; other addresses are not', async () => {
+    const address = to('1 Velocity Lane');
+    const first = await waitForStatus(busy, await generated(busy, address), 'AwaitingDispatch');
+    expect(first.fraud.result).toMatchObject({ decision: 'accept', reasons: [] });
+    const second = await waitForStatus(busy, await generated(busy, address), 'AwaitingDispatch');
+    expect(second.fraud.result).toMatchObject({ decision: 'accept', reasons: [] });
+    // Spelled differently, the same address: two other orders went there within the window.
+    const third = await generated(busy, { ...address, address: { ...address.address, lines: ['1  velocity lane'], postcode: 'yo17hh' } });
+    const referred = await waitForOrder(busy, third, (o) => !!o.fraud?.awaitingReview, 'referred for velocity');
+    expect(referred.fraud.result).toMatchObject({ decision: 'refer', reasons: ['VELOCITY_EXCEEDED'] });
+    const elsewhere = await waitForStatus(busy, await generated(busy, to('2 Velocity Lane')), 'AwaitingDispatch');
+    expect(elsewhere.fraud.result.decision).toBe('accept');
+  });
+
+  it('records each order once, however often or concurrently it is told, and counts only orders inside the window', async () => {
+    const limitOne = new RulesFraudProvider(busy.db.models, { limit: 1, windowHours: 24 * 7 });
+    const address = to('3 Velocity Lane');
+    const ask = (orderId: string) => limitOne.check({ checkId: `${orderId}:fraud`, orderId, accountId: 'ACC-1001', delivery: address });
+
+    // Eight days ago: outside the 7-day window.
+    await limitOne.noteGeneratedOrder({ orderId: 'ORD-OLD', delivery: address, at: new Date(Date.now() - 8 * 86_400_000) });
+    expect((await ask('ORD-NEW')).reasons).toEqual([]);
+    // Its own record never counts against an order.
+    await limitOne.noteGeneratedOrder({ orderId: 'ORD-NEW', delivery: address, at: new Date() });
+    expect((await ask('ORD-NEW')).reasons).toEqual([]);
+    expect((await ask('ORD-OTHER')).reasons).toEqual(['VELOCITY_EXCEEDED']);
+
+    // Twelve orders at once, each told three times: twelve records, one slot each, no gaps.
+    const many = Array.from({ length: 12 }, (_, i) => `ORD-MANY-${i}`);
+    const manyTo = to('4 Velocity Lane');
+    const at = new Date(); // one day's slots, even at midnight
+    await Promise.all([...many, ...many, ...many].map((orderId) => limitOne.noteGeneratedOrder({ orderId, delivery: manyTo, at })));
+    const uses = await busy.db.models.DeliveryAddressUse.find({ orderId: { $in: many } }).lean();
+    expect(uses.map((u) => u.orderId).sort()).toEqual([...many].sort());
+    expect(uses.map((u) => Number(String(u._id).split('|')[2])).sort((a, b) => a - b)).toEqual(many.map((_, i) => i));
   });
 });

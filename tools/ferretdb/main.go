@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only when -debug-addr is given
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,7 +22,12 @@ func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	dir := flag.String("sqlite-dir", "data/ferretdb", "directory holding the SQLite databases")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	debugAddr := flag.String("debug-addr", "", "if set, serve Go pprof profiles on this address (e.g. 127.0.0.1:6060)")
 	flag.Parse()
+
+	if *debugAddr != "" {
+		go func() { fmt.Fprintln(os.Stderr, "ferretdb: debug server:", http.ListenAndServe(*debugAddr, nil)) }()
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
