@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { cycleDayOf, cycleInvoiceKey, isBillDate, billCutOff, type BillRunInvoice, type ChargeDraft } from '../domain/billing';
 import { invoiceTotals } from '../domain/money';
 import type { BillingMode, Charge } from '../domain/types';
-import { isDuplicateKey, type Db } from '../infra/db';
+import { ignoreDuplicate, isDuplicateKey, raiseSequenceHint, sequenceHint, type Db } from '../infra/db';
 import type { ActivityDeps } from './index';
 
 /**
@@ -349,19 +349,13 @@ export class MongoLedger implements BillingLedger {
     );
   }
 
-  private async hint(id: string): Promise<number> {
-    return (await this.db.models.SequenceHint.findOne({ _id: id }).lean())?.last ?? 0;
+  private hint(id: string): Promise<number> {
+    return sequenceHint(this.db.models, id);
   }
 
-  /** Best effort, and may even go back on FerretDB ($max is read-modify-write there): it is only where searches start. */
-  private async raiseHint(id: string, last: number): Promise<void> {
-    await this.db.models.SequenceHint.updateOne({ _id: id }, { $max: { last } }, { upsert: true }).catch(ignoreDuplicate);
+  private raiseHint(id: string, last: number): Promise<void> {
+    return raiseSequenceHint(this.db.models, id, last);
   }
-}
-
-/** Two upserts of a missing document race to insert it: the loser's write is not needed. */
-function ignoreDuplicate(err: unknown): void {
-  if (!isDuplicateKey(err)) throw err;
 }
 
 function summary(invoice: InvoiceDoc, created: boolean): IssuedInvoice {

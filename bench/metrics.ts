@@ -13,11 +13,13 @@ export interface CommandCounts {
   /** insert / update / delete / findAndModify commands. */
   writes: number;
   byName: Record<string, number>;
+  /** By `<command> <collection>`: where the round trips go. */
+  byCollection: Record<string, number>;
 }
 
 /** Counts the commands a client sends; the client must be connected with monitorCommands=true. */
 export class CommandCounter {
-  private counts: CommandCounts = { total: 0, writes: 0, byName: {} };
+  private counts: CommandCounts = { total: 0, writes: 0, byName: {}, byCollection: {} };
 
   attach(client: MongoClient): void {
     client.on('commandStarted', (e) => {
@@ -26,20 +28,23 @@ export class CommandCounter {
       this.counts.total++;
       if (WRITE_COMMANDS.has(name)) this.counts.writes++;
       this.counts.byName[name] = (this.counts.byName[name] ?? 0) + 1;
+      const target = `${name} ${String((e.command as Record<string, unknown>)[name])}`;
+      this.counts.byCollection[target] = (this.counts.byCollection[target] ?? 0) + 1;
     });
   }
 
   snapshot(): CommandCounts {
-    return { total: this.counts.total, writes: this.counts.writes, byName: { ...this.counts.byName } };
+    return { total: this.counts.total, writes: this.counts.writes, byName: { ...this.counts.byName }, byCollection: { ...this.counts.byCollection } };
   }
 }
 
 export function addCounts(...all: CommandCounts[]): CommandCounts {
-  const out: CommandCounts = { total: 0, writes: 0, byName: {} };
+  const out: CommandCounts = { total: 0, writes: 0, byName: {}, byCollection: {} };
   for (const c of all) {
     out.total += c.total;
     out.writes += c.writes;
     for (const [k, v] of Object.entries(c.byName)) out.byName[k] = (out.byName[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(c.byCollection ?? {})) out.byCollection[k] = (out.byCollection[k] ?? 0) + v;
   }
   return out;
 }
@@ -47,7 +52,9 @@ export function addCounts(...all: CommandCounts[]): CommandCounts {
 export function subtractCounts(after: CommandCounts, before: CommandCounts): CommandCounts {
   const byName: Record<string, number> = {};
   for (const [k, v] of Object.entries(after.byName)) if (v - (before.byName[k] ?? 0)) byName[k] = v - (before.byName[k] ?? 0);
-  return { total: after.total - before.total, writes: after.writes - before.writes, byName };
+  const byCollection: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after.byCollection ?? {})) if (v - (before.byCollection?.[k] ?? 0)) byCollection[k] = v - (before.byCollection?.[k] ?? 0);
+  return { total: after.total - before.total, writes: after.writes - before.writes, byName, byCollection };
 }
 
 /** Resident and peak resident memory of a process, from the kernel (includes native memory). */

@@ -466,3 +466,22 @@ export async function connectDb(uri: string): Promise<Db> {
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
+
+/** Two upserts of a missing document race to insert it: the loser's write is not needed. */
+export function ignoreDuplicate(err: unknown): void {
+  if (!isDuplicateKey(err)) throw err;
+}
+
+/**
+ * Sequence hints: the last number of a sequence of `_id`-claimed slots (invoice numbers, an
+ * account's invoices, an address's orders of a day) known to be taken, so a search for the next
+ * free slot starts near it. A hint may lag, never run ahead: a lagging one costs extra reads.
+ */
+export async function sequenceHint(models: Models, id: string): Promise<number> {
+  return (await models.SequenceHint.findOne({ _id: id }).lean())?.last ?? 0;
+}
+
+/** Best effort, and may even go back on FerretDB ($max is read-modify-write there): it is only where searches start. */
+export async function raiseSequenceHint(models: Models, id: string, last: number): Promise<void> {
+  await models.SequenceHint.updateOne({ _id: id }, { $max: { last } }, { upsert: true }).catch(ignoreDuplicate);
+}

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { evaluateFraudRules, normaliseAddressKey } from '../domain/fraud';
 import type { Address, DeliveryContact, FraudDecision } from '../domain/types';
-import { isDuplicateKey, type Models } from './db';
+import { isDuplicateKey, raiseSequenceHint, sequenceHint, type Models } from './db';
 
 export interface FraudCheckRequest {
   checkId: string;
@@ -48,17 +48,23 @@ export class RulesFraudProvider implements FraudProvider {
     return { decision: result.decision, reasons: result.reasons, providerReference: `rules:${req.checkId}` };
   }
 
-  /** Takes the address's next free slot for the day; a retry finds its own slot and stops there. */
+  /**
+   * Takes the address's next free slot for the day, searching from the day's hint (an address may
+   * take hundreds of orders a day: a business's head office). A retry finds its own slot at or
+   * above the hint; one left below it is counted once anyway (orders are counted, not slots).
+   */
   async noteGeneratedOrder({ orderId, delivery, at }: { orderId: string; delivery: DeliveryContact; at: Date }): Promise<void> {
     const { DeliveryAddressUse } = this.models;
     const prefix = slotPrefix(delivery.address, at.getTime());
-    for (let n = 0; ; n++) {
+    const hintId = `address:${prefix}`;
+    for (let n = await sequenceHint(this.models, hintId); ; n++) {
       const _id = `${prefix}${n}`;
       const taken = await DeliveryAddressUse.findOne({ _id }, { orderId: 1 }).lean();
       if (taken?.orderId === orderId) return;
       if (taken) continue;
       try {
         await DeliveryAddressUse.create({ _id, orderId, generatedAt: at.toISOString() });
+        await raiseSequenceHint(this.models, hintId, n);
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -67,24 +73,23 @@ export class RulesFraudProvider implements FraudProvider {
     }
   }
 
-  /** Other orders generated to the address within the window: each day's slots, read until the first free one. */
+  /**
+   * Other orders generated to the address within the window, up to the limit (the rule asks only
+   * whether it is reached): each day's slots from the newest day back, read until the first free
+   * slot or until the limit is reached.
+   */
   private async recentOrdersTo(address: Address, orderId: string, now: Date): Promise<number> {
     const since = now.getTime() - this.velocity.windowHours * 3_600_000;
-    const days: number[] = [];
-    for (let d = since - (since % DAY_MS); d <= now.getTime(); d += DAY_MS) days.push(d);
-    const perDay = await Promise.all(
-      days.map(async (day) => {
-        const found: { orderId: string; generatedAt: string }[] = [];
-        for (let n = 0; ; n++) {
-          const use = await this.models.DeliveryAddressUse.findOne({ _id: `${slotPrefix(address, day)}${n}` }, { orderId: 1, generatedAt: 1 }).lean();
-          if (!use) return found;
-          found.push(use);
-        }
-      }),
-    );
     const sinceIso = new Date(since).toISOString();
-    // A retry on a later day may have taken a second slot: count orders, not slots.
-    return new Set(perDay.flat().filter((u) => u.orderId !== orderId && u.generatedAt >= sinceIso).map((u) => u.orderId)).size;
+    const others = new Set<string>();
+    for (let day = now.getTime() - (now.getTime() % DAY_MS); day > since - DAY_MS; day -= DAY_MS) {
+      for (let n = 0; others.size < this.velocity.limit; n++) {
+        const use = await this.models.DeliveryAddressUse.findOne({ _id: `${slotPrefix(address, day)}${n}` }, { orderId: 1, generatedAt: 1 }).lean();
+        if (!use) break;
+        if (use.orderId !== orderId && use.generatedAt >= sinceIso) others.add(use.orderId);
+      }
+    }
+    return others.size;
   }
 }
 
