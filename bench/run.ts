@@ -129,7 +129,8 @@ interface ChildWorker {
 async function startChildWorker(mode: 'real' | 'baseline', env: Record<string, string>): Promise<ChildWorker> {
   const log = fs.openSync(path.join(tmpRoot, `worker-${env.TEMPORAL_TASK_QUEUE}.log`), 'a');
   const child = fork(path.join(benchDir, 'worker-child.ts'), [mode], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    // BENCH_WORKER_CPU_PROF=<dir>: a V8 CPU profile of each worker, written there when it stops.
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [])],
     env: { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: mode === 'real' ? realBundle : baselineBundle },
     // The worker's own log (SDK warnings) goes to a file beside the servers' logs.
     stdio: ['ignore', log, log, 'ipc'],
