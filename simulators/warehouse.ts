@@ -38,6 +38,8 @@ export class WarehouseSimulator {
   private readonly stock = new Map<string, number>();
   private readonly pending = new Map<string, SalesOrderRequest[]>();
   private readonly answered = new Set<string>();
+  /** A device ships once: an IMEI has only a 6-digit serial per TAC, so hashes collide (≈ 1 in 2,000 pairs per 1,000 units). */
+  private readonly issuedImeis = new Set<string>();
   private server?: ServerType;
   private timer?: NodeJS.Timeout;
   private busy: Promise<void> = Promise.resolve();
@@ -198,8 +200,12 @@ export class WarehouseSimulator {
         const row: Row = { ...shipped, quantity_shipped: '1', serial_number: serial };
         if (line.captureImei) {
           const tac = TAC[line.enrolmentProgramme ?? ''] ?? '35000000';
-          const body = tac + String(parseInt(h.slice(10, 18), 16) % 1_000_000).padStart(6, '0');
-          row.imei = body + luhnCheckDigit(body);
+          for (let attempt = 0; !row.imei || this.issuedImeis.has(row.imei); attempt++) {
+            const k = attempt === 0 ? h : createHash('sha256').update(`${h}:${attempt}`).digest('hex');
+            const body = tac + String(parseInt(k.slice(10, 18), 16) % 1_000_000).padStart(6, '0');
+            row.imei = body + luhnCheckDigit(body);
+          }
+          this.issuedImeis.add(row.imei);
         }
         rows.push(row);
       }

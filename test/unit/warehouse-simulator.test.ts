@@ -1,0 +1,33 @@
+// The warehouse simulator stands in for a 3PL in tests and benchmarks: like a real warehouse it
+// must never ship one device twice, although an IMEI leaves only six digits per TAC to choose from.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { warehouseFolders } from '../../infra/config';
+import { luhnCheckDigit } from '../../domain/imei';
+import { WarehouseSimulator } from '../../simulators/warehouse';
+
+const golden = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/sales-order-request.golden.json'), 'utf8'));
+let dir: string;
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('warehouse simulator', () => {
+  it('ships 6,000 handsets in one file with 6,000 different, Luhn-valid IMEIs', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-'));
+    const sim = new WarehouseSimulator({ dataDir: dir, warehouseIds: ['WH-LON'], seed: 7, errorRate: 0, outOfStockRate: 0, defaultStock: 1_000_000, autoRespond: false });
+    const outbox = warehouseFolders(dir, 'WH-LON').outbox;
+    fs.mkdirSync(outbox, { recursive: true });
+    for (let i = 0; i < 3000; i++) {
+      const sub = `ORD-${i}-WH-LON`;
+      const req = { ...golden, fileId: `${sub}-new`, subOrderNumber: sub, depositorOrderNumber: `ORD-${i}`, lines: [golden.lines[0]] };
+      fs.writeFileSync(path.join(outbox, `${sub}-new.json`), JSON.stringify(req));
+    }
+    const [file] = await sim.respond();
+    const [header, ...rows] = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const imeis = rows.map((r) => r[header.indexOf('imei')]);
+    expect(imeis).toHaveLength(6000);
+    expect(new Set(imeis).size).toBe(6000);
+    for (const imei of imeis) expect(String(luhnCheckDigit(imei.slice(0, 14)))).toBe(imei.slice(14));
+  });
+});
