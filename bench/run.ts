@@ -20,6 +20,7 @@ import { seedDemoData } from '../infra/seed';
 import { HttpStockClient } from '../infra/stock-client';
 import { WarehouseSimulator } from '../simulators/warehouse';
 import { orderWorkflowId } from '../workflows/messages';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { workflowsPath } from '../worker/worker';
 import { baselineDispatchSignal, baselineGenerateUpdate, baselineLineUpdate } from './baseline-workflows';
 import { addCounts, CommandCounter, memoryKb, percentile, subtractCounts, type CommandCounts } from './metrics';
@@ -130,7 +131,8 @@ async function startChildWorker(mode: 'real' | 'baseline', env: Record<string, s
   const log = fs.openSync(path.join(tmpRoot, `worker-${env.TEMPORAL_TASK_QUEUE}.log`), 'a');
   const child = fork(path.join(benchDir, 'worker-child.ts'), [mode], {
     // BENCH_WORKER_CPU_PROF=<dir>: a V8 CPU profile of each worker, written there when it stops.
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [])],
+    // Our worker runs with the flags it is deployed with; the baseline with Node's defaults.
+    execArgv: [...(mode === 'real' ? WORKER_NODE_FLAGS : []), '--import', 'tsx', '--expose-gc', ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [])],
     env: { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: mode === 'real' ? realBundle : baselineBundle },
     // The worker's own log (SDK warnings) goes to a file beside the servers' logs.
     stdio: ['ignore', log, log, 'ipc'],

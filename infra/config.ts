@@ -34,7 +34,7 @@ const EnvSchema = z.object({
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
   /** Activities (and local activities) one worker runs at once: bounded so the database is not swamped. */
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(32),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(500),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(250),
   FRAUD_POLICY_ENABLED: bool.default(true),
   FRAUD_VALUE_THRESHOLD: z.coerce.number().int().nonnegative().default(150_000),
   FRAUD_ALLOWED_COUNTRIES: list.default(['GB', 'IE']),

@@ -10,6 +10,7 @@ import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { ensureTools, startFerretDb, startTemporal, type ManagedProcess } from '../infra/dev-stack';
 import { seedDemoData } from '../infra/seed';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
@@ -55,7 +56,8 @@ process.once('SIGTERM', () => void stopAll());
 /** Runs one of our processes; restarts it if it dies (as a supervisor would), logging to data/logs. */
 function run(name: string, script: string): void {
   const out = fs.openSync(path.join(logs, `${name}.log`), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], { cwd: root, env: process.env, stdio: ['ignore', out, out] });
+  const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(root, script)], { cwd: root, env: process.env, stdio: ['ignore', out, out] });
   children.set(name, child);
   child.once('exit', (code, signal) => {
     if (stopping) return;

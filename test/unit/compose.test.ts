@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../infra/config';
+import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -51,6 +52,10 @@ describe('docker-compose.yml', () => {
       expect(env.MONGODB_URI).toContain('mongodb:27017');
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
     }
+  });
+
+  it('runs the worker with the Node flags npm start and the benchmark use', () => {
+    expect(compose.services.worker.command).toEqual(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'worker/main.ts']);
   });
 
   it('refuses to resolve without the secrets', () => {
