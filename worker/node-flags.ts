@@ -1,6 +1,6 @@
 // Node flags the worker process runs with (npm start, docker-compose.yml, the benchmark's worker).
 // V8 otherwise keeps heap it grew in a burst (10,000 orders created, a large dispatch batch)
-// long after: measured with 2,000 orders open and 250 cached, 538 MB RSS by default against
-// 383 MB with a 192 MB old space and 2 MB semi-spaces (see README, Performance, P5). The old
-// space stays large enough for a 100,000-row dispatch batch held in memory by its job.
+// long after: with 10,000 orders open and 250 cached, 621 MB RSS by default against 404 MB with
+// these flags (README, Performance, P5), at the cost of slower bulk dispatch (P2). The old space
+// stays large enough for a 100,000-row dispatch batch held in memory by its job.
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=2'];
