@@ -2,7 +2,7 @@
 // n = 0 … rowChunks - 1. Reading a batch is then rowChunks lookups by _id, never a query that
 // FerretDB would answer by scanning every batch's rows.
 import type { DispatchRow } from '../domain/types';
-import { isDuplicateKey, type Models } from './db';
+import { ignoreDuplicate, type Models } from './db';
 
 export interface StoredDispatchRow {
   rowNumber: number;
@@ -14,11 +14,7 @@ export const dispatchRowChunkId = (batchId: string, chunk: number): string => `$
 
 /** Stores one chunk (empty ones too: the reader expects every number). The same file re-ingested after a crash makes the same chunk. */
 export async function storeDispatchRowChunk(models: Models, batchId: string, chunk: number, rows: StoredDispatchRow[]): Promise<void> {
-  try {
-    await models.DispatchRowChunk.create({ _id: dispatchRowChunkId(batchId, chunk), batchId, chunk, rows });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
+  await models.DispatchRowChunk.create({ _id: dispatchRowChunkId(batchId, chunk), batchId, chunk, rows }).then(() => undefined, ignoreDuplicate);
 }
 
 /** Every valid row of a batch, in file order. A missing chunk is an error: rows are stored before their batch. */

@@ -82,7 +82,7 @@ export class RulesFraudProvider implements FraudProvider {
     const since = now.getTime() - this.velocity.windowHours * 3_600_000;
     const sinceIso = new Date(since).toISOString();
     const others = new Set<string>();
-    for (let day = now.getTime() - (now.getTime() % DAY_MS); day > since - DAY_MS; day -= DAY_MS) {
+    for (let day = now.getTime() - (now.getTime() % DAY_MS); day > since - DAY_MS && others.size < this.velocity.limit; day -= DAY_MS) {
       for (let n = 0; others.size < this.velocity.limit; n++) {
         const use = await this.models.DeliveryAddressUse.findOne({ _id: `${slotPrefix(address, day)}${n}` }, { orderId: 1, generatedAt: 1 }).lean();
         if (!use) break;
