@@ -61,27 +61,17 @@ const SYSTEM = 'system';
 
 // Business steps talk to outside systems that may be down for a while: retry with backoff, for as
 // long as it takes, except for refusals that retrying cannot fix.
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['WAREHOUSE_REJECTED', 'VALIDATION_FAILED', 'CONTRACT_VIOLATION'],
-  },
-});
+const businessRetry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: ['WAREHOUSE_REJECTED', 'VALIDATION_FAILED', 'CONTRACT_VIOLATION'],
+};
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: businessRetry });
 
 // Short steps that only touch our own database: local activities, run by the worker inside the
 // workflow task (one marker event, no activity task round trip through the server), same retries.
-const dbSteps = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['VALIDATION_FAILED', 'ACCOUNT_NOT_FOUND'],
-  },
-});
+const dbSteps = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: businessRetry });
 /** Histories from before the database steps ran as local activities replay with activities. */
 const DB_STEPS_LOCAL = 'db-steps-as-local-activities';
 const databaseSteps = () => (patched(DB_STEPS_LOCAL) ? dbSteps : acts);
