@@ -1,5 +1,6 @@
 // Measuring helpers shared by the harness and its child processes: MongoDB commands by kind
-// (driver command monitoring), process memory from the kernel, percentiles.
+// (driver command monitoring), process memory and CPU time from the kernel, percentiles.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Connection } from 'mongoose';
 
@@ -62,6 +63,36 @@ export function memoryKb(pid: number | 'self' = 'self'): { rssKb: number; peakRs
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   return { rssKb: kb('VmRSS'), peakRssKb: kb('VmHWM') };
+}
+
+let clockTicks: number | undefined;
+/** CPU seconds (user + system) a process has used so far, from the kernel; NaN once it is gone. */
+export function cpuSeconds(pid: number | 'self' = 'self'): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  // Fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / clockTicks;
+}
+
+/** CPU milliseconds per unit of work of each named process, between start() and perUnit(). */
+export function cpuMeter(processes: Record<string, number | 'self' | undefined>) {
+  const read = () => Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, pid === undefined ? NaN : cpuSeconds(pid)]));
+  const start = read();
+  return {
+    perUnit(units: number): Record<string, number> {
+      const end = read();
+      const out: Record<string, number> = {};
+      for (const name of Object.keys(processes)) out[name] = ((end[name] - start[name]) * 1000) / Math.max(1, units);
+      out.total = Object.values(out).filter(Number.isFinite).reduce((a, b) => a + b, 0);
+      return out;
+    },
+  };
 }
 
 /** Nearest-rank percentile of unsorted samples; NaN when there are none. */

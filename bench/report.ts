@@ -35,6 +35,9 @@ export interface P1Level {
   ratio: number;
   stagesMs: Record<string, { p50: number; p95: number }>;
   baselineStagesMs: Record<string, { p50: number; p95: number }>;
+  /** CPU ms per order of each process (Temporal server, FerretDB, worker, harness) and their total. */
+  cpuMsPerOrder?: Record<string, number>;
+  baselineCpuMsPerOrder?: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -77,6 +80,14 @@ export function markdownReport(r: BenchReport, p1: P1Level[]): string {
       const stages = stageNames.map((s) => `${fmt(l.stagesMs[s]?.p50, 0)} / ${fmt(l.stagesMs[s]?.p95, 0)}`);
       lines.push(`| ${l.concurrency} | ${fmt(l.ordersPerSec, 2)} | ${fmt(l.baselineOrdersPerSec, 2)} | ${l.ratio.toFixed(2)} | ${stages.join(' | ')} |`);
     }
+  }
+  const withCpu = p1.filter((l) => l.cpuMsPerOrder && l.baselineCpuMsPerOrder);
+  if (withCpu.length) {
+    // Where the machine's time goes: on shared cores, throughput follows CPU per order.
+    const names = Object.keys(withCpu[0].cpuMsPerOrder!);
+    lines.push('', 'P1 CPU time per order by process (ms, ours / baseline):', '');
+    lines.push(`| Concurrency | ${names.join(' | ')} |`, `| ---: | ${names.map(() => '---:').join(' | ')} |`);
+    for (const l of withCpu) lines.push(`| ${l.concurrency} | ${names.map((n) => `${fmt(l.cpuMsPerOrder![n], 0)} / ${fmt(l.baselineCpuMsPerOrder![n], 0)}`).join(' | ')} |`);
   }
   if (r.failures.length) {
     lines.push('', 'Failures:', '');

@@ -23,7 +23,7 @@ import { orderWorkflowId } from '../workflows/messages';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { workflowsPath } from '../worker/worker';
 import { baselineDispatchSignal, baselineGenerateUpdate, baselineLineUpdate } from './baseline-workflows';
-import { addCounts, CommandCounter, memoryKb, percentile, subtractCounts, type CommandCounts } from './metrics';
+import { addCounts, CommandCounter, cpuMeter, memoryKb, percentile, subtractCounts, type CommandCounts } from './metrics';
 import { markdownReport, p1ChartSvg, type BenchReport, type GoalRow, type Machine, type P1Level } from './report';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -118,6 +118,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 let temporalAddress = '';
 let mongoHost = '';
 let temporal: Client;
+let serverPids: { temporal?: number; ferretdb?: number } = {};
 let realBundle = '';
 let baselineBundle = '';
 
@@ -287,6 +288,8 @@ const deliveryFor = (i: number) => ({
   address: { lines: [`${i + 1} Park Road`], city: 'Leeds', postcode: 'LS2 7AB', country: 'GB' },
 });
 
+/** CPU of every process serving a run: the servers, its worker, and this harness (API, simulator, adaptor, load). */
+const processCpu = (worker: ChildWorker) => cpuMeter({ temporal: serverPids.temporal, ferretdb: serverPids.ferretdb, worker: worker.child.pid, harness: 'self' });
 const stage = (xs: number[]) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95) });
 const waitBudget = (n: number) => 120_000 + n * 1_000;
 
@@ -313,6 +316,7 @@ async function p1Real(concurrency: number, n: number) {
     const startedAt = new Map<string, number>();
     const errors: string[] = [];
     const bar = progress(`P1 ours c=${concurrency}: agents generate`, n);
+    const cpu = processCpu(sys.worker);
     const t0 = Date.now();
     await runPool(n, concurrency, async (i) => {
       try {
@@ -330,6 +334,7 @@ async function p1Real(concurrency: number, n: number) {
     });
     bar.done();
     const closed = await waitClosed(`TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'orderWorkflow'`, generatedAt.size, `P1 ours c=${concurrency}: orders closed`, waitBudget(n));
+    const cpuMsPerOrder = cpu.perUnit(generatedAt.size);
     const lastClose = Math.max(...[...closed.values()].map((c) => c.close));
     const after = await sys.commands();
 
@@ -369,6 +374,7 @@ async function p1Real(concurrency: number, n: number) {
       ordersPerSec: ids.length / ((lastClose - t0) / 1000),
       stagesMs: { 'create→New': stage(createMs), 'generate→AwaitingDispatch': stage(toDispatch), 'respond→Complete': stage(toComplete), 'create→closed': stage(total) },
       historyEventsPerOrder: events,
+      cpuMsPerOrder,
       dispatchJobEventsPerOrder: dispatchEvents / Math.max(1, ids.length),
       responseFiles: batches.length,
       mongoWritesPerOrder: used.writes / Math.max(1, ids.length),
@@ -393,6 +399,7 @@ async function p1Baseline(concurrency: number, n: number) {
     const createMs: number[] = [];
     const startedAt = new Map<string, number>();
     const bar = progress(`P1 baseline c=${concurrency}: clients generate`, n);
+    const cpu = processCpu(worker);
     const t0 = Date.now();
     await runPool(n, concurrency, async (i) => {
       const workflowId = `baseline-p1-c${concurrency}-${i}`;
@@ -408,6 +415,7 @@ async function p1Baseline(concurrency: number, n: number) {
     });
     bar.done();
     const closed = await waitClosed(`TaskQueue = '${taskQueue}'`, n, `P1 baseline c=${concurrency}: closed`, waitBudget(n));
+    const cpuMsPerOrder = cpu.perUnit(n);
     const lastClose = Math.max(...[...closed.values()].map((c) => c.close));
     const total = [...startedAt].map(([id, s]) => (closed.get(id)?.close ?? NaN) - s).filter(Number.isFinite);
     return {
@@ -415,6 +423,7 @@ async function p1Baseline(concurrency: number, n: number) {
       seconds: (lastClose - t0) / 1000,
       ordersPerSec: n / ((lastClose - t0) / 1000),
       stagesMs: { 'create→New': stage(createMs), 'create→closed': stage(total) },
+      cpuMsPerOrder,
       historyEventsPerOrder: await historyEvents(sample([...startedAt.keys()], 5)),
     };
   } finally {
@@ -671,6 +680,7 @@ async function main() {
     startFerretDb({ binary: tools.ferretdb, port: fPort, dir: path.join(tmpRoot, 'ferretdb'), logFile: path.join(tmpRoot, 'ferretdb.log') }),
   ]);
   cleanups.push(() => temporalServer.stop(), () => ferret.stop());
+  serverPids = { temporal: temporalServer.child.pid, ferretdb: ferret.child.pid };
   temporalAddress = `127.0.0.1:${tPort}`;
   mongoHost = `127.0.0.1:${fPort}`;
   const connection = await Connection.connect({ address: temporalAddress });
@@ -689,7 +699,7 @@ async function main() {
         const baseline = await p1Baseline(c, opts.p1Orders);
         const ours = await p1Real(c, opts.p1Orders);
         scenarios[`P1 c=${c}`] = { ours, baseline };
-        p1Levels.push({ concurrency: c, orders: opts.p1Orders, completed: ours.complete, ordersPerSec: ours.ordersPerSec, baselineOrdersPerSec: baseline.ordersPerSec, ratio: ours.ordersPerSec / baseline.ordersPerSec, stagesMs: ours.stagesMs, baselineStagesMs: baseline.stagesMs });
+        p1Levels.push({ concurrency: c, orders: opts.p1Orders, completed: ours.complete, ordersPerSec: ours.ordersPerSec, baselineOrdersPerSec: baseline.ordersPerSec, ratio: ours.ordersPerSec / baseline.ordersPerSec, stagesMs: ours.stagesMs, baselineStagesMs: baseline.stagesMs, cpuMsPerOrder: ours.cpuMsPerOrder, baselineCpuMsPerOrder: baseline.cpuMsPerOrder });
         say(`P1 c=${c}: ours ${ours.ordersPerSec.toFixed(2)} orders/s, baseline ${baseline.ordersPerSec.toFixed(2)} orders/s`);
       });
     }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { percentile } from '../../bench/metrics';
+import { cpuMeter, cpuSeconds, percentile } from '../../bench/metrics';
 import { markdownReport, p1ChartSvg, type BenchReport, type P1Level } from '../../bench/report';
 
 const level = (concurrency: number, ours: number, baseline: number): P1Level => ({
@@ -49,6 +49,28 @@ describe('bench report', () => {
     expect(md).toContain('| P5 open orders | worker RSS | 300.0 MB | – | – | ≤ 500 MB | yes |');
     expect(md).toContain('| 1 | 2.00 | 10.00 | 0.20 | 50 / 90 |');
     expect(md).toContain('- P3: boom');
+    expect(md).not.toContain('CPU time per order');
+  });
+
+  it('adds the CPU per order of each process when the run measured it', () => {
+    const report: BenchReport = { startedAt: '2025-06-01T10:00:00.000Z', finishedAt: '2025-06-01T10:05:00.000Z', quick: false, options: {}, machine: { cpuModel: 'Test CPU', cores: 2, memoryGb: 8, loadAverageAtStart: [1, 1, 1], os: 'Linux', node: 'v20', temporal: 't', ferretdb: 'f' }, goals: [], scenarios: {}, failures: [] };
+    const md = markdownReport(report, [{ ...level(8, 2, 10), cpuMsPerOrder: { temporal: 90, worker: 130.4, total: 220.4 }, baselineCpuMsPerOrder: { temporal: 27, worker: 26, total: 53 } }]);
+    expect(md).toContain('| Concurrency | temporal | worker | total |');
+    expect(md).toContain('| 8 | 90 / 27 | 130 / 26 | 220 / 53 |');
+  });
+
+  it('reads the CPU time processes have used from the kernel', () => {
+    const before = cpuSeconds();
+    const meter = cpuMeter({ harness: 'self', gone: 2 ** 22 + 1 });
+    const until = Date.now() + 300;
+    let spin = 0;
+    while (Date.now() < until) spin++;
+    expect(spin).toBeGreaterThan(0);
+    expect(cpuSeconds() - before).toBeGreaterThan(0.1);
+    const perUnit = meter.perUnit(2);
+    expect(perUnit.harness).toBeGreaterThan(50); // ≥ 100 ms of spinning, over 2 units
+    expect(perUnit.gone).toBeNaN(); // no such process: not counted in the total
+    expect(perUnit.total).toBe(perUnit.harness);
   });
 
   it('draws both P1 series with a point per concurrency', () => {
