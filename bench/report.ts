@@ -87,7 +87,7 @@ export function markdownReport(r: BenchReport, p1: P1Level[]): string {
     const names = Object.keys(withCpu[0].cpuMsPerOrder!);
     lines.push('', 'P1 CPU time per order by process (ms, ours / baseline):', '');
     lines.push(`| Concurrency | ${names.join(' | ')} |`, `| ---: | ${names.map(() => '---:').join(' | ')} |`);
-    for (const l of withCpu) lines.push(`| ${l.concurrency} | ${names.map((n) => `${fmt(l.cpuMsPerOrder![n], 0)} / ${fmt(l.baselineCpuMsPerOrder![n], 0)}`).join(' | ')} |`);
+    for (const l of withCpu) lines.push(`| ${l.concurrency} | ${names.map((n) => `${fmt(l.cpuMsPerOrder![n] ?? NaN, 0)} / ${fmt(l.baselineCpuMsPerOrder![n] ?? NaN, 0)}`).join(' | ')} |`);
   }
   if (r.failures.length) {
     lines.push('', 'Failures:', '');

@@ -18,7 +18,7 @@ import { connectDb, type Db } from '../infra/db';
 import { ensureTools, freePort, startFerretDb, startTemporal, type ManagedProcess } from '../infra/dev-stack';
 import { seedDemoData } from '../infra/seed';
 import { HttpStockClient } from '../infra/stock-client';
-import { WarehouseSimulator } from '../simulators/warehouse';
+import type { SimulatorOptions } from '../simulators/warehouse';
 import { orderWorkflowId } from '../workflows/messages';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { workflowsPath } from '../worker/worker';
@@ -170,13 +170,56 @@ async function startChildWorker(mode: 'real' | 'baseline', env: Record<string, s
   return w;
 }
 
+interface WarehouseChild {
+  child: ChildProcess;
+  /** Answers every order the warehouses hold now; the response files written. */
+  respond(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+async function startWarehouseChild(options: SimulatorOptions, port: number): Promise<WarehouseChild> {
+  const child = fork(path.join(benchDir, 'warehouse-child.ts'), [JSON.stringify({ ...options, port })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`warehouse simulator exited with ${code} before it was ready`)));
+  });
+  let nextId = 0;
+  const w: WarehouseChild = {
+    child,
+    respond() {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        const onMessage = (m: { type: string; id?: number; files?: string[]; error?: string }) => {
+          if (m.type !== 'responded' || m.id !== id) return;
+          child.off('message', onMessage);
+          if (m.error) reject(new Error(m.error));
+          else resolve(m.files!);
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'respond', id });
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      if (child.connected) child.send({ type: 'stop' });
+      else child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  cleanups.push(() => w.stop());
+  return w;
+}
+
 interface BenchSystem {
   name: string;
   config: Config;
   db: Db;
   counter: CommandCounter;
   api: ReturnType<typeof createApp>;
-  simulator: WarehouseSimulator;
+  simulator: WarehouseChild;
   adaptor: WatchHandle;
   worker: ChildWorker;
   /** Database commands of the harness side (API, adaptor) and the worker, together. */
@@ -206,9 +249,7 @@ async function startBenchSystem(name: string, autoRespond: boolean): Promise<Ben
   await seedDemoData(db);
   const counter = new CommandCounter();
   counter.attach(db.conn.getClient());
-  const simulator = new WarehouseSimulator({ dataDir, warehouseIds: config.warehouses.ids, seed: 7, errorRate: 0, outOfStockRate: 0, defaultStock: 1_000_000_000, autoRespond, pollMs: 200 });
-  await simulator.listen(simPort);
-  simulator.start();
+  const simulator = await startWarehouseChild({ dataDir, warehouseIds: config.warehouses.ids, seed: 7, errorRate: 0, outOfStockRate: 0, defaultStock: 1_000_000_000, autoRespond, pollMs: 200 }, simPort);
   const worker = await startChildWorker('real', env);
   const adaptor = watchInboxes({ config, db, temporal }, config.warehouses.ids, config.adaptorPollMs);
   const stock = new HttpStockClient(config.warehouses.stockUrl!, config.warehouses.ids, config.warehouses.stockTimeoutMs);
@@ -288,8 +329,9 @@ const deliveryFor = (i: number) => ({
   address: { lines: [`${i + 1} Park Road`], city: 'Leeds', postcode: 'LS2 7AB', country: 'GB' },
 });
 
-/** CPU of every process serving a run: the servers, its worker, and this harness (API, simulator, adaptor, load). */
-const processCpu = (worker: ChildWorker) => cpuMeter({ temporal: serverPids.temporal, ferretdb: serverPids.ferretdb, worker: worker.child.pid, harness: 'self' });
+/** CPU of every process serving a run: the servers, its worker, the warehouses, and this harness (API, adaptor, agents). */
+const processCpu = (worker: ChildWorker, warehouses?: WarehouseChild) =>
+  cpuMeter({ temporal: serverPids.temporal, ferretdb: serverPids.ferretdb, worker: worker.child.pid, ...(warehouses ? { warehouses: warehouses.child.pid } : {}), harness: 'self' });
 const stage = (xs: number[]) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95) });
 const waitBudget = (n: number) => 120_000 + n * 1_000;
 
@@ -316,7 +358,7 @@ async function p1Real(concurrency: number, n: number) {
     const startedAt = new Map<string, number>();
     const errors: string[] = [];
     const bar = progress(`P1 ours c=${concurrency}: agents generate`, n);
-    const cpu = processCpu(sys.worker);
+    const cpu = processCpu(sys.worker, sys.simulator);
     const t0 = Date.now();
     await runPool(n, concurrency, async (i) => {
       try {
@@ -715,7 +757,8 @@ async function main() {
 
   if (opts.only.has('P2') || opts.only.has('P5') || opts.only.has('P3')) {
     let sys: BenchSystem | undefined;
-    await attempt('P2/P5', async () => {
+    // P3 runs on P2's population when both run; `--only P3` alone measures on a fresh system.
+    if (opts.only.has('P2') || opts.only.has('P5')) await attempt('P2/P5', async () => {
       const baseline = await p2p5Baseline(Math.max(opts.p2Orders, opts.p5Orders));
       const r = await p2p5(opts.p2Orders, opts.p5Orders);
       sys = r.sys;

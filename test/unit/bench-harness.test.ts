@@ -54,9 +54,9 @@ describe('bench report', () => {
 
   it('adds the CPU per order of each process when the run measured it', () => {
     const report: BenchReport = { startedAt: '2025-06-01T10:00:00.000Z', finishedAt: '2025-06-01T10:05:00.000Z', quick: false, options: {}, machine: { cpuModel: 'Test CPU', cores: 2, memoryGb: 8, loadAverageAtStart: [1, 1, 1], os: 'Linux', node: 'v20', temporal: 't', ferretdb: 'f' }, goals: [], scenarios: {}, failures: [] };
-    const md = markdownReport(report, [{ ...level(8, 2, 10), cpuMsPerOrder: { temporal: 90, worker: 130.4, total: 220.4 }, baselineCpuMsPerOrder: { temporal: 27, worker: 26, total: 53 } }]);
-    expect(md).toContain('| Concurrency | temporal | worker | total |');
-    expect(md).toContain('| 8 | 90 / 27 | 130 / 26 | 220 / 53 |');
+    const md = markdownReport(report, [{ ...level(8, 2, 10), cpuMsPerOrder: { temporal: 90, worker: 130.4, warehouses: 3, total: 223.4 }, baselineCpuMsPerOrder: { temporal: 27, worker: 26, total: 53 } }]);
+    expect(md).toContain('| Concurrency | temporal | worker | warehouses | total |');
+    expect(md).toContain('| 8 | 90 / 27 | 130 / 26 | 3 / – | 223 / 53 |');
   });
 
   it('reads the CPU time processes have used from the kernel', () => {
