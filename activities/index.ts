@@ -10,7 +10,7 @@ import { billingActivities } from './billing';
 import { dispatchActivities } from './dispatch';
 import { enrolmentActivities } from './enrolment';
 import { fraudActivities } from './fraud';
-import { orderActivities } from './orders';
+import { orderActivities, orderViewWriter } from './orders';
 import { reconciliationActivities } from './reconciliation';
 import { warehouseActivities } from './warehouse';
 
@@ -25,16 +25,16 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  // One instance: the reconciliation's repairs queue behind the order workflows' own projection writes.
-  const orders = orderActivities(deps);
+  // One writer: the reconciliation's repairs queue behind the order workflows' own projection writes.
+  const writeOrderView = orderViewWriter(deps.db);
   return {
-    ...orders,
+    ...orderActivities(deps, writeOrderView),
     ...fraudActivities(deps),
     ...warehouseActivities(deps),
     ...dispatchActivities(deps),
     ...enrolmentActivities(deps),
     ...billingActivities(deps),
-    ...reconciliationActivities(deps, orders),
+    ...reconciliationActivities(deps, writeOrderView),
   };
 }
 

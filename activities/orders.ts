@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { OrderView } from '../workflows/messages';
-import { isDuplicateKey } from '../infra/db';
+import { isDuplicateKey, type Db } from '../infra/db';
 import type { ActivityDeps } from './index';
 
 /**
@@ -27,11 +27,29 @@ export function oneAtATimePerKey() {
   };
 }
 
-export function orderActivities({ db }: ActivityDeps) {
-  const { OrderView, Licence } = db.models;
+/** At most this many orders' stored revisions are remembered per worker process (about 1 MB). */
+const REMEMBERED_ORDER_VIEWS = 20_000;
+
+/**
+ * Writes order views (the read model); an older revision never overwrites a newer one. The
+ * revision this process last stored for an order is remembered, so the usual write (the next
+ * revision of an order projected here before) is a single replace, without reading first. A
+ * repair (`verify`) reads what is stored instead: it mends what was written elsewhere.
+ */
+export type OrderViewWriter = (view: OrderView, cancelled: AbortSignal, opts?: { verify?: boolean }) => Promise<void>;
+
+export function orderViewWriter(db: Db): OrderViewWriter {
+  const { OrderView } = db.models;
   const inOrder = oneAtATimePerKey();
-  /** Writes the order's read model; an older revision never overwrites a newer one. */
-  async function writeOrderView(view: OrderView, cancelled: AbortSignal): Promise<void> {
+  // Insertion order is recency: a write moves its order to the end, the oldest go first.
+  const storedRevision = new Map<string, number>();
+  const remember = (orderId: string, revision: number) => {
+    storedRevision.delete(orderId);
+    storedRevision.set(orderId, revision);
+    if (storedRevision.size > REMEMBERED_ORDER_VIEWS) storedRevision.delete(storedRevision.keys().next().value!);
+  };
+
+  async function write(view: OrderView, cancelled: AbortSignal, verify: boolean): Promise<void> {
     const doc = {
       orderId: view.orderId,
       accountId: view.accountId,
@@ -41,33 +59,43 @@ export function orderActivities({ db }: ActivityDeps) {
       updatedAt: new Date().toISOString(),
       state: view,
     };
-    // Writes for one order are queued in this process (inOrder), so read-then-write by _id is
-    // safe; the revision check drops a retried or replayed older snapshot.
-    let stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
-    if (!stored) {
+    const known = verify ? undefined : storedRevision.get(view.orderId);
+    if (known !== undefined && known >= view.revision) return; // a retry of a write that landed
+    if (known === undefined) {
+      // Not written by this process yet: most often a new order, so try to create it first.
       try {
         await OrderView.create({ _id: view.orderId, ...doc });
+        remember(view.orderId, view.revision);
         return;
       } catch (err) {
-        // Created meanwhile by an earlier attempt.
         if (!isDuplicateKey(err)) throw err;
-        stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
+      }
+      // Writes for one order are queued in this process (inOrder), so read-then-write by _id is
+      // safe; the revision check drops a retried or replayed older snapshot.
+      const stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
+      if (stored && stored.revision >= view.revision) {
+        remember(view.orderId, stored.revision);
+        return;
       }
     }
-    if (stored && stored.revision >= view.revision) return;
     // An attempt Temporal gave up on while it waited its turn does not write at all. On MongoDB the
-    // filter also guards atomically; on FerretDB the queue does (a workflow that moved to another
-    // worker process while this one still writes is left to the order view reconciliation).
+    // filter also guards atomically; on FerretDB the queue and the remembered revision do (a
+    // workflow that moved to another worker process while this one still writes is left to the
+    // order view reconciliation).
     cancelled.throwIfAborted();
     await OrderView.replaceOne(db.guardedById(view.orderId, { revision: { $lt: view.revision } }), doc);
+    remember(view.orderId, view.revision);
   }
+
+  return (view, cancelled, opts) => inOrder(view.orderId, () => write(view, cancelled, opts?.verify ?? false));
+}
+
+export function orderActivities({ db }: ActivityDeps, writeOrderView: OrderViewWriter) {
+  const { Licence } = db.models;
 
   return {
     /** The order's read model, as the workflow sees it now (a local activity after each change). */
-    projectOrder: (view: OrderView): Promise<void> => {
-      const cancelled = Context.current().cancellationSignal;
-      return inOrder(view.orderId, () => writeOrderView(view, cancelled));
-    },
+    projectOrder: (view: OrderView): Promise<void> => writeOrderView(view, Context.current().cancellationSignal),
 
     /** Issues licence keys for software lines; the same order line and unit always get the same key. */
     async provisionLicences(input: { orderId: string; lines: { lineNumber: number; sku: string; quantity: number }[] }) {

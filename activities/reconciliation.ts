@@ -15,7 +15,7 @@ import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { getOrderQuery, orderWorkflowId, OrderStatusAttr, type OrderView } from '../workflows/messages';
 import type { ClosedOrdersPage, ReconciliationWindow, UnreconciledOrder } from '../workflows/order-view-reconciliation';
 import type { ActivityDeps } from './index';
-import type { orderActivities } from './orders';
+import type { OrderViewWriter } from './orders';
 
 /**
  * How close to its workflow's close time the read model must have been written to count as the
@@ -71,7 +71,7 @@ export function closedOrdersQuery(taskQueue: string, window: ReconciliationWindo
  * `orders` is the worker's own order activities: a repair goes through the order workflow's
  * projection, queued behind any write of that order still in flight in this process.
  */
-export function reconciliationActivities({ config, db, temporal }: ActivityDeps, { projectOrder }: Pick<ReturnType<typeof orderActivities>, 'projectOrder'>) {
+export function reconciliationActivities({ config, db, temporal }: ActivityDeps, writeOrderView: OrderViewWriter) {
   const { OrderView } = db.models;
   const workflowIdPrefix = orderWorkflowId('');
 
@@ -122,7 +122,8 @@ export function reconciliationActivities({ config, db, temporal }: ActivityDeps,
           }
           return;
         }
-        await projectOrder(view);
+        // What is stored was written elsewhere (a stale attempt, by hand): read it, do not trust memory.
+        await writeOrderView(view, Context.current().cancellationSignal, { verify: true });
         (stored ? page.repaired : page.missing).push(orderId);
       };
 
