@@ -300,7 +300,7 @@ describe('delivery address velocity', () => {
     // counted once however many slots a retry took.
     const many = Array.from({ length: 12 }, (_, i) => `ORD-MANY-${i}`);
     const manyTo = to('4 Velocity Lane');
-    const at = new Date(); // one day's slots, even at midnight
+    const at = new Date(); // one bucket's slots, even at its edge
     await Promise.all([...many, ...many, ...many].map((orderId) => limitOne.noteGeneratedOrder({ orderId, delivery: manyTo, at })));
     const uses = await busy.db.models.DeliveryAddressUse.find({ orderId: { $in: many } }).lean();
     expect([...new Set(uses.map((u) => u.orderId))].sort()).toEqual([...many].sort());
@@ -309,5 +309,43 @@ describe('delivery address velocity', () => {
     const askTwelve = (orderId: string) => limitTwelve.check({ checkId: `${orderId}:fraud`, orderId, accountId: 'ACC-1001', delivery: manyTo });
     expect((await askTwelve('ORD-MANY-0')).reasons).toEqual([]); // eleven others
     expect((await askTwelve('ORD-MANY-12')).reasons).toEqual(['VELOCITY_EXCEEDED']); // twelve others
+  });
+
+  it('counts exactly the orders inside the window across its two buckets, with or without the hint', async () => {
+    const DAY = 86_400_000;
+    const WEEK = 7 * DAY;
+    const thisBucket = Date.parse('2026-11-26T00:00:00.000Z') - (Date.parse('2026-11-26T00:00:00.000Z') % WEEK);
+    const lastBucket = thisBucket - WEEK;
+    const address = to('5 Velocity Lane');
+    const uses: [string, number][] = [
+      ['ORD-W-1', lastBucket + 1 * DAY],
+      ['ORD-W-2', lastBucket + 2 * DAY],
+      ['ORD-W-3', lastBucket + 3.5 * DAY],
+      ['ORD-W-4', lastBucket + 5 * DAY],
+      ['ORD-W-5', thisBucket + 1 * DAY],
+      ['ORD-W-SELF', thisBucket + 2 * DAY],
+    ];
+    const noter = new RulesFraudProvider(busy.db.models, { limit: 1, windowHours: 24 * 7 });
+    for (const [orderId, at] of uses) await noter.noteGeneratedOrder({ orderId, delivery: address, at: new Date(at) });
+    /** Whether the order is referred with this limit when the window ends at `now`. */
+    const referred = async (limit: number, now: number) =>
+      (await new RulesFraudProvider(busy.db.models, { limit, windowHours: 24 * 7 }, () => new Date(now)).check({ checkId: 'ORD-W-SELF:fraud', orderId: 'ORD-W-SELF', accountId: 'ACC-1001', delivery: address })).reasons.includes('VELOCITY_EXCEEDED');
+    const others = async (now: number) => {
+      let n = 0;
+      while (await referred(n + 1, now)) n++;
+      return n;
+    };
+    // The window from lastBucket + 3 days: W-3, W-4 and W-5; W-1 and W-2 are older, W-SELF is its own.
+    const now = thisBucket + 3 * DAY;
+    expect(await others(now)).toBe(3);
+    // A day and three quarters later the window starts after W-3.
+    expect(await others(now + 1.75 * DAY)).toBe(2);
+    // Past the last bucket altogether: only this bucket's W-5.
+    expect(await others(thisBucket + 8 * DAY)).toBe(1);
+    // The last bucket's hint lost (it may lag): the slots are read from the first, with the same count.
+    const lastPrefix = (await busy.db.models.DeliveryAddressUse.findOne({ orderId: 'ORD-W-1' }).lean())!._id.split('|').slice(0, 2).join('|');
+    expect((await busy.db.models.SequenceHint.deleteOne({ _id: `address:${lastPrefix}|` })).deletedCount).toBe(1);
+    expect(await others(now)).toBe(3);
+    expect(await others(now + 1.75 * DAY)).toBe(2);
   });
 });
