@@ -122,6 +122,25 @@ let serverPids: { temporal?: number; ferretdb?: number } = {};
 let realBundle = '';
 let baselineBundle = '';
 
+/** Resolves on a forked child's first message (it is ready); rejects if it exits first. */
+function readyOf(child: ChildProcess, name: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
+  });
+}
+
+/** Asks a forked child to stop over IPC (SIGTERM once the channel is gone); SIGKILL after `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  if (child.connected) child.send({ type: 'stop' });
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 interface ChildWorker {
   child: ChildProcess;
   stats(): Promise<{ rssKb: number; peakRssKb: number; heapUsedKb: number; commands: CommandCounts }>;
@@ -138,10 +157,7 @@ async function startChildWorker(mode: 'real' | 'baseline', env: Record<string, s
     // The worker's own log (SDK warnings) goes to a file beside the servers' logs.
     stdio: ['ignore', log, log, 'ipc'],
   });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`${mode} worker exited with ${code} before it was ready`)));
-  });
+  await readyOf(child, `${mode} worker`);
   let queue: Promise<unknown> = Promise.resolve();
   const w: ChildWorker = {
     child,
@@ -156,15 +172,7 @@ async function startChildWorker(mode: 'real' | 'baseline', env: Record<string, s
       queue = p.catch(() => undefined);
       return p;
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      if (child.connected) child.send({ type: 'stop' });
-      else child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, 30_000),
   };
   cleanups.push(() => w.stop());
   return w;
@@ -179,10 +187,7 @@ interface WarehouseChild {
 
 async function startWarehouseChild(options: SimulatorOptions, port: number): Promise<WarehouseChild> {
   const child = fork(path.join(benchDir, 'warehouse-child.ts'), [JSON.stringify({ ...options, port })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`warehouse simulator exited with ${code} before it was ready`)));
-  });
+  await readyOf(child, 'warehouse simulator');
   let nextId = 0;
   const w: WarehouseChild = {
     child,
@@ -199,15 +204,7 @@ async function startWarehouseChild(options: SimulatorOptions, port: number): Pro
         child.send({ type: 'respond', id });
       });
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      if (child.connected) child.send({ type: 'stop' });
-      else child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, 10_000),
   };
   cleanups.push(() => w.stop());
   return w;
