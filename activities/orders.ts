@@ -83,8 +83,11 @@ export function orderViewWriter(db: Db): OrderViewWriter {
     // workflow that moved to another worker process while this one still writes is left to the
     // order view reconciliation).
     cancelled.throwIfAborted();
-    await OrderView.replaceOne(db.guardedById(view.orderId, { revision: { $lt: view.revision } }), doc);
-    remember(view.orderId, view.revision);
+    const { matchedCount } = await OrderView.replaceOne(db.guardedById(view.orderId, { revision: { $lt: view.revision } }), doc);
+    if (matchedCount) remember(view.orderId, view.revision);
+    // Nothing replaced: the view was deleted behind this process's back (or, on MongoDB, is newer).
+    // Look again as a process that never wrote it: create it, or keep the newer one.
+    else if (!verify) await write(view, cancelled, true);
   }
 
   return (view, cancelled, opts) => inOrder(view.orderId, () => write(view, cancelled, opts?.verify ?? false));

@@ -68,8 +68,8 @@ export function closedOrdersQuery(taskQueue: string, window: ReconciliationWindo
 }
 
 /**
- * `orders` is the worker's own order activities: a repair goes through the order workflow's
- * projection, queued behind any write of that order still in flight in this process.
+ * `writeOrderView` is the worker's one order view writer: a repair goes through the order
+ * workflow's projection, queued behind any write of that order still in flight in this process.
  */
 export function reconciliationActivities({ config, db, temporal }: ActivityDeps, writeOrderView: OrderViewWriter) {
   const { OrderView } = db.models;

@@ -97,6 +97,17 @@ describe('order view writer', () => {
     expect((await stored(stale))?.revision).toBe(6);
   });
 
+  it('writes the next revision of a view deleted behind its back instead of replacing nothing', async () => {
+    const write = orderViewWriter(db);
+    const id = newOrderId();
+    await write(view(id, 1), live());
+    await db.models.OrderView.deleteOne({ _id: id });
+    await write(view(id, 2), live());
+    expect((await stored(id))?.revision).toBe(2);
+    // And it is remembered again: the next revision is one replace.
+    expect(await commandsOf(() => write(view(id, 3), live()))).toEqual({ 'update orders': 1 });
+  });
+
   it('does not write at all for an attempt Temporal gave up on', async () => {
     const id = newOrderId();
     await orderViewWriter(db)(view(id, 1), live());
