@@ -9,7 +9,9 @@ const simulator = new WarehouseSimulator(options);
 await simulator.listen(port);
 simulator.start();
 
-const stop = () => void simulator.stop().then(() => process.exit(0));
+// A stop message and the channel closing may both come: stop once.
+let stopping: Promise<void> | undefined;
+const stop = () => void (stopping ??= simulator.stop().finally(() => process.exit(0)));
 process.on('message', (msg: { type: string; id?: number }) => {
   if (msg.type === 'respond') {
     void simulator.respond().then(
