@@ -368,6 +368,24 @@ export function billingActivities({ db }: ActivityDeps, ledger: BillingLedger = 
     recordCharges: (input: RecordChargesInput) => ledger.recordCharges(input),
     issueInvoice: (input: IssueInvoiceInput) => ledger.issueInvoice(input),
 
+    /**
+     * Bills an order for what shipped: its charges, and its own invoice when the account pays at
+     * once. One step for the workflow; both calls are idempotent under their keys, so a retry
+     * after a crash between them finishes the job.
+     */
+    async billOrder(input: RecordChargesInput): Promise<{ charges: Charge[]; invoiceNumber: string | null }> {
+      const charges = await ledger.recordCharges(input);
+      if (input.billingMode !== 'immediate') return { charges, invoiceNumber: null };
+      const { invoiceNumber } = await ledger.issueInvoice({
+        accountId: input.accountId,
+        idempotencyKey: `order:${input.orderId}`,
+        kind: 'offCycle',
+        chargeKeys: charges.map((c) => c.chargeKey),
+      });
+      // The agent sees each charge on the order with the invoice it went on.
+      return { charges: charges.map((c) => ({ ...c, invoiceNumber })), invoiceNumber };
+    },
+
     /** One page of the accounts a bill date is due for (cycle day = the date's day), by account id. */
     async accountsDueForBillRun(input: { date: string; after: string | null; limit: number }): Promise<string[]> {
       if (!isBillDate(input.date)) throw ApplicationFailure.nonRetryable(`${input.date} is not a YYYY-MM-DD date`, 'VALIDATION_FAILED');

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { msToNumber, type Duration } from '@temporalio/common';
 import { decideFraudCheck } from '../domain/fraud';
 import type { DeliveryContact, FraudCheckResult } from '../domain/types';
 import { isDuplicateKey } from '../infra/db';
@@ -23,7 +24,7 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
         { delivery: input.delivery, billingAddress: account.billingAddress as never, orderGross: input.orderGross, hasPreviousOrders },
         config.fraud,
       );
-      return { ...decision, reviewDeadline: config.fraud.reviewDeadline };
+      return { ...decision, reviewDeadline: config.fraud.reviewDeadline, reviewDeadlineMs: msToNumber(config.fraud.reviewDeadline as Duration) };
     },
 
     /**

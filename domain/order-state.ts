@@ -101,7 +101,7 @@ export interface OrderState {
   charges: Charge[];
   invoiceNumber: string | null;
   licences: { lineNumber: number; keys: string[] }[];
-  /** Bumped on every change; the read model keeps only the newest revision. */
+  /** Bumped by the workflow once per committed change; the read model keeps only the newest revision. */
   revision: number;
 }
 
@@ -155,7 +155,6 @@ export function transition(order: OrderState, event: OrderEvent, at: string, by:
   if (!to) refuse(order, event);
   order.history.push({ from: order.status, to, at, by, reason });
   order.status = to;
-  order.revision++;
 }
 
 // ---- Agent actions: each has a check (used by the update validator; throws DomainError)
@@ -211,7 +210,6 @@ export function applyAddLine(order: OrderState, req: AddLineRequest): OrderLine 
     ...(req.enrolment ? { enrolment: req.enrolment } : {}),
   };
   order.lines.push(line);
-  order.revision++;
   return line;
 }
 
@@ -242,7 +240,6 @@ export function applyChangeLine(order: OrderState, req: ChangeLineRequest): Orde
   if (req.quantity !== undefined) line.quantity = req.quantity;
   if (req.enrolment === null) delete line.enrolment;
   else if (req.enrolment) line.enrolment = req.enrolment;
-  order.revision++;
   return line;
 }
 
@@ -253,7 +250,6 @@ export function checkRemoveLine(order: OrderState, lineId: string): void {
 
 export function applyRemoveLine(order: OrderState, lineId: string): void {
   order.lines = order.lines.filter((l) => l.lineId !== lineId);
-  order.revision++;
 }
 
 export function deliveryProblems(d: DeliveryContact | null): string[] {
@@ -275,7 +271,6 @@ export function checkSetDelivery(order: OrderState, delivery: DeliveryContact): 
 
 export function applySetDelivery(order: OrderState, delivery: DeliveryContact): void {
   order.delivery = delivery;
-  order.revision++;
 }
 
 export function checkSetBillingMode(order: OrderState): void {
@@ -284,7 +279,6 @@ export function checkSetBillingMode(order: OrderState): void {
 
 export function applySetBillingMode(order: OrderState, mode: BillingMode): void {
   order.billingMode = mode;
-  order.revision++;
 }
 
 export function checkGenerate(order: OrderState): void {
@@ -373,7 +367,6 @@ export function applyDispatchRows(order: OrderState, batchId: string, rows: Disp
     sub.status = subOrderStatus(sub);
     applied++;
   }
-  if (applied) order.revision++;
   return { applied, ignored };
 }
 

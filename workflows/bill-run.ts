@@ -5,13 +5,14 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { billRunStep } from './retry-policies';
 import { billCutOff, billDateForScheduledRun, isBillDate, type BillRunInput, type BillRunResult } from '../domain/billing';
 
 // Transient failures (the database restarting) are retried for as long as it takes; a refusal that
 // retrying cannot fix is reported per account and the rest of the run carries on.
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['VALIDATION_FAILED'] },
+  retry: billRunStep,
 });
 
 /** Set by the Schedule on every run it starts: the nominal time, even for a late (caught-up) start. */

@@ -3,11 +3,12 @@
 // an activity hands each affected order its rows and survives crashes through its heartbeats.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { dispatchJobStep } from './retry-policies';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  retry: dispatchJobStep,
 });
 
 export interface SalesOrderDispatchInput {

@@ -7,6 +7,7 @@
 //   move instructions to the manufacturers in batches and bring the answers back.
 import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { enrolmentJobStep, untilItWorks } from './retry-policies';
 import {
   MANUFACTURERS,
   isFinal,
@@ -21,15 +22,9 @@ import { enrolmentResultSignal, getEnrolmentProgressQuery } from './messages';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: untilItWorks,
 });
-
-// A job run gives up on one transaction after a few tries; it stays recorded and the next run
-// takes it up again with the same transaction id.
-const jobActs = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
+const jobActs = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: enrolmentJobStep });
 
 export interface DeviceEnrolmentInput {
   orderId: string;

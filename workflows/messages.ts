@@ -59,7 +59,7 @@ export function attr(key: ReturnType<typeof defineSearchAttributeKey>, value: Se
   return { key, value } as SearchAttributePair;
 }
 
-// ---- Device enrolment (issue 7) ----
+// ---- Device enrolment ----
 
 export interface EnrolmentResultSignal {
   transactionId: string;

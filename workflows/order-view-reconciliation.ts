@@ -9,13 +9,14 @@
 // looks back a whole day instead).
 import { ApplicationFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { untilItWorks } from './retry-policies';
 
 // A page is compared, and repaired, in one activity that heartbeats as it goes; a database or
 // server outage is retried for as long as it takes.
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: untilItWorks,
 });
 
 /** Closed orders per visibility page (one activity each). */

@@ -130,6 +130,9 @@ describe('every agent action in every status', () => {
       const now = await historyLength(sys, id);
       expect(now, `${a.name} is recorded in the workflow history`).toBeGreaterThan(events);
       events = now;
+      // Read-your-writes: the update answers once the read model holds the change.
+      const read = await sys.call('GET', `/api/v1/orders/${id}`);
+      expect(read.body.revision, `${a.name}: a read right after the update shows it`).toBeGreaterThanOrEqual(r.body.revision);
       return r.body;
     };
     const [add, change, remove, delivery, billing, gen] = EDITS;

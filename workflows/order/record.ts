@@ -1,0 +1,164 @@
+// The order's one way to record a change. Pure: the workflow hands in its Temporal effects, so
+// the rules (one revision per change, attributes and summary only when they changed, projections
+// coalesced) are unit-tested without a worker.
+import { orderTotals } from '../../domain/money';
+import * as rules from '../../domain/order-state';
+import type { OrderEvent, OrderState } from '../../domain/order-state';
+import type { OrderView } from '../messages';
+
+/** The search attributes ops filter on in the Temporal UI: never personal data. */
+export interface OrderAttributes {
+  OrderStatus: string;
+  AccountId: string;
+  BillingMode: string;
+  WarehouseIds: string[];
+}
+
+export interface RecordEffects {
+  /** Upserts the attributes given (only those that changed). */
+  publishAttributes(changed: Partial<OrderAttributes>): void;
+  /** The Temporal UI's summary line. */
+  showDetails(text: string): void;
+  /** Workflow time, deterministic on replay. */
+  now(): string;
+}
+
+export const SYSTEM = 'system';
+
+export function viewOf(order: OrderState): OrderView {
+  const t = orderTotals(order.lines);
+  return { ...order, totals: { net: t.net, tax: t.tax, gross: t.gross }, allowedActions: rules.allowedActions(order) };
+}
+
+export class OrderRecord {
+  private attributes: Partial<OrderAttributes>;
+  private details = '';
+  /** The newest revision the read model is known to hold. */
+  private projectedRevision = 0;
+  private projecting = false;
+  private stepsRunning = 0;
+
+  constructor(
+    readonly order: OrderState,
+    private readonly effects: RecordEffects,
+    /** What the workflow was started with, so an unchanged attribute is not upserted again. */
+    startAttributes: Partial<OrderAttributes>,
+  ) {
+    this.attributes = { ...startAttributes };
+    this.publish();
+  }
+
+  now(): string {
+    return this.effects.now();
+  }
+
+  view(): OrderView {
+    return viewOf(this.order);
+  }
+
+  /**
+   * Records a change already made to the order: one revision, and a history entry when the change
+   * is worth one. Ops' attributes and summary and the read model follow once per workflow task
+   * (`takeSnapshot`), however many changes the task made.
+   */
+  commit(entry?: { by: string; reason: string }): void {
+    if (entry) this.order.history.push({ from: this.order.status, to: this.order.status, at: this.effects.now(), ...entry });
+    this.order.revision++;
+  }
+
+  /** Moves the order along the transition table, recording who and why. */
+  move(event: OrderEvent, by: string, reason: string): void {
+    rules.transition(this.order, event, this.effects.now(), by, reason);
+    this.commit();
+  }
+
+  fail(code: string, message: string): void {
+    this.order.error = { code, message };
+    this.move('rejected', SYSTEM, `${code}: ${message}`);
+  }
+
+  /**
+   * A step whose result the order acts on at once (a local activity): the read model waits for
+   * it, so one write carries the step's outcome with the changes before it.
+   */
+  async inStep<T>(step: Promise<T>): Promise<T> {
+    this.stepsRunning++;
+    try {
+      return await step;
+    } finally {
+      this.stepsRunning--;
+    }
+  }
+
+  /** True while the read model is behind the order, no write of it is under way and no step is about to change it. */
+  needsProjection(): boolean {
+    return !this.projecting && this.stepsRunning === 0 && this.order.revision > this.projectedRevision;
+  }
+
+  /** True once the read model holds the order as it is now. */
+  isProjected(): boolean {
+    return !this.projecting && this.order.revision <= this.projectedRevision;
+  }
+
+  hasBeenProjected(revision: number): boolean {
+    return this.projectedRevision >= revision;
+  }
+
+  /** The view to write, with every change made so far; ops' attributes and summary are brought up to date with it. */
+  takeSnapshot(): OrderView {
+    this.projecting = true;
+    this.publish();
+    return this.view();
+  }
+
+  snapshotWritten(snapshot: OrderView): void {
+    this.projecting = false;
+    this.projectedRevision = Math.max(this.projectedRevision, snapshot.revision);
+  }
+
+  snapshotAbandoned(): void {
+    this.projecting = false;
+  }
+
+  private publish(): void {
+    const o = this.order;
+    const next: OrderAttributes = {
+      OrderStatus: o.status,
+      AccountId: o.accountId,
+      BillingMode: o.billingMode,
+      WarehouseIds: o.subOrders.map((s) => s.warehouseId),
+    };
+    const changed: Partial<OrderAttributes> = {};
+    for (const key of Object.keys(next) as (keyof OrderAttributes)[]) {
+      // WarehouseIds starts unset: an empty list is not worth an upsert.
+      if (key === 'WarehouseIds' && next.WarehouseIds.length === 0 && this.attributes.WarehouseIds === undefined) continue;
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.attributes[key])) Object.assign(changed, { [key]: next[key] });
+    }
+    if (Object.keys(changed).length) {
+      this.effects.publishAttributes(changed);
+      this.attributes = { ...this.attributes, ...changed };
+    }
+    const details = summaryOf(o);
+    if (details !== this.details) {
+      this.effects.showDetails(details);
+      this.details = details;
+    }
+  }
+}
+
+/** The Temporal UI's summary line: status, size, value, error and fraud reason codes; no personal data. */
+export function summaryOf(order: OrderState): string {
+  const lines = order.lines.length;
+  return (
+    `**${order.status}**${order.cancellationRequested ? ' (cancellation requested)' : ''} · ${lines} line${lines === 1 ? '' : 's'} · ` +
+    `${viewOf(order).totals.gross} ${order.currency} minor units${order.error ? ` · ${order.error.code}` : ''}${fraudSummary(order)}`
+  );
+}
+
+function fraudSummary(order: OrderState): string {
+  const f = order.fraud;
+  if (!f?.required) return '';
+  const decision = f.result ? ` ${f.result.decision}${f.result.reasons.length ? ` (${f.result.reasons.join(', ')})` : ''}` : ' pending';
+  const review = f.awaitingReview ? ` · FRAUD_REVIEW until ${f.awaitingReview.deadline}` : f.review ? ` · review ${f.review.decision}` : '';
+  return ` · fraud check [${f.reasons.join(', ')}]:${decision}${review}`;
+}
