@@ -7,11 +7,11 @@ import type { FraudCheckRequest } from '../infra/fraud-providers';
 import type { ActivityDeps } from './index';
 
 export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
-  const { Account, OrderView, FraudDecision } = db.models;
+  const { OrderView, FraudDecision } = db.models;
   return {
     /** The fraud policy: does this order need a fraud check, and why. */
     async assessFraudRisk(input: { orderId: string; accountId: string; delivery: DeliveryContact; orderGross: number }) {
-      const account = await Account.findOne({ accountId: input.accountId }).lean();
+      const account = await db.reference.account(input.accountId);
       if (!account) throw ApplicationFailure.nonRetryable(`account ${input.accountId} not found`, 'ACCOUNT_NOT_FOUND');
       // Every generated order passes here once: the provider's velocity rule counts it from now on.
       await fraudProvider.noteGeneratedOrder?.({ orderId: input.orderId, delivery: input.delivery, at: new Date() });

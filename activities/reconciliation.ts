@@ -10,8 +10,7 @@
 // closed workflow on a worker), and a read model that is behind is rewritten through the very
 // projection the order workflow uses (activities/orders.ts projectOrder, revision-guarded).
 import { Context } from '@temporalio/activity';
-import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { optionalTsToDate } from '@temporalio/common/lib/time';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { getOrderQuery, orderWorkflowId, OrderStatusAttr, type OrderView } from '../workflows/messages';
 import type { ClosedOrdersPage, ReconciliationWindow, UnreconciledOrder } from '../workflows/order-view-reconciliation';
 import type { ActivityDeps } from './index';
@@ -97,8 +96,9 @@ export function reconciliationActivities({ config, db, temporal }: ActivityDeps,
       const reconcileOne = async (e: (typeof executions)[number]) => {
         const workflowId = e.execution!.workflowId!;
         const orderId = workflowId.slice(workflowIdPrefix.length);
-        const status = decodeTypedSearchAttributes(e.searchAttributes?.indexedFields).get(OrderStatusAttr) as string | undefined;
-        const closedAt = optionalTsToDate(e.closeTime) ?? new Date(0);
+        const statusPayload = e.searchAttributes?.indexedFields?.[OrderStatusAttr.name];
+        const status = statusPayload ? defaultPayloadConverter.fromPayload<string>(statusPayload) : undefined;
+        const closedAt = e.closeTime ? new Date(Number(e.closeTime.seconds ?? 0) * 1000 + Math.floor((e.closeTime.nanos ?? 0) / 1e6)) : new Date(0);
         const stored = await OrderView.findOne({ _id: orderId }, { status: 1, revision: 1, updatedAt: 1 }).lean();
         page.checked++;
         const verdict = judgeReadModel({ status, closedAt }, stored);

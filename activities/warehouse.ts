@@ -47,9 +47,8 @@ export function warehouseActivities({ db, config, stock, transport }: ActivityDe
       );
       try {
         const { location } = await transport.send(request);
-        const sentAt = new Date().toISOString();
-        const record = await SalesOrder.findOne({ _id: request.fileId }, { sentAt: 1 }).lean();
-        if (!record?.sentAt) await SalesOrder.updateOne({ _id: request.fileId }, { $set: { sentAt } });
+        // The first send's time: a retry that sent again later keeps it ($min, one write, no read).
+        await SalesOrder.updateOne({ _id: request.fileId }, { $min: { sentAt: new Date().toISOString() } });
         return { fileId: request.fileId, location };
       } catch (err) {
         if (err instanceof WarehouseRejectedError) throw ApplicationFailure.nonRetryable(err.message, 'WAREHOUSE_REJECTED');

@@ -4,6 +4,7 @@
 // transactions, no reliance on atomic read-modify-write; one writer per document, and unique
 // indexes on business keys wherever something must happen exactly once.
 import mongoose, { Schema, type Connection } from 'mongoose';
+import { referenceData, type ReferenceData } from './reference-data';
 
 const opts = { versionKey: false, strict: true } as const;
 const anyObj = Schema.Types.Mixed;
@@ -444,6 +445,8 @@ export interface Db {
    * before the write is the guard, and the filter is `_id` alone.
    */
   guardedById(id: string, guard: Record<string, unknown>): Record<string, unknown>;
+  /** Accounts and products as this process last read them (kept briefly). */
+  reference: ReferenceData;
   close(): Promise<void>;
 }
 
@@ -459,6 +462,7 @@ export async function connectDb(uri: string): Promise<Db> {
     conn,
     models,
     guardedById: (id, guard) => (idOnlyPushdown ? { _id: id } : { _id: id, ...guard }),
+    reference: referenceData(models),
     close: () => conn.close(),
   };
 }

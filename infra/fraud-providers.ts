@@ -2,6 +2,7 @@
 // and lists in MongoDB; the HTTP provider asks an external service. Both answer accept / refer /
 // reject with reason codes and a provider reference.
 import { createHash } from 'node:crypto';
+import { cachedLookup, REFERENCE_DATA_TTL_MS } from './reference-data';
 import { evaluateFraudRules, normaliseAddressKey } from '../domain/fraud';
 import type { Address, DeliveryContact, FraudDecision } from '../domain/types';
 import { isDuplicateKey, raiseSequenceHint, sequenceHint, type Models } from './db';
@@ -43,11 +44,17 @@ export class RulesFraudProvider implements FraudProvider {
     private readonly velocity: { limit: number; windowHours: number },
     /** The time the velocity window ends at (tests fix it). */
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    const lists = cachedLookup(() => models.FraudListEntry.find({}, { kind: 1, value: 1, _id: 0 }).lean().exec(), REFERENCE_DATA_TTL_MS);
+    this.lists = () => lists('all').then((l) => l ?? []);
+  }
+
+  /** The block lists, as this process last read them. */
+  private readonly lists: () => Promise<{ kind: string; value: string }[]>;
 
   async check(req: FraudCheckRequest): Promise<FraudProviderAnswer> {
     const [lists, recent] = await Promise.all([
-      this.models.FraudListEntry.find({}, { kind: 1, value: 1, _id: 0 }).lean(),
+      this.lists(),
       this.recentOrdersTo(req.delivery.address, req.orderId, this.now()),
     ]);
     const result = evaluateFraudRules(

@@ -86,7 +86,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
   r.use('/accounts/:accountId/orders', async (c, next) => (c.req.method === 'POST' ? idempotent(db)(c as never, next) : next()));
 
   const loadAccount = async (accountId: string) => {
-    const account = await Account.findOne({ accountId }, { _id: 0, nameLower: 0 }).lean();
+    const account = await db.reference.account(accountId);
     if (!account) throw apiError('ACCOUNT_NOT_FOUND', `no account ${accountId}`);
     return account;
   };

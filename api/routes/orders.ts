@@ -67,7 +67,7 @@ const fraudQueue = createRoute({
 });
 
 export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
-  const { OrderView: Orders, Product: Products } = db.models;
+  const { OrderView: Orders } = db.models;
   const r = newRouter();
   r.use('/orders/:orderId/fraud-review', requireRole(config, 'ops'));
   r.use('/fraud-reviews', requireRole(config, 'ops'));
@@ -104,7 +104,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   r.openapi(addLine, async (c) => {
     const { orderId } = c.req.valid('param');
     const body = c.req.valid('json');
-    const product = await Products.findOne({ sku: body.sku }, { _id: 0 }).lean<Product>();
+    const product = (await db.reference.product(body.sku)) as Product | null;
     if (!product) throw apiError('PRODUCT_NOT_FOUND', `no product ${body.sku} in the catalogue`);
     const view = await act(c, orderId, addLineUpdate, { product, quantity: body.quantity, ...(body.enrolment ? { enrolment: body.enrolment } : {}), by: actor(c) });
     return reply(c, view, 200);
@@ -117,7 +117,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     if (body.enrolment) {
       const order = await readOrder(orderId);
       const line = order.lines.find((l) => l.lineId === lineId);
-      if (line) enrolmentProgrammes = (await Products.findOne({ sku: line.sku }, { enrolmentProgrammes: 1 }).lean<Product>())?.enrolmentProgrammes ?? [];
+      if (line) enrolmentProgrammes = ((await db.reference.product(line.sku)) as Product | null)?.enrolmentProgrammes ?? [];
     }
     const view = await act(c, orderId, changeLineUpdate, { lineId, ...body, ...(enrolmentProgrammes ? { enrolmentProgrammes } : {}), by: actor(c) });
     return reply(c, view, 200);
