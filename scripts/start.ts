@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { ensureTools, startFerretDb, startTemporal, type ManagedProcess } from '../infra/dev-stack';
+import { buildAgentView } from '../api/ui/build';
 import { seedDemoData } from '../infra/seed';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 
@@ -74,6 +75,7 @@ for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort],
 }
 
 const t0 = Date.now();
+await buildAgentView();
 const tools = ensureTools();
 console.log('starting Temporal dev server and FerretDB…');
 const [temporal, ferret] = await Promise.all([

@@ -1,10 +1,11 @@
 // One Temporal dev server and one FerretDB for the whole run (free ports, temp data), and the
-// workflow bundle built once. Everything is torn down even when tests fail.
+// workflow bundle and AgentView's browser bundle built once. Everything is torn down even when tests fail.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { buildAgentView } from '../api/ui/build';
 import { ensureTools, freePort, startFerretDb, startTemporal, type ManagedProcess } from '../infra/dev-stack';
 import { workflowsPath } from '../worker/worker';
 
@@ -25,6 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (!process.env.KEEP_TEST_DATA) fs.rmSync(tmpRoot, { recursive: true, force: true });
   };
   try {
+    await buildAgentView();
     const tools = ensureTools();
     const [tPort, uiPort, fPort] = [await freePort(), await freePort(), await freePort()];
     const [temporal, ferret] = await Promise.all([

@@ -1,17 +1,9 @@
 // AgentView's screens as server-rendered shells: headings, forms with labels and empty regions
-// that agentview.js fills from the public API.
+// that the browser code (api/ui/client/) fills from the public API.
 import type { FC } from 'hono/jsx';
+import { STATUS_LABELS } from '../../domain/labels';
 import { ORDER_STATUSES } from '../../domain/types';
 import { Field, Layout } from './layout';
-
-export const STATUS_LABELS: Record<string, string> = {
-  New: 'New',
-  AwaitingGeneration: 'Awaiting Generation',
-  AwaitingDispatch: 'Awaiting Dispatch',
-  Complete: 'Complete',
-  Error: 'Error',
-  Cancelled: 'Cancelled',
-};
 
 const KINDS = [
   ['', 'All kinds'],

@@ -1,23 +1,15 @@
-// AgentView, served by the API process at '/': page shells and the static client files. No route
-// here reads or changes business data; the browser does that through /api/v1 with its own token.
+// AgentView, served by the API process at '/': page shells and the browser bundle. No route here
+// reads or changes business data; the browser does that through /api/v1 with its own token.
+import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { UI_DIST } from './dist';
 import { AccountPage, AccountsPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage } from './pages';
-
-const staticDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
-const STATIC_FILES: Record<string, string> = {
-  'agentview.js': 'text/javascript; charset=utf-8',
-  'money.js': 'text/javascript; charset=utf-8',
-  'agentview.css': 'text/css; charset=utf-8',
-};
-// Read once: the files ship with the code.
-const assets = new Map(Object.entries(STATIC_FILES).map(([name, type]) => [name, { type, body: fs.readFileSync(path.join(staticDir, name)) }]));
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function uiRoutes() {
+  if (!fs.existsSync(UI_DIST)) console.error(`AgentView's bundle is missing (${UI_DIST}): run npm run build:ui`);
   const r = new Hono();
   r.get('/', (c) => c.redirect('/accounts'));
   r.get('/signin', (c) => c.html(<SignInPage />));
@@ -33,10 +25,14 @@ export function uiRoutes() {
   r.get('/stock', (c) => c.html(<StockPage />));
   r.get('/ops/fraud-reviews', (c) => c.html(<FraudReviewsPage />));
   r.get('/ops/exceptions', (c) => c.html(<ExceptionsPage />));
-  r.get('/ui/:name', (c) => {
-    const asset = assets.get(c.req.param('name'));
-    if (!asset) return c.notFound();
-    return c.body(asset.body, 200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
-  });
+  r.use(
+    '/ui/*',
+    serveStatic({
+      root: UI_DIST,
+      rewriteRequestPath: (p) => p.slice('/ui'.length),
+      // Revalidated on every load (Last-Modified), so a new build shows at once.
+      onFound: (_path, c) => c.header('cache-control', 'no-cache'),
+    }),
+  );
   return r;
 }

@@ -1,0 +1,19 @@
+// What every signed-in page shares: who is signed in, the ops-only navigation, signing out.
+import { $ } from './dom';
+import { session, signInUrl } from './session';
+
+/** False (and off to sign in) when this tab has no token. */
+export function requireSession(): boolean {
+  if (session.token) return true;
+  location.replace(signInUrl());
+  return false;
+}
+
+export function initFrame(): void {
+  $('#signed-in-as').textContent = `Signed in as ${session.agentId || 'an unnamed agent'} (${session.role})`;
+  if (session.role === 'ops') for (const el of document.querySelectorAll<HTMLElement>('[data-ops-only]')) el.hidden = false;
+  $('#sign-out').addEventListener('click', () => {
+    session.clear();
+    location.assign('/signin');
+  });
+}
