@@ -3,7 +3,7 @@
 // queued instructions are cut into batches, and what a device's status is after each answer.
 // Pure: the order workflow, the enrolment workflows, the activities and the API all use it.
 import { DomainError } from './errors';
-import { allowedActions, type OrderState } from './order-state';
+import { allowedActions, checkEditLimit, type OrderState } from './order-state';
 import type { Manufacturer, OrderLine } from './types';
 
 export const MANUFACTURERS: readonly Manufacturer[] = ['apple', 'google', 'samsung'];
@@ -162,10 +162,11 @@ export function checkCustomerIds(customerIds: EnrolmentCustomerIds): void {
 }
 
 /** An agent gives the customer's programme ids on a New order (lines say which programme). */
-export function checkRequestEnrolment(order: Pick<OrderState, 'orderId' | 'status' | 'cancellationRequested' | 'sendStarted'>, customerIds: EnrolmentCustomerIds): void {
+export function checkRequestEnrolment(order: Pick<OrderState, 'orderId' | 'status' | 'cancellationRequested' | 'sendStarted' | 'revision'>, customerIds: EnrolmentCustomerIds): void {
   if (!allowedActions(order).includes('requestEnrolment')) {
     throw new DomainError('INVALID_TRANSITION', `cannot request enrolment on order ${order.orderId} while it is ${order.status}`, { status: order.status });
   }
+  checkEditLimit(order);
   if (Object.keys(customerIds).length === 0) throw new DomainError('VALIDATION_FAILED', 'give at least one programme customer id');
   checkCustomerIds(customerIds);
 }

@@ -145,8 +145,25 @@ function refuse(order: OrderState, what: string): never {
   });
 }
 
+/**
+ * Edits a New order takes: each is several history events, and a workflow history has a hard
+ * limit, so an order edited without end would be terminated by the server. Far above any real
+ * order; past it the agent generates or cancels the order, or starts a new one.
+ */
+export const MAX_EDITS_WHILE_NEW = 500;
+
+const EDITS: readonly AgentAction[] = ['editLines', 'setDelivery', 'setBillingMode', 'requestEnrolment'];
+
+/** The revision counts the order's committed changes: while New, its edits. */
+export function checkEditLimit(order: Pick<OrderState, 'orderId' | 'revision'>): void {
+  if (order.revision > MAX_EDITS_WHILE_NEW) {
+    throw new DomainError('ORDER_EDIT_LIMIT', `order ${order.orderId} has had ${MAX_EDITS_WHILE_NEW} edits: generate or cancel it, or start a new order`);
+  }
+}
+
 function requireAction(order: OrderState, action: AgentAction, what: string): void {
   if (!allowedActions(order).includes(action)) refuse(order, what);
+  if (EDITS.includes(action)) checkEditLimit(order);
 }
 
 /** Moves the order along the transition table and records who and why. */

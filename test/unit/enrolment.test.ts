@@ -78,7 +78,7 @@ describe('which devices are enrolled', () => {
     expect(() => checkEnrolmentCustomerIds([{ lineNumber: 1 }], {})).not.toThrow();
   });
   it('takes programme ids only on a New order, well formed', () => {
-    const base = { orderId: 'O1', cancellationRequested: false, sendStarted: false };
+    const base = { orderId: 'O1', cancellationRequested: false, sendStarted: false, revision: 1 };
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, { apple: 'ORG-1' })).not.toThrow();
     expect(() => checkRequestEnrolment({ ...base, status: 'AwaitingDispatch' }, { apple: 'ORG-1' })).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, {})).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));

@@ -2,6 +2,7 @@
 // every status, and dispatch rows applied to sub-orders (idempotently).
 import { describe, expect, it } from 'vitest';
 import { DomainError, type ErrorCode } from '../../domain/errors';
+import { checkRequestEnrolment } from '../../domain/enrolment';
 import {
   TERMINAL_STATUSES,
   TRANSITIONS,
@@ -29,6 +30,7 @@ import {
   shippedQuantity,
   subOrderStatus,
   transition,
+  MAX_EDITS_WHILE_NEW,
   type AgentAction,
   type OrderEvent,
   type OrderState,
@@ -294,6 +296,24 @@ const row = (over: Partial<DispatchRow>): DispatchRow => ({
   disposition: 'shipped',
   ...over,
 });
+describe('edit limit while New', () => {
+  it(`refuses every edit past ${MAX_EDITS_WHILE_NEW} with ORDER_EDIT_LIMIT, and still lets the agent generate or cancel`, () => {
+    const at = (revision: number) => order('New', { revision });
+    const edits = (o: OrderState) => [
+      outcome(() => checkAddLine(o, { product: product(), quantity: 1 })),
+      outcome(() => checkChangeLine(o, { lineId: 'L1', quantity: 3 })),
+      outcome(() => checkRemoveLine(o, 'L1')),
+      outcome(() => checkSetDelivery(o, delivery)),
+      outcome(() => checkSetBillingMode(o)),
+      outcome(() => checkRequestEnrolment(o, { apple: '1234567' })),
+    ];
+    expect(edits(at(MAX_EDITS_WHILE_NEW))).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(edits(at(MAX_EDITS_WHILE_NEW + 1))).toEqual(Array(6).fill('ORDER_EDIT_LIMIT'));
+    expect(outcome(() => checkGenerate(at(MAX_EDITS_WHILE_NEW + 1)))).toBe('ok');
+    expect(outcome(() => checkCancel(at(MAX_EDITS_WHILE_NEW + 1)))).toBe('ok');
+  });
+});
+
 const IMEI_A = '353325110000016';
 const IMEI_B = '353325110000024';
 

@@ -78,6 +78,7 @@ export function handleAgentActions(record: OrderRecord, enrolment: EnrolmentRequ
     ({ customerIds, by }) => {
       Object.assign(enrolment.customerIds, customerIds);
       enrolment.requestedBy = by;
+      record.commit();
       return { ...view(), enrolmentCustomerIds: { ...enrolment.customerIds } };
     },
     { validator: ({ customerIds }) => validate(() => checkRequestEnrolment(order, customerIds)) },
