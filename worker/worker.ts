@@ -30,7 +30,7 @@ export interface WorkerOptions {
 }
 
 export function defaultFraudProvider(config: Config, db: Db): FraudProvider {
-  const url = process.env.FRAUD_PROVIDER_URL;
+  const url = config.fraud.providerUrl;
   return url ? new HttpFraudProvider(url) : new RulesFraudProvider(db.models, { limit: config.fraud.velocityLimit, windowHours: 24 * 7 });
 }
 
