@@ -11,6 +11,9 @@ import { HttpStockClient } from '../infra/stock-client';
 import { OutboxFolderTransport } from '../infra/warehouse-transport';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Written by `npm run build` at the root of dist/, beside the compiled worker/ (scripts/build.ts). */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+export const prebuiltWorkflowBundle = fileURLToPath(new URL(`../${WORKFLOW_BUNDLE_FILE}`, import.meta.url));
 
 export interface RunningWorker {
   worker: Worker;
