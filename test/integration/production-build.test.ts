@@ -53,7 +53,6 @@ beforeAll(async () => {
   await db.close();
   api = `http://127.0.0.1:${port}`;
   env = {
-    PATH: process.env.PATH,
     NODE_ENV: 'test',
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `build-${id}`,
