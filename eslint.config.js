@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'bench/results/**', 'test-results/**', 'api/ui/dist/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'dist/**', 'bench/results/**', 'test-results/**', 'api/ui/dist/**', 'api/ui/static/vendor/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx'],

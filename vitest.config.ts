@@ -1,14 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+// Two tiers: `unit` needs nothing running (seconds, while editing); `integration` talks to a real
+// Temporal dev server and FerretDB that its global setup starts once, and holds the browser tests.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // The Temporal native bridge crashes under worker threads.
     pool: 'forks',
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        // Nothing native is loaded here, so threads (faster to start than forks) are safe.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'threads' },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -3,7 +3,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import { timeout } from 'hono/timeout';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../infra/config';
@@ -54,18 +56,8 @@ export const reply = (c: Context, body: unknown, status: ContentfulStatusCode = 
 export function createApp(deps: ApiDeps) {
   const app = newRouter();
   app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
-  app.use('/api/*', async (c, next) => {
-    // A slow dependency answers 503 rather than holding the agent's screen.
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(apiError('DEPENDENCY_UNAVAILABLE', 'the request took too long')), REQUEST_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([next(), limit]);
-    } finally {
-      clearTimeout(timer);
-    }
-  });
+  // A slow dependency answers 503 rather than holding the agent's screen (toApiError maps the 503).
+  app.use('/api/*', timeout(REQUEST_TIMEOUT_MS, new HTTPException(503, { message: 'the request took too long' })));
   // Files come to the adaptor routes as streams with their own, larger cap.
   app.use('/api/*', async (c, next) => {
     if (c.req.path.startsWith('/api/v1/adaptor/warehouse-files')) return next();

@@ -32,16 +32,20 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   404: 'NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  // hono/timeout's answer when a request outlives REQUEST_TIMEOUT_MS (api/app.ts).
+  503: 'DEPENDENCY_UNAVAILABLE',
 };
 
 /** Turns anything thrown by a handler into the error shape; unknown errors are logged, never leaked. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof DomainError) return apiError(err.code, err.message, err.details);
-  // hono's own refusals (malformed JSON, a media type the route does not take) are the client's fault.
-  if (err instanceof HTTPException && err.status < 500) {
+  // hono's own refusals (malformed JSON, a media type the route does not take) are the client's
+  // fault; its timeout is a dependency's.
+  if (err instanceof HTTPException) {
     const code = HTTP_EXCEPTION_CODES[err.status];
-    return code ? apiError(code, err.message || code) : new ApiError(err.status, `HTTP_${err.status}`, err.message);
+    if (code) return apiError(code, err.message || code);
+    if (err.status < 500) return new ApiError(err.status, `HTTP_${err.status}`, err.message);
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const type = err.cause.type ?? '';

@@ -13,7 +13,7 @@ const temporal = new Client({ connection, namespace: config.temporal.namespace }
 const stock = config.warehouses.stockUrl ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs) : null;
 const app = createApp({ config, db, temporal, stock });
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   console.log(`api: listening on http://localhost:${info.port} (docs at /docs)`);
 });
 // Slow or stuck clients cannot hold connections forever.

@@ -65,6 +65,7 @@ export function phonesMatch(a: string, b: string): boolean {
 // Fraud policy: is a check required at order generation?
 // ---------------------------------------------------------------------------------------------
 
+/** The configured policy is `config.fraud` (infra/config.ts: its defaults and variables). */
 export interface FraudPolicy {
   /** When false no order is checked. */
   enabled: boolean;
@@ -77,14 +78,6 @@ export interface FraudPolicy {
   /** Check when the delivery address differs from the billing address. */
   checkAddressMismatch: boolean;
 }
-
-export const DEFAULT_FRAUD_POLICY: Readonly<FraudPolicy> = Object.freeze({
-  enabled: true,
-  valueThreshold: 100_000, // £1,000.00 gross
-  allowedCountries: ['GB'],
-  checkFirstOrder: true,
-  checkAddressMismatch: true,
-});
 
 export interface FraudCheckInput {
   delivery: DeliveryContact;
@@ -112,7 +105,7 @@ export type FraudCheckReason = (typeof FRAUD_CHECK_REASONS)[number];
  * Whether an order needs a fraud check, and why. Reasons are listed in the order of
  * FRAUD_CHECK_REASONS; required is true exactly when there is at least one reason.
  */
-export function decideFraudCheck(input: FraudCheckInput, policy: FraudPolicy = DEFAULT_FRAUD_POLICY): FraudCheckRequirement {
+export function decideFraudCheck(input: FraudCheckInput, policy: FraudPolicy): FraudCheckRequirement {
   if (!policy.enabled) return { required: false, reasons: [] };
   const reasons: FraudCheckReason[] = [];
   if (policy.checkAddressMismatch && normaliseAddressKey(input.delivery.address) !== normaliseAddressKey(input.billingAddress)) {
@@ -235,17 +228,13 @@ export interface BlocklistEntry {
   value: string;
 }
 
+/** Built by the rules provider from `config.fraud.velocityLimit` (infra/config.ts). */
 export interface FraudRulesPolicy {
   /** Refer when this many recent orders (or more) went to the same normalised address. */
   velocityLimit: number;
   /** The window the caller counts recentOrdersToAddress over (informational here). */
   velocityWindowHours: number;
 }
-
-export const DEFAULT_FRAUD_RULES_POLICY: Readonly<FraudRulesPolicy> = Object.freeze({
-  velocityLimit: 3,
-  velocityWindowHours: 24 * 7,
-});
 
 export interface FraudRulesInput {
   delivery: DeliveryContact;
@@ -336,7 +325,7 @@ function normaliseAddressKeyString(value: string): string {
 export function evaluateFraudRules(
   input: FraudRulesInput,
   lists: readonly BlocklistEntry[],
-  policy: FraudRulesPolicy = DEFAULT_FRAUD_RULES_POLICY,
+  policy: FraudRulesPolicy,
 ): FraudRulesResult {
   const { delivery } = input;
   const address = delivery.address;

@@ -10,9 +10,12 @@ const bool = z
   .transform((v) => v === 'true' || v === '1');
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+// Every variable is listed in docs/configuration.md (test/unit/config-reference.test.ts checks it).
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Interface the API listens on. */
+  HOST: z.string().default('0.0.0.0'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('hardware-orders'),
@@ -42,6 +45,8 @@ const EnvSchema = z.object({
   FRAUD_CHECK_ADDRESS_MISMATCH: bool.default(true),
   FRAUD_VELOCITY_LIMIT: z.coerce.number().int().positive().default(5),
   FRAUD_REVIEW_DEADLINE: z.string().default('48h'),
+  /** An external HTTP fraud provider instead of the built-in rules; empty = the built-in rules. */
+  FRAUD_PROVIDER_URL: z.union([z.literal(''), z.string().url()]).default(''),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   // Device enrolment (manufacturers' zero-touch programmes).
   MANUFACTURER_API_URL: z.string().default('http://127.0.0.1:3102'),
@@ -63,11 +68,15 @@ const EnvSchema = z.object({
   ORDER_VIEW_RECONCILIATION_INTERVAL: z.string().default('5 minutes'),
 });
 
+/** Every environment variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
+
 export type Role = 'agent' | 'adaptor' | 'ops';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
   port: number;
+  host: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   mongodbUri: string;
   dataDir: string;
@@ -86,6 +95,8 @@ export interface Config {
     checkAddressMismatch: boolean;
     velocityLimit: number;
     reviewDeadline: string;
+    /** null: the built-in rules decide (infra/fraud-providers.ts). */
+    providerUrl: string | null;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   enrolment: {
@@ -127,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: e.NODE_ENV,
     port: e.PORT,
+    host: e.HOST,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -162,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkAddressMismatch: e.FRAUD_CHECK_ADDRESS_MISMATCH,
       velocityLimit: e.FRAUD_VELOCITY_LIMIT,
       reviewDeadline: e.FRAUD_REVIEW_DEADLINE,
+      providerUrl: e.FRAUD_PROVIDER_URL || null,
     },
     logLevel: e.LOG_LEVEL,
     enrolment: {

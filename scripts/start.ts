@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { ensureTools, startFerretDb, startTemporal, type ManagedProcess } from '../infra/dev-stack';
-import { buildAgentView } from '../api/ui/build';
+import { buildAgentView } from './agentview-bundle';
 import { seedDemoData } from '../infra/seed';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { luhnCheckDigit } from '../domain/imei';
 import type { SalesOrderRequest } from '../domain/types';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../domain/warehouse-response';
+import { formatWarehouseResponseCsv } from '../domain/warehouse-response-csv';
 import { warehouseFolders } from '../infra/config';
 
 export interface SimulatorOptions {
@@ -158,7 +159,7 @@ export class WarehouseSimulator {
       const f = warehouseFolders(this.o.dataDir, id);
       await fsp.mkdir(f.inbox, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${++this.fileSeq}.csv`;
-      const csv = [WAREHOUSE_RESPONSE_COLUMNS.join(','), ...rows.map((r) => WAREHOUSE_RESPONSE_COLUMNS.map((k) => csvCell(r[k])).join(','))].join('\n') + '\n';
+      const csv = formatWarehouseResponseCsv(rows);
       await fsp.writeFile(path.join(f.inbox, `.${name}.tmp`), csv);
       await fsp.rename(path.join(f.inbox, `.${name}.tmp`), path.join(f.inbox, name));
       written.push(path.join(f.inbox, name));
@@ -212,10 +213,6 @@ export class WarehouseSimulator {
     }
     return rows;
   }
-}
-
-function csvCell(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** A sub-order's cancel can arrive in the same pickup as the order itself: take the order first. */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { buildAgentView } from '../api/ui/build';
+import { buildAgentView } from '../scripts/agentview-bundle';
 import { ensureTools, freePort, startFerretDb, startTemporal, type ManagedProcess } from '../infra/dev-stack';
 import { workflowsPath } from '../worker/worker';
 

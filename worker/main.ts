@@ -1,10 +1,13 @@
 // The worker process: runs order and dispatch workflows and their activities until signalled.
+import fs from 'node:fs';
 import { loadConfig } from '../infra/config';
 import { ensureSchedules } from '../infra/schedules';
-import { startWorker } from './worker';
+import { prebuiltWorkflowBundle, startWorker } from './worker';
 
 const config = loadConfig();
-const running = await startWorker({ config });
+// The compiled worker loads the workflow bundle built with it; run from source, it bundles workflows/.
+const workflowBundle = fs.existsSync(prebuiltWorkflowBundle) ? { codePath: prebuiltWorkflowBundle } : undefined;
+const running = await startWorker({ config, workflowBundle });
 console.log(`worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
 // The recurring jobs (the daily bill run) exist whenever a worker runs; ensureSchedules absorbs the
 // race of several workers starting at once. A failure here must not stop the worker: the next start retries.

@@ -11,6 +11,9 @@ import { HttpStockClient } from '../infra/stock-client';
 import { OutboxFolderTransport } from '../infra/warehouse-transport';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Written by `npm run build` at the root of dist/, beside the compiled worker/ (scripts/build.ts). */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+export const prebuiltWorkflowBundle = fileURLToPath(new URL(`../${WORKFLOW_BUNDLE_FILE}`, import.meta.url));
 
 export interface RunningWorker {
   worker: Worker;
@@ -30,7 +33,7 @@ export interface WorkerOptions {
 }
 
 export function defaultFraudProvider(config: Config, db: Db): FraudProvider {
-  const url = process.env.FRAUD_PROVIDER_URL;
+  const url = config.fraud.providerUrl;
   return url ? new HttpFraudProvider(url) : new RulesFraudProvider(db.models, { limit: config.fraud.velocityLimit, windowHours: 24 * 7 });
 }
 

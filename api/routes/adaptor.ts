@@ -6,8 +6,9 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
-import type { DispatchBatch, DispatchRow } from '../../domain/types';
+import type { WarehouseResponseColumn } from '../../domain/warehouse-response';
+import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
+import type { DispatchBatch } from '../../domain/types';
 import { warehouseFolders } from '../../infra/config';
 import { validateDispatchBatch } from '../../infra/contracts';
 import type { Db } from '../../infra/db';
@@ -98,31 +99,30 @@ async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string,
   return processInboxFile(deps, warehouseId, target, { name, ...opts });
 }
 
-const csvCell = (v: unknown) => {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 /** A JSON batch goes through the same validation as a file: rendered as the CSV it stands for. */
 export function batchToCsv(batch: DispatchBatch): string {
-  const col: Record<(typeof WAREHOUSE_RESPONSE_COLUMNS)[number], (r: DispatchRow) => unknown> = {
-    warehouse_id: (r) => r.warehouseId,
-    sub_order_number: (r) => r.subOrderNumber,
-    line_number: (r) => r.lineNumber,
-    sku: (r) => r.sku,
-    quantity_shipped: (r) => r.quantityShipped,
-    serial_number: (r) => r.serialNumber,
-    imei: (r) => r.imei,
-    imei2: (r) => r.imei2,
-    carrier: (r) => r.carrier,
-    tracking_number: (r) => r.trackingNumber,
-    ship_date: (r) => r.shipDate,
-    disposition: (r) => r.disposition,
-    error_code: (r) => r.errorCode,
-    error_message: (r) => r.errorMessage,
-  };
   const rows = [...batch.rows].sort((a, b) => a.rowNumber - b.rowNumber);
-  return [WAREHOUSE_RESPONSE_COLUMNS.join(','), ...rows.map((r) => WAREHOUSE_RESPONSE_COLUMNS.map((k) => csvCell(col[k](r))).join(','))].join('\n') + '\n';
+  return formatWarehouseResponseCsv(
+    rows.map(
+      (r) =>
+        ({
+          warehouse_id: r.warehouseId,
+          sub_order_number: r.subOrderNumber,
+          line_number: r.lineNumber,
+          sku: r.sku,
+          quantity_shipped: r.quantityShipped,
+          serial_number: r.serialNumber,
+          imei: r.imei,
+          imei2: r.imei2,
+          carrier: r.carrier,
+          tracking_number: r.trackingNumber,
+          ship_date: r.shipDate,
+          disposition: r.disposition,
+          error_code: r.errorCode,
+          error_message: r.errorMessage,
+        }) satisfies Record<WarehouseResponseColumn, unknown>,
+    ),
+  );
 }
 
 export function adaptorRoutes(deps: ApiDeps) {

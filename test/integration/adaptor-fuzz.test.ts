@@ -10,6 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
+import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processInboxFile } from '../../adaptor/watcher';
 import type { DispatchRow, RowRejection, SubOrderRef } from '../../domain/types';
@@ -17,7 +18,8 @@ import { DispatchRowValidator, REJECTION_CODES, WAREHOUSE_RESPONSE_COLUMNS, csvP
 import { warehouseFolders } from '../../infra/config';
 import { readDispatchRows } from '../../infra/dispatch-rows';
 import type { OrderView } from '../../workflows/messages';
-import { ordersAwaitingDispatch, responseCsv, shippedRows, type ResponseRow } from '../support/dispatch-fixtures';
+import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
+import { ordersAwaitingDispatch, shippedRows, type ResponseRow } from '../support/dispatch-fixtures';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 const PURE_CASES = Number(process.env.ADAPTOR_FUZZ_CASES ?? 10_000);
@@ -125,8 +127,7 @@ const headerMutation = fc.constantFrom<Mutation>(
 );
 
 const render = (rows: ResponseRow[], header: string[]) =>
-  header.join(',') === COLS.join(',') ? responseCsv(rows) : [header.join(','), ...rows.map((r) => COLS.map((c) => csvQuote(String(r[c] ?? ''))).join(','))].join('\n') + '\n';
-const csvQuote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  header.join(',') === COLS.join(',') ? formatWarehouseResponseCsv(rows) : stringify([header, ...rows.map((r) => COLS.map((c) => r[c] ?? ''))]);
 
 /** Raw text edits: stray quotes, cut files, odd line endings, bytes that are not UTF-8, extra cells. */
 const rawMutation = fc.tuple(fc.constantFrom('quote', 'truncate', 'crlf', 'bytes', 'extraCell', 'blankLines', 'nul', 'none'), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(

@@ -13,11 +13,11 @@ import { ingestWarehouseFile } from '../../adaptor/ingest';
 import { warehouseFolders } from '../../infra/config';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import type { DispatchBatch } from '../../domain/types';
+import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import {
   deliver,
   ordersAwaitingDispatch,
   readOrders,
-  responseCsv,
   shippedRows,
   waitForStatus,
   type ResponseRow,
@@ -67,7 +67,7 @@ describe('inbox files', () => {
 
   it('applies the valid rows of a file cut off mid-row and reports the broken row', async () => {
     const [a, b] = await ordersAwaitingDispatch(sys, 2, { lines: [{ sku: 'PR-ROUTER-5G', quantity: 1 }] });
-    const full = responseCsv([...shippedRows(a), ...shippedRows(b)]);
+    const full = formatWarehouseResponseCsv([...shippedRows(a), ...shippedRows(b)]);
     const cut = full.slice(0, full.lastIndexOf(',DPD,')); // the last row loses its last cells
     const batchId = await deliver(sys, 'WH-NORTH', 'cut.csv', cut);
 
@@ -84,8 +84,8 @@ describe('inbox files', () => {
 
   it('quarantines a file with an unclosed quote, with a report beside it, and applies none of it', async () => {
     const [a, b] = await ordersAwaitingDispatch(sys, 2, { lines: [{ sku: 'PR-APL-USBC-20W', quantity: 1 }] });
-    const good = responseCsv(shippedRows(a)).trimEnd().split('\n');
-    const broken = responseCsv([{ ...shippedRows(b)[0], error_message: 'x' }]).trimEnd().split('\n')[1].replace(/,x$/, ',"note never closed');
+    const good = formatWarehouseResponseCsv(shippedRows(a)).trimEnd().split('\n');
+    const broken = formatWarehouseResponseCsv([{ ...shippedRows(b)[0], error_message: 'x' }]).trimEnd().split('\n')[1].replace(/,x$/, ',"note never closed');
     const csv = [...good, broken, ''].join('\n');
     const batchId = await deliver(sys, 'WH-NORTH', 'unclosed.csv', csv);
 
@@ -106,7 +106,7 @@ describe('inbox files', () => {
   it('lists rows for unknown orders as exceptions for ops, and still applies the rest', async () => {
     const [known] = await ordersAwaitingDispatch(sys, 1, { lines: [{ sku: 'PR-GEN-CASE-IP16', quantity: 1 }] });
     const stranger: ResponseRow = { ...shippedRows(known)[0], sub_order_number: 'ORD-0000000000-WH-NORTH' };
-    const batchId = await deliver(sys, 'WH-NORTH', 'unknown.csv', responseCsv([stranger, ...shippedRows(known)]));
+    const batchId = await deliver(sys, 'WH-NORTH', 'unknown.csv', formatWarehouseResponseCsv([stranger, ...shippedRows(known)]));
     await waitForStatus(sys, [known.orderId], 'Complete');
 
     const list = await sys.call('GET', `/api/v1/adaptor/exceptions?batchId=${batchId}`, { role: 'ops' });
@@ -132,7 +132,7 @@ describe('inbox files', () => {
 describe('API', () => {
   it('takes a CSV upload from the adaptor role only', async () => {
     const [order] = await ordersAwaitingDispatch(sys, 1, { lines: [{ sku: 'HS-SAM-A16-128', quantity: 1 }] });
-    const csv = responseCsv(shippedRows(order));
+    const csv = formatWarehouseResponseCsv(shippedRows(order));
     for (const role of ['agent', 'ops'] as const) expect((await csvUpload(csv, 'warehouseId=WH-NORTH', role)).status).toBe(403);
     expect((await csvUpload(csv, 'warehouseId=WH-NORTH', null)).status).toBe(401);
     expect((await csvUpload(csv, 'warehouseId=WH-NOWHERE')).body.error.code).toBe('VALIDATION_FAILED');

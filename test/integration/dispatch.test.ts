@@ -13,12 +13,12 @@ import { inject } from 'vitest';
 import { warehouseFolders } from '../../infra/config';
 import { dispatchWorkflowId, type OrderView } from '../../workflows/messages';
 import { startWorker, type RunningWorker } from '../../worker/worker';
+import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import {
   deliver,
   errorRow,
   ordersAwaitingDispatch,
   readOrders,
-  responseCsv,
   shippedRows,
   waitForStatus,
   type ResponseRow,
@@ -147,7 +147,7 @@ describe('Sales Order Dispatch job', () => {
 
   it('recognises the same file twice and applies it once', async () => {
     const [order] = await ordersAwaitingDispatch(sys, 1, { accountId: 'ACC-1001', lines: [{ sku: 'PR-SAM-BUDS3', quantity: 1 }] });
-    const csv = responseCsv(shippedRows(order));
+    const csv = formatWarehouseResponseCsv(shippedRows(order));
     const batchId = await deliver(sys, 'WH-NORTH', 'first.csv', csv);
     await batchDone(batchId);
     const [done] = await waitForStatus(sys, [order.orderId], 'Complete');

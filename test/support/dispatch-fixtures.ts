@@ -9,7 +9,8 @@ import path from 'node:path';
 import { luhnCheckDigit } from '../../domain/imei';
 import type { OrderView } from '../../workflows/messages';
 import type { BillingMode, DeliveryContact, Product } from '../../domain/types';
-import { WAREHOUSE_RESPONSE_COLUMNS, type WarehouseResponseColumn } from '../../domain/warehouse-response';
+import { type WarehouseResponseColumn } from '../../domain/warehouse-response';
+import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { warehouseFolders } from '../../infra/config';
 import { addLineUpdate, generateUpdate, openedUpdate, orderWorkflowId } from '../../workflows/messages';
 import { eventually, type TestSystem } from './system';
@@ -153,18 +154,9 @@ export function errorRow(order: OrderView, lineNumber: number, code: string, mes
   return { warehouse_id: sub.warehouseId, sub_order_number: sub.subOrderNumber, line_number: lineNumber, sku: sl.sku, quantity_shipped: 0, disposition, error_code: code, error_message: message };
 }
 
-const cell = (v: string | number | undefined) => {
-  const s = v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-export function responseCsv(rows: ResponseRow[]): string {
-  return [WAREHOUSE_RESPONSE_COLUMNS.join(','), ...rows.map((r) => WAREHOUSE_RESPONSE_COLUMNS.map((k) => cell(r[k])).join(','))].join('\n') + '\n';
-}
-
 /** Drops a response file in the inbox, lets the adaptor take it, and returns its batch id (the content hash). */
 export async function deliver(sys: TestSystem, warehouseId: string, name: string, rows: ResponseRow[] | string): Promise<string> {
-  const csv = typeof rows === 'string' ? rows : responseCsv(rows);
+  const csv = typeof rows === 'string' ? rows : formatWarehouseResponseCsv(rows);
   await dropInInbox(sys, warehouseId, name, csv);
   await sys.adaptor.sweep();
   return createHash('sha256').update(csv).digest('hex');

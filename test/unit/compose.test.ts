@@ -1,11 +1,13 @@
-// No container engine runs on the development machines, so the production compose file is checked
-// structurally: every service has an image or our build, every command points at a file that
-// exists, and every variable the config refuses to start without in production is set.
+// No container engine runs on the development machines, so the production compose file and the
+// Dockerfile are checked structurally: every service has an image or our build, our services run
+// compiled JavaScript built from sources that exist, and every variable the config refuses to start
+// without in production is set. test/integration/production-build.test.ts runs that build.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../infra/config';
+import { COMPILED_DIRS, COPIED } from '../../scripts/build';
 import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -30,16 +32,17 @@ describe('docker-compose.yml', () => {
     for (const [name, svc] of Object.entries(compose.services)) expect(svc.image ?? svc.build, name).toBeTruthy();
   });
 
-  it('builds our services from the Dockerfile and starts files that exist', () => {
-    expect(fs.existsSync(path.join(root, 'Dockerfile'))).toBe(true);
-    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  it('builds our services from the Dockerfile and runs their compiled entry points with node', () => {
     for (const name of ours) {
       const svc = compose.services[name];
       expect(svc.build, name).toBe('.');
+      expect(svc.command?.[0], name).toBe('node');
+      expect(svc.command, name).not.toContain('tsx');
       const script = svc.command!.at(-1)!;
-      expect(fs.existsSync(path.join(root, script)), `${name}: ${script}`).toBe(true);
-      const topDir = script.split('/')[0];
-      expect(dockerfile, `Dockerfile copies ${topDir}/`).toContain(`COPY ${topDir} ./${topDir}`);
+      expect(script, name).toMatch(/^dist\/.+\.js$/);
+      const source = script.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect(fs.existsSync(path.join(root, source)), `${name}: ${source}`).toBe(true);
+      expect(COMPILED_DIRS, `${name}: the build compiles ${source}`).toContain(source.split('/')[0]);
     }
   });
 
@@ -55,10 +58,44 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the worker with the Node flags npm start and the benchmark use', () => {
-    expect(compose.services.worker.command).toEqual(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'worker/main.ts']);
+    expect(compose.services.worker.command).toEqual(['node', ...WORKER_NODE_FLAGS, 'dist/worker/main.js']);
   });
 
   it('refuses to resolve without the secrets', () => {
     expect(() => resolve(String(compose.services.api.environment?.AGENT_TOKENS), {})).toThrow(/AGENT_TOKENS/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = fs
+    .readFileSync(path.join(root, 'Dockerfile'), 'utf8')
+    .split(/^FROM /m)
+    .slice(1)
+    .map((stage) => stage.split('\n').filter((l) => l.trim() && !l.startsWith('#')));
+  const [build, run] = [stages[0], stages.at(-1)!];
+
+  it('builds in one stage and runs in another', () => {
+    expect(stages).toHaveLength(2);
+    expect(build[0]).toMatch(/ AS build$/);
+  });
+
+  it('copies every folder the build compiles or copies, then runs npm run build', () => {
+    for (const dir of [...COMPILED_DIRS, ...COPIED.map((d) => d.split('/')[0])]) expect(build, dir).toContain(`COPY ${dir} ./${dir}`);
+    expect(build).toContain('COPY scripts/build.ts scripts/agentview-bundle.ts ./scripts/');
+    expect(build.at(-1)).toBe('RUN npm run build');
+  });
+
+  it('runs node on dist/ with production dependencies only', () => {
+    expect(run).toContain('ENV NODE_ENV=production');
+    expect(run).toContain('RUN npm ci --omit=dev --no-audit --no-fund');
+    expect(run).toContain('COPY --from=build /app/dist ./dist');
+    expect(run).toContain('USER node');
+    expect(run.at(-1)).toBe('CMD ["node", "dist/api/main.js"]');
+    expect(run.join('\n')).not.toMatch(/tsx|COPY (domain|workflows|activities|api|adaptor|infra|worker|simulators) /);
+  });
+
+  it('does not need TypeScript tooling at run time', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const tool of ['tsx', 'typescript', 'esbuild']) expect(Object.keys(pkg.dependencies)).not.toContain(tool);
   });
 });

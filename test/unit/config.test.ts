@@ -26,4 +26,16 @@ describe('configuration', () => {
   it('treats an empty stock URL as not connected to a warehouse', () => {
     expect(loadConfig({ WAREHOUSE_STOCK_URL: '' }).warehouses.stockUrl).toBeNull();
   });
+
+  it('uses the built-in fraud rules unless FRAUD_PROVIDER_URL names a provider', () => {
+    expect(loadConfig({}).fraud.providerUrl).toBeNull();
+    expect(loadConfig({ FRAUD_PROVIDER_URL: '' }).fraud.providerUrl).toBeNull();
+    expect(loadConfig({ FRAUD_PROVIDER_URL: 'https://fraud.example.com/check' }).fraud.providerUrl).toBe('https://fraud.example.com/check');
+    expect(() => loadConfig({ FRAUD_PROVIDER_URL: 'fraud-provider' })).toThrow(/FRAUD_PROVIDER_URL/);
+  });
+
+  it('listens on every interface unless HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+  });
 });

@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Address, DeliveryContact, FraudDecision } from '../../domain/types';
 import {
-  DEFAULT_FRAUD_POLICY,
-  DEFAULT_FRAUD_RULES_POLICY,
   FRAUD_CHECK_REASONS,
   FRAUD_REJECT_REASONS,
   addressComplete,
@@ -18,7 +16,9 @@ import {
   type BlocklistEntry,
   type FraudCheckInput,
   type FraudPolicy,
+  type FraudRulesPolicy,
 } from '../../domain/fraud';
+import { loadConfig } from '../../infra/config';
 
 const billing: Address = { lines: ['10 Downing Street'], city: 'London', postcode: 'SW1A 2AA', country: 'GB' };
 const contact = (overrides: Partial<DeliveryContact> = {}, address: Partial<Address> = {}): DeliveryContact => ({
@@ -29,7 +29,12 @@ const contact = (overrides: Partial<DeliveryContact> = {}, address: Partial<Addr
   address: { ...billing, ...address },
 });
 
-const policy = (overrides: Partial<FraudPolicy> = {}): FraudPolicy => ({ ...DEFAULT_FRAUD_POLICY, ...overrides });
+/** The configuration with no environment: what a deployment gets unless it sets FRAUD_*. */
+const configured = loadConfig({}).fraud;
+// The rules are tested with every check on, whatever the configured defaults are.
+const everyCheck: FraudPolicy = { enabled: true, valueThreshold: 100_000, allowedCountries: ['GB'], checkFirstOrder: true, checkAddressMismatch: true };
+const policy = (overrides: Partial<FraudPolicy> = {}): FraudPolicy => ({ ...everyCheck, ...overrides });
+const rules: FraudRulesPolicy = { velocityLimit: configured.velocityLimit, velocityWindowHours: 24 * 7 };
 const checkInput = (overrides: Partial<FraudCheckInput> = {}): FraudCheckInput => ({
   delivery: contact(),
   billingAddress: billing,
@@ -114,20 +119,9 @@ describe('normalisePostcode / phonesMatch', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('decideFraudCheck', () => {
-  it('exports a sensible default policy', () => {
-    expect(DEFAULT_FRAUD_POLICY).toEqual({
-      enabled: true,
-      valueThreshold: 100_000,
-      allowedCountries: ['GB'],
-      checkFirstOrder: true,
-      checkAddressMismatch: true,
-    });
-    expect(Object.isFrozen(DEFAULT_FRAUD_POLICY)).toBe(true);
-  });
-
   it('needs no check for a repeat, low-value, domestic order to the billing address', () => {
-    expect(decideFraudCheck(checkInput(), DEFAULT_FRAUD_POLICY)).toEqual({ required: false, reasons: [] });
-    expect(decideFraudCheck(checkInput())).toEqual({ required: false, reasons: [] });
+    expect(decideFraudCheck(checkInput(), policy())).toEqual({ required: false, reasons: [] });
+    expect(decideFraudCheck(checkInput(), configured)).toEqual({ required: false, reasons: [] });
   });
 
   it('treats a differently formatted copy of the billing address as the same address', () => {
@@ -384,12 +378,11 @@ describe('evaluateFraudRules', () => {
   const clean = { delivery: contact(), recentOrdersToAddress: 0 };
 
   it('accepts a clean order', () => {
-    expect(evaluateFraudRules(clean, [], DEFAULT_FRAUD_RULES_POLICY)).toEqual({ decision: 'accept', reasons: [] });
-    expect(evaluateFraudRules(clean, [])).toEqual({ decision: 'accept', reasons: [] });
+    expect(evaluateFraudRules(clean, [], rules)).toEqual({ decision: 'accept', reasons: [] });
   });
 
   it('refers an implausible name', () => {
-    expect(evaluateFraudRules({ ...clean, delivery: contact({ name: 'asdf qwerty' }) }, [])).toEqual({
+    expect(evaluateFraudRules({ ...clean, delivery: contact({ name: 'asdf qwerty' }) }, [], rules)).toEqual({
       decision: 'refer',
       reasons: ['NAME_IMPLAUSIBLE'],
     });
@@ -402,18 +395,18 @@ describe('evaluateFraudRules', () => {
     ['no country', { country: '' }],
     ['a country that is not a two-letter code', { country: 'GBR' }],
   ])('rejects an incomplete address: %s', (_name, address) => {
-    expect(evaluateFraudRules({ ...clean, delivery: contact({}, address) }, [])).toEqual({ decision: 'reject', reasons: ['ADDRESS_INCOMPLETE'] });
+    expect(evaluateFraudRules({ ...clean, delivery: contact({}, address) }, [], rules)).toEqual({ decision: 'reject', reasons: ['ADDRESS_INCOMPLETE'] });
   });
 
   it('reports a missing postcode as incomplete, not invalid', () => {
-    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '  ' }) }, [])).toEqual({ decision: 'reject', reasons: ['ADDRESS_INCOMPLETE'] });
+    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '  ' }) }, [], rules)).toEqual({ decision: 'reject', reasons: ['ADDRESS_INCOMPLETE'] });
     expect(addressComplete({ ...billing, postcode: '' })).toBe(false);
     expect(addressComplete(billing)).toBe(true);
   });
 
   it('rejects a postcode that is malformed for the country', () => {
-    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '12345' }) }, [])).toEqual({ decision: 'reject', reasons: ['POSTCODE_INVALID'] });
-    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { country: 'US', postcode: '12345' }) }, []).decision).toBe('accept');
+    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '12345' }) }, [], rules)).toEqual({ decision: 'reject', reasons: ['POSTCODE_INVALID'] });
+    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { country: 'US', postcode: '12345' }) }, [], rules).decision).toBe('accept');
   });
 
   describe('blocklists', () => {
@@ -426,7 +419,7 @@ describe('evaluateFraudRules', () => {
       ['phone, national format', { kind: 'phone', value: '07700 900123' }, 'BLOCKLISTED_PHONE'],
     ];
     it.each(cases)('rejects a blocklisted %s', (_name, entry, reason) => {
-      expect(evaluateFraudRules(clean, [entry])).toEqual({ decision: 'reject', reasons: [reason] });
+      expect(evaluateFraudRules(clean, [entry], rules)).toEqual({ decision: 'reject', reasons: [reason] });
     });
 
     it('does not match entries for other values or other kinds', () => {
@@ -438,7 +431,7 @@ describe('evaluateFraudRules', () => {
         { kind: 'phone', value: '07700 900124' },
         { kind: 'email', value: 'Jane Smith' }, // a name on the email list is not a name match
       ];
-      expect(evaluateFraudRules(clean, lists)).toEqual({ decision: 'accept', reasons: [] });
+      expect(evaluateFraudRules(clean, lists, rules)).toEqual({ decision: 'accept', reasons: [] });
     });
 
     it('ignores email and phone lists when the contact has none', () => {
@@ -447,14 +440,14 @@ describe('evaluateFraudRules', () => {
         { kind: 'email', value: '' },
         { kind: 'phone', value: '' },
       ];
-      expect(evaluateFraudRules({ delivery, recentOrdersToAddress: 0 }, lists).decision).toBe('accept');
+      expect(evaluateFraudRules({ delivery, recentOrdersToAddress: 0 }, lists, rules).decision).toBe('accept');
     });
   });
 
   it('refers when the address velocity reaches the limit', () => {
-    const limit = DEFAULT_FRAUD_RULES_POLICY.velocityLimit;
-    expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: limit - 1 }, []).decision).toBe('accept');
-    expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: limit }, [])).toEqual({ decision: 'refer', reasons: ['VELOCITY_EXCEEDED'] });
+    const limit = rules.velocityLimit;
+    expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: limit - 1 }, [], rules).decision).toBe('accept');
+    expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: limit }, [], rules)).toEqual({ decision: 'refer', reasons: ['VELOCITY_EXCEEDED'] });
     expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: 1 }, [], { velocityLimit: 1, velocityWindowHours: 1 }).reasons).toEqual([
       'VELOCITY_EXCEEDED',
     ]);
@@ -462,7 +455,7 @@ describe('evaluateFraudRules', () => {
 
   it('rejects rather than refers when both kinds of reason are present, listing all in a fixed order', () => {
     const delivery = contact({ name: 'Test Test', email: 'bad@example.com' }, { postcode: 'ZZ' });
-    const result = evaluateFraudRules({ delivery, recentOrdersToAddress: 10 }, [{ kind: 'email', value: 'BAD@example.com' }]);
+    const result = evaluateFraudRules({ delivery, recentOrdersToAddress: 10 }, [{ kind: 'email', value: 'BAD@example.com' }], rules);
     expect(result).toEqual({ decision: 'reject', reasons: ['POSTCODE_INVALID', 'BLOCKLISTED_EMAIL', 'NAME_IMPLAUSIBLE', 'VELOCITY_EXCEEDED'] });
   });
 
@@ -533,7 +526,7 @@ describe('evaluateFraudRules', () => {
     fc.assert(
       fc.property(arbDelivery, fc.array(arbEntry, { maxLength: 6 }), (delivery, lists) => {
         const input = { delivery, recentOrdersToAddress: 0 };
-        expect(evaluateFraudRules(input, [...lists].reverse())).toEqual(evaluateFraudRules(input, lists));
+        expect(evaluateFraudRules(input, [...lists].reverse(), rules)).toEqual(evaluateFraudRules(input, lists, rules));
       }),
     );
   });

@@ -1,11 +1,4 @@
-// The benchmark harness: its report pieces, and `npm run bench -- --quick` end to end on tiny
-// sizes (its own Temporal dev server and FerretDB). No timing assertions: the bench measures,
-// this proves that it runs and reports every scenario.
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The benchmark harness's report pieces (test/integration/bench-harness.test.ts runs the bench).
 import { describe, expect, it } from 'vitest';
 import { cpuMeter, cpuSeconds, percentile } from '../../bench/metrics';
 import { markdownReport, p1ChartSvg, type BenchReport, type P1Level } from '../../bench/report';
@@ -62,16 +55,10 @@ describe('bench report', () => {
   it('reads the CPU time processes have used from the kernel', () => {
     const before = cpuSeconds();
     const meter = cpuMeter({ harness: 'self', gone: 2 ** 22 + 1 });
-    // Spin for 150 ms of CPU as Node counts it (wall time would be less on a loaded machine).
+    // Spins until Node itself counts 150 ms of CPU: a wall-clock spin gets too little on loaded cores.
     const start = process.cpuUsage();
-    const giveUp = Date.now() + 30_000;
-    let spin = 0;
-    while (Date.now() < giveUp) {
-      spin++;
-      const used = process.cpuUsage(start);
-      if (used.user + used.system >= 150_000) break;
-    }
-    expect(spin).toBeGreaterThan(0);
+    const giveUp = Date.now() + 20_000;
+    while (process.cpuUsage(start).user + process.cpuUsage(start).system < 150_000 && Date.now() < giveUp);
     expect(cpuSeconds() - before).toBeGreaterThan(0.1);
     const perUnit = meter.perUnit(2);
     expect(perUnit.harness).toBeGreaterThan(50); // ≥ 100 ms of spinning, over 2 units
@@ -86,31 +73,4 @@ describe('bench report', () => {
     expect(svg.match(/<circle/g)).toHaveLength(6);
     expect(svg).toContain('hardware-orders: 3.50 orders/s at 8');
   });
-});
-
-describe('npm run bench -- --quick', () => {
-  it('runs every scenario against its baseline and writes the report', () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-quick-'));
-    try {
-      const run = spawnSync('npx', ['tsx', 'bench/run.ts', '--quick', '--out', out], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 900_000 });
-      expect(run.status, run.stderr.slice(-3000)).toBe(0);
-      const report = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8')) as BenchReport;
-      expect(report.failures).toEqual([]);
-      expect(report.machine.cores).toBeGreaterThan(0);
-      expect(Object.keys(report.scenarios).sort()).toEqual(['P1 c=1', 'P1 c=2', 'P2', 'P3', 'P4']);
-      const p1 = report.scenarios['P1 c=2'] as { ours: { generated: number; complete: number; errorCount: number; historyEventsPerOrder: number; mongoWritesPerOrder: number } };
-      expect(p1.ours.errorCount).toBe(0);
-      expect(p1.ours.complete).toBe(p1.ours.generated);
-      expect(p1.ours.historyEventsPerOrder).toBeGreaterThan(0);
-      expect(p1.ours.mongoWritesPerOrder).toBeGreaterThan(0);
-      const p2 = report.scenarios.P2 as { ours: { awaitingDispatch: number; complete: number } };
-      expect(p2.ours.complete).toBe(p2.ours.awaitingDispatch);
-      const scenariosInTable = new Set(report.goals.map((g) => g.scenario));
-      expect([...scenariosInTable].sort()).toEqual(['P1 end to end', 'P2 bulk dispatch', 'P3 agent API', 'P4 warehouse file', 'P5 open orders']);
-      expect(fs.readFileSync(path.join(out, 'latest.md'), 'utf8')).toContain('| Scenario | Measure |');
-      expect(fs.readFileSync(path.join(out, 'latest-p1.svg'), 'utf8')).toContain('<polyline');
-    } finally {
-      fs.rmSync(out, { recursive: true, force: true });
-    }
-  }, 900_000);
 });

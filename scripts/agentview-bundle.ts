@@ -1,11 +1,11 @@
 // Builds AgentView's browser bundle (api/ui/client → api/ui/dist, git-ignored) with esbuild.
-// `npm start`, the test setup and the Docker image call it, so a fresh clone needs no extra step.
+// `npm start`, the test setup and the production build (npm run build) call it, so a fresh clone needs no extra step.
 import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UI_DIST } from './dist';
+import { UI_DIST } from '../api/ui/dist';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The browser gets its own code and the pure domain: nothing else may end up in the bundle. */
 const BROWSER_SOURCES = ['api/ui/client/', 'domain/'];
