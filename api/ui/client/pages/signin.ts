@@ -44,7 +44,13 @@ export function initSignIn(): void {
       token.select();
       return;
     }
-    const next = new URLSearchParams(location.search).get('next');
-    location.assign(next && next.startsWith('/') && !next.startsWith('//') ? next : '/accounts');
+    location.assign(sameOriginPath(new URLSearchParams(location.search).get('next')));
   });
+}
+
+/** Where to go after signing in: `next` only when it stays on this origin (`/\\host`, `/\t/host` do not). */
+export function sameOriginPath(next: string | null): string {
+  if (!next) return '/accounts';
+  const url = new URL(next, location.origin);
+  return url.origin === location.origin && !url.pathname.startsWith('//') ? url.pathname + url.search + url.hash : '/accounts';
 }
