@@ -1,4 +1,7 @@
 // Bearer tokens per role. Compared in constant time; tokens are never logged.
+// Roles belong to routes: each route declares them in its OpenAPI security requirement and
+// `guarded` enforces exactly that declaration. Nothing matches path strings.
+import type { RouteConfig } from '@hono/zod-openapi';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Config, Role } from '../infra/config';
@@ -32,4 +35,25 @@ export function requireRole(config: Config, ...roles: Role[]): MiddlewareHandler
     c.set('actor', `${role}:${who || 'anonymous'}`);
     await next();
   };
+}
+
+/** Any valid token: the API's outer gate, so a route that forgot its roles is still not public. */
+export const requireToken = (config: Config) => requireRole(config, 'agent', 'adaptor', 'ops');
+
+/** A route's roles as an OpenAPI security requirement (OpenAPI 3.1 allows role names for http schemes). */
+export const roles = (...names: [Role, ...Role[]]) => ({ security: [{ bearer: names }] });
+
+/** The roles a route declares; a route under /api without them is a programming error. */
+export function rolesOf(route: Pick<RouteConfig, 'security' | 'method' | 'path'>): Role[] {
+  const declared = (route.security ?? []).flatMap((s) => s.bearer ?? []) as Role[];
+  if (!declared.length) throw new Error(`route ${route.method.toUpperCase()} ${route.path} declares no roles`);
+  return declared;
+}
+
+/**
+ * The route with its declared roles checked first (before validation and any other middleware
+ * given here, such as idempotency, which needs the caller's role).
+ */
+export function guarded<R extends RouteConfig>(config: Config, route: R, ...then: MiddlewareHandler[]): R {
+  return { ...route, middleware: [requireRole(config, ...rolesOf(route)) as MiddlewareHandler, ...then] };
 }

@@ -5,14 +5,15 @@ import type { DeliveryContact } from '../../domain/types';
 import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, openedUpdate, orderWorkflowId } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import type { MiddlewareHandler } from 'hono';
+import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { idempotent, type IdemEnv } from '../idempotency';
 import { AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
-const findAccounts = createRoute({
+const findAccounts = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts',
   tags: ['accounts'],
@@ -21,7 +22,7 @@ const findAccounts = createRoute({
   responses: { 200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } }, 400: err('Bad query') },
 });
 
-const getAccount = createRoute({
+const getAccount = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}',
   tags: ['accounts'],
@@ -29,7 +30,7 @@ const getAccount = createRoute({
   responses: { 200: { description: 'The account', content: { 'application/json': { schema: AccountSchema } } }, 404: err('No such account') },
 });
 
-const listOrders = createRoute({
+const listOrders = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/orders',
   tags: ['orders'],
@@ -45,7 +46,7 @@ const listOrders = createRoute({
   responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, 400: err('Bad query'), 404: err('No such account') },
 });
 
-const createOrder = createRoute({
+const createOrder = createRoute({ ...roles('agent', 'ops'),
   method: 'post',
   path: '/accounts/{accountId}/orders',
   tags: ['orders'],
@@ -81,9 +82,7 @@ function newOrderId(seed?: string): string {
 export function accountRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, OrderView } = db.models;
   const r = newRouter();
-  r.use('/accounts', requireRole(config, 'agent', 'ops'));
-  r.use('/accounts/*', requireRole(config, 'agent', 'ops'));
-  r.use('/accounts/:accountId/orders', async (c, next) => (c.req.method === 'POST' ? idempotent(db)(c as never, next) : next()));
+  const idem = idempotent(db) as MiddlewareHandler;
 
   const loadAccount = async (accountId: string) => {
     const account = await Account.findOne({ accountId }, { _id: 0, nameLower: 0 }).lean();
@@ -91,16 +90,16 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     return account;
   };
 
-  r.openapi(findAccounts, async (c) => {
+  r.openapi(guarded(config, findAccounts), async (c) => {
     const { query } = c.req.valid('query');
     const prefix = new RegExp('^' + query.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     const items = await Account.find({ $or: [{ accountId: query }, { nameLower: prefix }] }, { _id: 0, nameLower: 0 }).sort({ name: 1 }).limit(20).lean();
     return reply(c, { items: items });
   });
 
-  r.openapi(getAccount, async (c) => reply(c, await loadAccount(c.req.valid('param').accountId), 200));
+  r.openapi(guarded(config, getAccount), async (c) => reply(c, await loadAccount(c.req.valid('param').accountId), 200));
 
-  r.openapi(listOrders, async (c) => {
+  r.openapi(guarded(config, listOrders), async (c) => {
     const { accountId } = c.req.valid('param');
     const { status, limit, cursor } = c.req.valid('query');
     await loadAccount(accountId);
@@ -116,7 +115,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { items: page.map((d) => d.state), nextCursor });
   });
 
-  r.openapi(createOrder, async (c) => {
+  r.openapi(guarded(config, createOrder, idem), async (c) => {
     const { accountId } = c.req.valid('param');
     const body = (c.req.header('content-length') === '0' ? {} : ((await c.req.json().catch(() => ({}))) ?? {})) as z.infer<typeof CreateOrderBody>;
     const parsed = CreateOrderBody.safeParse(body);

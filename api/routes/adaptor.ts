@@ -15,7 +15,7 @@ import { processInboxFile } from '../../adaptor/watcher';
 import type { IngestOutcome } from '../../adaptor/ingest';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
 import { ApiError, apiError } from '../errors';
 
 /** Largest response file accepted over HTTP (the inbox folder has no limit). */
@@ -27,7 +27,7 @@ const IngestResult = z
   .openapi('IngestResult');
 const WarehouseQuery = z.object({ warehouseId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).openapi({ example: 'WH-NORTH' }) });
 
-const postFile = createRoute({
+const postFile = createRoute({ ...roles('adaptor'),
   method: 'post',
   path: '/adaptor/warehouse-files',
   tags: ['adaptor'],
@@ -35,7 +35,7 @@ const postFile = createRoute({
   request: { query: WarehouseQuery.extend({ fileName: z.string().regex(/^[\w.-]{1,100}$/).optional() }), body: { content: { 'text/csv': { schema: z.string() } }, required: true } },
   responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 413: err('Too large'), 415: err('Not CSV'), 422: err('Unreadable file: quarantined with a report') },
 });
-const postBatch = createRoute({
+const postBatch = createRoute({ ...roles('adaptor'),
   method: 'post',
   path: '/adaptor/dispatch-batches',
   tags: ['adaptor'],
@@ -43,7 +43,7 @@ const postBatch = createRoute({
   request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true } },
   responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 400: err('Breaks the contract'), 422: err('Unreadable') },
 });
-const listExceptions = createRoute({
+const listExceptions = createRoute({ ...roles('ops'),
   method: 'get',
   path: '/adaptor/exceptions',
   tags: ['adaptor'],
@@ -51,7 +51,7 @@ const listExceptions = createRoute({
   request: { query: z.object({ warehouseId: z.string().max(40).optional(), batchId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
   responses: { 200: { description: 'Exceptions, newest first', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } } },
 });
-const getBatch = createRoute({
+const getBatch = createRoute({ ...roles('ops', 'adaptor'),
   method: 'get',
   path: '/adaptor/batches/{batchId}',
   tags: ['adaptor'],
@@ -128,12 +128,8 @@ export function batchToCsv(batch: DispatchBatch): string {
 export function adaptorRoutes(deps: ApiDeps) {
   const { config, db } = deps;
   const r = newRouter();
-  r.use('/adaptor/warehouse-files', requireRole(config, 'adaptor'));
-  r.use('/adaptor/dispatch-batches', requireRole(config, 'adaptor'));
-  r.use('/adaptor/exceptions', requireRole(config, 'ops'));
-  r.use('/adaptor/batches/*', requireRole(config, 'ops', 'adaptor'));
 
-  r.openapi(postFile, async (c) => {
+  r.openapi(guarded(config, postFile), async (c) => {
     const { warehouseId, fileName } = c.req.valid('query');
     if (!config.warehouses.ids.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}`);
     if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? '')) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
@@ -144,7 +140,7 @@ export function adaptorRoutes(deps: ApiDeps) {
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
-  r.openapi(postBatch, async (c) => {
+  r.openapi(guarded(config, postBatch), async (c) => {
     const batch = c.req.valid('json');
     const valid = validateDispatchBatch(batch);
     if (!valid.ok) throw apiError('VALIDATION_FAILED', `the batch breaks contracts/dispatch-batch.v1.schema.json: ${valid.errors.slice(0, 10).join('; ')}`, { errors: valid.errors.slice(0, 100) });
@@ -159,7 +155,7 @@ export function adaptorRoutes(deps: ApiDeps) {
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
-  r.openapi(listExceptions, async (c) => {
+  r.openapi(guarded(config, listExceptions), async (c) => {
     const { warehouseId, batchId, limit } = c.req.valid('query');
     const filter: Record<string, unknown> = {};
     if (warehouseId) filter.warehouseId = warehouseId;
@@ -168,7 +164,7 @@ export function adaptorRoutes(deps: ApiDeps) {
     return reply(c, { items: items });
   });
 
-  r.openapi(getBatch, async (c) => {
+  r.openapi(guarded(config, getBatch), async (c) => {
     const { batchId } = c.req.valid('param');
     const stored = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
     if (!stored) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);

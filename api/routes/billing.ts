@@ -6,7 +6,7 @@ import { billRunWorkflowId, invoiceSummary, isBillDate, type BillRunResult } fro
 import type { billRunWorkflow } from '../../workflows/bill-run';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { AccountIdParam, BillingMode, ErrorSchema } from '../schemas';
 
@@ -91,7 +91,7 @@ export const BillRunSchema = z
   })
   .openapi('BillRun');
 
-const listCharges = createRoute({
+const listCharges = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/charges',
   tags: ['billing'],
@@ -103,7 +103,7 @@ const listCharges = createRoute({
   responses: { 200: json('Charges', z.object({ items: z.array(ChargeSchema) })), 400: err('Bad query'), 404: err('No such account') },
 });
 
-const listInvoices = createRoute({
+const listInvoices = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/invoices',
   tags: ['billing'],
@@ -112,7 +112,7 @@ const listInvoices = createRoute({
   responses: { 200: json('Invoices', z.object({ items: z.array(InvoiceSummarySchema) })), 400: err('Bad query'), 404: err('No such account') },
 });
 
-const getInvoice = createRoute({
+const getInvoice = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/invoices/{invoiceNumber}',
   tags: ['billing'],
@@ -121,7 +121,7 @@ const getInvoice = createRoute({
   responses: { 200: json('The invoice', InvoiceSchema), 400: err('Bad invoice number'), 404: err('No such invoice') },
 });
 
-const startBillRun = createRoute({
+const startBillRun = createRoute({ ...roles('ops'),
   method: 'post',
   path: '/bill-runs',
   tags: ['billing'],
@@ -130,7 +130,7 @@ const startBillRun = createRoute({
   responses: { 200: json('Finished', BillRunSchema), 202: json('Still running: poll GET /bill-runs/{date}', BillRunSchema), 400: err('Invalid date') },
 });
 
-const getBillRun = createRoute({
+const getBillRun = createRoute({ ...roles('ops'),
   method: 'get',
   path: '/bill-runs/{date}',
   tags: ['billing'],
@@ -145,17 +145,12 @@ const withoutId = <T extends object>({ _id, ...rest }: Lean<T>) => rest;
 export function billingRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, Charge, Invoice } = db.models;
   const r = newRouter();
-  r.use('/accounts/:accountId/charges', requireRole(config, 'agent', 'ops'));
-  r.use('/accounts/:accountId/invoices', requireRole(config, 'agent', 'ops'));
-  r.use('/invoices/*', requireRole(config, 'agent', 'ops'));
-  r.use('/bill-runs', requireRole(config, 'ops'));
-  r.use('/bill-runs/*', requireRole(config, 'ops'));
 
   const requireAccount = async (accountId: string) => {
     if (!(await Account.exists({ accountId }))) throw apiError('ACCOUNT_NOT_FOUND', `no account ${accountId}`);
   };
 
-  r.openapi(listCharges, async (c) => {
+  r.openapi(guarded(config, listCharges), async (c) => {
     const { accountId } = c.req.valid('param');
     const { status, limit } = c.req.valid('query');
     await requireAccount(accountId);
@@ -166,7 +161,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { items });
   });
 
-  r.openapi(listInvoices, async (c) => {
+  r.openapi(guarded(config, listInvoices), async (c) => {
     const { accountId } = c.req.valid('param');
     const { limit } = c.req.valid('query');
     await requireAccount(accountId);
@@ -179,7 +174,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { items });
   });
 
-  r.openapi(getInvoice, async (c) => {
+  r.openapi(guarded(config, getInvoice), async (c) => {
     const { invoiceNumber } = c.req.valid('param');
     // Invoices and charges are keyed by their number and key: point reads (an $in scans on FerretDB).
     const invoice = await Invoice.findOne({ _id: invoiceNumber }).lean();
@@ -193,7 +188,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { ...invoiceFields(invoice), lines, ...invoiceSummary(lines) });
   });
 
-  r.openapi(startBillRun, async (c) => {
+  r.openapi(guarded(config, startBillRun), async (c) => {
     const { date, waitSeconds } = c.req.valid('json');
     // A date has one bill run at a time (a second trigger joins it); once it has finished, a rerun
     // starts afresh: it retries any account that failed and is a no-op for the ones invoiced.
@@ -210,7 +205,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, view, finished || view.status !== 'running' ? 200 : 202);
   });
 
-  r.openapi(getBillRun, async (c) => {
+  r.openapi(guarded(config, getBillRun), async (c) => {
     const { date } = c.req.valid('param');
     try {
       return reply(c, await billRunView(temporal.workflow.getHandle(billRunWorkflowId(date))));

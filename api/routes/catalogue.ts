@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
 import { ErrorSchema, ProductSchema } from '../schemas';
 
-const listCatalogue = createRoute({
+const listCatalogue = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/catalogue',
   tags: ['catalogue'],
@@ -24,8 +24,7 @@ const listCatalogue = createRoute({
 
 export function catalogueRoutes({ config, db }: ApiDeps) {
   const r = newRouter();
-  r.use('/catalogue', requireRole(config, 'agent', 'ops'));
-  r.openapi(listCatalogue, async (c) => {
+  r.openapi(guarded(config, listCatalogue), async (c) => {
     const { kind, q, includeInactive } = c.req.valid('query');
     const filter: Record<string, unknown> = {};
     if (kind) filter.kind = kind;

@@ -3,7 +3,7 @@ import { summariseStock, type StockRequest } from '../../domain/allocation';
 import type { StockClient } from '../../infra/stock-client';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { ErrorSchema, StockCheckSchema } from '../schemas';
 
@@ -25,7 +25,7 @@ const SkuQuery = z
   .union([z.string(), z.array(z.string())])
   .openapi({ description: 'SKU, or SKU:QUANTITY (quantity defaults to 1); repeat for many', example: 'HS-APL-IP16-128' });
 
-const stockRoute = createRoute({
+const stockRoute = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
   path: '/stock',
   tags: ['stock'],
@@ -52,8 +52,7 @@ export function parseSkuQuery(raw: string | string[]): StockRequest[] {
 
 export function stockRoutes({ config, stock }: ApiDeps) {
   const r = newRouter();
-  r.use('/stock', requireRole(config, 'agent', 'ops'));
-  r.openapi(stockRoute, async (c) => {
+  r.openapi(guarded(config, stockRoute), async (c) => {
     const { sku, warehouse } = c.req.valid('query');
     return reply(c, await runStockCheck(stock, parseSkuQuery(sku), warehouse));
   });
