@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, ERROR_CODES, isErrorCode, type ErrorCode } from '../domain/errors';
+import { isDatabaseUnavailable, isInvalidInput } from '../infra/db';
 
 export class ApiError extends Error {
   constructor(
@@ -52,10 +53,8 @@ export function toApiError(err: unknown): ApiError {
   if (isGrpcServiceError(err) || (err as Error)?.name === 'ServiceError') {
     return apiError('DEPENDENCY_UNAVAILABLE', 'the workflow service is unavailable; try again');
   }
-  const name = (err as Error)?.name ?? '';
-  if (name === 'MongoServerSelectionError' || name === 'MongoNetworkError' || name === 'MongoNotConnectedError') {
-    return apiError('DEPENDENCY_UNAVAILABLE', 'the database is unavailable; try again');
-  }
+  if (isDatabaseUnavailable(err)) return apiError('DEPENDENCY_UNAVAILABLE', 'the database is unavailable; try again');
+  if (isInvalidInput(err)) return apiError('VALIDATION_FAILED', 'the request has a value the database cannot take');
   return apiError('INTERNAL', 'internal error');
 }
 

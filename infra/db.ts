@@ -467,6 +467,25 @@ export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
+/** The database cannot be reached now: worth trying again later, and not the input's fault. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name ?? '';
+  return name === 'MongoServerSelectionError' || name === 'MongoNetworkError' || name === 'MongoNotConnectedError';
+}
+
+/** Server codes for values it cannot take: BadValue, FailedToParse, an invalid regular expression. */
+const INVALID_VALUE_CODES = new Set([2, 9, 51091]);
+
+/**
+ * The driver or server refused the values it was given (a NUL byte in a regex or key, a value of
+ * the wrong type): the request's input, so a 400 rather than a 500.
+ */
+export function isInvalidInput(err: unknown): boolean {
+  const e = err as { name?: string; code?: unknown } | undefined;
+  if (e?.name === 'BSONError' || e?.name === 'CastError') return true;
+  return e?.name === 'MongoServerError' && typeof e.code === 'number' && INVALID_VALUE_CODES.has(e.code);
+}
+
 /** Two upserts of a missing document race to insert it: the loser's write is not needed. */
 export function ignoreDuplicate(err: unknown): void {
   if (!isDuplicateKey(err)) throw err;

@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from 'hono';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { idempotent, type IdemEnv } from '../idempotency';
-import { AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
+import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
@@ -18,7 +18,7 @@ const findAccounts = createRoute({ ...roles('agent', 'ops'),
   path: '/accounts',
   tags: ['accounts'],
   summary: 'Find accounts by id or name',
-  request: { query: z.object({ query: z.string().trim().min(1).max(60).openapi({ description: 'account id, or the start of the name' }) }) },
+  request: { query: z.object({ query: freeText(60).openapi({ description: 'account id, or the start of the name' }) }) },
   responses: { 200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } }, 400: err('Bad query') },
 });
 
@@ -40,7 +40,7 @@ const listOrders = createRoute({ ...roles('agent', 'ops'),
     query: z.object({
       status: OrderStatus.optional(),
       limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: z.string().max(200).optional(),
+      cursor: freeText(200).optional(),
     }),
   },
   responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, 400: err('Bad query'), 404: err('No such account') },

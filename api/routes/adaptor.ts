@@ -17,6 +17,7 @@ import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
 import { guarded, roles } from '../auth';
 import { ApiError, apiError } from '../errors';
+import { freeText } from '../schemas';
 
 /** Largest response file accepted over HTTP (the inbox folder has no limit). */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -48,7 +49,7 @@ const listExceptions = createRoute({ ...roles('ops'),
   path: '/adaptor/exceptions',
   tags: ['adaptor'],
   summary: 'Rows that could not be applied to an order (unknown or closed orders)',
-  request: { query: z.object({ warehouseId: z.string().max(40).optional(), batchId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+  request: { query: z.object({ warehouseId: freeText(40).optional(), batchId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
   responses: { 200: { description: 'Exceptions, newest first', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } } },
 });
 const getBatch = createRoute({ ...roles('ops', 'adaptor'),

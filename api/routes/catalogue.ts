@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
 import { guarded, roles } from '../auth';
-import { ErrorSchema, ProductSchema } from '../schemas';
+import { ErrorSchema, ProductSchema, freeText } from '../schemas';
 
 const listCatalogue = createRoute({ ...roles('agent', 'ops'),
   method: 'get',
@@ -12,7 +12,7 @@ const listCatalogue = createRoute({ ...roles('agent', 'ops'),
   request: {
     query: z.object({
       kind: z.enum(['handset', 'peripheral', 'softwareLicence']).optional(),
-      q: z.string().max(60).optional().openapi({ description: 'text in the SKU or name' }),
+      q: freeText(60, { min: 0 }).optional().openapi({ description: 'text in the SKU or name' }),
       includeInactive: z.enum(['true', 'false']).optional(),
     }),
   },

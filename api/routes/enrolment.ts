@@ -29,7 +29,7 @@ import { guarded, roles } from '../auth';
 import { idempotent } from '../idempotency';
 import { apiError } from '../errors';
 import { isDuplicateKey } from '../../infra/db';
-import { ErrorSchema, Manufacturer as ManufacturerSchema, OrderIdParam } from '../schemas';
+import { ErrorSchema, Manufacturer as ManufacturerSchema, OrderIdParam, freeText } from '../schemas';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 const ok = (description: string, schema: z.ZodType = z.record(z.string(), z.unknown())) => ({ description, content: { 'application/json': { schema } } });
@@ -54,15 +54,15 @@ export const EnrolmentRequestBody = z
   .openapi('EnrolmentRequest');
 const DeviceParam = z.object({ imeiOrSerial: z.string().regex(/^[A-Za-z0-9-]{1,40}$/).openapi({ param: { name: 'imeiOrSerial', in: 'path' }, example: '353325110000012' }) });
 const UnenrolBody = z
-  .object({ reason: z.string().trim().min(1).max(200).openapi({ example: 'returned' }), manufacturer: ManufacturerSchema.optional().openapi({ description: 'needed only when the device is enrolled in two programmes' }) })
+  .object({ reason: freeText(200, { multiline: true }).openapi({ example: 'returned' }), manufacturer: ManufacturerSchema.optional().openapi({ description: 'needed only when the device is enrolled in two programmes' }) })
   .strict()
   .openapi('Unenrolment');
-const RequeueBody = z.object({ instructionIds: z.array(z.string().min(1).max(200)).min(1).max(500) }).strict().openapi('EnrolmentRequeue');
+const RequeueBody = z.object({ instructionIds: z.array(freeText(200)).min(1).max(500) }).strict().openapi('EnrolmentRequeue');
 
 const requestEnrolment = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now", request: { params: OrderIdParam, ...json(EnrolmentRequestBody) }, responses: { ...refusals, 200: ok('Programme ids recorded on the New order'), 202: ok('Enrolment started per manufacturer') } });
 const getOrderEnrolment = createRoute({ ...roles('agent', 'ops'), method: 'get', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Per-device enrolment status of an order's devices", request: { params: OrderIdParam }, responses: { 404: err('No such order'), 200: ok('Requests and devices') } });
 const unenrol = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/devices/{imeiOrSerial}/unenrolment', tags: ['enrolment'], summary: 'Unenrol an enrolled device (returned, sold, lost)', request: { params: DeviceParam, ...json(UnenrolBody) }, responses: { 400: err('Invalid request'), 409: err('The device is not enrolled'), 202: ok('Unenrolment queued') } });
-const listFailed = createRoute({ ...roles('ops'), method: 'get', path: '/enrolment/failed', tags: ['enrolment'], summary: 'Devices the manufacturers refused (failed, or enrolled by another customer)', request: { query: z.object({ manufacturer: ManufacturerSchema.optional(), orderId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) }, responses: { 200: ok('Failed instructions, newest first') } });
+const listFailed = createRoute({ ...roles('ops'), method: 'get', path: '/enrolment/failed', tags: ['enrolment'], summary: 'Devices the manufacturers refused (failed, or enrolled by another customer)', request: { query: z.object({ manufacturer: ManufacturerSchema.optional(), orderId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) }, responses: { 200: ok('Failed instructions, newest first') } });
 const requeue = createRoute({ ...roles('ops'), method: 'post', path: '/enrolment/requeue', tags: ['enrolment'], summary: 'Queue failed instructions again for the next Device Enrolment Request job', request: json(RequeueBody), responses: { 400: err('Invalid request'), 200: ok('What was requeued') } });
 const runJob = createRoute({ ...roles('ops'), method: 'post', path: '/enrolment/jobs/{job}/run', tags: ['enrolment'], summary: 'Run the Device Enrolment Request or Response job now', request: { params: z.object({ job: z.enum(['request', 'response']).openapi({ param: { name: 'job', in: 'path' } }) }) }, responses: { 202: ok('Started') } });
 

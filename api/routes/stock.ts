@@ -5,7 +5,7 @@ import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
-import { ErrorSchema, StockCheckSchema } from '../schemas';
+import { ErrorSchema, StockCheckSchema, freeText } from '../schemas';
 
 /** Asks every (or one) warehouse about the items; a warehouse that fails is reported, not fatal. */
 export async function runStockCheck(stock: StockClient | null, items: StockRequest[], warehouseId?: string) {
@@ -30,7 +30,7 @@ const stockRoute = createRoute({ ...roles('agent', 'ops'),
   path: '/stock',
   tags: ['stock'],
   summary: 'Stand-alone stock check for one or more SKUs, independent of any order',
-  request: { query: z.object({ sku: SkuQuery, warehouse: z.string().max(40).optional() }) },
+  request: { query: z.object({ sku: SkuQuery, warehouse: freeText(40).optional() }) },
   responses: {
     200: { description: 'Stock per SKU and warehouse', content: { 'application/json': { schema: StockCheckSchema } } },
     400: { description: 'Bad query', content: { 'application/json': { schema: ErrorSchema } } },
