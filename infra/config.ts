@@ -11,8 +11,11 @@ const bool = z
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
 const EnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Unset is not development: the published dev tokens need NODE_ENV=development or test, said out loud. */
+  NODE_ENV: z.enum(['development', 'test', 'production']).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** The API's listening address: loopback unless a deployment says otherwise (the container: 0.0.0.0). */
+  HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('hardware-orders'),
@@ -66,8 +69,10 @@ const EnvSchema = z.object({
 export type Role = 'agent' | 'adaptor' | 'ops';
 
 export interface Config {
-  env: 'development' | 'test' | 'production';
+  /** 'unset' when NODE_ENV is not given: development defaults except the dev tokens. */
+  env: 'development' | 'test' | 'production' | 'unset';
   port: number;
+  host: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   mongodbUri: string;
   dataDir: string;
@@ -114,6 +119,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  // The dev tokens are published in the README: only a development or test run may accept them.
+  const devTokens = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
   if (production) {
     const missing = (['TEMPORAL_ADDRESS', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter(
       (k) => !env[k],
@@ -125,8 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   return {
-    env: e.NODE_ENV,
+    env: e.NODE_ENV ?? 'unset',
     port: e.PORT,
+    host: e.HOST,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -136,9 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: e.MONGODB_URI,
     dataDir: path.resolve(e.DATA_DIR),
     tokens: {
-      agent: e.AGENT_TOKENS ?? [DEV_TOKENS.agent],
-      adaptor: e.ADAPTOR_TOKENS ?? [DEV_TOKENS.adaptor],
-      ops: e.OPS_TOKENS ?? [DEV_TOKENS.ops],
+      agent: e.AGENT_TOKENS ?? (devTokens ? [DEV_TOKENS.agent] : []),
+      adaptor: e.ADAPTOR_TOKENS ?? (devTokens ? [DEV_TOKENS.adaptor] : []),
+      ops: e.OPS_TOKENS ?? (devTokens ? [DEV_TOKENS.ops] : []),
     },
     warehouses: {
       ids: e.WAREHOUSES,

@@ -2,12 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../infra/config';
 
 describe('configuration', () => {
-  it('works with no environment at all, on local defaults', () => {
+  it('works with no environment at all, on local defaults, listening on loopback only', () => {
     const c = loadConfig({});
     expect(c.port).toBe(3000);
+    expect(c.host).toBe('127.0.0.1');
     expect(c.temporal.address).toBe('127.0.0.1:7233');
-    expect(c.tokens).toEqual({ agent: ['agent-dev-token'], adaptor: ['adaptor-dev-token'], ops: ['ops-dev-token'] });
     expect(c.warehouses.ids).toEqual(['WH-NORTH', 'WH-SOUTH']);
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('accepts the published dev tokens only when NODE_ENV is explicitly development or test', () => {
+    const dev = { agent: ['agent-dev-token'], adaptor: ['adaptor-dev-token'], ops: ['ops-dev-token'] };
+    expect(loadConfig({ NODE_ENV: 'development' }).tokens).toEqual(dev);
+    expect(loadConfig({ NODE_ENV: 'test' }).tokens).toEqual(dev);
+    expect(loadConfig({}).tokens).toEqual({ agent: [], adaptor: [], ops: [] });
+    expect(loadConfig({ AGENT_TOKENS: 'x'.repeat(20) }).tokens).toEqual({ agent: ['x'.repeat(20)], adaptor: [], ops: [] });
   });
 
   it('refuses production without real tokens, Temporal address and MongoDB URI', () => {
