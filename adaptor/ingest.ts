@@ -7,7 +7,7 @@ import { CsvError, parse } from 'csv-parse';
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { salesOrderFileId } from '../domain/sales-order';
-import { DispatchRowValidator, MalformedCsvError, csvParseOptions } from '../domain/warehouse-response';
+import { DispatchRowValidator, MAX_RECORD_CHARS, MalformedCsvError, csvParseOptions } from '../domain/warehouse-response';
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
@@ -22,6 +22,8 @@ const CHUNK = 500;
 const MAX_STORED_REJECTIONS = 1000;
 /** Sub-orders remembered between chunks; beyond this the cache starts again (memory stays bounded). */
 const MAX_CACHED_SUB_ORDERS = 20_000;
+/** The largest response file taken, from the inbox or over HTTP (about 500,000 rows). */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 export interface IngestDeps {
   config: Config;
@@ -32,7 +34,8 @@ export interface IngestDeps {
 export type IngestOutcome =
   | { kind: 'accepted'; batchId: string; rowCount: number; validRows: number; rejectedRows: number; exceptionRows: number; rejections: RowRejection[] }
   | { kind: 'duplicate'; batchId: string }
-  | { kind: 'unreadable'; batchId: string; reason: string; rejections: RowRejection[] };
+  /** batchId is null when the file was refused before it was read (not a regular file, too large). */
+  | { kind: 'unreadable'; batchId: string | null; reason: string; rejections: RowRejection[] };
 
 export interface IngestSource {
   warehouseId: string;
@@ -129,6 +132,11 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
         continue;
       }
       recordsRead++;
+      if (recordsRead > deps.config.adaptorMaxFileRows) {
+        const reason = `the file has more than ${deps.config.adaptorMaxFileRows} data rows; split it`;
+        await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
+        return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead, code: 'TOO_MANY_ROWS', message: reason }] };
+      }
       chunk.push(record);
       if (chunk.length >= CHUNK) await flush();
     }
@@ -136,10 +144,13 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
   } catch (err) {
     if (err instanceof MalformedCsvError || err instanceof CsvError) {
       // Any parser error (not every code starts with CSV_: INVALID_OPENING_QUOTE) means a malformed file.
-      const reason = `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
+      const tooLong = (err as CsvError).code === 'CSV_MAX_RECORD_SIZE';
+      const reason = tooLong
+        ? `a record after ${recordsRead} data rows is longer than ${MAX_RECORD_CHARS} characters`
+        : `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
       // Quarantined as a whole: nothing of it may be applied or listed, not even rows stored so far.
       await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
-      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead + 1, code: 'MALFORMED_CSV', message: reason }] };
+      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead + 1, code: tooLong ? 'RECORD_TOO_LARGE' : 'MALFORMED_CSV', message: reason }] };
     }
     throw err;
   }

@@ -35,6 +35,11 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+const isWorkflowServiceUnavailable = (err: unknown) => isGrpcServiceError(err) || (err as Error)?.name === 'ServiceError';
+
+/** Temporal or the database cannot be reached now: not the request's (or the file's) fault. */
+export const isDependencyUnavailable = (err: unknown) => isWorkflowServiceUnavailable(err) || isDatabaseUnavailable(err);
+
 /** Turns anything thrown by a handler into the error shape; unknown errors are logged, never leaked. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -50,9 +55,7 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError(409, type || 'UPDATE_REFUSED', err.cause.message);
   }
   if (err instanceof WorkflowNotFoundError) return apiError('ORDER_NOT_FOUND', 'no such order');
-  if (isGrpcServiceError(err) || (err as Error)?.name === 'ServiceError') {
-    return apiError('DEPENDENCY_UNAVAILABLE', 'the workflow service is unavailable; try again');
-  }
+  if (isWorkflowServiceUnavailable(err)) return apiError('DEPENDENCY_UNAVAILABLE', 'the workflow service is unavailable; try again');
   if (isDatabaseUnavailable(err)) return apiError('DEPENDENCY_UNAVAILABLE', 'the database is unavailable; try again');
   if (isInvalidInput(err)) return apiError('VALIDATION_FAILED', 'the request has a value the database cannot take');
   return apiError('INTERNAL', 'internal error');

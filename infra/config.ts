@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   WAREHOUSE_SIMULATOR_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
   WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE: z.coerce.number().min(0).max(1).default(0),
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** Data rows in one response file; a larger file is quarantined whole (the work of one file stays bounded). */
+  ADAPTOR_MAX_FILE_ROWS: z.coerce.number().int().positive().default(500_000),
   /** Activities (and local activities) one worker runs at once: bounded so the database is not swamped. */
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(32),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(250),
@@ -80,6 +82,7 @@ export interface Config {
   warehouses: { ids: string[]; stockUrl: string | null; stockTimeoutMs: number };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number };
   adaptorPollMs: number;
+  adaptorMaxFileRows: number;
   workerActivityConcurrency: number;
   /** Open workflows kept in worker memory (about 0.4 MB each); the others replay on their next event. */
   workerMaxCachedWorkflows: number;
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outOfStockRate: e.WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE,
     },
     adaptorPollMs: e.ADAPTOR_POLL_MS,
+    adaptorMaxFileRows: e.ADAPTOR_MAX_FILE_ROWS,
     workerActivityConcurrency: e.WORKER_ACTIVITY_CONCURRENCY,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     fraud: {

@@ -12,19 +12,17 @@ import { warehouseFolders } from '../../infra/config';
 import { validateDispatchBatch } from '../../infra/contracts';
 import type { Db } from '../../infra/db';
 import { processInboxFile } from '../../adaptor/watcher';
-import type { IngestOutcome } from '../../adaptor/ingest';
+import { MAX_FILE_BYTES, type IngestOutcome } from '../../adaptor/ingest';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
 import { guarded, roles } from '../auth';
 import { ApiError, apiError } from '../errors';
 import { freeText } from '../schemas';
 
-/** Largest response file accepted over HTTP (the inbox folder has no limit). */
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) } } });
 const IngestResult = z
-  .object({ outcome: z.enum(['accepted', 'duplicate', 'unreadable']), batchId: z.string(), rowCount: z.number().optional(), validRows: z.number().optional(), rejectedRows: z.number().optional(), exceptionRows: z.number().optional(), rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(), reason: z.string().optional() })
+  .object({ outcome: z.enum(['accepted', 'duplicate', 'unreadable']), batchId: z.string().nullable(), rowCount: z.number().optional(), validRows: z.number().optional(), rejectedRows: z.number().optional(), exceptionRows: z.number().optional(), rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(), reason: z.string().optional() })
   .openapi('IngestResult');
 const WarehouseQuery = z.object({ warehouseId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).openapi({ example: 'WH-NORTH' }) });
 
@@ -86,7 +84,7 @@ async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string,
   const cap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
-      if (size > MAX_FILE_BYTES) cb(apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP; use the inbox folder for larger ones`));
+      if (size > MAX_FILE_BYTES) cb(apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes`));
       else cb(null, chunk);
     },
   });

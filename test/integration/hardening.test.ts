@@ -1,12 +1,21 @@
 // What a penetration test found at the API's edge, kept fixed: control characters in free text,
 // idempotency records, JSON batches claiming another file's id, adaptors scoped to a warehouse.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FILE_BYTES } from '../../adaptor/ingest';
+import { MAX_RECORD_CHARS, WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
+import { warehouseFolders } from '../../infra/config';
+import { dropInInbox, ordersAwaitingDispatch, responseCsv, shippedRows, waitForStatus } from '../support/dispatch-fixtures';
 import { addLine, createOrder, deliveryElsewhere } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
+const MAX_ROWS = 50;
 beforeAll(async () => {
-  sys = await startSystem();
+  sys = await startSystem({ env: { ADAPTOR_MAX_FILE_ROWS: String(MAX_ROWS) } });
 });
 afterAll(async () => {
   await sys?.stop();
@@ -42,5 +51,75 @@ describe('control characters in free text', () => {
     expect(review.status).toBe(400);
     const cancelled = await sys.call('POST', `/api/v1/orders/${orderId}/cancel`, { body: { reason: 'customer called:\nchanged their mind' } });
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+  });
+});
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const HEADER = WAREHOUSE_RESPONSE_COLUMNS.join(',');
+/** Entries in a folder whose names end so (reports included when the suffix says so). */
+const entriesIn = (dir: string, suffix: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith(suffix)) : []);
+const reportOf = (dir: string, name: string) => {
+  const [report] = entriesIn(dir, `-${name}.report.json`);
+  expect(report, `a report for ${name} in ${dir}`).toBeDefined();
+  return JSON.parse(fs.readFileSync(path.join(dir, report), 'utf8'));
+};
+
+describe('the warehouse inbox', () => {
+  it('reads only regular files: links, folders and FIFOs are quarantined unread, and the files after them and other warehouses still go through', async () => {
+    const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
+    const [a, b] = await ordersAwaitingDispatch(sys, 2, { lines: [{ sku: 'PR-APL-USBC-20W', quantity: 1 }] });
+    // A real response file outside the inbox, offered through a link.
+    const outside = path.join(sys.config.dataDir, 'elsewhere.csv');
+    fs.writeFileSync(outside, responseCsv(shippedRows(a)));
+    fs.mkdirSync(north.inbox, { recursive: true });
+    fs.symlinkSync(outside, path.join(north.inbox, 'a-link.csv'));
+    fs.symlinkSync('/dev/zero', path.join(north.inbox, 'b-zero.csv'));
+    fs.mkdirSync(path.join(north.inbox, 'c-folder.csv'));
+    execFileSync('mkfifo', [path.join(north.inbox, 'd-fifo.csv')]);
+    await dropInInbox(sys, 'WH-NORTH', 'e-real.csv', responseCsv(shippedRows(b)));
+    await dropInInbox(sys, 'WH-SOUTH', 'south.csv', responseCsv([{ ...shippedRows(b)[0], warehouse_id: 'WH-SOUTH', sub_order_number: 'ORD-0000000000-WH-SOUTH' }]));
+    await sys.adaptor.sweep();
+
+    for (const name of ['a-link.csv', 'b-zero.csv', 'c-folder.csv', 'd-fifo.csv']) {
+      expect(entriesIn(north.quarantine, `-${name}`), name).toHaveLength(1);
+      expect(reportOf(north.quarantine, name)).toMatchObject({ file: name, outcome: 'unreadable', batchId: null, rejections: [{ code: 'NOT_A_REGULAR_FILE' }] });
+    }
+    expect(fs.readFileSync(outside, 'utf8')).toContain(a.subOrders[0].subOrderNumber); // the target is left alone
+    expect(await sys.db.models.DispatchBatch.countDocuments({ batchId: sha256(fs.readFileSync(outside, 'utf8')) })).toBe(0);
+    expect(reportOf(north.archive, 'e-real.csv')).toMatchObject({ outcome: 'accepted', validRows: 1 });
+    expect(reportOf(warehouseFolders(sys.config.dataDir, 'WH-SOUTH').archive, 'south.csv')).toMatchObject({ outcome: 'accepted', exceptionRows: 1 });
+    await waitForStatus(sys, [b.orderId], 'Complete');
+    expect(fs.readdirSync(north.inbox)).toEqual([]);
+    expect(fs.readdirSync(north.processing)).toEqual([]);
+  });
+
+  it('quarantines a file over the size limit without reading it', async () => {
+    const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
+    const big = await dropInInbox(sys, 'WH-NORTH', 'huge.csv', `${HEADER}\n`);
+    fs.truncateSync(big, MAX_FILE_BYTES + 1); // sparse: no disk, no time
+    await sys.adaptor.sweep();
+    expect(reportOf(north.quarantine, 'huge.csv')).toMatchObject({ outcome: 'unreadable', rejections: [{ code: 'FILE_TOO_LARGE' }] });
+  });
+
+  it('refuses a record longer than the limit at once, as unreadable with a report, from the inbox and over HTTP', async () => {
+    const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
+    const csv = `${HEADER}\nWH-NORTH,"${'x'.repeat(MAX_RECORD_CHARS * 4)}"\n`;
+    await dropInInbox(sys, 'WH-NORTH', 'one-field.csv', csv);
+    await sys.adaptor.sweep();
+    expect(reportOf(north.quarantine, 'one-field.csv')).toMatchObject({ outcome: 'unreadable', batchId: sha256(csv), rejections: [{ code: 'RECORD_TOO_LARGE' }] });
+    const posted = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=one-field-api.csv', { role: 'adaptor', body: csv, headers: { 'content-type': 'text/csv' } });
+    expect(posted).toMatchObject({ status: 422, body: { outcome: 'unreadable', rejections: [{ code: 'RECORD_TOO_LARGE' }] } });
+    expect(await sys.db.models.DispatchBatch.countDocuments({ batchId: sha256(csv) })).toBe(0);
+  });
+
+  it('refuses a file with more rows than the limit whole: nothing of it stored', async () => {
+    const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
+    const row = 'WH-NORTH,ORD-0000000000-WH-NORTH,1,PR-APL-USBC-20W,0,,,,,,,error,PICK_FAILED,x';
+    const csv = `${HEADER}\n${Array.from({ length: MAX_ROWS + 1 }, () => row).join('\n')}\n`;
+    await dropInInbox(sys, 'WH-NORTH', 'many.csv', csv);
+    await sys.adaptor.sweep();
+    expect(reportOf(north.quarantine, 'many.csv')).toMatchObject({ outcome: 'unreadable', rejections: expect.arrayContaining([expect.objectContaining({ code: 'TOO_MANY_ROWS' })]) });
+    expect(await sys.db.models.DispatchRowChunk.countDocuments({ batchId: sha256(csv) })).toBe(0);
+    expect(await sys.db.models.AdaptorException.countDocuments({ batchId: sha256(csv) })).toBe(0);
   });
 });
