@@ -2,6 +2,7 @@
 // stream in chunks (bounded memory), every row validated; valid rows are stored in MongoDB, rows
 // for unknown orders go to the exceptions list, rejected rows to the batch report; then the Sales
 // Order Dispatch job is started under the file's hash, so the same file is never applied twice.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Client } from '@temporalio/client';
@@ -44,16 +45,27 @@ export interface IngestSource {
   /** Opened twice: once to hash, once to parse (both streaming). */
   open: () => Readable;
   /**
-   * An already converted batch keeps the identity it declares: its batch id (the hash of the
-   * warehouse's own file) and its row numbers (the n-th CSV record is row rowNumbers[n-1]), so the
-   * same file given as CSV and as JSON is one batch, and its rows the same rows.
+   * An already converted batch: the batch id it declares (the hash of the warehouse's own file, which
+   * cannot be checked) and its row numbers (the n-th CSV record is row rowNumbers[n-1]). The
+   * declared id is kept as `declaredBatchId`; the batch's own id is `jsonBatchId`, so a batch cannot
+   * claim the id of a file it is not (and make that file a "duplicate" never applied).
    */
   declared?: { batchId: string; rowNumbers: number[] };
 }
 
+/**
+ * A JSON batch's id: from its content (the hash of the CSV it is rendered as) in a namespace of its
+ * own (the prefix, the warehouse and the declared id), so it never equals a file's sha256, and the
+ * same batch sent again is the same batch.
+ */
+export function jsonBatchId(warehouseId: string, declaredBatchId: string, contentHash: string): string {
+  return createHash('sha256').update(`dispatch-batch.v1 json\n${warehouseId}\n${declaredBatchId}\n${contentHash}`).digest('hex');
+}
+
 export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): Promise<IngestOutcome> {
   const { models } = deps.db;
-  const batchId = src.declared?.batchId ?? (await hashStream(src.open()));
+  const contentHash = await hashStream(src.open());
+  const batchId = src.declared ? jsonBatchId(src.warehouseId, src.declared.batchId, contentHash) : contentHash;
   const existing = await models.DispatchBatch.findOne({ _id: batchId }, { batchId: 1, status: 1 }).lean();
   if (existing) {
     // Seen before. Make sure its job ran (a crash may have come between storing and starting);
@@ -166,6 +178,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       warehouseId: src.warehouseId,
       sourceFile: src.fileName,
       source: src.source,
+      ...(src.declared ? { declaredBatchId: src.declared.batchId } : {}),
       receivedAt,
       status: 'received',
       rowCount,

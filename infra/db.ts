@@ -125,6 +125,8 @@ const DispatchBatchSchema = new Schema(
     warehouseId: { type: String, required: true },
     sourceFile: { type: String, required: true },
     source: { type: String, required: true, enum: ['inbox', 'api-csv', 'api-json'] },
+    /** api-json: the batch id the sender declared (its file's hash, unchecked); batchId is our own. */
+    declaredBatchId: { type: String },
     receivedAt: { type: String, required: true },
     /**
      * Written twice only: `received` when stored, `done` (with the final `signalled`) when the job

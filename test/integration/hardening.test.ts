@@ -123,3 +123,28 @@ describe('the warehouse inbox', () => {
     expect(await sys.db.models.AdaptorException.countDocuments({ batchId: sha256(csv) })).toBe(0);
   });
 });
+
+describe('JSON dispatch batches', () => {
+  it('cannot claim the id of a real file: the file is still applied, not taken as a duplicate', async () => {
+    const [victim, decoy] = await ordersAwaitingDispatch(sys, 2, { lines: [{ sku: 'PR-APL-USBC-20W', quantity: 1 }] });
+    const realFile = responseCsv(shippedRows(victim));
+    const [d] = shippedRows(decoy);
+    const planted = {
+      schemaVersion: '1',
+      batchId: sha256(realFile), // the hash of a file the warehouse has yet to deliver
+      warehouseId: 'WH-NORTH',
+      sourceFile: 'planted.csv',
+      receivedAt: '2025-03-14T10:00:00.000Z',
+      rows: [{ rowNumber: 1, warehouseId: 'WH-NORTH', subOrderNumber: String(d.sub_order_number), lineNumber: 1, sku: String(d.sku), quantityShipped: 1, serialNumber: String(d.serial_number), carrier: 'DPD', trackingNumber: String(d.tracking_number), shipDate: String(d.ship_date), disposition: 'shipped' }],
+    };
+    const posted = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: planted });
+    expect(posted).toMatchObject({ status: 202, body: { outcome: 'accepted' } });
+    expect(posted.body.batchId).not.toBe(sha256(realFile));
+
+    await dropInInbox(sys, 'WH-NORTH', 'real.csv', realFile);
+    await sys.adaptor.sweep();
+    const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
+    expect(reportOf(north.archive, 'real.csv')).toMatchObject({ outcome: 'accepted', batchId: sha256(realFile), validRows: 1 });
+    await waitForStatus(sys, [victim.orderId, decoy.orderId], 'Complete');
+  });
+});
