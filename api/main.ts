@@ -5,6 +5,7 @@ import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { HttpStockClient } from '../infra/stock-client';
 import { createApp } from './app';
+import { startIdempotencySweep } from './idempotency';
 
 const config = loadConfig();
 const db = await connectDb(config.mongodbUri);
@@ -27,7 +28,10 @@ http.requestTimeout = 60_000;
 http.headersTimeout = 15_000;
 http.keepAliveTimeout = 5_000;
 
+const stopSweep = startIdempotencySweep(db);
+
 const stop = () => {
+  stopSweep();
   server.close();
   void Promise.all([connection.close(), db.close()]).finally(() => process.exit(0));
 };

@@ -303,7 +303,10 @@ const LicenceSchema = new Schema(
 );
 LicenceSchema.index({ orderId: 1, lineNumber: 1, unit: 1 }, { unique: true });
 
-/** Responses remembered for the API's Idempotency-Key header. */
+/**
+ * Answers remembered for the API's Idempotency-Key header, until `expiresAt`: only what a replay
+ * needs (api/idempotency.ts keeps an order as its id, never its customer details).
+ */
 const IdempotencyRecordSchema = new Schema(
   {
     /** = key: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
@@ -311,8 +314,14 @@ const IdempotencyRecordSchema = new Schema(
     key: { type: String, required: true, unique: true },
     fingerprint: { type: String, required: true },
     status: { type: Number, required: true },
+    /** The order the answer was (or held, under `orderAt`), read again on a replay. */
+    orderId: { type: String },
+    orderAt: { type: String, enum: ['body', 'order'] },
+    /** The rest of the answer (an error, an outcome), without any order in it. */
     body: { type: anyObj },
     createdAt: { type: String, required: true },
+    /** MongoDB's TTL index removes it after this; FerretDB has none, so the API also sweeps (both). */
+    expiresAt: { type: Date, required: true },
   },
   opts,
 );
@@ -457,6 +466,8 @@ export async function connectDb(uri: string): Promise<Db> {
   for (const m of Object.values(models)) await m.createIndexes();
   const buildInfo = await conn.db!.admin().command({ buildInfo: 1 });
   const idOnlyPushdown = typeof buildInfo.ferretdbVersion === 'string';
+  // FerretDB v1 has no TTL indexes; there the API's periodic sweep alone removes expired records.
+  if (!idOnlyPushdown) await models.IdempotencyRecord.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
   return {
     conn,
     models,

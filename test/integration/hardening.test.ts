@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FILE_BYTES } from '../../adaptor/ingest';
+import { IDEMPOTENCY_TTL_MS, sweepIdempotencyRecords } from '../../api/idempotency';
 import { MAX_RECORD_CHARS, WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import { warehouseFolders } from '../../infra/config';
 import { dropInInbox, ordersAwaitingDispatch, responseCsv, shippedRows, waitForStatus } from '../support/dispatch-fixtures';
@@ -146,5 +147,43 @@ describe('JSON dispatch batches', () => {
     const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
     expect(reportOf(north.archive, 'real.csv')).toMatchObject({ outcome: 'accepted', batchId: sha256(realFile), validRows: 1 });
     await waitForStatus(sys, [victim.orderId, decoy.orderId], 'Complete');
+  });
+});
+
+describe('idempotency records', () => {
+  it('keep an order as its id, not its customer details, and replay the order as it is now', async () => {
+    const delivery = deliveryElsewhere({ name: 'Idem Potent', email: 'idem@example.com' });
+    const create = () => sys.call('POST', '/api/v1/accounts/ACC-1001/orders', { body: { delivery }, headers: { 'idempotency-key': 'hardening-create-1' } });
+    const first = await create();
+    expect(first.status).toBe(201);
+    const record = (await sys.db.models.IdempotencyRecord.findOne({ _id: 'agent:POST:/api/v1/accounts/ACC-1001/orders:hardening-create-1' }).lean())!;
+    expect(record).toMatchObject({ status: 201, orderId: first.body.orderId, orderAt: 'body' });
+    expect(JSON.stringify(record)).not.toMatch(/Idem Potent|idem@example\.com|Park Road/);
+    const ttl = record.expiresAt.getTime() - Date.now();
+    expect(ttl).toBeGreaterThan(IDEMPOTENCY_TTL_MS - 60_000);
+    expect(ttl).toBeLessThanOrEqual(IDEMPOTENCY_TTL_MS);
+
+    await addLine(sys, first.body.orderId, 'PR-APL-USBC-20W', 1);
+    const again = await create();
+    expect(again).toMatchObject({ status: 201, body: { orderId: first.body.orderId, delivery: { name: 'Idem Potent' } } });
+    expect(again.body.lines).toHaveLength(1); // the order as it is now
+  });
+
+  it('expire: an expired record is not replayed, and the sweep removes expired records only', async () => {
+    const { orderId } = await createOrder(sys);
+    const body = { sku: 'PR-APL-USBC-20W', quantity: 1 };
+    const scope = `agent:POST:/api/v1/orders/${orderId}/lines:hardening-exp-1`;
+    const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const past = new Date(Date.now() - 1000);
+    await sys.db.models.IdempotencyRecord.create({ _id: scope, key: scope, fingerprint, status: 418, body: { stale: true }, createdAt: past.toISOString(), expiresAt: past });
+    const r = await sys.call('POST', `/api/v1/orders/${orderId}/lines`, { body, headers: { 'idempotency-key': 'hardening-exp-1' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.lines).toHaveLength(1);
+
+    const stale = `agent:POST:/api/v1/orders/${orderId}/generate:hardening-exp-2`;
+    await sys.db.models.IdempotencyRecord.create({ _id: stale, key: stale, fingerprint, status: 200, body: {}, createdAt: past.toISOString(), expiresAt: past });
+    expect(await sweepIdempotencyRecords(sys.db)).toBeGreaterThanOrEqual(1);
+    expect(await sys.db.models.IdempotencyRecord.countDocuments({ _id: stale })).toBe(0);
+    expect(await sys.db.models.IdempotencyRecord.countDocuments({ _id: scope })).toBe(1); // stored again, fresh
   });
 });
