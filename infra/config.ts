@@ -79,6 +79,12 @@ export interface Config {
   mongodbUri: string;
   dataDir: string;
   tokens: Record<Role, string[]>;
+  /**
+   * Adaptor tokens limited to some warehouses (`ADAPTOR_TOKENS=token:WH-NORTH,...`): a partner's
+   * machine credential files and reads only its own warehouse's batches. A token given without a
+   * warehouse (as before) may act for every warehouse.
+   */
+  adaptorScopes: Record<string, string[]>;
   warehouses: { ids: string[]; stockUrl: string | null; stockTimeoutMs: number };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number };
   adaptorPollMs: number;
@@ -122,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  const adaptor = e.ADAPTOR_TOKENS && parseAdaptorTokens(e.ADAPTOR_TOKENS, e.WAREHOUSES);
   // The dev tokens are published in the README: only a development or test run may accept them.
   const devTokens = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
   if (production) {
@@ -129,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       (k) => !env[k],
     );
     if (missing.length) throw new ConfigError(`NODE_ENV=production requires ${missing.join(', ')}`);
-    const all = [...(e.AGENT_TOKENS ?? []), ...(e.ADAPTOR_TOKENS ?? []), ...(e.OPS_TOKENS ?? [])];
+    const all = [...(e.AGENT_TOKENS ?? []), ...(adaptor?.tokens ?? []), ...(e.OPS_TOKENS ?? [])];
     if (all.some((t) => (Object.values(DEV_TOKENS) as string[]).includes(t) || t.length < 16)) {
       throw new ConfigError('NODE_ENV=production refuses development tokens and tokens shorter than 16 characters');
     }
@@ -148,9 +155,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     tokens: {
       agent: e.AGENT_TOKENS ?? (devTokens ? [DEV_TOKENS.agent] : []),
-      adaptor: e.ADAPTOR_TOKENS ?? (devTokens ? [DEV_TOKENS.adaptor] : []),
+      adaptor: adaptor ? adaptor.tokens : devTokens ? [DEV_TOKENS.adaptor] : [],
       ops: e.OPS_TOKENS ?? (devTokens ? [DEV_TOKENS.ops] : []),
     },
+    adaptorScopes: adaptor ? adaptor.scopes : {},
     warehouses: {
       ids: e.WAREHOUSES,
       stockUrl: e.WAREHOUSE_STOCK_URL ? e.WAREHOUSE_STOCK_URL.replace(/\/$/, '') : null,
@@ -193,6 +201,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     orderViewReconciliation: { interval: e.ORDER_VIEW_RECONCILIATION_INTERVAL },
   };
+}
+
+/** `token` (every warehouse) or `token:WAREHOUSE` entries; a token may be listed once per warehouse. */
+function parseAdaptorTokens(entries: string[], warehouses: string[]): { tokens: string[]; scopes: Record<string, string[]> } {
+  const everywhere = new Set<string>();
+  const scoped = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    const m = /^(.+):([A-Za-z0-9_-]+)$/.exec(entry);
+    if (!m) {
+      everywhere.add(entry);
+      continue;
+    }
+    const [, token, warehouse] = m;
+    if (!warehouses.includes(warehouse)) throw new ConfigError(`ADAPTOR_TOKENS: ${warehouse} is not one of WAREHOUSES (${warehouses.join(', ')})`);
+    scoped.set(token, (scoped.get(token) ?? new Set()).add(warehouse));
+  }
+  const scopes = Object.fromEntries([...scoped].filter(([t]) => !everywhere.has(t)).map(([t, w]) => [t, [...w]]));
+  return { tokens: [...new Set([...everywhere, ...scoped.keys()])], scopes };
 }
 
 /** Folders of one warehouse's file exchange: outbox (sales orders to it), inbox (its response files). */

@@ -15,7 +15,7 @@ import { processInboxFile } from '../../adaptor/watcher';
 import { MAX_FILE_BYTES, type IngestOutcome } from '../../adaptor/ingest';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { guarded, roles } from '../auth';
+import { guarded, requireWarehouse, roles, type AuthEnv } from '../auth';
 import { ApiError, apiError } from '../errors';
 import { freeText } from '../schemas';
 
@@ -124,6 +124,8 @@ export function batchToCsv(batch: DispatchBatch): string {
   return [WAREHOUSE_RESPONSE_COLUMNS.join(','), ...rows.map((r) => WAREHOUSE_RESPONSE_COLUMNS.map((k) => csvCell(col[k](r))).join(','))].join('\n') + '\n';
 }
 
+const vars = (c: unknown) => c as { get<K extends keyof AuthEnv['Variables']>(k: K): AuthEnv['Variables'][K] };
+
 export function adaptorRoutes(deps: ApiDeps) {
   const { config, db } = deps;
   const r = newRouter();
@@ -131,6 +133,7 @@ export function adaptorRoutes(deps: ApiDeps) {
   r.openapi(guarded(config, postFile), async (c) => {
     const { warehouseId, fileName } = c.req.valid('query');
     if (!config.warehouses.ids.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}`);
+    requireWarehouse(vars(c), warehouseId);
     if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? '')) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
     if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES) throw apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP`);
     const raw = c.req.raw.body;
@@ -145,6 +148,7 @@ export function adaptorRoutes(deps: ApiDeps) {
     if (!valid.ok) throw apiError('VALIDATION_FAILED', `the batch breaks contracts/dispatch-batch.v1.schema.json: ${valid.errors.slice(0, 10).join('; ')}`, { errors: valid.errors.slice(0, 100) });
     const b = batch as unknown as DispatchBatch;
     if (!config.warehouses.ids.includes(b.warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${b.warehouseId}`);
+    requireWarehouse(vars(c), b.warehouseId);
     const rowNumbers = [...b.rows].sort((x, y) => x.rowNumber - y.rowNumber).map((r) => r.rowNumber);
     if (new Set(rowNumbers).size !== rowNumbers.length) throw apiError('VALIDATION_FAILED', 'row numbers must be unique within a batch');
     const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.csv`, Readable.from([batchToCsv(b)]), {
@@ -166,7 +170,9 @@ export function adaptorRoutes(deps: ApiDeps) {
   r.openapi(guarded(config, getBatch), async (c) => {
     const { batchId } = c.req.valid('param');
     const stored = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
-    if (!stored) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
+    // Another warehouse's batch is not this adaptor's to know of.
+    const allowed = vars(c).get('warehouses');
+    if (!stored || (allowed && !allowed.includes(stored.warehouseId))) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
     const batch = { ...stored, ...(await dispatchBatchState(db, stored)) };
     const orders = await db.models.OrderView.find({ orderId: { $in: batch.orderIds } }, { orderId: 1, status: 1, _id: 0 }).lean();
     const count = (s: string) => orders.filter((o) => o.status === s).length;

@@ -15,8 +15,10 @@ import { startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 const MAX_ROWS = 50;
+const NORTH_TOKEN = 'north-partner-token-0001';
 beforeAll(async () => {
-  sys = await startSystem({ env: { ADAPTOR_MAX_FILE_ROWS: String(MAX_ROWS) } });
+  // The dev adaptor token for every warehouse, and a partner's for WH-NORTH only.
+  sys = await startSystem({ env: { ADAPTOR_MAX_FILE_ROWS: String(MAX_ROWS), ADAPTOR_TOKENS: `adaptor-dev-token,${NORTH_TOKEN}:WH-NORTH` } });
 });
 afterAll(async () => {
   await sys?.stop();
@@ -142,10 +144,10 @@ describe('JSON dispatch batches', () => {
     expect(posted).toMatchObject({ status: 202, body: { outcome: 'accepted' } });
     expect(posted.body.batchId).not.toBe(sha256(realFile));
 
-    await dropInInbox(sys, 'WH-NORTH', 'real.csv', realFile);
+    await dropInInbox(sys, 'WH-NORTH', 'claimed-file.csv', realFile);
     await sys.adaptor.sweep();
     const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
-    expect(reportOf(north.archive, 'real.csv')).toMatchObject({ outcome: 'accepted', batchId: sha256(realFile), validRows: 1 });
+    expect(reportOf(north.archive, 'claimed-file.csv')).toMatchObject({ outcome: 'accepted', batchId: sha256(realFile), validRows: 1 });
     await waitForStatus(sys, [victim.orderId, decoy.orderId], 'Complete');
   });
 });
@@ -185,5 +187,30 @@ describe('idempotency records', () => {
     expect(await sweepIdempotencyRecords(sys.db)).toBeGreaterThanOrEqual(1);
     expect(await sys.db.models.IdempotencyRecord.countDocuments({ _id: stale })).toBe(0);
     expect(await sys.db.models.IdempotencyRecord.countDocuments({ _id: scope })).toBe(1); // stored again, fresh
+  });
+});
+
+describe('adaptor tokens scoped to a warehouse', () => {
+  const asNorth = { role: null, headers: { authorization: `Bearer ${NORTH_TOKEN}` } } as const;
+
+  it("cannot file, post or read another warehouse's batches; its own it can", async () => {
+    const south = `${HEADER}\nWH-SOUTH,ORD-0000000001-WH-SOUTH,1,PR-APL-USBC-20W,0,,,,,,,error,PICK_FAILED,scoped\n`;
+    const refused = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-SOUTH&fileName=scoped.csv', { ...asNorth, body: south, headers: { ...asNorth.headers, 'content-type': 'text/csv' } });
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(await sys.db.models.DispatchBatch.countDocuments({ batchId: sha256(south) })).toBe(0);
+
+    const batch = { schemaVersion: '1', batchId: sha256('scoped-json'), warehouseId: 'WH-SOUTH', sourceFile: 's.csv', receivedAt: '2025-03-14T10:00:00.000Z', rows: [{ rowNumber: 1, warehouseId: 'WH-SOUTH', subOrderNumber: 'ORD-0000000001-WH-SOUTH', lineNumber: 1, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'error', errorCode: 'PICK_FAILED' }] };
+    expect((await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { ...asNorth, body: batch })).status).toBe(403);
+
+    // The unscoped adaptor token files it; the WH-NORTH partner cannot even see it.
+    const filed = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-SOUTH&fileName=scoped.csv', { role: 'adaptor', body: south, headers: { 'content-type': 'text/csv' } });
+    expect(filed.status).toBe(202);
+    expect((await sys.call('GET', `/api/v1/adaptor/batches/${filed.body.batchId}`, asNorth)).status).toBe(404);
+    expect((await sys.call('GET', `/api/v1/adaptor/batches/${filed.body.batchId}`, { role: 'adaptor' })).status).toBe(200);
+
+    const north = south.replaceAll('WH-SOUTH', 'WH-NORTH');
+    const own = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=own.csv', { ...asNorth, body: north, headers: { ...asNorth.headers, 'content-type': 'text/csv' } });
+    expect(own).toMatchObject({ status: 202, body: { outcome: 'accepted' } });
+    expect((await sys.call('GET', `/api/v1/adaptor/batches/${own.body.batchId}`, asNorth)).status).toBe(200);
   });
 });

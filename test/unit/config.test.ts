@@ -27,6 +27,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...full, OPS_TOKENS: 'short' })).toThrow(ConfigError);
   });
 
+  it('scopes adaptor tokens to warehouses with token:WAREHOUSE, and keeps plain tokens for every warehouse', () => {
+    const c = loadConfig({ ADAPTOR_TOKENS: 'all-warehouses-token,north-token-00000:WH-NORTH,two-token-000000:WH-NORTH,two-token-000000:WH-SOUTH' });
+    expect(c.tokens.adaptor.sort()).toEqual(['all-warehouses-token', 'north-token-00000', 'two-token-000000']);
+    expect(c.adaptorScopes).toEqual({ 'north-token-00000': ['WH-NORTH'], 'two-token-000000': ['WH-NORTH', 'WH-SOUTH'] });
+    expect(() => loadConfig({ ADAPTOR_TOKENS: 'x-token:WH-EAST' })).toThrow(/WH-EAST/);
+    const prod = { NODE_ENV: 'production', TEMPORAL_ADDRESS: 't:7233', MONGODB_URI: 'mongodb://m/x', AGENT_TOKENS: 'a'.repeat(20), OPS_TOKENS: 'c'.repeat(20) };
+    expect(() => loadConfig({ ...prod, ADAPTOR_TOKENS: 'short:WH-NORTH' })).toThrow(/shorter than 16/);
+    expect(loadConfig({ ...prod, ADAPTOR_TOKENS: `${'b'.repeat(20)}:WH-NORTH` }).adaptorScopes).toEqual({ ['b'.repeat(20)]: ['WH-NORTH'] });
+  });
+
   it('reports bad values by name', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ FRAUD_POLICY_ENABLED: 'maybe' })).toThrow(/FRAUD_POLICY_ENABLED/);
