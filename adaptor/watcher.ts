@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { isDependencyUnavailable } from '../api/errors';
 import { warehouseFolders } from '../infra/config';
 import { MAX_FILE_BYTES, ingestWarehouseFile, type IngestDeps, type IngestOutcome, type IngestSource } from './ingest';
@@ -43,8 +44,11 @@ async function refusal(entryPath: string): Promise<{ code: string; message: stri
   return null;
 }
 
-/** `name` is the file's name in the archive (default: its name in processing). */
-export async function processInboxFile(deps: IngestDeps, warehouseId: string, processingPath: string, opts: { name?: string; source?: IngestSource['source']; declared?: IngestSource['declared'] } = {}): Promise<IngestOutcome> {
+/**
+ * `name` is the file's name in the archive (default: its name in processing). `rendered` is the
+ * CSV to ingest when the file archived is not CSV itself (a JSON batch is archived as received).
+ */
+export async function processInboxFile(deps: IngestDeps, warehouseId: string, processingPath: string, opts: { name?: string; source?: IngestSource['source']; declared?: IngestSource['declared']; rendered?: () => Readable } = {}): Promise<IngestOutcome> {
   const f = warehouseFolders(deps.config.dataDir, warehouseId);
   const name = opts.name ?? path.basename(processingPath);
   const refused = await refusal(processingPath);
@@ -58,7 +62,7 @@ export async function processInboxFile(deps: IngestDeps, warehouseId: string, pr
     fileName: name,
     source: opts.source ?? 'inbox',
     // The regular file checked above, never a link put in its place since.
-    open: () => fs.createReadStream(processingPath, { flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW } as unknown as { flags: string }),
+    open: opts.rendered ?? (() => fs.createReadStream(processingPath, { flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW } as unknown as { flags: string })),
     ...(opts.declared ? { declared: opts.declared } : {}),
   });
   const report = {

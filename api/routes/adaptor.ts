@@ -75,7 +75,7 @@ function toResult(o: IngestOutcome) {
  * Streams the body into the warehouse's processing folder (size-capped), then runs the inbox path.
  * The upload has a hidden name there, so the inbox watcher never takes a file still being written.
  */
-async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable, opts: { source: 'api-csv' | 'api-json'; declared?: { batchId: string; rowNumbers: number[] } }): Promise<IngestOutcome> {
+async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable, opts: { source: 'api-csv' | 'api-json'; declared?: { batchId: string; rowNumbers: number[] }; rendered?: () => Readable }): Promise<IngestOutcome> {
   const f = warehouseFolders(deps.config.dataDir, warehouseId);
   await fsp.mkdir(f.processing, { recursive: true });
   const name = `${Date.now()}-${process.pid}-${fileName}`;
@@ -151,8 +151,12 @@ export function adaptorRoutes(deps: ApiDeps) {
     requireWarehouse(vars(c), b.warehouseId);
     const rowNumbers = [...b.rows].sort((x, y) => x.rowNumber - y.rowNumber).map((r) => r.rowNumber);
     if (new Set(rowNumbers).size !== rowNumbers.length) throw apiError('VALIDATION_FAILED', 'row numbers must be unique within a batch');
-    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.csv`, Readable.from([batchToCsv(b)]), {
+    // Archived as received (JSON); the CSV it stands for is only read, never written where people
+    // open it, so no spreadsheet ever evaluates a cell of it.
+    const csv = batchToCsv(b);
+    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.json`, Readable.from([JSON.stringify(batch, null, 2) + '\n']), {
       source: 'api-json',
+      rendered: () => Readable.from([csv]),
       declared: { batchId: b.batchId, rowNumbers },
     });
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);

@@ -150,6 +150,27 @@ describe('JSON dispatch batches', () => {
     expect(reportOf(north.archive, 'claimed-file.csv')).toMatchObject({ outcome: 'accepted', batchId: sha256(realFile), validRows: 1 });
     await waitForStatus(sys, [victim.orderId, decoy.orderId], 'Complete');
   });
+
+  it('are archived as received (JSON): the system writes no CSV a spreadsheet could evaluate', async () => {
+    const formula = '=HYPERLINK("http://evil.example","click")';
+    const batch = {
+      schemaVersion: '1',
+      batchId: sha256('formula-batch'),
+      warehouseId: 'WH-NORTH',
+      sourceFile: 'formula.csv',
+      receivedAt: '2025-03-14T10:00:00.000Z',
+      rows: [{ rowNumber: 1, warehouseId: 'WH-NORTH', subOrderNumber: 'ORD-0000000002-WH-NORTH', lineNumber: 1, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'error', errorCode: 'PICK_FAILED', errorMessage: formula }],
+    };
+    const posted = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: batch });
+    expect(posted, JSON.stringify(posted.body)).toMatchObject({ status: 202, body: { outcome: 'accepted', exceptionRows: 1 } });
+    const north = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
+    expect(entriesIn(north.archive, '.csv')).not.toContainEqual(expect.stringContaining('formula'));
+    const [archived] = entriesIn(north.archive, '-formula.csv.json');
+    expect(JSON.parse(fs.readFileSync(path.join(north.archive, archived), 'utf8'))).toEqual(batch);
+    // The value itself is kept as sent (people see it as text in AgentView).
+    const [exception] = (await sys.call('GET', `/api/v1/adaptor/exceptions?batchId=${posted.body.batchId}`, { role: 'ops' })).body.items;
+    expect(exception.row.errorMessage).toBe(formula);
+  });
 });
 
 describe('idempotency records', () => {
