@@ -13,7 +13,8 @@ import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, 
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
-const findAccounts = createRoute({ ...roles('agent', 'ops'),
+const findAccounts = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts',
   tags: ['accounts'],
@@ -22,7 +23,8 @@ const findAccounts = createRoute({ ...roles('agent', 'ops'),
   responses: { 200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } }, 400: err('Bad query') },
 });
 
-const getAccount = createRoute({ ...roles('agent', 'ops'),
+const getAccount = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}',
   tags: ['accounts'],
@@ -30,7 +32,8 @@ const getAccount = createRoute({ ...roles('agent', 'ops'),
   responses: { 200: { description: 'The account', content: { 'application/json': { schema: AccountSchema } } }, 404: err('No such account') },
 });
 
-const listOrders = createRoute({ ...roles('agent', 'ops'),
+const listOrders = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/orders',
   tags: ['orders'],
@@ -46,7 +49,8 @@ const listOrders = createRoute({ ...roles('agent', 'ops'),
   responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, 400: err('Bad query'), 404: err('No such account') },
 });
 
-const createOrder = createRoute({ ...roles('agent', 'ops'),
+const createOrder = createRoute({
+  ...roles('agent', 'ops'),
   method: 'post',
   path: '/accounts/{accountId}/orders',
   tags: ['orders'],

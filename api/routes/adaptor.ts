@@ -26,7 +26,8 @@ const IngestResult = z
   .openapi('IngestResult');
 const WarehouseQuery = z.object({ warehouseId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).openapi({ example: 'WH-NORTH' }) });
 
-const postFile = createRoute({ ...roles('adaptor'),
+const postFile = createRoute({
+  ...roles('adaptor'),
   method: 'post',
   path: '/adaptor/warehouse-files',
   tags: ['adaptor'],
@@ -34,7 +35,8 @@ const postFile = createRoute({ ...roles('adaptor'),
   request: { query: WarehouseQuery.extend({ fileName: z.string().regex(/^[\w.-]{1,100}$/).optional() }), body: { content: { 'text/csv': { schema: z.string() } }, required: true } },
   responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 413: err('Too large'), 415: err('Not CSV'), 422: err('Unreadable file: quarantined with a report') },
 });
-const postBatch = createRoute({ ...roles('adaptor'),
+const postBatch = createRoute({
+  ...roles('adaptor'),
   method: 'post',
   path: '/adaptor/dispatch-batches',
   tags: ['adaptor'],
@@ -42,7 +44,8 @@ const postBatch = createRoute({ ...roles('adaptor'),
   request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true } },
   responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 400: err('Breaks the contract'), 422: err('Unreadable') },
 });
-const listExceptions = createRoute({ ...roles('ops'),
+const listExceptions = createRoute({
+  ...roles('ops'),
   method: 'get',
   path: '/adaptor/exceptions',
   tags: ['adaptor'],
@@ -50,7 +53,8 @@ const listExceptions = createRoute({ ...roles('ops'),
   request: { query: z.object({ warehouseId: freeText(40).optional(), batchId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
   responses: { 200: { description: 'Exceptions, newest first', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } } },
 });
-const getBatch = createRoute({ ...roles('ops', 'adaptor'),
+const getBatch = createRoute({
+  ...roles('ops', 'adaptor'),
   method: 'get',
   path: '/adaptor/batches/{batchId}',
   tags: ['adaptor'],

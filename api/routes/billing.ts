@@ -91,7 +91,8 @@ export const BillRunSchema = z
   })
   .openapi('BillRun');
 
-const listCharges = createRoute({ ...roles('agent', 'ops'),
+const listCharges = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/charges',
   tags: ['billing'],
@@ -103,7 +104,8 @@ const listCharges = createRoute({ ...roles('agent', 'ops'),
   responses: { 200: json('Charges', z.object({ items: z.array(ChargeSchema) })), 400: err('Bad query'), 404: err('No such account') },
 });
 
-const listInvoices = createRoute({ ...roles('agent', 'ops'),
+const listInvoices = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/invoices',
   tags: ['billing'],
@@ -112,7 +114,8 @@ const listInvoices = createRoute({ ...roles('agent', 'ops'),
   responses: { 200: json('Invoices', z.object({ items: z.array(InvoiceSummarySchema) })), 400: err('Bad query'), 404: err('No such account') },
 });
 
-const getInvoice = createRoute({ ...roles('agent', 'ops'),
+const getInvoice = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/invoices/{invoiceNumber}',
   tags: ['billing'],
@@ -121,7 +124,8 @@ const getInvoice = createRoute({ ...roles('agent', 'ops'),
   responses: { 200: json('The invoice', InvoiceSchema), 400: err('Bad invoice number'), 404: err('No such invoice') },
 });
 
-const startBillRun = createRoute({ ...roles('ops'),
+const startBillRun = createRoute({
+  ...roles('ops'),
   method: 'post',
   path: '/bill-runs',
   tags: ['billing'],
@@ -130,7 +134,8 @@ const startBillRun = createRoute({ ...roles('ops'),
   responses: { 200: json('Finished', BillRunSchema), 202: json('Still running: poll GET /bill-runs/{date}', BillRunSchema), 400: err('Invalid date') },
 });
 
-const getBillRun = createRoute({ ...roles('ops'),
+const getBillRun = createRoute({
+  ...roles('ops'),
   method: 'get',
   path: '/bill-runs/{date}',
   tags: ['billing'],

@@ -4,7 +4,8 @@ import { newRouter, reply } from '../app';
 import { guarded, roles } from '../auth';
 import { ErrorSchema, ProductSchema, freeText } from '../schemas';
 
-const listCatalogue = createRoute({ ...roles('agent', 'ops'),
+const listCatalogue = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/catalogue',
   tags: ['catalogue'],

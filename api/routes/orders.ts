@@ -58,7 +58,8 @@ const cancel = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/o
   202: { description: 'Cancellation requested from the warehouse', content: { 'application/json': { schema: z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }) } } },
 } } });
 const fraudReview = createRoute({ ...roles('ops'), method: 'post', path: '/orders/{orderId}/fraud-review', summary: 'Ops decision on an order referred by the fraud check', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(FraudReviewBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const fraudQueue = createRoute({ ...roles('ops'),
+const fraudQueue = createRoute({
+  ...roles('ops'),
   method: 'get',
   path: '/fraud-reviews',
   tags: ['fraud'],

@@ -25,7 +25,8 @@ const SkuQuery = z
   .union([z.string(), z.array(z.string())])
   .openapi({ description: 'SKU, or SKU:QUANTITY (quantity defaults to 1); repeat for many', example: 'HS-APL-IP16-128' });
 
-const stockRoute = createRoute({ ...roles('agent', 'ops'),
+const stockRoute = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/stock',
   tags: ['stock'],
