@@ -2,12 +2,13 @@
 // stream in chunks (bounded memory), every row validated; valid rows are stored in MongoDB, rows
 // for unknown orders go to the exceptions list, rejected rows to the batch report; then the Sales
 // Order Dispatch job is started under the file's hash, so the same file is never applied twice.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { salesOrderFileId } from '../domain/sales-order';
-import { DispatchRowValidator, MalformedCsvError, csvParseOptions } from '../domain/warehouse-response';
+import { DispatchRowValidator, MAX_RECORD_CHARS, MalformedCsvError, csvParseOptions } from '../domain/warehouse-response';
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
@@ -22,6 +23,8 @@ const CHUNK = 500;
 const MAX_STORED_REJECTIONS = 1000;
 /** Sub-orders remembered between chunks; beyond this the cache starts again (memory stays bounded). */
 const MAX_CACHED_SUB_ORDERS = 20_000;
+/** The largest response file taken, from the inbox or over HTTP (about 500,000 rows). */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 export interface IngestDeps {
   config: Config;
@@ -32,7 +35,8 @@ export interface IngestDeps {
 export type IngestOutcome =
   | { kind: 'accepted'; batchId: string; rowCount: number; validRows: number; rejectedRows: number; exceptionRows: number; rejections: RowRejection[] }
   | { kind: 'duplicate'; batchId: string }
-  | { kind: 'unreadable'; batchId: string; reason: string; rejections: RowRejection[] };
+  /** batchId is null when the file was refused before it was read (not a regular file, too large). */
+  | { kind: 'unreadable'; batchId: string | null; reason: string; rejections: RowRejection[] };
 
 export interface IngestSource {
   warehouseId: string;
@@ -41,16 +45,27 @@ export interface IngestSource {
   /** Opened twice: once to hash, once to parse (both streaming). */
   open: () => Readable;
   /**
-   * An already converted batch keeps the identity it declares: its batch id (the hash of the
-   * warehouse's own file) and its row numbers (the n-th CSV record is row rowNumbers[n-1]), so the
-   * same file given as CSV and as JSON is one batch, and its rows the same rows.
+   * An already converted batch: the batch id it declares (the hash of the warehouse's own file, which
+   * cannot be checked) and its row numbers (the n-th CSV record is row rowNumbers[n-1]). The
+   * declared id is kept as `declaredBatchId`; the batch's own id is `jsonBatchId`, so a batch cannot
+   * claim the id of a file it is not (and make that file a "duplicate" never applied).
    */
   declared?: { batchId: string; rowNumbers: number[] };
 }
 
+/**
+ * A JSON batch's id: from its content (the hash of the CSV it is rendered as) in a namespace of its
+ * own (the prefix, the warehouse and the declared id), so it never equals a file's sha256, and the
+ * same batch sent again is the same batch.
+ */
+export function jsonBatchId(warehouseId: string, declaredBatchId: string, contentHash: string): string {
+  return createHash('sha256').update(`dispatch-batch.v1 json\n${warehouseId}\n${declaredBatchId}\n${contentHash}`).digest('hex');
+}
+
 export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): Promise<IngestOutcome> {
   const { models } = deps.db;
-  const batchId = src.declared?.batchId ?? (await hashStream(src.open()));
+  const contentHash = await hashStream(src.open());
+  const batchId = src.declared ? jsonBatchId(src.warehouseId, src.declared.batchId, contentHash) : contentHash;
   const existing = await models.DispatchBatch.findOne({ _id: batchId }, { batchId: 1, status: 1 }).lean();
   if (existing) {
     // Seen before. Make sure its job ran (a crash may have come between storing and starting);
@@ -129,6 +144,11 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
         continue;
       }
       recordsRead++;
+      if (recordsRead > deps.config.adaptorMaxFileRows) {
+        const reason = `the file has more than ${deps.config.adaptorMaxFileRows} data rows; split it`;
+        await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
+        return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead, code: 'TOO_MANY_ROWS', message: reason }] };
+      }
       chunk.push(record);
       if (chunk.length >= CHUNK) await flush();
     }
@@ -136,10 +156,13 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
   } catch (err) {
     if (err instanceof MalformedCsvError || err instanceof CsvError) {
       // Any parser error (not every code starts with CSV_: INVALID_OPENING_QUOTE) means a malformed file.
-      const reason = `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
+      const tooLong = (err as CsvError).code === 'CSV_MAX_RECORD_SIZE';
+      const reason = tooLong
+        ? `a record after ${recordsRead} data rows is longer than ${MAX_RECORD_CHARS} characters`
+        : `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
       // Quarantined as a whole: nothing of it may be applied or listed, not even rows stored so far.
       await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
-      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead + 1, code: 'MALFORMED_CSV', message: reason }] };
+      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead + 1, code: tooLong ? 'RECORD_TOO_LARGE' : 'MALFORMED_CSV', message: reason }] };
     }
     throw err;
   }
@@ -155,6 +178,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       warehouseId: src.warehouseId,
       sourceFile: src.fileName,
       source: src.source,
+      ...(src.declared ? { declaredBatchId: src.declared.batchId } : {}),
       receivedAt,
       status: 'received',
       rowCount,

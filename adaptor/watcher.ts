@@ -1,12 +1,17 @@
 // Watches every warehouse's inbox. A file moves inbox → processing → archive, or → quarantine with
 // a report beside it when it cannot be read at all. Files left in processing by a crash are
 // picked up again when the watcher starts (ingest is idempotent by content hash); a file whose
-// ingest fails (the database is down) goes back to the inbox for the next sweep.
+// ingest fails while the database or Temporal is down goes back to the inbox for the next sweep.
+// Each entry is handled on its own: only regular files (never followed through a link) up to
+// MAX_FILE_BYTES are read, and one that keeps failing for reasons of its own is quarantined, so
+// no entry can stop the other files or the other warehouses.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { isDependencyUnavailable } from '../api/errors';
 import { warehouseFolders } from '../infra/config';
-import { ingestWarehouseFile, type IngestDeps, type IngestOutcome, type IngestSource } from './ingest';
+import { MAX_FILE_BYTES, ingestWarehouseFile, type IngestDeps, type IngestOutcome, type IngestSource } from './ingest';
 
 export interface WatchHandle {
   stop(): Promise<void>;
@@ -14,33 +19,67 @@ export interface WatchHandle {
   sweep(): Promise<void>;
 }
 
+/** Attempts at a file that fails for reasons other than an outage, before it is quarantined. */
+export const MAX_FILE_ATTEMPTS = 3;
+
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
 
-/** `name` is the file's name in the archive (default: its name in processing). */
-export async function processInboxFile(deps: IngestDeps, warehouseId: string, processingPath: string, opts: { name?: string; source?: IngestSource['source']; declared?: IngestSource['declared'] } = {}): Promise<IngestOutcome> {
+/** Moves an entry (file, link or folder) to the quarantine with a report beside it; never reads it. */
+async function quarantine(dataDir: string, warehouseId: string, entryPath: string, name: string, report: Record<string, unknown>): Promise<void> {
+  const { quarantine: dir } = warehouseFolders(dataDir, warehouseId);
+  await fsp.mkdir(dir, { recursive: true });
+  const dest = path.join(dir, `${stamp()}-${name}`);
+  await fsp.writeFile(`${dest}.report.json`, JSON.stringify({ file: name, processedAt: new Date().toISOString(), ...report }, null, 2) + '\n');
+  await fsp.rename(entryPath, dest);
+}
+
+/** Why an entry may not be read (not a regular file, too large), or null. Looks at the entry itself, not a link's target. */
+async function refusal(entryPath: string): Promise<{ code: string; message: string } | null> {
+  const st = await fsp.lstat(entryPath);
+  if (!st.isFile()) {
+    const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'not a regular file';
+    return { code: 'NOT_A_REGULAR_FILE', message: `the entry is ${what}; only regular files are read` };
+  }
+  if (st.size > MAX_FILE_BYTES) return { code: 'FILE_TOO_LARGE', message: `the file has ${st.size} bytes; files are limited to ${MAX_FILE_BYTES}` };
+  return null;
+}
+
+/**
+ * `name` is the file's name in the archive (default: its name in processing). `rendered` is the
+ * CSV to ingest when the file archived is not CSV itself (a JSON batch is archived as received).
+ */
+export async function processInboxFile(deps: IngestDeps, warehouseId: string, processingPath: string, opts: { name?: string; source?: IngestSource['source']; declared?: IngestSource['declared']; rendered?: () => Readable } = {}): Promise<IngestOutcome> {
   const f = warehouseFolders(deps.config.dataDir, warehouseId);
   const name = opts.name ?? path.basename(processingPath);
+  const refused = await refusal(processingPath);
+  if (refused) {
+    const outcome: IngestOutcome = { kind: 'unreadable', batchId: null, reason: refused.message, rejections: [{ rowNumber: 0, ...refused }] };
+    await quarantine(deps.config.dataDir, warehouseId, processingPath, name, { batchId: null, outcome: outcome.kind, reason: outcome.reason, rejections: outcome.rejections });
+    return outcome;
+  }
   const outcome = await ingestWarehouseFile(deps, {
     warehouseId,
     fileName: name,
     source: opts.source ?? 'inbox',
-    open: () => fs.createReadStream(processingPath),
+    // The regular file checked above, never a link put in its place since.
+    open: opts.rendered ?? (() => fs.createReadStream(processingPath, { flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW } as unknown as { flags: string })),
     ...(opts.declared ? { declared: opts.declared } : {}),
   });
-  const target = outcome.kind === 'unreadable' ? f.quarantine : f.archive;
-  await fsp.mkdir(target, { recursive: true });
-  const dest = path.join(target, `${stamp()}-${name}`);
   const report = {
-    file: name,
     batchId: outcome.batchId,
     outcome: outcome.kind,
-    processedAt: new Date().toISOString(),
     ...(outcome.kind === 'unreadable' ? { reason: outcome.reason, rejections: outcome.rejections } : {}),
     ...(outcome.kind === 'accepted'
       ? { rowCount: outcome.rowCount, validRows: outcome.validRows, rejectedRows: outcome.rejectedRows, exceptionRows: outcome.exceptionRows, rejections: outcome.rejections }
       : {}),
   };
-  await fsp.writeFile(`${dest}.report.json`, JSON.stringify(report, null, 2) + '\n');
+  if (outcome.kind === 'unreadable') {
+    await quarantine(deps.config.dataDir, warehouseId, processingPath, name, report);
+    return outcome;
+  }
+  await fsp.mkdir(f.archive, { recursive: true });
+  const dest = path.join(f.archive, `${stamp()}-${name}`);
+  await fsp.writeFile(`${dest}.report.json`, JSON.stringify({ file: name, ...report, processedAt: new Date().toISOString() }, null, 2) + '\n');
   await fsp.rename(processingPath, dest);
   return outcome;
 }
@@ -52,41 +91,69 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
   // Only files a crash left behind: later, processing holds files other sweeps (or the API) are
   // still working on.
   let leftoversTaken = false;
+  /** Failures per warehouse/file that were the file's own (not an outage); cleared when it goes through. */
+  const failures = new Map<string, number>();
+
+  const sweepWarehouse = async (id: string, takeLeftovers: boolean) => {
+    const f = warehouseFolders(deps.config.dataDir, id);
+    await fsp.mkdir(f.inbox, { recursive: true });
+    await fsp.mkdir(f.processing, { recursive: true });
+    // Crash leftovers first, then new arrivals in name order (warehouses name files by time).
+    if (takeLeftovers) {
+      for (const name of (await fsp.readdir(f.processing)).filter(isDataFile).sort()) {
+        if (stopped) return;
+        await processOrReturn(id, name, path.join(f.processing, name), path.join(f.inbox, name));
+      }
+    }
+    for (const name of (await fsp.readdir(f.inbox)).filter(isDataFile).sort()) {
+      if (stopped) return;
+      const processing = path.join(f.processing, name);
+      try {
+        await fsp.rename(path.join(f.inbox, name), processing);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another adaptor took it
+        console.error(`adaptor: cannot take ${id}/${name}; will retry`, err);
+        continue;
+      }
+      await processOrReturn(id, name, processing, path.join(f.inbox, name));
+    }
+  };
 
   const sweepOnce = async () => {
     const takeLeftovers = !leftoversTaken;
     for (const id of warehouseIds) {
-      const f = warehouseFolders(deps.config.dataDir, id);
-      await fsp.mkdir(f.inbox, { recursive: true });
-      await fsp.mkdir(f.processing, { recursive: true });
-      // Crash leftovers first, then new arrivals in name order (warehouses name files by time).
-      if (takeLeftovers) {
-        for (const name of (await fsp.readdir(f.processing)).filter(isDataFile).sort()) {
-          if (stopped) return;
-          await processOrReturn(id, path.join(f.processing, name), path.join(f.inbox, name));
-        }
-      }
-      for (const name of (await fsp.readdir(f.inbox)).filter(isDataFile).sort()) {
-        if (stopped) return;
-        const processing = path.join(f.processing, name);
-        try {
-          await fsp.rename(path.join(f.inbox, name), processing);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another adaptor took it
-          throw err;
-        }
-        await processOrReturn(id, processing, path.join(f.inbox, name));
+      if (stopped) return;
+      try {
+        await sweepWarehouse(id, takeLeftovers);
+      } catch (err) {
+        console.error(`adaptor: sweep of ${id} failed; will retry`, err);
       }
     }
     leftoversTaken = true;
   };
 
-  const processOrReturn = async (warehouseId: string, processing: string, inbox: string) => {
+  /** Never throws: a file's failure is logged, and counted against it unless a dependency is down. */
+  const processOrReturn = async (warehouseId: string, name: string, processing: string, inbox: string) => {
+    const key = `${warehouseId}/${name}`;
     try {
       await processInboxFile(deps, warehouseId, processing);
+      failures.delete(key);
     } catch (err) {
-      await fsp.rename(processing, inbox).catch(() => undefined);
-      throw err;
+      const outage = isDependencyUnavailable(err);
+      const attempts = outage ? (failures.get(key) ?? 0) : (failures.get(key) ?? 0) + 1;
+      console.error(`adaptor: ${key} failed (${outage ? 'a dependency is unavailable' : `attempt ${attempts} of ${MAX_FILE_ATTEMPTS}`}); ${!outage && attempts >= MAX_FILE_ATTEMPTS ? 'quarantined' : 'will retry'}`, err);
+      try {
+        if (!outage && attempts >= MAX_FILE_ATTEMPTS) {
+          failures.delete(key);
+          const message = `ingest failed ${attempts} times: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
+          await quarantine(deps.config.dataDir, warehouseId, processing, name, { batchId: null, outcome: 'failed', attempts, reason: message, rejections: [{ rowNumber: 0, code: 'INGEST_FAILED', message }] });
+        } else {
+          failures.set(key, attempts);
+          await fsp.rename(processing, inbox);
+        }
+      } catch (moveErr) {
+        console.error(`adaptor: could not move ${key} out of processing`, moveErr);
+      }
     }
   };
 

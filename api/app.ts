@@ -11,6 +11,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { StockClient } from '../infra/stock-client';
+import { requireToken } from './auth';
 import { apiError, errorBody, sendError } from './errors';
 import { accountRoutes } from './routes/accounts';
 import { adaptorRoutes } from './routes/adaptor';
@@ -56,6 +57,8 @@ export const reply = (c: Context, body: unknown, status: ContentfulStatusCode = 
 export function createApp(deps: ApiDeps) {
   const app = newRouter();
   app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
+  // No token, no API: every path under /api, documented or not, answers 401 first.
+  app.use('/api/*', requireToken(deps.config));
   // A slow dependency answers 503 rather than holding the agent's screen (toApiError maps the 503).
   app.use('/api/*', timeout(REQUEST_TIMEOUT_MS, new HTTPException(503, { message: 'the request took too long' })));
   // Files come to the adaptor routes as streams with their own, larger cap.

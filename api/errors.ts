@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, ERROR_CODES, isErrorCode, type ErrorCode } from '../domain/errors';
+import { isDatabaseUnavailable, isInvalidInput } from '../infra/db';
 
 export class ApiError extends Error {
   constructor(
@@ -36,6 +37,11 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   503: 'DEPENDENCY_UNAVAILABLE',
 };
 
+const isWorkflowServiceUnavailable = (err: unknown) => isGrpcServiceError(err) || (err as Error)?.name === 'ServiceError';
+
+/** Temporal or the database cannot be reached now: not the request's (or the file's) fault. */
+export const isDependencyUnavailable = (err: unknown) => isWorkflowServiceUnavailable(err) || isDatabaseUnavailable(err);
+
 /** Turns anything thrown by a handler into the error shape; unknown errors are logged, never leaked. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -53,13 +59,9 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError(409, type || 'UPDATE_REFUSED', err.cause.message);
   }
   if (err instanceof WorkflowNotFoundError) return apiError('ORDER_NOT_FOUND', 'no such order');
-  if (isGrpcServiceError(err) || (err as Error)?.name === 'ServiceError') {
-    return apiError('DEPENDENCY_UNAVAILABLE', 'the workflow service is unavailable; try again');
-  }
-  const name = (err as Error)?.name ?? '';
-  if (name === 'MongoServerSelectionError' || name === 'MongoNetworkError' || name === 'MongoNotConnectedError') {
-    return apiError('DEPENDENCY_UNAVAILABLE', 'the database is unavailable; try again');
-  }
+  if (isWorkflowServiceUnavailable(err)) return apiError('DEPENDENCY_UNAVAILABLE', 'the workflow service is unavailable; try again');
+  if (isDatabaseUnavailable(err)) return apiError('DEPENDENCY_UNAVAILABLE', 'the database is unavailable; try again');
+  if (isInvalidInput(err)) return apiError('VALIDATION_FAILED', 'the request has a value the database cannot take');
   return apiError('INTERNAL', 'internal error');
 }
 

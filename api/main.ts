@@ -5,6 +5,7 @@ import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { HttpStockClient } from '../infra/stock-client';
 import { createApp } from './app';
+import { startIdempotencySweep } from './idempotency';
 
 const config = loadConfig();
 const db = await connectDb(config.mongodbUri);
@@ -13,8 +14,13 @@ const temporal = new Client({ connection, namespace: config.temporal.namespace }
 const stock = config.warehouses.stockUrl ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs) : null;
 const app = createApp({ config, db, temporal, stock });
 
+if (!Object.values(config.tokens).some((t) => t.length)) {
+  // Without NODE_ENV=development (or test) the published dev tokens are refused, so nobody could sign in.
+  console.error('api: no tokens configured: set AGENT_TOKENS, ADAPTOR_TOKENS and OPS_TOKENS, or NODE_ENV=development for the dev tokens');
+  process.exit(1);
+}
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  console.log(`api: listening on http://localhost:${info.port} (docs at /docs)`);
+  console.log(`api: listening on http://${config.host}:${info.port} (docs at /docs)`);
 });
 // Slow or stuck clients cannot hold connections forever.
 const http = server as unknown as { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number };
@@ -22,7 +28,10 @@ http.requestTimeout = 60_000;
 http.headersTimeout = 15_000;
 http.keepAliveTimeout = 5_000;
 
+const stopSweep = startIdempotencySweep(db);
+
 const stop = () => {
+  stopSweep();
   server.close();
   void Promise.all([connection.close(), db.close()]).finally(() => process.exit(0));
 };

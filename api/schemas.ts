@@ -23,13 +23,31 @@ export const Manufacturer = z.enum(['apple', 'google', 'samsung']);
 export const BillingMode = z.enum(['immediate', 'nextInvoice']);
 export const OrderStatus = z.enum(['New', 'AwaitingGeneration', 'AwaitingDispatch', 'Complete', 'Error', 'Cancelled']);
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+// C0 and C1 control characters and DEL: a NUL breaks BSON (regexes, keys) and the C strings
+// downstream, and none belongs in what a person types. Line breaks and tabs only in paragraphs.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/**
+ * Every free-text field at the edge (bodies, queries, headers): trimmed, 1..max characters unless
+ * `min` says otherwise, and no control characters (`multiline` lets line breaks and tabs through).
+ */
+export function freeText(max: number, opts: { min?: number; multiline?: boolean } = {}) {
+  const forbidden = opts.multiline ? CONTROL_BUT_LINES : CONTROL;
+  return z
+    .string()
+    .trim()
+    .min(opts.min ?? 1)
+    .max(max)
+    .refine((v) => !forbidden.test(v), { message: 'must not contain control characters' });
+}
+const text = freeText;
 
 export const AddressSchema = z
   .object({
-    lines: z.array(z.string().trim().max(100)).min(1).max(4),
+    lines: z.array(freeText(100, { min: 0 })).min(1).max(4),
     city: text(60),
-    region: z.string().trim().max(60).optional(),
+    region: freeText(60, { min: 0 }).optional(),
     postcode: text(16),
     country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code'),
   })
@@ -100,9 +118,9 @@ export const ChangeLineBody = z
   .openapi('ChangeLine');
 
 export const SetBillingModeBody = z.object({ billingMode: BillingMode }).strict().openapi('SetBillingMode');
-export const CancelBody = z.object({ reason: text(200).default('cancelled by agent') }).strict().openapi('Cancel');
+export const CancelBody = z.object({ reason: text(200, { multiline: true }).default('cancelled by agent') }).strict().openapi('Cancel');
 export const FraudReviewBody = z
-  .object({ decision: z.enum(['approve', 'reject']), reason: text(500) })
+  .object({ decision: z.enum(['approve', 'reject']), reason: text(500, { multiline: true }) })
   .strict()
   .openapi('FraudReview');
 

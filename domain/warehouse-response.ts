@@ -49,7 +49,14 @@ export const DEFAULT_OUT_OF_STOCK_CODE = 'OUT_OF_STOCK';
  * Anything csv-parse still throws (an unclosed quote, an invalid opening quote, ...) means the
  * file is malformed: the whole file is quarantined.
  */
+/**
+ * The most characters csv-parse buffers for one record: a valid row is a few hundred (cells are
+ * capped at 256), so a larger record is an attack or a broken file, refused before it costs memory.
+ */
+export const MAX_RECORD_CHARS = 64 * 1024;
+
 export const csvParseOptions = {
+  max_record_size: MAX_RECORD_CHARS,
   columns: false,
   relax_column_count: true,
   skip_empty_lines: true,

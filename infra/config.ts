@@ -12,10 +12,11 @@ const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filte
 
 // Every variable is listed in docs/configuration.md (test/unit/config-reference.test.ts checks it).
 const EnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Unset is not development: the published dev tokens need NODE_ENV=development or test, said out loud. */
+  NODE_ENV: z.enum(['development', 'test', 'production']).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  /** Interface the API listens on. */
-  HOST: z.string().default('0.0.0.0'),
+  /** The API's listening address: loopback unless a deployment says otherwise (the container: 0.0.0.0). */
+  HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('hardware-orders'),
@@ -35,6 +36,8 @@ const EnvSchema = z.object({
   WAREHOUSE_SIMULATOR_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
   WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE: z.coerce.number().min(0).max(1).default(0),
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** Data rows in one response file; a larger file is quarantined whole (the work of one file stays bounded). */
+  ADAPTOR_MAX_FILE_ROWS: z.coerce.number().int().positive().default(500_000),
   /** Activities (and local activities) one worker runs at once: bounded so the database is not swamped. */
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(32),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(250),
@@ -74,16 +77,24 @@ export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as (keyof typeof En
 export type Role = 'agent' | 'adaptor' | 'ops';
 
 export interface Config {
-  env: 'development' | 'test' | 'production';
+  /** 'unset' when NODE_ENV is not given: development defaults except the dev tokens. */
+  env: 'development' | 'test' | 'production' | 'unset';
   port: number;
   host: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   mongodbUri: string;
   dataDir: string;
   tokens: Record<Role, string[]>;
+  /**
+   * Adaptor tokens limited to some warehouses (`ADAPTOR_TOKENS=token:WH-NORTH,...`): a partner's
+   * machine credential files and reads only its own warehouse's batches. A token given without a
+   * warehouse (as before) may act for every warehouse.
+   */
+  adaptorScopes: Record<string, string[]>;
   warehouses: { ids: string[]; stockUrl: string | null; stockTimeoutMs: number };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number };
   adaptorPollMs: number;
+  adaptorMaxFileRows: number;
   workerActivityConcurrency: number;
   /** Open workflows kept in worker memory (about 0.4 MB each); the others replay on their next event. */
   workerMaxCachedWorkflows: number;
@@ -125,18 +136,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  const adaptor = e.ADAPTOR_TOKENS && parseAdaptorTokens(e.ADAPTOR_TOKENS, e.WAREHOUSES);
+  // The dev tokens are published in the README: only a development or test run may accept them.
+  const devTokens = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
   if (production) {
     const missing = (['TEMPORAL_ADDRESS', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter(
       (k) => !env[k],
     );
     if (missing.length) throw new ConfigError(`NODE_ENV=production requires ${missing.join(', ')}`);
-    const all = [...(e.AGENT_TOKENS ?? []), ...(e.ADAPTOR_TOKENS ?? []), ...(e.OPS_TOKENS ?? [])];
+    const all = [...(e.AGENT_TOKENS ?? []), ...(adaptor?.tokens ?? []), ...(e.OPS_TOKENS ?? [])];
     if (all.some((t) => (Object.values(DEV_TOKENS) as string[]).includes(t) || t.length < 16)) {
       throw new ConfigError('NODE_ENV=production refuses development tokens and tokens shorter than 16 characters');
     }
   }
   return {
-    env: e.NODE_ENV,
+    env: e.NODE_ENV ?? 'unset',
     port: e.PORT,
     host: e.HOST,
     temporal: {
@@ -148,10 +162,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: e.MONGODB_URI,
     dataDir: path.resolve(e.DATA_DIR),
     tokens: {
-      agent: e.AGENT_TOKENS ?? [DEV_TOKENS.agent],
-      adaptor: e.ADAPTOR_TOKENS ?? [DEV_TOKENS.adaptor],
-      ops: e.OPS_TOKENS ?? [DEV_TOKENS.ops],
+      agent: e.AGENT_TOKENS ?? (devTokens ? [DEV_TOKENS.agent] : []),
+      adaptor: adaptor ? adaptor.tokens : devTokens ? [DEV_TOKENS.adaptor] : [],
+      ops: e.OPS_TOKENS ?? (devTokens ? [DEV_TOKENS.ops] : []),
     },
+    adaptorScopes: adaptor ? adaptor.scopes : {},
     warehouses: {
       ids: e.WAREHOUSES,
       stockUrl: e.WAREHOUSE_STOCK_URL ? e.WAREHOUSE_STOCK_URL.replace(/\/$/, '') : null,
@@ -164,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outOfStockRate: e.WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE,
     },
     adaptorPollMs: e.ADAPTOR_POLL_MS,
+    adaptorMaxFileRows: e.ADAPTOR_MAX_FILE_ROWS,
     workerActivityConcurrency: e.WORKER_ACTIVITY_CONCURRENCY,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     fraud: {
@@ -194,6 +210,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     orderViewReconciliation: { interval: e.ORDER_VIEW_RECONCILIATION_INTERVAL },
   };
+}
+
+/** `token` (every warehouse) or `token:WAREHOUSE` entries; a token may be listed once per warehouse. */
+function parseAdaptorTokens(entries: string[], warehouses: string[]): { tokens: string[]; scopes: Record<string, string[]> } {
+  const everywhere = new Set<string>();
+  const scoped = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    const m = /^(.+):([A-Za-z0-9_-]+)$/.exec(entry);
+    if (!m) {
+      everywhere.add(entry);
+      continue;
+    }
+    const [, token, warehouse] = m;
+    if (!warehouses.includes(warehouse)) throw new ConfigError(`ADAPTOR_TOKENS: ${warehouse} is not one of WAREHOUSES (${warehouses.join(', ')})`);
+    scoped.set(token, (scoped.get(token) ?? new Set()).add(warehouse));
+  }
+  const scopes = Object.fromEntries([...scoped].filter(([t]) => !everywhere.has(t)).map(([t, w]) => [t, [...w]]));
+  return { tokens: [...new Set([...everywhere, ...scoped.keys()])], scopes };
 }
 
 /** Folders of one warehouse's file exchange: outbox (sales orders to it), inbox (its response files). */

@@ -126,6 +126,8 @@ const DispatchBatchSchema = new Schema(
     warehouseId: { type: String, required: true },
     sourceFile: { type: String, required: true },
     source: { type: String, required: true, enum: ['inbox', 'api-csv', 'api-json'] },
+    /** api-json: the batch id the sender declared (its file's hash, unchecked); batchId is our own. */
+    declaredBatchId: { type: String },
     receivedAt: { type: String, required: true },
     /**
      * Written twice only: `received` when stored, `done` (with the final `signalled`) when the job
@@ -302,7 +304,10 @@ const LicenceSchema = new Schema(
 );
 LicenceSchema.index({ orderId: 1, lineNumber: 1, unit: 1 }, { unique: true });
 
-/** Responses remembered for the API's Idempotency-Key header. */
+/**
+ * Answers remembered for the API's Idempotency-Key header, until `expiresAt`: only what a replay
+ * needs (api/idempotency.ts keeps an order as its id, never its customer details).
+ */
 const IdempotencyRecordSchema = new Schema(
   {
     /** = key: FerretDB on SQLite pushes down only _id equality; any other filter scans. */
@@ -310,8 +315,14 @@ const IdempotencyRecordSchema = new Schema(
     key: { type: String, required: true, unique: true },
     fingerprint: { type: String, required: true },
     status: { type: Number, required: true },
+    /** The order the answer was (or held, under `orderAt`), read again on a replay. */
+    orderId: { type: String },
+    orderAt: { type: String, enum: ['body', 'order'] },
+    /** The rest of the answer (an error, an outcome), without any order in it. */
     body: { type: anyObj },
     createdAt: { type: String, required: true },
+    /** MongoDB's TTL index removes it after this; FerretDB has none, so the API also sweeps (both). */
+    expiresAt: { type: Date, required: true },
   },
   opts,
 );
@@ -458,6 +469,8 @@ export async function connectDb(uri: string): Promise<Db> {
   for (const m of Object.values(models)) await m.createIndexes();
   const buildInfo = await conn.db!.admin().command({ buildInfo: 1 });
   const idOnlyPushdown = typeof buildInfo.ferretdbVersion === 'string';
+  // FerretDB v1 has no TTL indexes; there the API's periodic sweep alone removes expired records.
+  if (!idOnlyPushdown) await models.IdempotencyRecord.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
   return {
     conn,
     models,
@@ -469,6 +482,25 @@ export async function connectDb(uri: string): Promise<Db> {
 
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
+
+/** The database cannot be reached now: worth trying again later, and not the input's fault. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name ?? '';
+  return name === 'MongoServerSelectionError' || name === 'MongoNetworkError' || name === 'MongoNotConnectedError';
+}
+
+/** Server codes for values it cannot take: BadValue, FailedToParse, an invalid regular expression. */
+const INVALID_VALUE_CODES = new Set([2, 9, 51091]);
+
+/**
+ * The driver or server refused the values it was given (a NUL byte in a regex or key, a value of
+ * the wrong type): the request's input, so a 400 rather than a 500.
+ */
+export function isInvalidInput(err: unknown): boolean {
+  const e = err as { name?: string; code?: unknown } | undefined;
+  if (e?.name === 'BSONError' || e?.name === 'CastError') return true;
+  return e?.name === 'MongoServerError' && typeof e.code === 'number' && INVALID_VALUE_CODES.has(e.code);
 }
 
 /** Two upserts of a missing document race to insert it: the loser's write is not needed. */

@@ -224,6 +224,16 @@ export const GOOGLE_DEVICE_STATUSES: Record<string, { outcome: DeviceOutcome['ou
   SINGLE_DEVICE_STATUS_UNKNOWN_ERROR: { outcome: 'failed', code: 'UNKNOWN' },
 };
 
+/**
+ * A zero-touch operation's name (`operations/<id>`, as Google returns it) as a path of ours: the
+ * upstream's value picks an operation, never a path (`../`, `?`, `#`) elsewhere on the API.
+ */
+export function googleOperationPath(name: string): string {
+  const m = /^operations\/([A-Za-z0-9._~-]{1,200})$/.exec(name);
+  if (!m) throw new Error(`google: not an operation name: ${JSON.stringify(name.slice(0, 100))}`);
+  return `/google/v1/operations/${encodeURIComponent(m[1])}`;
+}
+
 export class GoogleZeroTouchGateway implements ManufacturerGateway {
   readonly manufacturer = 'google' as const;
   constructor(
@@ -243,9 +253,12 @@ export class GoogleZeroTouchGateway implements ManufacturerGateway {
       : { unclaims: tx.devices.map((d) => ({ deviceIdentifier: GoogleZeroTouchGateway.identifier(d), sectionType: 'SECTION_TYPE_ZERO_TOUCH' })) };
     const op = claim ? 'claimAsync' : 'unclaimAsync';
     // The request id makes a resent transaction the same operation.
-    const ex = await this.http.call(tx.transactionId, op, 'POST', `/google/v1/partners/${this.partnerId}/devices:${op}`, body, { 'x-request-id': tx.transactionId });
+    const ex = await this.http.call(tx.transactionId, op, 'POST', `/google/v1/partners/${encodeURIComponent(this.partnerId)}/devices:${op}`, body, { 'x-request-id': tx.transactionId });
     const b = ex.body ?? {};
-    if (ex.status === 200 && typeof b.name === 'string') return { accepted: true, reference: b.name };
+    if (ex.status === 200 && typeof b.name === 'string') {
+      googleOperationPath(b.name); // refused now rather than followed later
+      return { accepted: true, reference: b.name };
+    }
     if (ex.status === 400 || ex.status === 403 || ex.status === 404) {
       const reason = String(b.error?.details?.[0]?.reason ?? b.error?.status ?? 'INVALID_ARGUMENT');
       const code: DeviceErrorCode = reason === 'INVALID_CUSTOMER' ? 'INVALID_CUSTOMER_ID' : ex.status === 403 ? 'PERMISSION_DENIED' : 'TRANSACTION_REJECTED';
@@ -255,7 +268,7 @@ export class GoogleZeroTouchGateway implements ManufacturerGateway {
   }
 
   async status(tx: GatewayTransaction & { reference: string }): Promise<StatusResult> {
-    const ex = await this.http.call(tx.transactionId, 'operations.get', 'GET', `/google/v1/${tx.reference}`);
+    const ex = await this.http.call(tx.transactionId, 'operations.get', 'GET', googleOperationPath(tx.reference));
     const b = ex.body ?? {};
     if (ex.status !== 200) return unexpected('google', 'operations.get', ex);
     if (!b.done) return { state: 'processing', detail: String(b.metadata?.processingStatus ?? 'BATCH_PROCESS_PENDING') };

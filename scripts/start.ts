@@ -17,6 +17,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
 const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const mongoPort = Number(process.env.FERRETDB_PORT ?? 27017);
+// npm start is the local development stack: the dev tokens, on loopback (HOST defaults to 127.0.0.1).
+process.env.NODE_ENV ??= 'development';
 process.env.TEMPORAL_ADDRESS ??= `127.0.0.1:${temporalPort}`;
 process.env.TEMPORAL_UI_URL ??= `http://localhost:${uiPort}`;
 process.env.MONGODB_URI ??= `mongodb://127.0.0.1:${mongoPort}/hardware_orders`;

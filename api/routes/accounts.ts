@@ -5,23 +5,26 @@ import type { DeliveryContact } from '../../domain/types';
 import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, openedUpdate, orderWorkflowId } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import type { MiddlewareHandler } from 'hono';
+import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { idempotent, type IdemEnv } from '../idempotency';
-import { AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
+import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
 const findAccounts = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts',
   tags: ['accounts'],
   summary: 'Find accounts by id or name',
-  request: { query: z.object({ query: z.string().trim().min(1).max(60).openapi({ description: 'account id, or the start of the name' }) }) },
+  request: { query: z.object({ query: freeText(60).openapi({ description: 'account id, or the start of the name' }) }) },
   responses: { 200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } }, 400: err('Bad query') },
 });
 
 const getAccount = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}',
   tags: ['accounts'],
@@ -30,6 +33,7 @@ const getAccount = createRoute({
 });
 
 const listOrders = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/orders',
   tags: ['orders'],
@@ -39,13 +43,14 @@ const listOrders = createRoute({
     query: z.object({
       status: OrderStatus.optional(),
       limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: z.string().max(200).optional(),
+      cursor: freeText(200).optional(),
     }),
   },
   responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, 400: err('Bad query'), 404: err('No such account') },
 });
 
 const createOrder = createRoute({
+  ...roles('agent', 'ops'),
   method: 'post',
   path: '/accounts/{accountId}/orders',
   tags: ['orders'],
@@ -81,9 +86,7 @@ function newOrderId(seed?: string): string {
 export function accountRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, OrderView } = db.models;
   const r = newRouter();
-  r.use('/accounts', requireRole(config, 'agent', 'ops'));
-  r.use('/accounts/*', requireRole(config, 'agent', 'ops'));
-  r.use('/accounts/:accountId/orders', async (c, next) => (c.req.method === 'POST' ? idempotent(db)(c as never, next) : next()));
+  const idem = idempotent(db) as MiddlewareHandler;
 
   const loadAccount = async (accountId: string) => {
     const account = await db.reference.account(accountId);
@@ -91,16 +94,16 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     return account;
   };
 
-  r.openapi(findAccounts, async (c) => {
+  r.openapi(guarded(config, findAccounts), async (c) => {
     const { query } = c.req.valid('query');
     const prefix = new RegExp('^' + query.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     const items = await Account.find({ $or: [{ accountId: query }, { nameLower: prefix }] }, { _id: 0, nameLower: 0 }).sort({ name: 1 }).limit(20).lean();
     return reply(c, { items: items });
   });
 
-  r.openapi(getAccount, async (c) => reply(c, await loadAccount(c.req.valid('param').accountId), 200));
+  r.openapi(guarded(config, getAccount), async (c) => reply(c, await loadAccount(c.req.valid('param').accountId), 200));
 
-  r.openapi(listOrders, async (c) => {
+  r.openapi(guarded(config, listOrders), async (c) => {
     const { accountId } = c.req.valid('param');
     const { status, limit, cursor } = c.req.valid('query');
     await loadAccount(accountId);
@@ -116,7 +119,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { items: page.map((d) => d.state), nextCursor });
   });
 
-  r.openapi(createOrder, async (c) => {
+  r.openapi(guarded(config, createOrder, idem), async (c) => {
     const { accountId } = c.req.valid('param');
     const body = (c.req.header('content-length') === '0' ? {} : ((await c.req.json().catch(() => ({}))) ?? {})) as z.infer<typeof CreateOrderBody>;
     const parsed = CreateOrderBody.safeParse(body);

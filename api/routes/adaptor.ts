@@ -13,22 +13,22 @@ import { warehouseFolders } from '../../infra/config';
 import { validateDispatchBatch } from '../../infra/contracts';
 import type { Db } from '../../infra/db';
 import { processInboxFile } from '../../adaptor/watcher';
-import type { IngestOutcome } from '../../adaptor/ingest';
+import { MAX_FILE_BYTES, type IngestOutcome } from '../../adaptor/ingest';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, requireWarehouse, roles, type AuthEnv } from '../auth';
 import { ApiError, apiError } from '../errors';
+import { freeText } from '../schemas';
 
-/** Largest response file accepted over HTTP (the inbox folder has no limit). */
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) } } });
 const IngestResult = z
-  .object({ outcome: z.enum(['accepted', 'duplicate', 'unreadable']), batchId: z.string(), rowCount: z.number().optional(), validRows: z.number().optional(), rejectedRows: z.number().optional(), exceptionRows: z.number().optional(), rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(), reason: z.string().optional() })
+  .object({ outcome: z.enum(['accepted', 'duplicate', 'unreadable']), batchId: z.string().nullable(), rowCount: z.number().optional(), validRows: z.number().optional(), rejectedRows: z.number().optional(), exceptionRows: z.number().optional(), rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(), reason: z.string().optional() })
   .openapi('IngestResult');
 const WarehouseQuery = z.object({ warehouseId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).openapi({ example: 'WH-NORTH' }) });
 
 const postFile = createRoute({
+  ...roles('adaptor'),
   method: 'post',
   path: '/adaptor/warehouse-files',
   tags: ['adaptor'],
@@ -37,6 +37,7 @@ const postFile = createRoute({
   responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 413: err('Too large'), 415: err('Not CSV'), 422: err('Unreadable file: quarantined with a report') },
 });
 const postBatch = createRoute({
+  ...roles('adaptor'),
   method: 'post',
   path: '/adaptor/dispatch-batches',
   tags: ['adaptor'],
@@ -45,14 +46,16 @@ const postBatch = createRoute({
   responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 400: err('Breaks the contract'), 422: err('Unreadable') },
 });
 const listExceptions = createRoute({
+  ...roles('ops'),
   method: 'get',
   path: '/adaptor/exceptions',
   tags: ['adaptor'],
   summary: 'Rows that could not be applied to an order (unknown or closed orders)',
-  request: { query: z.object({ warehouseId: z.string().max(40).optional(), batchId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+  request: { query: z.object({ warehouseId: freeText(40).optional(), batchId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
   responses: { 200: { description: 'Exceptions, newest first', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } } },
 });
 const getBatch = createRoute({
+  ...roles('ops', 'adaptor'),
   method: 'get',
   path: '/adaptor/batches/{batchId}',
   tags: ['adaptor'],
@@ -77,7 +80,7 @@ function toResult(o: IngestOutcome) {
  * Streams the body into the warehouse's processing folder (size-capped), then runs the inbox path.
  * The upload has a hidden name there, so the inbox watcher never takes a file still being written.
  */
-async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable, opts: { source: 'api-csv' | 'api-json'; declared?: { batchId: string; rowNumbers: number[] } }): Promise<IngestOutcome> {
+async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable, opts: { source: 'api-csv' | 'api-json'; declared?: { batchId: string; rowNumbers: number[] }; rendered?: () => Readable }): Promise<IngestOutcome> {
   const f = warehouseFolders(deps.config.dataDir, warehouseId);
   await fsp.mkdir(f.processing, { recursive: true });
   const name = `${Date.now()}-${process.pid}-${fileName}`;
@@ -86,7 +89,7 @@ async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string,
   const cap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
-      if (size > MAX_FILE_BYTES) cb(apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP; use the inbox folder for larger ones`));
+      if (size > MAX_FILE_BYTES) cb(apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes`));
       else cb(null, chunk);
     },
   });
@@ -125,17 +128,16 @@ export function batchToCsv(batch: DispatchBatch): string {
   );
 }
 
+const vars = (c: unknown) => c as { get<K extends keyof AuthEnv['Variables']>(k: K): AuthEnv['Variables'][K] };
+
 export function adaptorRoutes(deps: ApiDeps) {
   const { config, db } = deps;
   const r = newRouter();
-  r.use('/adaptor/warehouse-files', requireRole(config, 'adaptor'));
-  r.use('/adaptor/dispatch-batches', requireRole(config, 'adaptor'));
-  r.use('/adaptor/exceptions', requireRole(config, 'ops'));
-  r.use('/adaptor/batches/*', requireRole(config, 'ops', 'adaptor'));
 
-  r.openapi(postFile, async (c) => {
+  r.openapi(guarded(config, postFile), async (c) => {
     const { warehouseId, fileName } = c.req.valid('query');
     if (!config.warehouses.ids.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}`);
+    requireWarehouse(vars(c), warehouseId);
     if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? '')) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
     if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES) throw apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP`);
     const raw = c.req.raw.body;
@@ -144,22 +146,27 @@ export function adaptorRoutes(deps: ApiDeps) {
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
-  r.openapi(postBatch, async (c) => {
+  r.openapi(guarded(config, postBatch), async (c) => {
     const batch = c.req.valid('json');
     const valid = validateDispatchBatch(batch);
     if (!valid.ok) throw apiError('VALIDATION_FAILED', `the batch breaks contracts/dispatch-batch.v1.schema.json: ${valid.errors.slice(0, 10).join('; ')}`, { errors: valid.errors.slice(0, 100) });
     const b = batch as unknown as DispatchBatch;
     if (!config.warehouses.ids.includes(b.warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${b.warehouseId}`);
+    requireWarehouse(vars(c), b.warehouseId);
     const rowNumbers = [...b.rows].sort((x, y) => x.rowNumber - y.rowNumber).map((r) => r.rowNumber);
     if (new Set(rowNumbers).size !== rowNumbers.length) throw apiError('VALIDATION_FAILED', 'row numbers must be unique within a batch');
-    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.csv`, Readable.from([batchToCsv(b)]), {
+    // Archived as received (JSON); the CSV it stands for is only read, never written where people
+    // open it, so no spreadsheet ever evaluates a cell of it.
+    const csv = batchToCsv(b);
+    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.json`, Readable.from([JSON.stringify(batch, null, 2) + '\n']), {
       source: 'api-json',
+      rendered: () => Readable.from([csv]),
       declared: { batchId: b.batchId, rowNumbers },
     });
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
-  r.openapi(listExceptions, async (c) => {
+  r.openapi(guarded(config, listExceptions), async (c) => {
     const { warehouseId, batchId, limit } = c.req.valid('query');
     const filter: Record<string, unknown> = {};
     if (warehouseId) filter.warehouseId = warehouseId;
@@ -168,10 +175,12 @@ export function adaptorRoutes(deps: ApiDeps) {
     return reply(c, { items: items });
   });
 
-  r.openapi(getBatch, async (c) => {
+  r.openapi(guarded(config, getBatch), async (c) => {
     const { batchId } = c.req.valid('param');
     const stored = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
-    if (!stored) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
+    // Another warehouse's batch is not this adaptor's to know of.
+    const allowed = vars(c).get('warehouses');
+    if (!stored || (allowed && !allowed.includes(stored.warehouseId))) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
     const batch = { ...stored, ...(await dispatchBatchState(db, stored)) };
     const orders = await db.models.OrderView.find({ orderId: { $in: batch.orderIds } }, { orderId: 1, status: 1, _id: 0 }).lean();
     const count = (s: string) => orders.filter((o) => o.status === s).length;

@@ -6,7 +6,7 @@ import { billRunWorkflowId, invoiceSummary, isBillDate, type BillRunResult } fro
 import type { billRunWorkflow } from '../../workflows/bill-run';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { AccountIdParam, BillingMode, ErrorSchema } from '../schemas';
 
@@ -92,6 +92,7 @@ export const BillRunSchema = z
   .openapi('BillRun');
 
 const listCharges = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/charges',
   tags: ['billing'],
@@ -104,6 +105,7 @@ const listCharges = createRoute({
 });
 
 const listInvoices = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/accounts/{accountId}/invoices',
   tags: ['billing'],
@@ -113,6 +115,7 @@ const listInvoices = createRoute({
 });
 
 const getInvoice = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/invoices/{invoiceNumber}',
   tags: ['billing'],
@@ -122,6 +125,7 @@ const getInvoice = createRoute({
 });
 
 const startBillRun = createRoute({
+  ...roles('ops'),
   method: 'post',
   path: '/bill-runs',
   tags: ['billing'],
@@ -131,6 +135,7 @@ const startBillRun = createRoute({
 });
 
 const getBillRun = createRoute({
+  ...roles('ops'),
   method: 'get',
   path: '/bill-runs/{date}',
   tags: ['billing'],
@@ -145,17 +150,12 @@ const withoutId = <T extends object>({ _id, ...rest }: Lean<T>) => rest;
 export function billingRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, Charge, Invoice } = db.models;
   const r = newRouter();
-  r.use('/accounts/:accountId/charges', requireRole(config, 'agent', 'ops'));
-  r.use('/accounts/:accountId/invoices', requireRole(config, 'agent', 'ops'));
-  r.use('/invoices/*', requireRole(config, 'agent', 'ops'));
-  r.use('/bill-runs', requireRole(config, 'ops'));
-  r.use('/bill-runs/*', requireRole(config, 'ops'));
 
   const requireAccount = async (accountId: string) => {
     if (!(await Account.exists({ accountId }))) throw apiError('ACCOUNT_NOT_FOUND', `no account ${accountId}`);
   };
 
-  r.openapi(listCharges, async (c) => {
+  r.openapi(guarded(config, listCharges), async (c) => {
     const { accountId } = c.req.valid('param');
     const { status, limit } = c.req.valid('query');
     await requireAccount(accountId);
@@ -166,7 +166,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { items });
   });
 
-  r.openapi(listInvoices, async (c) => {
+  r.openapi(guarded(config, listInvoices), async (c) => {
     const { accountId } = c.req.valid('param');
     const { limit } = c.req.valid('query');
     await requireAccount(accountId);
@@ -179,7 +179,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { items });
   });
 
-  r.openapi(getInvoice, async (c) => {
+  r.openapi(guarded(config, getInvoice), async (c) => {
     const { invoiceNumber } = c.req.valid('param');
     // Invoices and charges are keyed by their number and key: point reads (an $in scans on FerretDB).
     const invoice = await Invoice.findOne({ _id: invoiceNumber }).lean();
@@ -193,7 +193,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { ...invoiceFields(invoice), lines, ...invoiceSummary(lines) });
   });
 
-  r.openapi(startBillRun, async (c) => {
+  r.openapi(guarded(config, startBillRun), async (c) => {
     const { date, waitSeconds } = c.req.valid('json');
     // A date has one bill run at a time (a second trigger joins it); once it has finished, a rerun
     // starts afresh: it retries any account that failed and is a no-op for the ones invoiced.
@@ -210,7 +210,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, view, finished || view.status !== 'running' ? 200 : 202);
   });
 
-  r.openapi(getBillRun, async (c) => {
+  r.openapi(guarded(config, getBillRun), async (c) => {
     const { date } = c.req.valid('param');
     try {
       return reply(c, await billRunView(temporal.workflow.getHandle(billRunWorkflowId(date))));

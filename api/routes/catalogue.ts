@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
-import { ErrorSchema, ProductSchema } from '../schemas';
+import { guarded, roles } from '../auth';
+import { ErrorSchema, ProductSchema, freeText } from '../schemas';
 
 const listCatalogue = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/catalogue',
   tags: ['catalogue'],
@@ -12,7 +13,7 @@ const listCatalogue = createRoute({
   request: {
     query: z.object({
       kind: z.enum(['handset', 'peripheral', 'softwareLicence']).optional(),
-      q: z.string().max(60).optional().openapi({ description: 'text in the SKU or name' }),
+      q: freeText(60, { min: 0 }).optional().openapi({ description: 'text in the SKU or name' }),
       includeInactive: z.enum(['true', 'false']).optional(),
     }),
   },
@@ -24,8 +25,7 @@ const listCatalogue = createRoute({
 
 export function catalogueRoutes({ config, db }: ApiDeps) {
   const r = newRouter();
-  r.use('/catalogue', requireRole(config, 'agent', 'ops'));
-  r.openapi(listCatalogue, async (c) => {
+  r.openapi(guarded(config, listCatalogue), async (c) => {
     const { kind, q, includeInactive } = c.req.valid('query');
     const filter: Record<string, unknown> = {};
     if (kind) filter.kind = kind;

@@ -3,7 +3,7 @@
 // devices, requeue them and run the enrolment jobs on demand.
 import { createRoute, z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import {
   FAILED_STATUSES,
   MANUFACTURERS,
@@ -25,10 +25,11 @@ import type { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow } from '../../w
 import { orderWorkflowId, requestEnrolmentUpdate, type OrderView } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
+import { idempotent } from '../idempotency';
 import { apiError } from '../errors';
 import { isDuplicateKey } from '../../infra/db';
-import { ErrorSchema, Manufacturer as ManufacturerSchema, OrderIdParam } from '../schemas';
+import { ErrorSchema, Manufacturer as ManufacturerSchema, OrderIdParam, freeText } from '../schemas';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 const ok = (description: string, schema: z.ZodType = z.record(z.string(), z.unknown())) => ({ description, content: { 'application/json': { schema } } });
@@ -53,26 +54,24 @@ export const EnrolmentRequestBody = z
   .openapi('EnrolmentRequest');
 const DeviceParam = z.object({ imeiOrSerial: z.string().regex(/^[A-Za-z0-9-]{1,40}$/).openapi({ param: { name: 'imeiOrSerial', in: 'path' }, example: '353325110000012' }) });
 const UnenrolBody = z
-  .object({ reason: z.string().trim().min(1).max(200).openapi({ example: 'returned' }), manufacturer: ManufacturerSchema.optional().openapi({ description: 'needed only when the device is enrolled in two programmes' }) })
+  .object({ reason: freeText(200, { multiline: true }).openapi({ example: 'returned' }), manufacturer: ManufacturerSchema.optional().openapi({ description: 'needed only when the device is enrolled in two programmes' }) })
   .strict()
   .openapi('Unenrolment');
-const RequeueBody = z.object({ instructionIds: z.array(z.string().min(1).max(200)).min(1).max(500) }).strict().openapi('EnrolmentRequeue');
+const RequeueBody = z.object({ instructionIds: z.array(freeText(200)).min(1).max(500) }).strict().openapi('EnrolmentRequeue');
 
-const requestEnrolment = createRoute({ method: 'post', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now", request: { params: OrderIdParam, ...json(EnrolmentRequestBody) }, responses: { ...refusals, 200: ok('Programme ids recorded on the New order'), 202: ok('Enrolment started per manufacturer') } });
-const getOrderEnrolment = createRoute({ method: 'get', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Per-device enrolment status of an order's devices", request: { params: OrderIdParam }, responses: { 404: err('No such order'), 200: ok('Requests and devices') } });
-const unenrol = createRoute({ method: 'post', path: '/devices/{imeiOrSerial}/unenrolment', tags: ['enrolment'], summary: 'Unenrol an enrolled device (returned, sold, lost)', request: { params: DeviceParam, ...json(UnenrolBody) }, responses: { 400: err('Invalid request'), 409: err('The device is not enrolled'), 202: ok('Unenrolment queued') } });
-const listFailed = createRoute({ method: 'get', path: '/enrolment/failed', tags: ['enrolment'], summary: 'Devices the manufacturers refused (failed, or enrolled by another customer)', request: { query: z.object({ manufacturer: ManufacturerSchema.optional(), orderId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) }, responses: { 200: ok('Failed instructions, newest first') } });
-const requeue = createRoute({ method: 'post', path: '/enrolment/requeue', tags: ['enrolment'], summary: 'Queue failed instructions again for the next Device Enrolment Request job', request: json(RequeueBody), responses: { 400: err('Invalid request'), 200: ok('What was requeued') } });
-const runJob = createRoute({ method: 'post', path: '/enrolment/jobs/{job}/run', tags: ['enrolment'], summary: 'Run the Device Enrolment Request or Response job now', request: { params: z.object({ job: z.enum(['request', 'response']).openapi({ param: { name: 'job', in: 'path' } }) }) }, responses: { 202: ok('Started') } });
+const requestEnrolment = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now", request: { params: OrderIdParam, ...json(EnrolmentRequestBody) }, responses: { ...refusals, 200: ok('Programme ids recorded on the New order'), 202: ok('Enrolment started per manufacturer') } });
+const getOrderEnrolment = createRoute({ ...roles('agent', 'ops'), method: 'get', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Per-device enrolment status of an order's devices", request: { params: OrderIdParam }, responses: { 404: err('No such order'), 200: ok('Requests and devices') } });
+const unenrol = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/devices/{imeiOrSerial}/unenrolment', tags: ['enrolment'], summary: 'Unenrol an enrolled device (returned, sold, lost)', request: { params: DeviceParam, ...json(UnenrolBody) }, responses: { 400: err('Invalid request'), 409: err('The device is not enrolled'), 202: ok('Unenrolment queued') } });
+const listFailed = createRoute({ ...roles('ops'), method: 'get', path: '/enrolment/failed', tags: ['enrolment'], summary: 'Devices the manufacturers refused (failed, or enrolled by another customer)', request: { query: z.object({ manufacturer: ManufacturerSchema.optional(), orderId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) }, responses: { 200: ok('Failed instructions, newest first') } });
+const requeue = createRoute({ ...roles('ops'), method: 'post', path: '/enrolment/requeue', tags: ['enrolment'], summary: 'Queue failed instructions again for the next Device Enrolment Request job', request: json(RequeueBody), responses: { 400: err('Invalid request'), 200: ok('What was requeued') } });
+const runJob = createRoute({ ...roles('ops'), method: 'post', path: '/enrolment/jobs/{job}/run', tags: ['enrolment'], summary: 'Run the Device Enrolment Request or Response job now', request: { params: z.object({ job: z.enum(['request', 'response']).openapi({ param: { name: 'job', in: 'path' } }) }) }, responses: { 202: ok('Started') } });
 
 type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: string };
 
 export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
   const { OrderView: Orders, Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
   const r = newRouter();
-  r.use('/orders/:orderId/enrolment', requireRole(config, 'agent', 'ops'));
-  r.use('/devices/*', requireRole(config, 'agent', 'ops'));
-  r.use('/enrolment/*', requireRole(config, 'ops'));
+  const idem = idempotent(db) as MiddlewareHandler;
   const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
 
   const readOrder = async (orderId: string): Promise<OrderView> => {
@@ -91,7 +90,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     }
   };
 
-  r.openapi(requestEnrolment, async (c) => {
+  r.openapi(guarded(config, requestEnrolment, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const body = c.req.valid('json');
     const customerIds = body.customerIds as EnrolmentCustomerIds;
@@ -136,7 +135,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { orderId, when: 'later', started, alreadyRequested }, 202);
   });
 
-  r.openapi(getOrderEnrolment, async (c) => {
+  r.openapi(guarded(config, getOrderEnrolment), async (c) => {
     const { orderId } = c.req.valid('param');
     const order = await readOrder(orderId);
     const [requests, instructions] = await Promise.all([
@@ -163,7 +162,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { orderId, orderStatus: order.status, requests, devices, counts: summarise(devices.map((d) => ({ status: d.last.status }))) });
   });
 
-  r.openapi(unenrol, async (c) => {
+  r.openapi(guarded(config, unenrol), async (c) => {
     const { imeiOrSerial } = c.req.valid('param');
     const { reason, manufacturer } = c.req.valid('json');
     const history = await Instr.find({ $or: [{ deviceId: imeiOrSerial }, { 'device.imei': imeiOrSerial }, { 'device.serialNumber': imeiOrSerial }] })
@@ -204,7 +203,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { deviceId: enrolledBy.deviceId, manufacturer: enrolledBy.manufacturer, orderId: enrolledBy.orderId, workflowId, status: 'queued' }, 202);
   });
 
-  r.openapi(listFailed, async (c) => {
+  r.openapi(guarded(config, listFailed), async (c) => {
     const q = c.req.valid('query');
     const items = await Instr.find({ status: { $in: FAILED_STATUSES }, ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}), ...(q.orderId ? { orderId: q.orderId } : {}) }, { _id: 0 })
       .sort({ updatedAt: -1 })
@@ -213,7 +212,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { items });
   });
 
-  r.openapi(requeue, async (c) => {
+  r.openapi(guarded(config, requeue), async (c) => {
     const { instructionIds } = c.req.valid('json');
     const at = new Date().toISOString();
     const before = await Instr.find({ instructionId: { $in: instructionIds } }, { instructionId: 1, status: 1, _id: 0 }).lean<{ instructionId: string; status: string }[]>();
@@ -226,7 +225,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     return reply(c, { requeued: requeuable, skipped });
   });
 
-  r.openapi(runJob, async (c) => {
+  r.openapi(guarded(config, runJob), async (c) => {
     const { job } = c.req.valid('param');
     const scheduleId = job === 'request' ? enrolmentRequestScheduleId(config) : enrolmentResponseScheduleId(config);
     try {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { isTerminal } from '../../domain/order-state';
 import type { Product } from '../../domain/types';
 import {
@@ -18,7 +18,7 @@ import {
 } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { idempotent } from '../idempotency';
 import {
@@ -42,23 +42,24 @@ const json = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'applicat
 const refusals = { 400: err('Invalid request'), 404: err('No such order or line'), 409: err('Not allowed in the order’s current status'), 422: err('Business rule refused it') };
 
 
-const getOrder = createRoute({ method: 'get', path: '/orders/{orderId}', summary: 'Read an order: state, lines, totals, history, allocation, charges', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const addLine = createRoute({ method: 'post', path: '/orders/{orderId}/lines', summary: 'Add a catalogue product (price captured now); New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(AddLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order with the line') } } });
-const changeLine = createRoute({ method: 'patch', path: '/orders/{orderId}/lines/{lineId}', summary: 'Change quantity or enrolment of a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams, ...json(ChangeLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const removeLine = createRoute({ method: 'delete', path: '/orders/{orderId}/lines/{lineId}', summary: 'Remove a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const setDelivery = createRoute({ method: 'put', path: '/orders/{orderId}/delivery', summary: 'Set the delivery contact and address; New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(DeliverySchema) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const setBillingMode = createRoute({ method: 'put', path: '/orders/{orderId}/billing-mode', summary: 'Bill immediately on completion, or on the next invoice', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(SetBillingModeBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const stockCheck = createRoute({ method: 'get', path: '/orders/{orderId}/stock-check', summary: "Check stock for the order's lines", tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{
+const getOrder = createRoute({ ...roles('agent', 'ops'), method: 'get', path: '/orders/{orderId}', summary: 'Read an order: state, lines, totals, history, allocation, charges', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const addLine = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/lines', summary: 'Add a catalogue product (price captured now); New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(AddLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order with the line') } } });
+const changeLine = createRoute({ ...roles('agent', 'ops'), method: 'patch', path: '/orders/{orderId}/lines/{lineId}', summary: 'Change quantity or enrolment of a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams, ...json(ChangeLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const removeLine = createRoute({ ...roles('agent', 'ops'), method: 'delete', path: '/orders/{orderId}/lines/{lineId}', summary: 'Remove a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const setDelivery = createRoute({ ...roles('agent', 'ops'), method: 'put', path: '/orders/{orderId}/delivery', summary: 'Set the delivery contact and address; New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(DeliverySchema) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const setBillingMode = createRoute({ ...roles('agent', 'ops'), method: 'put', path: '/orders/{orderId}/billing-mode', summary: 'Bill immediately on completion, or on the next invoice', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(SetBillingModeBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const stockCheck = createRoute({ ...roles('agent', 'ops'), method: 'get', path: '/orders/{orderId}/stock-check', summary: "Check stock for the order's lines", tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{
   200: { description: 'Stock per line SKU', content: { 'application/json': { schema: StockCheckSchema } } },
   503: err('Not connected to a warehouse, or none answered'),
 } } });
-const generate = createRoute({ method: 'post', path: '/orders/{orderId}/generate', summary: 'Generate the order (Awaiting Generation): fraud check and Sales Order Request follow', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The generated order') } } });
-const cancel = createRoute({ method: 'post', path: '/orders/{orderId}/cancel', summary: 'Cancel: at once before a warehouse has it (200), else a request to the warehouse (202)', tags: ['orders'], ...{ request: { params: OrderIdParam, body: { content: { 'application/json': { schema: CancelBody } }, required: false } } }, responses: { ...refusals, ...{
+const generate = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/generate', summary: 'Generate the order (Awaiting Generation): fraud check and Sales Order Request follow', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The generated order') } } });
+const cancel = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/cancel', summary: 'Cancel: at once before a warehouse has it (200), else a request to the warehouse (202)', tags: ['orders'], ...{ request: { params: OrderIdParam, body: { content: { 'application/json': { schema: CancelBody } }, required: false } } }, responses: { ...refusals, ...{
   200: orderOk('Cancelled'),
   202: { description: 'Cancellation requested from the warehouse', content: { 'application/json': { schema: z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }) } } },
 } } });
-const fraudReview = createRoute({ method: 'post', path: '/orders/{orderId}/fraud-review', summary: 'Ops decision on an order referred by the fraud check', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(FraudReviewBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const fraudReview = createRoute({ ...roles('ops'), method: 'post', path: '/orders/{orderId}/fraud-review', summary: 'Ops decision on an order referred by the fraud check', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(FraudReviewBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
 const fraudQueue = createRoute({
+  ...roles('ops'),
   method: 'get',
   path: '/fraud-reviews',
   tags: ['fraud'],
@@ -69,10 +70,7 @@ const fraudQueue = createRoute({
 export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   const { OrderView: Orders } = db.models;
   const r = newRouter();
-  r.use('/orders/:orderId/fraud-review', requireRole(config, 'ops'));
-  r.use('/fraud-reviews', requireRole(config, 'ops'));
-  r.use('/orders/*', async (c, next) => (c.req.path.endsWith('/fraud-review') ? next() : requireRole(config, 'agent', 'ops')(c as never, next)));
-  r.use('/orders/*', async (c, next) => (c.req.method === 'POST' ? idempotent(db)(c as never, next) : next()));
+  const idem = idempotent(db) as MiddlewareHandler;
 
   const readOrder = async (orderId: string): Promise<OrderView> => {
     const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
@@ -95,13 +93,13 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   }
   const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
 
-  r.openapi(getOrder, async (c) => {
+  r.openapi(guarded(config, getOrder), async (c) => {
     const order = await readOrder(c.req.valid('param').orderId);
     const ops = (c as unknown as { get(k: 'role'): string }).get('role') === 'ops';
     return reply(c, { ...order, ...(ops ? { temporalUrl: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${orderWorkflowId(order.orderId)}` } : {}) }, 200);
   });
 
-  r.openapi(addLine, async (c) => {
+  r.openapi(guarded(config, addLine, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const body = c.req.valid('json');
     const product = (await db.reference.product(body.sku)) as Product | null;
@@ -110,7 +108,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     return reply(c, view, 200);
   });
 
-  r.openapi(changeLine, async (c) => {
+  r.openapi(guarded(config, changeLine), async (c) => {
     const { orderId, lineId } = c.req.valid('param');
     const body = c.req.valid('json');
     let enrolmentProgrammes: Product['enrolmentProgrammes'] | undefined;
@@ -123,34 +121,34 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     return reply(c, view, 200);
   });
 
-  r.openapi(removeLine, async (c) => {
+  r.openapi(guarded(config, removeLine), async (c) => {
     const { orderId, lineId } = c.req.valid('param');
     return reply(c, await act(c, orderId, removeLineUpdate, { lineId, by: actor(c) }), 200);
   });
 
-  r.openapi(setDelivery, async (c) => {
+  r.openapi(guarded(config, setDelivery), async (c) => {
     const { orderId } = c.req.valid('param');
     return reply(c, await act(c, orderId, setDeliveryUpdate, { delivery: c.req.valid('json'), by: actor(c) }), 200);
   });
 
-  r.openapi(setBillingMode, async (c) => {
+  r.openapi(guarded(config, setBillingMode), async (c) => {
     const { orderId } = c.req.valid('param');
     return reply(c, await act(c, orderId, setBillingModeUpdate, { billingMode: c.req.valid('json').billingMode, by: actor(c) }), 200);
   });
 
-  r.openapi(stockCheck, async (c) => {
+  r.openapi(guarded(config, stockCheck), async (c) => {
     const order = await readOrder(c.req.valid('param').orderId);
     const items = order.lines.filter((l) => l.kind !== 'softwareLicence').map((l) => ({ sku: l.sku, quantity: l.quantity }));
     if (!items.length) throw apiError('VALIDATION_FAILED', 'the order has no warehouse lines to check');
     return reply(c, await runStockCheck(stock, items));
   });
 
-  r.openapi(generate, async (c) => {
+  r.openapi(guarded(config, generate, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     return reply(c, await act(c, orderId, generateUpdate, { by: actor(c) }), 200);
   });
 
-  r.openapi(cancel, async (c) => {
+  r.openapi(guarded(config, cancel, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const text = await c.req.text();
     let raw: unknown = {};
@@ -165,13 +163,13 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     return res.outcome === 'cancelled' ? reply(c, res.order, 200) : reply(c, { outcome: 'cancellationRequested', order: res.order }, 202);
   });
 
-  r.openapi(fraudReview, async (c) => {
+  r.openapi(guarded(config, fraudReview, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const { decision, reason } = c.req.valid('json');
     return reply(c, await act(c, orderId, fraudReviewUpdate, { decision, reason, by: actor(c) }), 200);
   });
 
-  r.openapi(fraudQueue, async (c) => {
+  r.openapi(guarded(config, fraudQueue), async (c) => {
     const docs = await Orders.find({ status: 'AwaitingGeneration', 'state.fraud.awaitingReview': { $exists: true }, 'state.fraud.review': { $exists: false } }, { state: 1 }).sort({ createdAt: 1 }).limit(200).lean();
     return reply(c, { items: docs.map((d) => d.state) });
   });

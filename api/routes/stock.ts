@@ -3,9 +3,9 @@ import { summariseStock, type StockRequest } from '../../domain/allocation';
 import type { StockClient } from '../../infra/stock-client';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { requireRole } from '../auth';
+import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
-import { ErrorSchema, StockCheckSchema } from '../schemas';
+import { ErrorSchema, StockCheckSchema, freeText } from '../schemas';
 
 /** Asks every (or one) warehouse about the items; a warehouse that fails is reported, not fatal. */
 export async function runStockCheck(stock: StockClient | null, items: StockRequest[], warehouseId?: string) {
@@ -26,11 +26,12 @@ const SkuQuery = z
   .openapi({ description: 'SKU, or SKU:QUANTITY (quantity defaults to 1); repeat for many', example: 'HS-APL-IP16-128' });
 
 const stockRoute = createRoute({
+  ...roles('agent', 'ops'),
   method: 'get',
   path: '/stock',
   tags: ['stock'],
   summary: 'Stand-alone stock check for one or more SKUs, independent of any order',
-  request: { query: z.object({ sku: SkuQuery, warehouse: z.string().max(40).optional() }) },
+  request: { query: z.object({ sku: SkuQuery, warehouse: freeText(40).optional() }) },
   responses: {
     200: { description: 'Stock per SKU and warehouse', content: { 'application/json': { schema: StockCheckSchema } } },
     400: { description: 'Bad query', content: { 'application/json': { schema: ErrorSchema } } },
@@ -52,8 +53,7 @@ export function parseSkuQuery(raw: string | string[]): StockRequest[] {
 
 export function stockRoutes({ config, stock }: ApiDeps) {
   const r = newRouter();
-  r.use('/stock', requireRole(config, 'agent', 'ops'));
-  r.openapi(stockRoute, async (c) => {
+  r.openapi(guarded(config, stockRoute), async (c) => {
     const { sku, warehouse } = c.req.valid('query');
     return reply(c, await runStockCheck(stock, parseSkuQuery(sku), warehouse));
   });

@@ -8,11 +8,37 @@ import { AccountPage, AccountsPage, ExceptionsPage, FraudReviewsPage, OrderPage,
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * `next` as a path on `origin` (path, query and fragment), or null when a browser would take it
+ * elsewhere: resolved as the browser resolves it, so `/\\host`, `/\thost` and `//host` all fail.
+ */
+export function sameOriginPath(next: string, origin: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(next, origin);
+  } catch {
+    return null;
+  }
+  // A path starting with '//' would itself be read as another host when assigned to location.
+  if (url.origin !== origin || url.pathname.startsWith('//')) return null;
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
 export function uiRoutes() {
   if (!fs.existsSync(UI_DIST)) console.error(`AgentView's bundle is missing (${UI_DIST}): run npm run build:ui`);
   const r = new Hono();
   r.get('/', (c) => c.redirect('/accounts'));
-  r.get('/signin', (c) => c.html(<SignInPage />));
+  r.get('/signin', (c) => {
+    // The page's script goes to `next` after sign-in: only a path on this origin may reach it.
+    const next = c.req.query('next');
+    if (next === undefined) return c.html(<SignInPage />);
+    const safe = sameOriginPath(next, new URL(c.req.url).origin);
+    if (safe === next) return c.html(<SignInPage />);
+    return c.redirect(safe ? `/signin?next=${encodeURIComponent(safe)}` : '/signin', 303);
+  });
+  // The form posts only when its script has not loaded; the token field has no name, so nothing
+  // secret is sent. Back to the page, which needs the script.
+  r.post('/signin', (c) => c.redirect('/signin', 303));
   r.get('/accounts', (c) => c.html(<AccountsPage />));
   r.get('/accounts/:accountId', (c) => {
     const accountId = c.req.param('accountId');

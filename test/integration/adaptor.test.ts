@@ -153,7 +153,7 @@ describe('API', () => {
     expect(filesIn(f.quarantine, '-bad-api.csv.report.json')).toHaveLength(1);
   });
 
-  it('takes an already converted JSON batch, keeping its batch id and row numbers', async () => {
+  it('takes an already converted JSON batch under an id of its own, keeping the declared id and its row numbers', async () => {
     const [order] = await ordersAwaitingDispatch(sys, 1, { lines: [{ sku: 'PR-SAM-BUDS3', quantity: 2 }] });
     const [u1, u2] = shippedRows(order);
     const toRow = (r: ResponseRow, rowNumber: number) => ({
@@ -177,14 +177,17 @@ describe('API', () => {
     expect(broken).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
 
     const posted = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: batch });
-    expect(posted).toMatchObject({ status: 202, body: { outcome: 'accepted', batchId: batch.batchId, rowCount: 2, validRows: 2 } });
+    expect(posted).toMatchObject({ status: 202, body: { outcome: 'accepted', rowCount: 2, validRows: 2 } });
+    const batchId = posted.body.batchId as string;
+    expect(batchId).toMatch(/^[0-9a-f]{64}$/);
+    expect(batchId).not.toBe(batch.batchId);
     const [done] = await waitForStatus(sys, [order.orderId], 'Complete');
-    expect(done.subOrders[0].units.map((u) => u.rowKey).sort()).toEqual([`${batch.batchId}:3`, `${batch.batchId}:7`]);
+    expect(done.subOrders[0].units.map((u) => u.rowKey).sort()).toEqual([`${batchId}:3`, `${batchId}:7`]);
 
     const again = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: { ...batch, receivedAt: '2025-03-14T11:00:00.000Z' } });
-    expect(again).toMatchObject({ status: 202, body: { outcome: 'duplicate', batchId: batch.batchId } });
-    const report = await sys.call('GET', `/api/v1/adaptor/batches/${batch.batchId}`, { role: 'adaptor' });
-    expect(report).toMatchObject({ status: 200, body: { batchId: batch.batchId, source: 'api-json', report: { orders: 1, completed: 1 } } });
+    expect(again).toMatchObject({ status: 202, body: { outcome: 'duplicate', batchId } });
+    const report = await sys.call('GET', `/api/v1/adaptor/batches/${batchId}`, { role: 'adaptor' });
+    expect(report).toMatchObject({ status: 200, body: { batchId, declaredBatchId: batch.batchId, source: 'api-json', report: { orders: 1, completed: 1 } } });
   });
 
   it('shows a batch to ops and the adaptor only', async () => {

@@ -163,11 +163,46 @@ describe('authorisation matrix', () => {
     }
   });
 
-  it('an unknown API route is 404 in the error shape, for any caller', async () => {
+  it('an unknown API route is 401 without a valid token, and 404 in the error shape for any role', async () => {
     for (const caller of CALLERS) {
       const r = await callAs(caller, 'GET /api/v1/nothing-here', { roles: [] });
-      expect(r.status).toBe(404);
-      expect(r.body.error.code).toBe('NOT_FOUND');
+      const anonymous = caller === 'none' || caller === 'wrong';
+      expect(r.status, caller).toBe(anonymous ? 401 : 404);
+      expect(r.body.error.code).toBe(anonymous ? 'UNAUTHENTICATED' : 'NOT_FOUND');
+    }
+  });
+
+  it('every operation, with any suffix appended to its path and under any method, is 401 without a token', async () => {
+    // Suffixes that name other routes (roles were once chosen by matching the end of the path).
+    const SUFFIXES = ['', '/', '/fraud-review', '/lines/fraud-review', '/x', '/fraud-reviews', '/enrolment', '%2Ffraud-review', '/.', ';fraud-review'];
+    const failures: string[] = [];
+    for (const op of operations()) {
+      const e = TABLE[op] ?? { roles: [] };
+      const [, path] = url(op, e).match(/^([^?]*)/)!;
+      for (const suffix of SUFFIXES) {
+        for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+          for (const caller of ['none', 'wrong'] as const) {
+            const headers: Record<string, string> = caller === 'wrong' ? { authorization: 'Bearer not-a-real-token' } : {};
+            const r = await sys.call(method, `${path}${suffix}`, { role: null, headers, ...(method === 'GET' || method === 'DELETE' ? {} : { body: e.body ?? {} }) });
+            if (r.status !== 401 || r.body?.error?.code !== 'UNAUTHENTICATED') failures.push(`${method} ${path}${suffix} as ${caller}: ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('PATCH of a line named fraud-review is an agent action, not an ops one', async () => {
+    const anonymous = await sys.call('PATCH', `/api/v1/orders/${orderId}/lines/fraud-review`, { role: null, body: { quantity: 2 } });
+    expect(anonymous).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
+    expect((await sys.call('PATCH', `/api/v1/orders/${orderId}/lines/fraud-review`, { role: 'adaptor', body: { quantity: 2 } })).status).toBe(403);
+  });
+
+  it('every documented operation declares its roles in the document, as the table has them', () => {
+    for (const op of operations()) {
+      const [method, path] = op.split(' ');
+      const declared = doc.paths[path][method.toLowerCase()].security?.flatMap((s: Record<string, string[]>) => s.bearer ?? []);
+      expect([...(declared ?? [])].sort(), op).toEqual([...(TABLE[op]?.roles ?? [])].sort());
     }
   });
 });

@@ -15,7 +15,7 @@ describe('request timeout', () => {
   it('answers 503 in the error shape when a dependency does not answer in time', async () => {
     vi.useFakeTimers();
     const stock = { warehouseIds: ['WH-NORTH'], check: () => new Promise<never>(() => {}) } as unknown as StockClient;
-    const app = createApp({ config: loadConfig({}), db: { models: {} } as Db, temporal: {} as Client, stock });
+    const app = createApp({ config: loadConfig({ NODE_ENV: 'test' }), db: { models: {} } as Db, temporal: {} as Client, stock });
     let settled = false;
     const answer = Promise.resolve(app.request('/api/v1/stock?sku=HS-APL-IP16-128', { headers: { authorization: 'Bearer agent-dev-token' } })).finally(() => {
       settled = true;

@@ -12,7 +12,7 @@ import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown }>;
+  services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[] }>;
 };
 const ours = ['worker', 'api', 'adaptor'];
 
@@ -47,7 +47,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives each of our services a configuration that production accepts', () => {
-    const dotenv = { AGENT_TOKENS: 'a'.repeat(32), ADAPTOR_TOKENS: 'b'.repeat(32), OPS_TOKENS: 'c'.repeat(32), POSTGRES_PASSWORD: 'x' };
+    const dotenv = { AGENT_TOKENS: 'a'.repeat(32), ADAPTOR_TOKENS: 'b'.repeat(32), OPS_TOKENS: 'c'.repeat(32), POSTGRES_PASSWORD: 'x', TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com' };
     for (const name of ours) {
       const env = Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
       expect(env.NODE_ENV, name).toBe('production');
@@ -59,6 +59,30 @@ describe('docker-compose.yml', () => {
 
   it('runs the worker with the Node flags npm start and the benchmark use', () => {
     expect(compose.services.worker.command).toEqual(['node', ...WORKER_NODE_FLAGS, 'dist/worker/main.js']);
+  });
+
+  it('publishes neither Temporal nor its Web UI: the UI only behind an OIDC sign-in, the API on loopback only', () => {
+    const published = Object.entries(compose.services).flatMap(([name, svc]) => (svc.ports ?? []).map((p) => ({ name, p: String(p) })));
+    // "host:container" or "ip:host:container": the container port is the last part.
+    const containerPort = (p: string) => p.split(':').at(-1)!.split('/')[0];
+    expect(published.filter(({ p }) => containerPort(p) === '7233' || p.split(':').includes('7233')), 'Temporal frontend published').toEqual([]);
+    expect(compose.services.temporal.ports ?? []).toEqual([]);
+    expect(compose.services['temporal-ui'].ports ?? []).toEqual([]);
+    const proxy = Object.entries(compose.services).find(([, svc]) => svc.image?.includes('oauth2-proxy'));
+    expect(proxy, 'an oauth2-proxy service').toBeDefined();
+    const env = proxy![1].environment ?? {};
+    expect(env.OAUTH2_PROXY_PROVIDER).toBe('oidc');
+    expect(env.OAUTH2_PROXY_UPSTREAMS).toBe('http://temporal-ui:8080');
+    for (const k of ['OAUTH2_PROXY_OIDC_ISSUER_URL', 'OAUTH2_PROXY_CLIENT_ID', 'OAUTH2_PROXY_CLIENT_SECRET', 'OAUTH2_PROXY_COOKIE_SECRET']) {
+      expect(() => resolve(String(env[k]), {}), k).toThrow(/must be set/);
+    }
+    expect(published.map(({ name }) => name).sort()).toEqual(['api', proxy![0]].sort());
+    expect(compose.services.api.ports).toEqual(['127.0.0.1:3000:3000']);
+  });
+
+  it('documents mTLS and the authorizer for Temporal in production', () => {
+    const text = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    for (const v of ['TEMPORAL_TLS_REQUIRE_CLIENT_AUTH', 'TEMPORAL_AUTH_AUTHORIZER', 'TEMPORAL_AUTH_CLAIM_MAPPER']) expect(text).toContain(v);
   });
 
   it('refuses to resolve without the secrets', () => {

@@ -2,12 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../infra/config';
 
 describe('configuration', () => {
-  it('works with no environment at all, on local defaults', () => {
+  it('works with no environment at all, on local defaults, listening on loopback only', () => {
     const c = loadConfig({});
     expect(c.port).toBe(3000);
+    expect(c.host).toBe('127.0.0.1');
     expect(c.temporal.address).toBe('127.0.0.1:7233');
-    expect(c.tokens).toEqual({ agent: ['agent-dev-token'], adaptor: ['adaptor-dev-token'], ops: ['ops-dev-token'] });
     expect(c.warehouses.ids).toEqual(['WH-NORTH', 'WH-SOUTH']);
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('accepts the published dev tokens only when NODE_ENV is explicitly development or test', () => {
+    const dev = { agent: ['agent-dev-token'], adaptor: ['adaptor-dev-token'], ops: ['ops-dev-token'] };
+    expect(loadConfig({ NODE_ENV: 'development' }).tokens).toEqual(dev);
+    expect(loadConfig({ NODE_ENV: 'test' }).tokens).toEqual(dev);
+    expect(loadConfig({}).tokens).toEqual({ agent: [], adaptor: [], ops: [] });
+    expect(loadConfig({ AGENT_TOKENS: 'x'.repeat(20) }).tokens).toEqual({ agent: ['x'.repeat(20)], adaptor: [], ops: [] });
   });
 
   it('refuses production without real tokens, Temporal address and MongoDB URI', () => {
@@ -16,6 +25,16 @@ describe('configuration', () => {
     expect(loadConfig(full).env).toBe('production');
     expect(() => loadConfig({ ...full, AGENT_TOKENS: 'agent-dev-token' })).toThrow(/development tokens/);
     expect(() => loadConfig({ ...full, OPS_TOKENS: 'short' })).toThrow(ConfigError);
+  });
+
+  it('scopes adaptor tokens to warehouses with token:WAREHOUSE, and keeps plain tokens for every warehouse', () => {
+    const c = loadConfig({ ADAPTOR_TOKENS: 'all-warehouses-token,north-token-00000:WH-NORTH,two-token-000000:WH-NORTH,two-token-000000:WH-SOUTH' });
+    expect(c.tokens.adaptor.sort()).toEqual(['all-warehouses-token', 'north-token-00000', 'two-token-000000']);
+    expect(c.adaptorScopes).toEqual({ 'north-token-00000': ['WH-NORTH'], 'two-token-000000': ['WH-NORTH', 'WH-SOUTH'] });
+    expect(() => loadConfig({ ADAPTOR_TOKENS: 'x-token:WH-EAST' })).toThrow(/WH-EAST/);
+    const prod = { NODE_ENV: 'production', TEMPORAL_ADDRESS: 't:7233', MONGODB_URI: 'mongodb://m/x', AGENT_TOKENS: 'a'.repeat(20), OPS_TOKENS: 'c'.repeat(20) };
+    expect(() => loadConfig({ ...prod, ADAPTOR_TOKENS: 'short:WH-NORTH' })).toThrow(/shorter than 16/);
+    expect(loadConfig({ ...prod, ADAPTOR_TOKENS: `${'b'.repeat(20)}:WH-NORTH` }).adaptorScopes).toEqual({ ['b'.repeat(20)]: ['WH-NORTH'] });
   });
 
   it('reports bad values by name', () => {
@@ -34,8 +53,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ FRAUD_PROVIDER_URL: 'fraud-provider' })).toThrow(/FRAUD_PROVIDER_URL/);
   });
 
-  it('listens on every interface unless HOST says otherwise', () => {
-    expect(loadConfig({}).host).toBe('0.0.0.0');
-    expect(loadConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+  it('listens on loopback unless HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });
 });

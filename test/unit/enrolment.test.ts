@@ -130,6 +130,14 @@ describe('manufacturer adapters against the simulator', () => {
     await sim?.stop();
   });
 
+  it('follows a zero-touch operation name only as an operation, never as a path elsewhere', async () => {
+    for (const reference of ['../apple/enroll-devices?x=1', 'operations/1/../../../samsung/kdp/v1/devices/upload', 'operations/1?x#y', '/partners/1']) {
+      const before = audit.length;
+      await expect(gateways.google.status({ ...tx('google', `ref-${reference}`, ['353325110000016']), reference }), reference).rejects.toThrow(/not an operation name/);
+      expect(audit.slice(before), reference).toEqual([]); // nothing was requested
+    }
+  });
+
   const tx = (m: Manufacturer, id: string, ids: string[], action: 'enrol' | 'unenrol' = 'enrol', customerId = 'CUST-1'): GatewayTransaction => ({
     transactionId: `${m}-${id}`,
     action,
