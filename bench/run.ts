@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only P1,P4]`: measures the order pipeline on a Temporal dev server
+// `npm run bench [-- --quick] [--only P1,P6]`: measures the order pipeline on a Temporal dev server
 // and FerretDB of its own against baselines run on the same servers in the same run (timings on
 // shared machines are noisy; ratios are what we compare). See the README section "Performance".
 // This file only reads the options, runs the chosen scenarios (bench/scenarios/) and writes the
@@ -16,6 +16,7 @@ import { runP1 } from './scenarios/p1-end-to-end';
 import { runP2P5 } from './scenarios/p2-bulk-dispatch';
 import { runP3 } from './scenarios/p3-agent-api';
 import { runP4 } from './scenarios/p4-warehouse-file';
+import { runP6 } from './scenarios/p6-agent-under-load';
 import { benchDir, BenchRun, machine, startBenchSystem, startServers, type BenchSystem } from './system';
 
 const { values: args } = parseArgs({
@@ -29,6 +30,9 @@ const { values: args } = parseArgs({
     'p3-connections': { type: 'string' },
     'p4-rows': { type: 'string' },
     'p5-orders': { type: 'string' },
+    'p6-rate': { type: 'string' },
+    'p6-seconds': { type: 'string' },
+    'p6-agents': { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string' },
   },
@@ -46,7 +50,10 @@ const opts = {
   p3Connections: num(args['p3-connections'], 100, 100),
   p4Rows: num(args['p4-rows'], 100_000, 5_000),
   p5Orders: num(args['p5-orders'], 10_000, 40),
-  only: new Set((args.only ?? 'P1,P2,P3,P4,P5').toUpperCase().split(',')),
+  p6Rate: num(args['p6-rate'], 50, 20),
+  p6Seconds: num(args['p6-seconds'], 30, 3),
+  p6Agents: num(args['p6-agents'], 4, 1),
+  only: new Set((args.only ?? 'P1,P2,P3,P4,P5,P6').toUpperCase().split(',')),
   out: path.resolve(args.out ?? path.join(benchDir, 'results')),
 };
 
@@ -87,6 +94,7 @@ async function main(run: BenchRun): Promise<BenchReport> {
       }
       await sys?.stop();
     }
+    if (only('P6')) await rec.attempt('P6', () => runP6(servers, { rate: opts.p6Rate, seconds: opts.p6Seconds, agents: opts.p6Agents }, rec));
   }
 
   m.loadAverageAtEnd = os.loadavg();

@@ -1,12 +1,16 @@
-// The benchmark harness: its report pieces, and `npm run bench -- --quick` end to end on tiny
-// sizes (its own Temporal dev server and FerretDB). No timing assertions: the bench measures,
-// this proves that it runs and reports every scenario.
+// The benchmark harness: its report pieces, P6's open-loop agent traffic against a stand-in API,
+// and `npm run bench -- --quick` end to end on tiny sizes (its own Temporal dev server and
+// FerretDB). No timing assertions: the bench measures, this proves that it runs and reports every
+// scenario.
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { agentTraffic, AGENT_MIX, ROUTES, routeSchedule, type TrafficResult } from '../../bench/agent-traffic';
 import { cpuMeter, cpuSeconds, percentile } from '../../bench/metrics';
 import { markdownReport, p1ChartSvg, type BenchReport, type P1Level } from '../../bench/report';
 
@@ -88,6 +92,77 @@ describe('bench report', () => {
   });
 });
 
+describe('P6 agent traffic', () => {
+  it('interleaves the routes in the mix\'s proportions', () => {
+    const schedule = routeSchedule(AGENT_MIX, 100);
+    for (const r of ROUTES) expect(schedule.filter((x) => x === r)).toHaveLength(AGENT_MIX[r]);
+    // Evenly spread: every tenth of the schedule holds five reads.
+    for (let k = 0; k < 100; k += 10) expect(schedule.slice(k, k + 10).filter((x) => x === 'order read')).toHaveLength(5);
+    expect(routeSchedule({ 'order read': 1, 'line add': 0, 'create order': 0, generate: 0, 'stock check': 1 }, 4)).toEqual(['order read', 'stock check', 'order read', 'stock check']);
+  });
+
+  it('sends on schedule without waiting for answers, one request at a time per order', async () => {
+    // A stand-in API that answers after 100 ms and records what an agent could not have done:
+    // two changes to one order at once, a line added after generate, a generate without lines.
+    const orders = new Map<string, { lines: number; generated: boolean }>();
+    const busy = new Set<string>();
+    const misuse: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const app = new Hono();
+    app.use(async (c, next) => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      const changed = c.req.method === 'POST' ? /^\/api\/v1\/orders\/([^/]+)\//.exec(c.req.path)?.[1] : undefined;
+      if (changed && busy.has(changed)) misuse.push(`${c.req.path} while ${changed} was busy`);
+      if (changed) busy.add(changed);
+      await new Promise((r) => setTimeout(r, 100));
+      await next();
+      if (changed) busy.delete(changed);
+      inFlight--;
+    });
+    const onOrder = (id: string, act: (o: { lines: number; generated: boolean }) => void) => {
+      const o = orders.get(id);
+      if (o) act(o);
+      else misuse.push(`unknown order ${id}`);
+    };
+    app.post('/api/v1/accounts/:accountId/orders', async (c) => {
+      const id = `ORD-${orders.size + 1}`;
+      orders.set(id, { lines: 0, generated: false });
+      return c.json({ orderId: id, delivery: (await c.req.json()).delivery }, 201);
+    });
+    app.post('/api/v1/orders/:id/lines', (c) => {
+      onOrder(c.req.param('id'), (o) => (o.generated ? misuse.push('line after generate') : o.lines++));
+      return c.json({}, 201);
+    });
+    app.post('/api/v1/orders/:id/generate', (c) => {
+      onOrder(c.req.param('id'), (o) => (o.generated || !o.lines ? misuse.push('bad generate') : (o.generated = true)));
+      return c.json({});
+    });
+    app.get('/api/v1/orders/:id', (c) => (orders.has(c.req.param('id')) ? c.json({}) : c.json({}, 404)));
+    app.get('/api/v1/stock', (c) => c.json({ items: [] }));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = await agentTraffic({ baseUrl: `http://127.0.0.1:${port}`, token: 't', rate: 50, seconds: 1, prepared: 10, firstAddress: 0, timeoutMs: 10_000 });
+      expect(misuse).toEqual([]);
+      const all = r.routes['all routes'];
+      expect(all.scheduled).toBe(50);
+      expect(r.sent).toBe(all.scheduled - all.skipped);
+      expect(all.answered).toBe(r.sent);
+      expect(all.errors).toBe(0);
+      for (const route of ROUTES) expect(r.routes[route].scheduled).toBe(AGENT_MIX[route] / 2);
+      // 50 requests in a second, each answered after 100 ms: a closed loop would have one in flight.
+      expect(r.maxInFlight).toBeGreaterThan(1);
+      expect(maxInFlight).toBeGreaterThan(1);
+      expect(orders.size).toBe(10 + r.routes['create order'].answered);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('npm run bench -- --quick', () => {
   it('runs every scenario against its baseline and writes the report', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-quick-'));
@@ -97,7 +172,7 @@ describe('npm run bench -- --quick', () => {
       const report = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8')) as BenchReport;
       expect(report.failures).toEqual([]);
       expect(report.machine.cores).toBeGreaterThan(0);
-      expect(Object.keys(report.scenarios).sort()).toEqual(['P1 c=1', 'P1 c=2', 'P2', 'P3', 'P4']);
+      expect(Object.keys(report.scenarios).sort()).toEqual(['P1 c=1', 'P1 c=2', 'P2', 'P3', 'P4', 'P6']);
       const p1 = report.scenarios['P1 c=2'] as { ours: { generated: number; complete: number; errorCount: number; historyEventsPerOrder: number; mongoWritesPerOrder: number } };
       expect(p1.ours.errorCount).toBe(0);
       expect(p1.ours.complete).toBe(p1.ours.generated);
@@ -105,8 +180,19 @@ describe('npm run bench -- --quick', () => {
       expect(p1.ours.mongoWritesPerOrder).toBeGreaterThan(0);
       const p2 = report.scenarios.P2 as { ours: { awaitingDispatch: number; complete: number } };
       expect(p2.ours.complete).toBe(p2.ours.awaitingDispatch);
+      // P6: both phases sent their traffic and every route was answered without an error; the
+      // background agents drove orders through the pipeline meanwhile.
+      const p6 = report.scenarios.P6 as { idle: TrafficResult; loaded: TrafficResult; background: { ordersGenerated: number; errorCount: number } };
+      for (const phase of [p6.idle, p6.loaded]) {
+        for (const route of ROUTES) {
+          expect(phase.routes[route].answered, `${route}: ${phase.routes[route].errorSamples.join('; ')}`).toBeGreaterThan(0);
+          expect(phase.routes[route].errors, `${route}: ${phase.routes[route].errorSamples.join('; ')}`).toBe(0);
+        }
+      }
+      expect(p6.background.ordersGenerated).toBeGreaterThan(0);
+      expect(p6.background.errorCount).toBe(0);
       const scenariosInTable = new Set(report.goals.map((g) => g.scenario));
-      expect([...scenariosInTable].sort()).toEqual(['P1 end to end', 'P2 bulk dispatch', 'P3 agent API', 'P4 warehouse file', 'P5 open orders']);
+      expect([...scenariosInTable].sort()).toEqual(['P1 end to end', 'P2 bulk dispatch', 'P3 agent API', 'P4 warehouse file', 'P5 open orders', 'P6 agent under load']);
       expect(fs.readFileSync(path.join(out, 'latest.md'), 'utf8')).toContain('| Scenario | Measure |');
       expect(fs.readFileSync(path.join(out, 'latest-p1.svg'), 'utf8')).toContain('<polyline');
     } finally {
