@@ -51,6 +51,15 @@ export interface BenchReport {
   failures: { scenario: string; error: string }[];
 }
 
+/** Where the scenarios put what they measured while the run goes on. */
+export interface Recorder {
+  goals: GoalRow[];
+  scenarios: Record<string, unknown>;
+  p1Levels: P1Level[];
+  /** Runs a scenario (or a step of one); a failure is reported and the run goes on. */
+  attempt(name: string, fn: () => Promise<void>): Promise<void>;
+}
+
 const fmt = (n: number | null, digits = 1): string => {
   if (n === null || Number.isNaN(n)) return '–';
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-GB');

@@ -1,6 +1,6 @@
 // The warehouse simulator in a process of its own, as a 3PL's stock API and file exchange are in
 // production: sharing the harness's event loop (the API under P3's load) it answered stock checks
-// seconds late. Started by bench/run.ts with fork() and its SimulatorOptions and port as JSON in
+// seconds late. Started by bench/system.ts with fork() and its SimulatorOptions and port as JSON in
 // argv[2]; answers { type: 'respond' } (with the files written) and { type: 'stop' } over IPC.
 import { WarehouseSimulator, type SimulatorOptions } from '../simulators/warehouse';
 

@@ -1,7 +1,7 @@
 // A benchmark worker in a process of its own, so its RSS is its own and it gets a core of its own
 // like a deployed worker. `real`: the project's worker (startWorker) on a prebuilt bundle, with
 // MongoDB command monitoring; `baseline`: the bare baseline workflow with empty activities.
-// Started by bench/run.ts with fork(); answers { type: 'stats' } and { type: 'stop' } over IPC.
+// Started by bench/system.ts with fork(); answers { type: 'stats' } and { type: 'stop' } over IPC.
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';

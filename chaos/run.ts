@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatReport, runChaos } from './harness';
+import { formatReport } from './checks';
+import { runChaos } from './harness';
 
 const { values } = parseArgs({
   options: {

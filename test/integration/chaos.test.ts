@@ -1,12 +1,14 @@
 // The small crash-and-restart run inside `npm test`: 50 orders and one SIGKILL of each kind
 // (worker, Temporal, FerretDB, API, adaptor) on a Temporal dev server and FerretDB of its own (the
 // shared pair of the test run is never touched). Nothing may be lost or done twice; see
-// chaos/harness.ts for the invariants, and `npm run chaos` for the 500-order run.
+// chaos/checks.ts for the invariants, and `npm run chaos` for the 500-order run.
 // The histories it leaves (crashes, retries, restarts in them) are recorded as replay fixtures.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { formatReport, runChaos, type DrivenOrder } from '../../chaos/harness';
+import { formatReport } from '../../chaos/checks';
+import { runChaos } from '../../chaos/harness';
+import type { DrivenOrder } from '../../chaos/orders';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../infra/db';
 import { orderWorkflowId } from '../../workflows/messages';
