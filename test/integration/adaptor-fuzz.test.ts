@@ -15,7 +15,7 @@ import { processInboxFile } from '../../adaptor/watcher';
 import type { DispatchRow, RowRejection, SubOrderRef } from '../../domain/types';
 import { DispatchRowValidator, REJECTION_CODES, WAREHOUSE_RESPONSE_COLUMNS, csvParseOptions } from '../../domain/warehouse-response';
 import { warehouseFolders } from '../../infra/config';
-import { readDispatchRows } from '../../infra/dispatch-rows';
+import { readDispatchRows } from '../../infra/store/dispatch-rows';
 import type { OrderView } from '../../workflows/messages';
 import { ordersAwaitingDispatch, responseCsv, shippedRows, type ResponseRow } from '../support/dispatch-fixtures';
 import { eventually, startSystem, type TestSystem } from '../support/system';
