@@ -3,7 +3,7 @@ import { cycleDayOf, cycleInvoiceKey, isBillDate, billCutOff, type BillRunInvoic
 import { invoiceTotals } from '../domain/money';
 import type { BillingMode, Charge } from '../domain/types';
 import { isDuplicateKey, type Db } from '../infra/db';
-import { invoiceNumberOf, invoiceNumbers, type InvoiceNumbers, type Issued } from '../infra/store/invoice-numbers';
+import { invoiceNumbers, type InvoiceNumbers, type Issued } from '../infra/store/invoice-numbers';
 import type { ActivityDeps } from './index';
 
 /**
@@ -70,8 +70,6 @@ export interface IssuedInvoice {
   created: boolean;
 }
 
-export { invoiceNumberOf };
-
 /** A charge as stored. */
 type ChargeDoc = Charge & { orderId: string; accountId: string; billingMode: BillingMode; currency: string };
 
@@ -102,7 +100,7 @@ export class MongoLedger implements BillingLedger {
     const recorded = await this.record(input);
     const charges = toCharges(recorded);
     if (input.billingMode !== 'immediate') return { charges, invoiceNumber: null };
-    const { invoiceNumber } = await this.invoiceCharges({ accountId: input.accountId, idempotencyKey: `order:${input.orderId}`, kind: 'offCycle', chargeKeys: charges.map((c) => c.chargeKey) }, recorded);
+    const { invoiceNumber } = await this.invoiceCharges({ accountId: input.accountId, idempotencyKey: `order:${input.orderId}`, kind: 'offCycle', chargeKeys: recorded.map((c) => c.chargeKey) }, recorded);
     // The agent sees each charge on the order with the invoice it went on.
     return { charges: charges.map((c) => ({ ...c, invoiceNumber })), invoiceNumber };
   }
@@ -121,11 +119,11 @@ export class MongoLedger implements BillingLedger {
     return issued && summary(issued);
   }
 
-  /** One write per charge; a charge an earlier attempt recorded is read back. */
+  /** One write per charge; a charge an earlier attempt recorded is read back. In line order. */
   private async record(input: RecordChargesInput): Promise<ChargeDoc[]> {
     const { Charge } = this.db.models;
     const createdAt = new Date().toISOString();
-    return Promise.all(
+    const stored = await Promise.all(
       input.charges.map(async (c) => {
         try {
           return (await Charge.create({ _id: c.chargeKey, ...c, accountId: input.accountId, orderId: input.orderId, currency: input.currency, billingMode: input.billingMode, createdAt, invoiceNumber: null })).toObject() as ChargeDoc;
@@ -137,6 +135,7 @@ export class MongoLedger implements BillingLedger {
         }
       }),
     );
+    return stored.sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
   }
 
   /** An off-cycle invoice for exactly these charges (as read or recorded in this call), once they pass. */
@@ -158,20 +157,18 @@ export class MongoLedger implements BillingLedger {
 }
 
 function toCharges(stored: ChargeDoc[]): Charge[] {
-  return stored
-    .map((s) => ({
-      chargeKey: s.chargeKey,
-      lineNumber: s.lineNumber,
-      sku: s.sku,
-      description: s.description,
-      quantity: s.quantity,
-      unitPrice: s.unitPrice,
-      taxRateBps: s.taxRateBps,
-      amount: s.amount,
-      tax: s.tax,
-      invoiceNumber: s.invoiceNumber ?? null,
-    }))
-    .sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
+  return stored.map((s) => ({
+    chargeKey: s.chargeKey,
+    lineNumber: s.lineNumber,
+    sku: s.sku,
+    description: s.description,
+    quantity: s.quantity,
+    unitPrice: s.unitPrice,
+    taxRateBps: s.taxRateBps,
+    amount: s.amount,
+    tax: s.tax,
+    invoiceNumber: s.invoiceNumber ?? null,
+  }));
 }
 
 function summary({ invoice, created }: Issued): IssuedInvoice {
