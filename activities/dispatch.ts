@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { rowKey, type OrderState } from '../domain/order-state';
 import type { DispatchRow } from '../domain/types';
-import { readDispatchRows } from '../infra/dispatch-rows';
+import { readDispatchRows } from '../infra/store/dispatch-rows';
 import { dispatchResultSignal, orderWorkflowId } from '../workflows/messages';
 import type { ActivityDeps } from './index';
 

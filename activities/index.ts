@@ -10,7 +10,8 @@ import { billingActivities } from './billing';
 import { dispatchActivities } from './dispatch';
 import { enrolmentActivities } from './enrolment';
 import { fraudActivities } from './fraud';
-import { orderActivities, orderViewWriter } from './orders';
+import { orderViewWriter } from '../infra/store/order-views';
+import { orderActivities } from './orders';
 import { reconciliationActivities } from './reconciliation';
 import { warehouseActivities } from './warehouse';
 

@@ -8,18 +8,18 @@
 // time) is compared with its read model, read by _id alone (FerretDB pushes down nothing else).
 // Only orders that fail that comparison are asked for their view (a query, which replays the
 // closed workflow on a worker), and a read model that is behind is rewritten through the very
-// projection the order workflow uses (activities/orders.ts projectOrder, revision-guarded).
+// projection the order workflow uses (projectOrder through infra/store/order-views.ts, revision-guarded).
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { getOrderQuery, orderWorkflowId, OrderStatusAttr, type OrderView } from '../workflows/messages';
 import type { ClosedOrdersPage, ReconciliationWindow, UnreconciledOrder } from '../workflows/order-view-reconciliation';
 import type { ActivityDeps } from './index';
-import type { OrderViewWriter } from './orders';
+import type { OrderViewWriter } from '../infra/store/order-views';
 
 /**
  * How close to its workflow's close time the read model must have been written to count as the
  * final projection without asking the workflow. Within one worker process an order's projection
- * writes are queued (activities/orders.ts), so a stale write comes from a process the workflow has
+ * writes are queued (infra/store/order-views.ts), so a stale write comes from a process the workflow has
  * left: that takes a workflow-task or sticky-queue timeout (10 s each by default), or a projection
  * attempt's 10 s timeout, after the stale snapshot was built (its updatedAt), and the newer write,
  * then the close, come later still. Half of that leaves room for clock skew between worker and

@@ -12,7 +12,7 @@ import { DispatchRowValidator, MAX_RECORD_CHARS, MalformedCsvError, csvParseOpti
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
-import { deleteDispatchRows, storeDispatchRowChunk, type StoredDispatchRow } from '../infra/dispatch-rows';
+import { deleteDispatchRows, storeDispatchRowChunk, type StoredDispatchRow } from '../infra/store/dispatch-rows';
 import { hashStream } from './file-hash';
 import { dispatchWorkflowId } from '../workflows/messages';
 

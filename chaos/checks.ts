@@ -8,7 +8,7 @@ import { chargesForOrder } from '../domain/billing';
 import { isTerminal, type OrderState } from '../domain/order-state';
 import { warehouseFolders } from '../infra/config';
 import type { Db } from '../infra/db';
-import { readDispatchRows } from '../infra/dispatch-rows';
+import { readDispatchRows } from '../infra/store/dispatch-rows';
 import type { KillRecord, KillTarget } from './crashes';
 import { EXPECTED_REFUSALS, type ApiDriver, type DrivenOrder } from './orders';
 

@@ -5,6 +5,7 @@
 // indexes on business keys wherever something must happen exactly once.
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { referenceData, type ReferenceData } from './reference-data';
+import { guardedById, isIdOnlyPushdown, type GuardedById } from './store/guarded-writes';
 
 const opts = { versionKey: false, strict: true } as const;
 const anyObj = Schema.Types.Mixed;
@@ -106,8 +107,8 @@ FraudListEntrySchema.index({ kind: 1, value: 1 }, { unique: true });
 
 /**
  * One order generated to one delivery address, for the fraud velocity rule. `_id` is
- * `<address hash>|<day>|<n>`: slots claimed in turn per address and day, so counting an address's
- * recent orders is a few _id probes instead of a query that FerretDB would answer by a scan.
+ * `<address hash>|w<first day of its 7-day bucket>|<n>`: slots claimed in turn per address and
+ * bucket (infra/store/address-velocity.ts).
  */
 const DeliveryAddressUseSchema = new Schema(
   {
@@ -161,7 +162,7 @@ const DispatchProgressSchema = new Schema(
   opts,
 );
 
-/** Valid rows of a batch, kept here rather than in workflow history: one document per parsed chunk (see dispatch-rows.ts). */
+/** Valid rows of a batch, kept here rather than in workflow history: one document per parsed chunk (infra/store/dispatch-rows.ts). */
 const DispatchRowChunkSchema = new Schema(
   {
     /** = `<batchId>:<chunk>` */
@@ -215,7 +216,7 @@ ChargeSchema.index({ accountId: 1, invoiceNumber: 1, createdAt: 1 });
 
 /**
  * An issued invoice, complete from its insert on: its number is claimed by inserting it, so a
- * number exists only if its invoice does. Issued by activities/billing.ts (MongoLedger).
+ * number exists only if its invoice does. Issued by infra/store/invoice-numbers.ts.
  */
 const InvoiceSchema = new Schema(
   {
@@ -448,14 +449,8 @@ export type Models = ReturnType<typeof defineModels>;
 export interface Db {
   conn: Connection;
   models: Models;
-  /**
-   * The filter for a write to one document by _id that must only land while `guard` holds.
-   * MongoDB checks the guard atomically with the write. FerretDB v1 on SQLite pushes down only a
-   * filter that is `_id` alone: anything more reads and decodes the whole collection for each
-   * write, and its update is read-filter-write, so not atomic either. There the caller's read just
-   * before the write is the guard, and the filter is `_id` alone.
-   */
-  guardedById(id: string, guard: Record<string, unknown>): Record<string, unknown>;
+  /** The filter for a write by _id that must only land while a guard holds (infra/store/guarded-writes.ts). */
+  guardedById: GuardedById;
   /** Accounts and products as this process last read them (kept briefly). */
   reference: ReferenceData;
   close(): Promise<void>;
@@ -467,14 +462,13 @@ export async function connectDb(uri: string): Promise<Db> {
   await conn.asPromise();
   const models = defineModels(conn);
   for (const m of Object.values(models)) await m.createIndexes();
-  const buildInfo = await conn.db!.admin().command({ buildInfo: 1 });
-  const idOnlyPushdown = typeof buildInfo.ferretdbVersion === 'string';
+  const idOnlyPushdown = await isIdOnlyPushdown(conn);
   // FerretDB v1 has no TTL indexes; there the API's periodic sweep alone removes expired records.
   if (!idOnlyPushdown) await models.IdempotencyRecord.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
   return {
     conn,
     models,
-    guardedById: (id, guard) => (idOnlyPushdown ? { _id: id } : { _id: id, ...guard }),
+    guardedById: guardedById(idOnlyPushdown),
     reference: referenceData(models),
     close: () => conn.close(),
   };
@@ -506,18 +500,4 @@ export function isInvalidInput(err: unknown): boolean {
 /** Two upserts of a missing document race to insert it: the loser's write is not needed. */
 export function ignoreDuplicate(err: unknown): void {
   if (!isDuplicateKey(err)) throw err;
-}
-
-/**
- * Sequence hints: the last number of a sequence of `_id`-claimed slots (invoice numbers, an
- * account's invoices, an address's orders of a day) known to be taken, so a search for the next
- * free slot starts near it. A hint may lag, never run ahead: a lagging one costs extra reads.
- */
-export async function sequenceHint(models: Models, id: string): Promise<number> {
-  return (await models.SequenceHint.findOne({ _id: id }).lean())?.last ?? 0;
-}
-
-/** Best effort, and may even go back on FerretDB ($max is read-modify-write there): it is only where searches start. */
-export async function raiseSequenceHint(models: Models, id: string, last: number): Promise<void> {
-  await models.SequenceHint.updateOne({ _id: id }, { $max: { last } }, { upsert: true }).catch(ignoreDuplicate);
 }

@@ -16,7 +16,7 @@ import { processInboxFile } from '../../adaptor/watcher';
 import type { DispatchRow, RowRejection, SubOrderRef } from '../../domain/types';
 import { DispatchRowValidator, REJECTION_CODES, WAREHOUSE_RESPONSE_COLUMNS, csvParseOptions } from '../../domain/warehouse-response';
 import { warehouseFolders } from '../../infra/config';
-import { readDispatchRows } from '../../infra/dispatch-rows';
+import { readDispatchRows } from '../../infra/store/dispatch-rows';
 import type { OrderView } from '../../workflows/messages';
 import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { ordersAwaitingDispatch, shippedRows, type ResponseRow } from '../support/dispatch-fixtures';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { orderViewWriter } from '../../activities/orders';
+import { orderViewWriter } from '../../infra/store/order-views';
 import { CommandCounter, subtractCounts } from '../../bench/metrics';
 import { connectDb, type Db } from '../../infra/db';
 import type { OrderView } from '../../workflows/messages';

@@ -1,7 +1,7 @@
 // The per-order write queue behind projectOrder: a timed-out attempt's write must finish before the
 // retry (and the next snapshot) reads and writes the order's read model.
 import { describe, expect, it } from 'vitest';
-import { oneAtATimePerKey } from '../../activities/orders';
+import { oneAtATimePerKey } from '../../infra/store/order-views';
 
 const deferred = () => {
   let resolve!: () => void;

@@ -1,8 +1,14 @@
-// A batch's valid rows, stored in the chunks the adaptor parsed them in: `<batchId>:<n>` for
-// n = 0 … rowChunks - 1. Reading a batch is then rowChunks lookups by _id, never a query that
-// FerretDB would answer by scanning every batch's rows.
-import type { DispatchRow } from '../domain/types';
-import { ignoreDuplicate, type Models } from './db';
+// Dispatch rows: a warehouse batch's valid rows, kept here rather than in workflow history.
+//
+// FerretDB v1 lacks: pushdown of any filter but `{_id}`: `find({batchId})` would read and decode
+// every batch's rows, and `deleteMany({batchId})` likewise.
+// This store instead: keeps the rows in the chunks the adaptor parsed them in, `dispatchRowChunks._id
+// = <batchId>:<n>` for n = 0 … rowChunks - 1 (the batch document says how many), so reading or
+// deleting a batch is rowChunks operations by `_id`.
+// The plain MongoDB way: the same chunks (or one document per row) with an index on `batchId`,
+// read with `find({batchId}).sort({chunk: 1})` and removed with `deleteMany({batchId})`.
+import type { DispatchRow } from '../../domain/types';
+import { ignoreDuplicate, type Models } from '../db';
 
 export interface StoredDispatchRow {
   rowNumber: number;

@@ -1,0 +1,106 @@
+// Order views: the read model of each order (`orders`, `_id` = orderId), written by its workflow's
+// projectOrder local activity after each change; an older revision never overwrites a newer one.
+//
+// FerretDB v1 lacks: an atomic conditional replace (`replaceOne({_id, revision: {$lt: n}})` reads,
+// filters, then writes, and a filter beyond `{_id}` reads the whole collection), and it holds a
+// write behind SQLite's one writer lock for seconds, so an attempt Temporal abandoned can land
+// after its retry and the next snapshot.
+// This store instead: queues each order's writes in the worker process (oneAtATimePerKey),
+// remembers the revision it last stored per order (a new order is one insert, each next revision
+// one replace, no read), reads first only for an order this process has not written, and guards
+// the replace with guardedById (the remembered or just-read revision on FerretDB). What a process
+// the workflow has left may still write late is repaired by the order view reconciliation
+// (activities/reconciliation.ts).
+// The plain MongoDB way: `replaceOne({_id: orderId, revision: {$lt: n}}, view, {upsert: true})`,
+// one atomic command, no queue and no memory (a duplicate key error then means a newer view).
+import type { OrderView } from '../../workflows/messages';
+import { isDuplicateKey, type Db } from '../db';
+
+/**
+ * Runs `fn` after every earlier call with the same key has settled. A local activity attempt that
+ * timed out is abandoned by Temporal, not stopped: on FerretDB its write can sit behind SQLite's
+ * lock for seconds and land after the retry and the next snapshot (seen in the 1,000-order test).
+ * Queueing each order's writes behind the previous attempt keeps them in order in this process.
+ */
+export function oneAtATimePerKey() {
+  const tails = new Map<string, Promise<void>>();
+  return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  };
+}
+
+/** At most this many orders' stored revisions are remembered per worker process (about 1 MB). */
+const REMEMBERED_ORDER_VIEWS = 20_000;
+
+/**
+ * Writes order views (the read model); an older revision never overwrites a newer one. The
+ * revision this process last stored for an order is remembered, so the usual write (the next
+ * revision of an order projected here before) is a single replace, without reading first. A
+ * repair (`verify`) reads what is stored instead: it mends what was written elsewhere.
+ */
+export type OrderViewWriter = (view: OrderView, cancelled: AbortSignal, opts?: { verify?: boolean }) => Promise<void>;
+
+export function orderViewWriter(db: Db): OrderViewWriter {
+  const { OrderView } = db.models;
+  const inOrder = oneAtATimePerKey();
+  // Insertion order is recency: a write moves its order to the end, the oldest go first.
+  const storedRevision = new Map<string, number>();
+  const remember = (orderId: string, revision: number) => {
+    storedRevision.delete(orderId);
+    storedRevision.set(orderId, revision);
+    if (storedRevision.size > REMEMBERED_ORDER_VIEWS) storedRevision.delete(storedRevision.keys().next().value!);
+  };
+
+  async function write(view: OrderView, cancelled: AbortSignal, verify: boolean): Promise<void> {
+    const doc = {
+      orderId: view.orderId,
+      accountId: view.accountId,
+      status: view.status,
+      revision: view.revision,
+      createdAt: view.createdAt,
+      updatedAt: new Date().toISOString(),
+      state: view,
+    };
+    const known = verify ? undefined : storedRevision.get(view.orderId);
+    if (known !== undefined && known >= view.revision) return; // a retry of a write that landed
+    if (known === undefined) {
+      // Not written by this process yet: most often a new order, so try to create it first.
+      try {
+        await OrderView.create({ _id: view.orderId, ...doc });
+        remember(view.orderId, view.revision);
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      // Writes for one order are queued in this process (inOrder), so read-then-write by _id is
+      // safe; the revision check drops a retried or replayed older snapshot.
+      const stored = await OrderView.findOne({ _id: view.orderId }, { revision: 1 }).lean();
+      if (stored && stored.revision >= view.revision) {
+        remember(view.orderId, stored.revision);
+        return;
+      }
+    }
+    // An attempt Temporal gave up on while it waited its turn does not write at all. On MongoDB the
+    // filter also guards atomically; on FerretDB the queue and the remembered revision do (a
+    // workflow that moved to another worker process while this one still writes is left to the
+    // order view reconciliation).
+    cancelled.throwIfAborted();
+    const { matchedCount } = await OrderView.replaceOne(db.guardedById(view.orderId, { revision: { $lt: view.revision } }), doc);
+    if (matchedCount) remember(view.orderId, view.revision);
+    // Nothing replaced: the view was deleted behind this process's back (or, on MongoDB, is newer).
+    // Look again as a process that never wrote it: create it, or keep the newer one.
+    else if (!verify) await write(view, cancelled, true);
+  }
+
+  return (view, cancelled, opts) => inOrder(view.orderId, () => write(view, cancelled, opts?.verify ?? false));
+}
