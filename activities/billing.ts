@@ -100,7 +100,10 @@ export class MongoLedger implements BillingLedger {
     const recorded = await this.record(input);
     const charges = toCharges(recorded);
     if (input.billingMode !== 'immediate') return { charges, invoiceNumber: null };
-    const { invoiceNumber } = await this.invoiceCharges({ accountId: input.accountId, idempotencyKey: `order:${input.orderId}`, kind: 'offCycle', chargeKeys: recorded.map((c) => c.chargeKey) }, recorded);
+    const { invoiceNumber } = await this.invoiceCharges(
+      { accountId: input.accountId, idempotencyKey: `order:${input.orderId}`, kind: 'offCycle', chargeKeys: recorded.map((c) => c.chargeKey) },
+      recorded,
+    );
     // The agent sees each charge on the order with the invoice it went on.
     return { charges: charges.map((c) => ({ ...c, invoiceNumber })), invoiceNumber };
   }
@@ -114,7 +117,14 @@ export class MongoLedger implements BillingLedger {
         Charge.find({ accountId: input.accountId, billingMode: 'nextInvoice', invoiceNumber: null, createdAt: { $lte: input.cutOff } })
           .sort({ createdAt: 1, chargeKey: 1 })
           .lean<ChargeDoc[]>(),
-      contentOf: (free) => ({ kind: 'cycle', billDate: input.date, cutOff: input.cutOff, currency: free[0].currency, chargeKeys: free.map((c) => c.chargeKey), ...invoiceTotals(free) }),
+      contentOf: (free) => ({
+        kind: 'cycle',
+        billDate: input.date,
+        cutOff: input.cutOff,
+        currency: free[0].currency,
+        chargeKeys: free.map((c) => c.chargeKey),
+        ...invoiceTotals(free),
+      }),
     });
     return issued && summary(issued);
   }
@@ -126,7 +136,18 @@ export class MongoLedger implements BillingLedger {
     const stored = await Promise.all(
       input.charges.map(async (c) => {
         try {
-          return (await Charge.create({ _id: c.chargeKey, ...c, accountId: input.accountId, orderId: input.orderId, currency: input.currency, billingMode: input.billingMode, createdAt, invoiceNumber: null })).toObject() as ChargeDoc;
+          return (
+            await Charge.create({
+              _id: c.chargeKey,
+              ...c,
+              accountId: input.accountId,
+              orderId: input.orderId,
+              currency: input.currency,
+              billingMode: input.billingMode,
+              createdAt,
+              invoiceNumber: null,
+            })
+          ).toObject() as ChargeDoc;
         } catch (err) {
           if (!isDuplicateKey(err)) throw err; // recorded by an earlier attempt
           const doc = await Charge.findOne({ _id: c.chargeKey }).lean<ChargeDoc>();

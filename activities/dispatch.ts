@@ -79,7 +79,17 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
             unapplied.map((row) => ({
               updateOne: {
                 filter: { batchId, rowNumber: row.rowNumber },
-                update: { $setOnInsert: { batchId, rowNumber: row.rowNumber, warehouseId: batch.warehouseId, code: 'ORDER_CLOSED', message: `order ${orderId} is no longer waiting for dispatch results`, row, createdAt } },
+                update: {
+                  $setOnInsert: {
+                    batchId,
+                    rowNumber: row.rowNumber,
+                    warehouseId: batch.warehouseId,
+                    code: 'ORDER_CLOSED',
+                    message: `order ${orderId} is no longer waiting for dispatch results`,
+                    row,
+                    createdAt,
+                  },
+                },
                 upsert: true,
               },
             })),

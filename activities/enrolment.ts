@@ -42,7 +42,10 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
   const { EnrolmentInstruction: Instr, EnrolmentTransaction: Tx, EnrolmentAudit: Audit } = db.models;
   const gateways: ManufacturerGateways = gatewayOverride ?? createManufacturerGateways(config, async (entry) => void (await Audit.create(entry)));
 
-  const gatewayTx = (tx: { transactionId: string; action: string; customerId: string; createdAt: string; reference?: string | null }, instrs: InstructionDoc[]): GatewayTransaction => ({
+  const gatewayTx = (
+    tx: { transactionId: string; action: string; customerId: string; createdAt: string; reference?: string | null },
+    instrs: InstructionDoc[],
+  ): GatewayTransaction => ({
     transactionId: tx.transactionId,
     action: tx.action as EnrolmentAction,
     customerId: tx.customerId,
@@ -67,14 +70,21 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
       // Only while it is still this transaction's (a retry after a crash finds it applied already).
       await Instr.updateOne({ instructionId: i.instructionId, transactionId, status: 'batched' }, { $set: { status: result.status, result, updatedAt: at } });
     }
-    const applied = await Instr.find({ instructionId: { $in: instrs.map((i) => i.instructionId) }, 'result.transactionId': transactionId }).lean<InstructionDoc[]>();
+    const applied = await Instr.find({ instructionId: { $in: instrs.map((i) => i.instructionId) }, 'result.transactionId': transactionId }).lean<
+      InstructionDoc[]
+    >();
     const byRequest = new Map<string, InstructionDoc[]>();
     for (const i of applied) byRequest.set(i.requestId, [...(byRequest.get(i.requestId) ?? []), i]);
     for (const [requestId, list] of byRequest) {
       try {
         await temporal.workflow.getHandle(requestId).signal(enrolmentResultSignal, {
           transactionId,
-          results: list.map((i) => ({ deviceId: i.deviceId, status: i.result!.status, ...(i.result!.code ? { code: i.result!.code } : {}), ...(i.result!.message ? { message: i.result!.message } : {}) })),
+          results: list.map((i) => ({
+            deviceId: i.deviceId,
+            status: i.result!.status,
+            ...(i.result!.code ? { code: i.result!.code } : {}),
+            ...(i.result!.message ? { message: i.result!.message } : {}),
+          })),
         });
       } catch (err) {
         // The request finished already (a requeued device answering later): the instruction holds the outcome.
@@ -145,7 +155,15 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
         const transactionId = `${TX_PREFIX[manufacturer]}-${createHash('sha256').update(content).digest('hex').slice(0, 24).toUpperCase()}`;
         const createdAt = new Date().toISOString();
         try {
-          await Tx.create({ transactionId, manufacturer, action: plan.action, customerId: plan.customerId, instructionIds: plan.instructionIds, status: 'prepared', createdAt });
+          await Tx.create({
+            transactionId,
+            manufacturer,
+            action: plan.action,
+            customerId: plan.customerId,
+            instructionIds: plan.instructionIds,
+            status: 'prepared',
+            createdAt,
+          });
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
         }
@@ -154,7 +172,9 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
           { $set: { status: 'batched', transactionId, updatedAt: createdAt }, $inc: { attempts: 1 } },
         );
       }
-      const prepared = await Tx.find({ manufacturer, status: 'prepared' }, { transactionId: 1, _id: 0 }).sort({ createdAt: 1, transactionId: 1 }).lean<{ transactionId: string }[]>();
+      const prepared = await Tx.find({ manufacturer, status: 'prepared' }, { transactionId: 1, _id: 0 })
+        .sort({ createdAt: 1, transactionId: 1 })
+        .lean<{ transactionId: string }[]>();
       return prepared.map((t) => t.transactionId);
     },
 
@@ -192,17 +212,26 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
         instrs,
         instrs.map((i) => ({ deviceId: i.deviceId, outcome: 'failed', code: res.code, manufacturerCode: res.manufacturerCode, message: res.message })),
       );
-      await Tx.updateOne({ transactionId }, { $set: { status: 'rejected', error: { code: res.code, manufacturerCode: res.manufacturerCode, message: res.message }, completedAt: at, summary } });
+      await Tx.updateOne(
+        { transactionId },
+        { $set: { status: 'rejected', error: { code: res.code, manufacturerCode: res.manufacturerCode, message: res.message }, completedAt: at, summary } },
+      );
       return { status: 'rejected' };
     },
 
     async listOpenEnrolmentTransactions({ manufacturer }: { manufacturer: Manufacturer }): Promise<string[]> {
-      const open = await Tx.find({ manufacturer, status: 'open' }, { transactionId: 1, _id: 0 }).sort({ sentAt: 1, transactionId: 1 }).lean<{ transactionId: string }[]>();
+      const open = await Tx.find({ manufacturer, status: 'open' }, { transactionId: 1, _id: 0 })
+        .sort({ sentAt: 1, transactionId: 1 })
+        .lean<{ transactionId: string }[]>();
       return open.map((t) => t.transactionId);
     },
 
     /** Asks for one transaction's result: still processing (try again next run), or applies it. */
-    async pollEnrolmentTransaction({ transactionId }: { transactionId: string }): Promise<{ state: 'processing' | 'done' | 'notOpen'; detail?: string; summary?: Record<string, number> }> {
+    async pollEnrolmentTransaction({
+      transactionId,
+    }: {
+      transactionId: string;
+    }): Promise<{ state: 'processing' | 'done' | 'notOpen'; detail?: string; summary?: Record<string, number> }> {
       const tx = await Tx.findOne({ transactionId }).lean();
       if (!tx || tx.status !== 'open' || !tx.reference) return { state: 'notOpen' };
       const instrs = await sentInstructions(tx);

@@ -47,7 +47,13 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
   };
 }
 
-function toResult(d: { decision: string; reasons?: string[] | null; provider?: string | null; providerReference?: string | null; checkedAt?: string | null }): FraudCheckResult {
+function toResult(d: {
+  decision: string;
+  reasons?: string[] | null;
+  provider?: string | null;
+  providerReference?: string | null;
+  checkedAt?: string | null;
+}): FraudCheckResult {
   return {
     decision: d.decision as FraudCheckResult['decision'],
     reasons: [...(d.reasons ?? [])],

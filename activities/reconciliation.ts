@@ -118,7 +118,10 @@ export function reconciliationActivities({ config, db, temporal }: ActivityDeps,
         if (stored && stored.revision >= view.revision) {
           // Not behind, so not a stale projection: nothing the projection may overwrite. Ops look.
           if (stored.revision > view.revision || stored.status !== view.status) {
-            page.unreconciled.push({ orderId, reason: `read model at revision ${stored.revision} (${stored.status}), workflow at ${view.revision} (${view.status}): not behind, left as it is` });
+            page.unreconciled.push({
+              orderId,
+              reason: `read model at revision ${stored.revision} (${stored.status}), workflow at ${view.revision} (${view.status}): not behind, left as it is`,
+            });
           }
           return;
         }

@@ -28,7 +28,8 @@ export function warehouseActivities({ db, config, stock, transport }: ActivityDe
     async sendSalesOrder(input: { request: SalesOrderRequest; lines: { lineNumber: number; sku: string; quantity: number; capture: UnitCapture }[] }) {
       const { request } = input;
       const valid = validateSalesOrderRequest(request);
-      if (!valid.ok) throw ApplicationFailure.nonRetryable(`sales order ${request.fileId} breaks the contract: ${valid.errors.join('; ')}`, 'CONTRACT_VIOLATION');
+      if (!valid.ok)
+        throw ApplicationFailure.nonRetryable(`sales order ${request.fileId} breaks the contract: ${valid.errors.join('; ')}`, 'CONTRACT_VIOLATION');
       await SalesOrder.updateOne(
         { _id: request.fileId },
         {

@@ -100,7 +100,13 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       );
       const docs = found.filter((d): d is NonNullable<typeof d> => d !== null);
       for (const n of wanted) refs.set(n, null);
-      for (const d of docs) refs.set(d.subOrderNumber, { subOrderNumber: d.subOrderNumber, orderId: d.orderId, warehouseId: d.warehouseId, lines: d.lines as SubOrderRef['lines'] });
+      for (const d of docs)
+        refs.set(d.subOrderNumber, {
+          subOrderNumber: d.subOrderNumber,
+          orderId: d.orderId,
+          warehouseId: d.warehouseId,
+          lines: d.lines as SubOrderRef['lines'],
+        });
     }
     const rows: StoredDispatchRow[] = [];
     const unknown: DispatchRow[] = [];
@@ -162,12 +168,22 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
         : `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
       // Quarantined as a whole: nothing of it may be applied or listed, not even rows stored so far.
       await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
-      return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead + 1, code: tooLong ? 'RECORD_TOO_LARGE' : 'MALFORMED_CSV', message: reason }] };
+      return {
+        kind: 'unreadable',
+        batchId,
+        reason,
+        rejections: [...rejections, { rowNumber: recordsRead + 1, code: tooLong ? 'RECORD_TOO_LARGE' : 'MALFORMED_CSV', message: reason }],
+      };
     }
     throw err;
   }
   if (!header) {
-    return { kind: 'unreadable', batchId, reason: 'the file is empty', rejections: [{ rowNumber: 0, code: 'EMPTY_FILE', message: 'the file is empty: expected a header row' }] };
+    return {
+      kind: 'unreadable',
+      batchId,
+      reason: 'the file is empty',
+      rejections: [{ rowNumber: 0, code: 'EMPTY_FILE', message: 'the file is empty: expected a header row' }],
+    };
   }
 
   // Rows first, then the batch: a batch document means its rows are all stored.

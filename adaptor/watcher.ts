@@ -48,13 +48,23 @@ async function refusal(entryPath: string): Promise<{ code: string; message: stri
  * `name` is the file's name in the archive (default: its name in processing). `rendered` is the
  * CSV to ingest when the file archived is not CSV itself (a JSON batch is archived as received).
  */
-export async function processInboxFile(deps: IngestDeps, warehouseId: string, processingPath: string, opts: { name?: string; source?: IngestSource['source']; declared?: IngestSource['declared']; rendered?: () => Readable } = {}): Promise<IngestOutcome> {
+export async function processInboxFile(
+  deps: IngestDeps,
+  warehouseId: string,
+  processingPath: string,
+  opts: { name?: string; source?: IngestSource['source']; declared?: IngestSource['declared']; rendered?: () => Readable } = {},
+): Promise<IngestOutcome> {
   const f = warehouseFolders(deps.config.dataDir, warehouseId);
   const name = opts.name ?? path.basename(processingPath);
   const refused = await refusal(processingPath);
   if (refused) {
     const outcome: IngestOutcome = { kind: 'unreadable', batchId: null, reason: refused.message, rejections: [{ rowNumber: 0, ...refused }] };
-    await quarantine(deps.config.dataDir, warehouseId, processingPath, name, { batchId: null, outcome: outcome.kind, reason: outcome.reason, rejections: outcome.rejections });
+    await quarantine(deps.config.dataDir, warehouseId, processingPath, name, {
+      batchId: null,
+      outcome: outcome.kind,
+      reason: outcome.reason,
+      rejections: outcome.rejections,
+    });
     return outcome;
   }
   const outcome = await ingestWarehouseFile(deps, {
@@ -62,7 +72,8 @@ export async function processInboxFile(deps: IngestDeps, warehouseId: string, pr
     fileName: name,
     source: opts.source ?? 'inbox',
     // The regular file checked above, never a link put in its place since.
-    open: opts.rendered ?? (() => fs.createReadStream(processingPath, { flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW } as unknown as { flags: string })),
+    open:
+      opts.rendered ?? (() => fs.createReadStream(processingPath, { flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW } as unknown as { flags: string })),
     ...(opts.declared ? { declared: opts.declared } : {}),
   });
   const report = {
@@ -70,7 +81,13 @@ export async function processInboxFile(deps: IngestDeps, warehouseId: string, pr
     outcome: outcome.kind,
     ...(outcome.kind === 'unreadable' ? { reason: outcome.reason, rejections: outcome.rejections } : {}),
     ...(outcome.kind === 'accepted'
-      ? { rowCount: outcome.rowCount, validRows: outcome.validRows, rejectedRows: outcome.rejectedRows, exceptionRows: outcome.exceptionRows, rejections: outcome.rejections }
+      ? {
+          rowCount: outcome.rowCount,
+          validRows: outcome.validRows,
+          rejectedRows: outcome.rejectedRows,
+          exceptionRows: outcome.exceptionRows,
+          rejections: outcome.rejections,
+        }
       : {}),
   };
   if (outcome.kind === 'unreadable') {
@@ -141,12 +158,21 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
     } catch (err) {
       const outage = isDependencyUnavailable(err);
       const attempts = outage ? (failures.get(key) ?? 0) : (failures.get(key) ?? 0) + 1;
-      console.error(`adaptor: ${key} failed (${outage ? 'a dependency is unavailable' : `attempt ${attempts} of ${MAX_FILE_ATTEMPTS}`}); ${!outage && attempts >= MAX_FILE_ATTEMPTS ? 'quarantined' : 'will retry'}`, err);
+      console.error(
+        `adaptor: ${key} failed (${outage ? 'a dependency is unavailable' : `attempt ${attempts} of ${MAX_FILE_ATTEMPTS}`}); ${!outage && attempts >= MAX_FILE_ATTEMPTS ? 'quarantined' : 'will retry'}`,
+        err,
+      );
       try {
         if (!outage && attempts >= MAX_FILE_ATTEMPTS) {
           failures.delete(key);
           const message = `ingest failed ${attempts} times: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
-          await quarantine(deps.config.dataDir, warehouseId, processing, name, { batchId: null, outcome: 'failed', attempts, reason: message, rejections: [{ rowNumber: 0, code: 'INGEST_FAILED', message }] });
+          await quarantine(deps.config.dataDir, warehouseId, processing, name, {
+            batchId: null,
+            outcome: 'failed',
+            attempts,
+            reason: message,
+            rejections: [{ rowNumber: 0, code: 'INGEST_FAILED', message }],
+          });
         } else {
           failures.set(key, attempts);
           await fsp.rename(processing, inbox);

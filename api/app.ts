@@ -56,7 +56,12 @@ export const reply = (c: Context, body: unknown, status: ContentfulStatusCode = 
 
 export function createApp(deps: ApiDeps) {
   const app = newRouter();
-  app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } }));
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], imgSrc: ["'self'", 'data:'] },
+    }),
+  );
   // No token, no API: every path under /api, documented or not, answers 401 first.
   app.use('/api/*', requireToken(deps.config));
   // A slow dependency answers 503 rather than holding the agent's screen (toApiError maps the 503).
@@ -64,7 +69,10 @@ export function createApp(deps: ApiDeps) {
   // Files come to the adaptor routes as streams with their own, larger cap.
   app.use('/api/*', async (c, next) => {
     if (c.req.path.startsWith('/api/v1/adaptor/warehouse-files')) return next();
-    return bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request bodies are limited to ${JSON_BODY_LIMIT} bytes`), 413) })(c, next);
+    return bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request bodies are limited to ${JSON_BODY_LIMIT} bytes`), 413),
+    })(c, next);
   });
   app.use('/api/*', async (c, next) => {
     const method = c.req.method;
@@ -88,7 +96,11 @@ export function createApp(deps: ApiDeps) {
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'hardware-orders API', version: '1.0.0', description: 'Hardware orders on customer accounts: catalogue, stock, orders, fraud review, warehouse adaptor.' },
+    info: {
+      title: 'hardware-orders API',
+      version: '1.0.0',
+      description: 'Hardware orders on customer accounts: catalogue, stock, orders, fraud review, warehouse adaptor.',
+    },
     security: [{ bearer: [] }],
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor or ops token' });

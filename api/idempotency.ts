@@ -43,7 +43,9 @@ export function idempotent(db: Db): MiddlewareHandler<IdemEnv> {
     if (key === undefined) return next();
     if (!/^[\w.:-]{1,128}$/.test(key)) throw apiError('VALIDATION_FAILED', "Idempotency-Key: 1 to 128 characters of letters, digits, '_', '.', ':' and '-'");
     const scope = `${c.get('role')}:${c.req.method}:${c.req.path}:${key}`;
-    const fingerprint = createHash('sha256').update(await c.req.text()).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(await c.req.text())
+      .digest('hex');
     let found = await IdempotencyRecord.findOne({ _id: scope }).lean();
     if (found && !(found.expiresAt?.getTime() > Date.now())) {
       // Expired and not yet swept (or stored before records expired): as if it were gone.
@@ -62,7 +64,15 @@ export function idempotent(db: Db): MiddlewareHandler<IdemEnv> {
     await next();
     if (c.res.status < 500 && c.res.headers.get('content-type')?.includes('application/json')) {
       const now = Date.now();
-      const record = { _id: scope, key: scope, fingerprint, status: c.res.status, ...toReplay(await c.res.clone().json()), createdAt: new Date(now).toISOString(), expiresAt: new Date(now + IDEMPOTENCY_TTL_MS) };
+      const record = {
+        _id: scope,
+        key: scope,
+        fingerprint,
+        status: c.res.status,
+        ...toReplay(await c.res.clone().json()),
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + IDEMPOTENCY_TTL_MS),
+      };
       try {
         if (found) await IdempotencyRecord.replaceOne({ _id: scope }, record);
         else await IdempotencyRecord.create(record);

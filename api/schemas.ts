@@ -13,7 +13,12 @@ export const ErrorSchema = z
   .openapi('Error');
 
 const id = (name: string, example: string) =>
-  z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, `${name} has only letters, digits, '.', '_' and '-'`).openapi({ example });
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, `${name} has only letters, digits, '.', '_' and '-'`)
+    .openapi({ example });
 
 export const OrderIdParam = z.object({ orderId: id('orderId', 'ORD-7KQ2M9XD4A').openapi({ param: { name: 'orderId', in: 'path' } }) });
 export const AccountIdParam = z.object({ accountId: id('accountId', 'ACC-1001').openapi({ param: { name: 'accountId', in: 'path' } }) });
@@ -45,7 +50,10 @@ const text = freeText;
 
 export const AddressSchema = z
   .object({
-    lines: z.array(freeText(100, { min: 0 })).min(1).max(4),
+    lines: z
+      .array(freeText(100, { min: 0 }))
+      .min(1)
+      .max(4),
     city: text(60),
     region: freeText(60, { min: 0 }).optional(),
     postcode: text(16),
@@ -57,7 +65,12 @@ export const AddressSchema = z
 export const DeliverySchema = z
   .object({
     name: text(100),
-    phone: z.string().trim().max(32).regex(/^[+0-9 ()-]*$/, 'digits, spaces, +, (, ) and - only').optional(),
+    phone: z
+      .string()
+      .trim()
+      .max(32)
+      .regex(/^[+0-9 ()-]*$/, 'digits, spaces, +, (, ) and - only')
+      .optional(),
     email: z.email().max(254).optional(),
     address: AddressSchema,
   })
@@ -118,7 +131,10 @@ export const ChangeLineBody = z
   .openapi('ChangeLine');
 
 export const SetBillingModeBody = z.object({ billingMode: BillingMode }).strict().openapi('SetBillingMode');
-export const CancelBody = z.object({ reason: text(200, { multiline: true }).default('cancelled by agent') }).strict().openapi('Cancel');
+export const CancelBody = z
+  .object({ reason: text(200, { multiline: true }).default('cancelled by agent') })
+  .strict()
+  .openapi('Cancel');
 export const FraudReviewBody = z
   .object({ decision: z.enum(['approve', 'reject']), reason: text(500, { multiline: true }) })
   .strict()
@@ -138,9 +154,7 @@ export const OrderSchema = z
   .passthrough()
   .openapi('Order');
 
-export const OrderListSchema = z
-  .object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() })
-  .openapi('OrderList');
+export const OrderListSchema = z.object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() }).openapi('OrderList');
 
 const StockStatus = z.enum(['available', 'partial', 'notAvailable']);
 export const StockItemSchema = z

@@ -88,7 +88,12 @@ export async function agentTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const headers = { authorization: `Bearer ${o.token}`, 'content-type': 'application/json', 'x-agent-id': 'bench-p6' };
   let created = 0;
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(o.baseUrl + url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(o.timeoutMs) });
+    const res = await fetch(o.baseUrl + url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(o.timeoutMs),
+    });
     const text = await res.text();
     return { status: res.status, text };
   };
@@ -108,7 +113,9 @@ export async function agentTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const free = (ok: (x: AgentOrder) => boolean) => orders.filter((x) => !x.busy && !x.generated && ok(x));
 
   const latencies = Object.fromEntries(ROUTES.map((r) => [r, [] as number[]])) as Record<Route, number[]>;
-  const results = Object.fromEntries(ROUTES.map((r) => [r, { scheduled: 0, skipped: 0, answered: 0, errors: 0, statusCodes: {} as Record<string, number>, errorSamples: [] as string[] }])) as Record<Route, Omit<RouteResult, 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs'>>;
+  const results = Object.fromEntries(
+    ROUTES.map((r) => [r, { scheduled: 0, skipped: 0, answered: 0, errors: 0, statusCodes: {} as Record<string, number>, errorSamples: [] as string[] }]),
+  ) as Record<Route, Omit<RouteResult, 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs'>>;
   const lags: number[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -136,7 +143,10 @@ export async function agentTraffic(o: TrafficOptions): Promise<TrafficResult> {
     if (route === 'generate') target.generated = true;
     return async () => {
       try {
-        const r = route === 'line add' ? await call('POST', `/api/v1/orders/${target.id}/lines`, ORDER_LINES[target.lines % ORDER_LINES.length]) : await call('POST', `/api/v1/orders/${target.id}/generate`);
+        const r =
+          route === 'line add'
+            ? await call('POST', `/api/v1/orders/${target.id}/lines`, ORDER_LINES[target.lines % ORDER_LINES.length])
+            : await call('POST', `/api/v1/orders/${target.id}/generate`);
         if (route === 'line add' && r.status < 300) target.lines++;
         return r;
       } finally {
@@ -176,14 +186,20 @@ export async function agentTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const schedule = routeSchedule(mix, Math.round(o.rate * o.seconds));
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
-  for (let k = 0; k < schedule.length; ) {
+  for (let k = 0; k < schedule.length;) {
     const now = performance.now();
     for (; k < schedule.length && t0 + (k * 1000) / o.rate <= now; k++) pending.push(fire(schedule[k], t0 + (k * 1000) / o.rate));
     if (k < schedule.length) await sleep(Math.max(0, t0 + (k * 1000) / o.rate - performance.now()));
   }
   await Promise.all(pending);
 
-  const summary = (r: Omit<RouteResult, 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs'>, xs: number[]): RouteResult => ({ ...r, p50Ms: percentile(xs, 50), p90Ms: percentile(xs, 90), p99Ms: percentile(xs, 99), maxMs: xs.length ? Math.max(...xs) : NaN });
+  const summary = (r: Omit<RouteResult, 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs'>, xs: number[]): RouteResult => ({
+    ...r,
+    p50Ms: percentile(xs, 50),
+    p90Ms: percentile(xs, 90),
+    p99Ms: percentile(xs, 99),
+    maxMs: xs.length ? Math.max(...xs) : NaN,
+  });
   const all = { scheduled: 0, skipped: 0, answered: 0, errors: 0, statusCodes: {} as Record<string, number>, errorSamples: [] as string[] };
   for (const r of ROUTES) {
     all.scheduled += results[r].scheduled;
@@ -200,6 +216,12 @@ export async function agentTraffic(o: TrafficOptions): Promise<TrafficResult> {
     sent: lags.length,
     sendLagP99Ms: percentile(lags, 99),
     maxInFlight,
-    routes: { ...(Object.fromEntries(ROUTES.map((r) => [r, summary(results[r], latencies[r])])) as Record<Route, RouteResult>), 'all routes': summary(all, ROUTES.flatMap((r) => latencies[r])) },
+    routes: {
+      ...(Object.fromEntries(ROUTES.map((r) => [r, summary(results[r], latencies[r])])) as Record<Route, RouteResult>),
+      'all routes': summary(
+        all,
+        ROUTES.flatMap((r) => latencies[r]),
+      ),
+    },
   };
 }

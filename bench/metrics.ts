@@ -89,7 +89,9 @@ export function cpuMeter(processes: Record<string, number | 'self' | undefined>)
       const end = read();
       const out: Record<string, number> = {};
       for (const name of Object.keys(processes)) out[name] = ((end[name] - start[name]) * 1000) / Math.max(1, units);
-      out.total = Object.values(out).filter(Number.isFinite).reduce((a, b) => a + b, 0);
+      out.total = Object.values(out)
+        .filter(Number.isFinite)
+        .reduce((a, b) => a + b, 0);
       return out;
     },
   };

@@ -24,7 +24,22 @@ async function writeFile(file: string, rows: number): Promise<void> {
   out.write(WAREHOUSE_RESPONSE_COLUMNS.join(',') + '\n');
   for (let u = 0; u < rows; u++) {
     const body = '353325' + String(u).padStart(8, '0');
-    const line = ['WH-NORTH', subOrderOf(u), '1', 'HS-APL-IP16-128', '1', `SN${String(u).padStart(10, '0')}`, body + luhnCheckDigit(body), '', 'DPD', `TRK${Math.floor(u / UNITS_PER_SUB_ORDER)}`, '2025-06-02', 'shipped', '', ''];
+    const line = [
+      'WH-NORTH',
+      subOrderOf(u),
+      '1',
+      'HS-APL-IP16-128',
+      '1',
+      `SN${String(u).padStart(10, '0')}`,
+      body + luhnCheckDigit(body),
+      '',
+      'DPD',
+      `TRK${Math.floor(u / UNITS_PER_SUB_ORDER)}`,
+      '2025-06-02',
+      'shipped',
+      '',
+      '',
+    ];
     if (!out.write(line.join(',') + '\n')) await once(out, 'drain');
   }
   out.end();
@@ -53,7 +68,12 @@ async function adaptorPath(file: string, { hashStream, DispatchRowValidator, csv
   const known = (n: string): SubOrderRef | null => {
     const m = /^ORD-B(\d{9})-WH-NORTH$/.exec(n);
     if (!m) return null;
-    return { orderId: `ORD-B${m[1]}`, subOrderNumber: n, warehouseId: 'WH-NORTH', lines: [{ lineNumber: 1, sku: 'HS-APL-IP16-128', quantity: UNITS_PER_SUB_ORDER, capture: 'imei' }] };
+    return {
+      orderId: `ORD-B${m[1]}`,
+      subOrderNumber: n,
+      warehouseId: 'WH-NORTH',
+      lines: [{ lineNumber: 1, sku: 'HS-APL-IP16-128', quantity: UNITS_PER_SUB_ORDER, capture: 'imei' }],
+    };
   };
   const validator = new DispatchRowValidator((n) => refs.get(n) ?? undefined, 'WH-NORTH');
   let header = false;

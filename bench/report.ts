@@ -79,12 +79,17 @@ export function markdownReport(r: BenchReport, p1: P1Level[]): string {
   lines.push(`Run ${r.startedAt}${r.quick ? ' (--quick: tiny sizes, proves the harness only)' : ''}.`, '', machineLine(r.machine), '');
   lines.push('| Scenario | Measure | Ours | Baseline | Ratio | Goal | Met |', '| --- | --- | ---: | ---: | ---: | --- | :---: |');
   for (const g of r.goals) {
-    lines.push(`| ${g.scenario} | ${g.measure} | ${fmt(g.ours)} ${g.unit} | ${g.baseline === null ? '–' : `${fmt(g.baseline)} ${g.unit}`} | ${g.ratio === null ? '–' : g.ratio.toFixed(2)} | ${g.goal} | ${g.met ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${g.scenario} | ${g.measure} | ${fmt(g.ours)} ${g.unit} | ${g.baseline === null ? '–' : `${fmt(g.baseline)} ${g.unit}`} | ${g.ratio === null ? '–' : g.ratio.toFixed(2)} | ${g.goal} | ${g.met ? 'yes' : '**no**'} |`,
+    );
   }
   if (p1.length) {
     lines.push('', 'P1 by concurrency (time per stage p50 / p95, ms):', '');
     const stageNames = Object.keys(p1[0].stagesMs);
-    lines.push(`| Concurrency | Orders/s ours | Orders/s baseline | Ratio | ${stageNames.join(' | ')} |`, `| ---: | ---: | ---: | ---: | ${stageNames.map(() => '---:').join(' | ')} |`);
+    lines.push(
+      `| Concurrency | Orders/s ours | Orders/s baseline | Ratio | ${stageNames.join(' | ')} |`,
+      `| ---: | ---: | ---: | ---: | ${stageNames.map(() => '---:').join(' | ')} |`,
+    );
     for (const l of p1) {
       const stages = stageNames.map((s) => `${fmt(l.stagesMs[s]?.p50, 0)} / ${fmt(l.stagesMs[s]?.p95, 0)}`);
       lines.push(`| ${l.concurrency} | ${fmt(l.ordersPerSec, 2)} | ${fmt(l.baselineOrdersPerSec, 2)} | ${l.ratio.toFixed(2)} | ${stages.join(' | ')} |`);
@@ -96,7 +101,10 @@ export function markdownReport(r: BenchReport, p1: P1Level[]): string {
     const names = Object.keys(withCpu[0].cpuMsPerOrder!);
     lines.push('', 'P1 CPU time per order by process (ms, ours / baseline):', '');
     lines.push(`| Concurrency | ${names.join(' | ')} |`, `| ---: | ${names.map(() => '---:').join(' | ')} |`);
-    for (const l of withCpu) lines.push(`| ${l.concurrency} | ${names.map((n) => `${fmt(l.cpuMsPerOrder![n] ?? NaN, 0)} / ${fmt(l.baselineCpuMsPerOrder![n] ?? NaN, 0)}`).join(' | ')} |`);
+    for (const l of withCpu)
+      lines.push(
+        `| ${l.concurrency} | ${names.map((n) => `${fmt(l.cpuMsPerOrder![n] ?? NaN, 0)} / ${fmt(l.baselineCpuMsPerOrder![n] ?? NaN, 0)}`).join(' | ')} |`,
+      );
   }
   if (r.failures.length) {
     lines.push('', 'Failures:', '');
@@ -119,7 +127,12 @@ export function p1ChartSvg(levels: P1Level[]): string {
     const pts = levels.map((l) => `${px(l.concurrency).toFixed(1)},${py(pick(l)).toFixed(1)}`);
     return (
       `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.join(' ')}"/>` +
-      levels.map((l) => `<circle cx="${px(l.concurrency).toFixed(1)}" cy="${py(pick(l)).toFixed(1)}" r="3.5" fill="${colour}"><title>${label}: ${pick(l).toFixed(2)} orders/s at ${l.concurrency}</title></circle>`).join('') +
+      levels
+        .map(
+          (l) =>
+            `<circle cx="${px(l.concurrency).toFixed(1)}" cy="${py(pick(l)).toFixed(1)}" r="3.5" fill="${colour}"><title>${label}: ${pick(l).toFixed(2)} orders/s at ${l.concurrency}</title></circle>`,
+        )
+        .join('') +
       `<rect x="${W - m.right - 170}" y="${m.top + dy - 9}" width="12" height="12" fill="${colour}"/><text x="${W - m.right - 152}" y="${m.top + dy + 1}">${label}</text>`
     );
   };
@@ -130,7 +143,10 @@ export function p1ChartSvg(levels: P1Level[]): string {
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">P1 end to end: orders/s against concurrency</text>`,
     `<line x1="${m.left}" y1="${H - m.bottom}" x2="${W - m.right}" y2="${H - m.bottom}" stroke="black"/>`,
     `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${H - m.bottom}" stroke="black"/>`,
-    ...ticksY.map((t) => `<line x1="${m.left - 4}" y1="${py(t).toFixed(1)}" x2="${W - m.right}" y2="${py(t).toFixed(1)}" stroke="#ddd"/><text x="${m.left - 8}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${t.toFixed(1)}</text>`),
+    ...ticksY.map(
+      (t) =>
+        `<line x1="${m.left - 4}" y1="${py(t).toFixed(1)}" x2="${W - m.right}" y2="${py(t).toFixed(1)}" stroke="#ddd"/><text x="${m.left - 8}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${t.toFixed(1)}</text>`,
+    ),
     ...xs.map((x) => `<text x="${px(x).toFixed(1)}" y="${H - m.bottom + 18}" text-anchor="middle">${x}</text>`),
     `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">concurrent agents</text>`,
     `<text x="16" y="${H / 2}" text-anchor="middle" transform="rotate(-90 16 ${H / 2})">orders per second</text>`,

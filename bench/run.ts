@@ -98,7 +98,16 @@ async function main(run: BenchRun): Promise<BenchReport> {
   }
 
   m.loadAverageAtEnd = os.loadavg();
-  const report: BenchReport = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), quick, options: { ...opts, only: [...opts.only] }, machine: m, goals: rec.goals, scenarios: rec.scenarios, failures };
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    quick,
+    options: { ...opts, only: [...opts.only] },
+    machine: m,
+    goals: rec.goals,
+    scenarios: rec.scenarios,
+    failures,
+  };
   fs.mkdirSync(opts.out, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const md = markdownReport(report, rec.p1Levels);

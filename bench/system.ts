@@ -102,7 +102,14 @@ export async function startServers(run: BenchRun, tools: ToolPaths): Promise<Ben
   const [tPort, uiPort, fPort] = [await freePort(), await freePort(), await freePort()];
   say('bench: starting the Temporal dev server and FerretDB');
   const [temporalServer, ferret] = await Promise.all([
-    startTemporal({ binary: tools.temporal, port: tPort, uiPort, dbFile: path.join(run.tmpRoot, 'temporal.db'), logFile: path.join(run.tmpRoot, 'temporal.log'), headless: true }),
+    startTemporal({
+      binary: tools.temporal,
+      port: tPort,
+      uiPort,
+      dbFile: path.join(run.tmpRoot, 'temporal.db'),
+      logFile: path.join(run.tmpRoot, 'temporal.log'),
+      headless: true,
+    }),
     startFerretDb({ binary: tools.ferretdb, port: fPort, dir: path.join(run.tmpRoot, 'ferretdb'), logFile: path.join(run.tmpRoot, 'ferretdb.log') }),
   ]);
   run.defer(() => temporalServer.stop());
@@ -116,7 +123,15 @@ export async function startServers(run: BenchRun, tools: ToolPaths): Promise<Ben
   const baselineBundle = path.join(run.tmpRoot, 'baseline-workflows.js');
   fs.writeFileSync(realBundle, (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code);
   fs.writeFileSync(baselineBundle, (await bundleWorkflowCode({ workflowsPath: path.join(benchDir, 'baseline-workflows.ts'), logger: quiet })).code);
-  return { run, temporal: new Client({ connection }), temporalAddress, mongoHost: `127.0.0.1:${fPort}`, pids: { temporal: temporalServer.child.pid, ferretdb: ferret.child.pid }, realBundle, baselineBundle };
+  return {
+    run,
+    temporal: new Client({ connection }),
+    temporalAddress,
+    mongoHost: `127.0.0.1:${fPort}`,
+    pids: { temporal: temporalServer.child.pid, ferretdb: ferret.child.pid },
+    realBundle,
+    baselineBundle,
+  };
 }
 
 /** Resolves on a forked child's first message (it is ready); rejects if it exits first. */
@@ -149,7 +164,13 @@ async function startChildWorker(servers: BenchServers, mode: 'real' | 'baseline'
   const child = fork(path.join(benchDir, 'worker-child.ts'), [mode], {
     // BENCH_WORKER_CPU_PROF=<dir>: a V8 CPU profile of each worker, written there when it stops.
     // Our worker runs with the flags it is deployed with; the baseline with Node's defaults.
-    execArgv: [...(mode === 'real' ? WORKER_NODE_FLAGS : []), '--import', 'tsx', '--expose-gc', ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [])],
+    execArgv: [
+      ...(mode === 'real' ? WORKER_NODE_FLAGS : []),
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : []),
+    ],
     env: { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: mode === 'real' ? servers.realBundle : servers.baselineBundle },
     // The worker's own log (SDK warnings) goes to a file beside the servers' logs.
     stdio: ['ignore', log, log, 'ipc'],
@@ -178,7 +199,11 @@ async function startChildWorker(servers: BenchServers, mode: 'real' | 'baseline'
 /** The baseline worker (bare workflow, empty activities) on a task queue of its own. */
 export async function startBaselineWorker(servers: BenchServers, name: string) {
   const taskQueue = `bench-baseline-${name}`;
-  const worker = await startChildWorker(servers, 'baseline', { TEMPORAL_ADDRESS: servers.temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, MONGODB_URI: `mongodb://${servers.mongoHost}/unused` });
+  const worker = await startChildWorker(servers, 'baseline', {
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    MONGODB_URI: `mongodb://${servers.mongoHost}/unused`,
+  });
   return { taskQueue, worker };
 }
 
@@ -190,7 +215,10 @@ export interface WarehouseChild {
 }
 
 async function startWarehouseChild(run: BenchRun, options: SimulatorOptions, port: number): Promise<WarehouseChild> {
-  const child = fork(path.join(benchDir, 'warehouse-child.ts'), [JSON.stringify({ ...options, port })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(benchDir, 'warehouse-child.ts'), [JSON.stringify({ ...options, port })], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await readyOf(child, 'warehouse simulator');
   let nextId = 0;
   const w: WarehouseChild = {
@@ -252,7 +280,11 @@ export async function startBenchSystem(servers: BenchServers, name: string, auto
   await seedDemoData(db);
   const counter = new CommandCounter();
   counter.attach(db.conn.getClient());
-  const simulator = await startWarehouseChild(run, { dataDir, warehouseIds: config.warehouses.ids, seed: 7, errorRate: 0, outOfStockRate: 0, defaultStock: 1_000_000_000, autoRespond, pollMs: 200 }, simPort);
+  const simulator = await startWarehouseChild(
+    run,
+    { dataDir, warehouseIds: config.warehouses.ids, seed: 7, errorRate: 0, outOfStockRate: 0, defaultStock: 1_000_000_000, autoRespond, pollMs: 200 },
+    simPort,
+  );
   const worker = await startChildWorker(servers, 'real', env);
   const adaptor = watchInboxes({ config, db, temporal }, config.warehouses.ids, config.adaptorPollMs);
   const stock = new HttpStockClient(config.warehouses.stockUrl!, config.warehouses.ids, config.warehouses.stockTimeoutMs);
@@ -298,7 +330,12 @@ export async function callApi(sys: BenchSystem, method: string, url: string, bod
 }
 
 /** One agent's order: create, the lines, generate. Returns the order id once the generate is answered. */
-export async function driveOrder(sys: BenchSystem, i: number, lines = ORDER_LINES, marks: { created?(orderId: string, startedAt: number): void; generating?(orderId: string): void } = {}): Promise<string> {
+export async function driveOrder(
+  sys: BenchSystem,
+  i: number,
+  lines = ORDER_LINES,
+  marks: { created?(orderId: string, startedAt: number): void; generating?(orderId: string): void } = {},
+): Promise<string> {
   const s = Date.now();
   const { orderId } = await callApi(sys, 'POST', '/api/v1/accounts/ACC-1001/orders', { delivery: deliveryFor(i) });
   marks.created?.(orderId, s);
@@ -312,7 +349,9 @@ export async function driveOrder(sys: BenchSystem, i: number, lines = ORDER_LINE
 export function listen(app: { fetch: (req: Request) => Response | Promise<Response> }): Promise<{ server: ServerType; port: number; close(): Promise<void> }> {
   return new Promise((resolve) => {
     void freePort().then((port) => {
-      const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve({ server, port, close: () => new Promise<void>((r) => server.close(() => r())) }));
+      const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () =>
+        resolve({ server, port, close: () => new Promise<void>((r) => server.close(() => r())) }),
+      );
     });
   });
 }
@@ -360,4 +399,10 @@ export async function historyShape(temporal: Client, workflowIds: string[]): Pro
 
 /** CPU of every process serving a run: the servers, its worker, the warehouses, and this harness (API, adaptor, agents). */
 export const processCpu = (servers: BenchServers, worker: ChildWorker, warehouses?: WarehouseChild) =>
-  cpuMeter({ temporal: servers.pids.temporal, ferretdb: servers.pids.ferretdb, worker: worker.child.pid, ...(warehouses ? { warehouses: warehouses.child.pid } : {}), harness: 'self' });
+  cpuMeter({
+    temporal: servers.pids.temporal,
+    ferretdb: servers.pids.ferretdb,
+    worker: worker.child.pid,
+    ...(warehouses ? { warehouses: warehouses.child.pid } : {}),
+    harness: 'self',
+  });

@@ -29,7 +29,13 @@ if (mode === 'real') {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const empty = async () => {};
   const activities: BaselineActivities = { fraudCheck: empty, send: empty, billing: empty };
-  const worker = await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowBundle: { codePath }, activities });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: { codePath },
+    activities,
+  });
   const done = worker.run();
   shutdown = async () => {
     worker.shutdown();

@@ -23,8 +23,24 @@ export interface ChaosReport {
   stuck: string[];
   apiRetries: number;
   refusals: Record<string, number>;
-  charges: { recorded: number; expected: number; duplicateKeys: number; missing: string[]; unexpected: string[]; quantityMismatches: string[]; invoiceMismatches: string[] };
-  salesOrders: { docs: number; files: number; subOrders: number; missingFiles: string[]; filesWithoutDoc: string[]; subOrdersWithoutDoc: string[]; docsPerSubOrderAboveOne: string[] };
+  charges: {
+    recorded: number;
+    expected: number;
+    duplicateKeys: number;
+    missing: string[];
+    unexpected: string[];
+    quantityMismatches: string[];
+    invoiceMismatches: string[];
+  };
+  salesOrders: {
+    docs: number;
+    files: number;
+    subOrders: number;
+    missingFiles: string[];
+    filesWithoutDoc: string[];
+    subOrdersWithoutDoc: string[];
+    docsPerSubOrderAboveOne: string[];
+  };
   dispatch: { rows: number; appliedOnce: number; appliedTwice: string[]; notApplied: string[]; unitsWithoutRow: string[]; overShipped: string[] };
   inbound: { archived: number; quarantined: number; withoutReport: string[]; leftInInboxOrProcessing: string[]; batches: number; batchesNotDone: string[] };
   enrolment: { instructions: number; duplicates: string[]; mismatched: string[] };
@@ -80,7 +96,9 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
     statuses[s] = (statuses[s] ?? 0) + 1;
     if (!isTerminal(s as OrderState['status'])) {
       const st = views.get(o.orderId!);
-      const detail = st ? `; sub-orders ${st.subOrders.map((so) => `${so.warehouseId}:${so.status}`).join(',') || 'none'}${st.fraud?.awaitingReview ? '; awaiting fraud review' : ''}${st.cancellationRequested ? '; cancellation requested' : ''}` : '';
+      const detail = st
+        ? `; sub-orders ${st.subOrders.map((so) => `${so.warehouseId}:${so.status}`).join(',') || 'none'}${st.fraud?.awaitingReview ? '; awaiting fraud review' : ''}${st.cancellationRequested ? '; cancellation requested' : ''}`
+        : '';
       stuck.push(`${o.orderId} (${s}${detail}; refusals ${o.refusals.join(',') || 'none'})`);
     }
   }
@@ -93,7 +111,8 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
   for (const c of charges) byKey.set(c.chargeKey, [...(byKey.get(c.chargeKey) ?? []), c]);
   const duplicateKeys = [...byKey.values()].filter((l) => l.length > 1).length;
   const expected = new Map<string, { orderId: string; quantity: number }>();
-  for (const [orderId, state] of views) if (isTerminal(state.status)) for (const c of chargesForOrder(state)) expected.set(c.chargeKey, { orderId, quantity: c.quantity });
+  for (const [orderId, state] of views)
+    if (isTerminal(state.status)) for (const c of chargesForOrder(state)) expected.set(c.chargeKey, { orderId, quantity: c.quantity });
   const missing = [...expected.keys()].filter((k) => !byKey.has(k));
   const unexpected = [...byKey.keys()].filter((k) => !expected.has(k));
   const quantityMismatches = [...expected].filter(([k, e]) => byKey.has(k) && byKey.get(k)![0].quantity !== e.quantity).map(([k]) => k);
@@ -102,7 +121,10 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
   const invoiceByKey = new Map(invoices.map((i) => [i.idempotencyKey, i]));
   for (const [orderId, state] of views) {
     if (state.status !== 'Complete' || state.billingMode !== 'immediate') continue;
-    const keys = charges.filter((c) => c.orderId === orderId).map((c) => c.chargeKey).sort();
+    const keys = charges
+      .filter((c) => c.orderId === orderId)
+      .map((c) => c.chargeKey)
+      .sort();
     if (!keys.length) continue;
     const inv = invoiceByKey.get(`order:${orderId}`);
     if (!inv || inv.invoiceNumber !== state.invoiceNumber || [...inv.chargeKeys].sort().join() !== keys.join()) invoiceMismatches.push(orderId);
@@ -111,7 +133,8 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
   if (missing.length) v.push(`${missing.length} shipped lines not charged: ${missing.slice(0, 5).join(', ')}`);
   if (unexpected.length) v.push(`${unexpected.length} charges without a shipped line: ${unexpected.slice(0, 5).join(', ')}`);
   if (quantityMismatches.length) v.push(`${quantityMismatches.length} charges with the wrong quantity`);
-  if (invoiceMismatches.length) v.push(`${invoiceMismatches.length} immediate orders without exactly their invoice: ${invoiceMismatches.slice(0, 5).join(', ')}`);
+  if (invoiceMismatches.length)
+    v.push(`${invoiceMismatches.length} immediate orders without exactly their invoice: ${invoiceMismatches.slice(0, 5).join(', ')}`);
 
   // Sales orders: one document and one file per sub-order and purpose.
   const docs = await m.SalesOrder.find({}, { fileId: 1, subOrderNumber: 1, purpose: 1, warehouseId: 1 }).lean();
@@ -178,7 +201,10 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
   const archivedNames: string[] = [];
   for (const wh of ['WH-NORTH', 'WH-SOUTH']) {
     const f = warehouseFolders(dataDir, wh);
-    for (const [dir, kind] of [[f.archive, 'archive'], [f.quarantine, 'quarantine']] as const) {
+    for (const [dir, kind] of [
+      [f.archive, 'archive'],
+      [f.quarantine, 'quarantine'],
+    ] as const) {
       if (!fs.existsSync(dir)) continue;
       const names = fs.readdirSync(dir);
       for (const n of names.filter((x) => x.endsWith('.csv'))) {
@@ -189,7 +215,14 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
         if (!names.includes(`${n}.report.json`)) withoutReport.push(`${wh}/${kind}/${n}`);
       }
     }
-    for (const dir of [f.inbox, f.processing]) if (fs.existsSync(dir)) left.push(...fs.readdirSync(dir).filter((n) => !n.startsWith('.')).map((n) => `${wh}/${path.basename(dir)}/${n}`));
+    for (const dir of [f.inbox, f.processing])
+      if (fs.existsSync(dir))
+        left.push(
+          ...fs
+            .readdirSync(dir)
+            .filter((n) => !n.startsWith('.'))
+            .map((n) => `${wh}/${path.basename(dir)}/${n}`),
+        );
   }
   const batches = await m.DispatchBatch.find({}, { batchId: 1, status: 1, sourceFile: 1 }).lean();
   const batchesNotDone = batches.filter((b) => b.status !== 'done').map((b) => b.batchId);
@@ -206,7 +239,8 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
   if (enrolDup.length) v.push(`${enrolDup.length} devices with more than one enrolment instruction per request`);
   const enrolMissing: string[] = [];
   const perOrder = new Map<string, number>();
-  for (const i of await m.EnrolmentInstruction.find({ action: 'enrol' }, { orderId: 1, manufacturer: 1 }).lean()) perOrder.set(`${i.orderId}:${i.manufacturer}`, (perOrder.get(`${i.orderId}:${i.manufacturer}`) ?? 0) + 1);
+  for (const i of await m.EnrolmentInstruction.find({ action: 'enrol' }, { orderId: 1, manufacturer: 1 }).lean())
+    perOrder.set(`${i.orderId}:${i.manufacturer}`, (perOrder.get(`${i.orderId}:${i.manufacturer}`) ?? 0) + 1);
   for (const [orderId, state] of views) {
     if (state.status !== 'Complete') continue;
     // Devices shipped per programme (several lines may ask for the same one).
@@ -235,7 +269,10 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
   for (const o of orders) for (const x of o.refusals) refusals[x] = (refusals[x] ?? 0) + 1;
   const unexpectedRefusals = Object.entries(refusals).filter(([k]) => !EXPECTED_REFUSALS.has(k));
   if (unexpectedRefusals.length) v.push(`the API refused calls a retry should have repeated: ${unexpectedRefusals.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-  const killCounts = Object.fromEntries((Object.keys(counts) as KillTarget[]).map((t) => [t, kills.filter((k) => k.target === t).length])) as Record<KillTarget, number>;
+  const killCounts = Object.fromEntries((Object.keys(counts) as KillTarget[]).map((t) => [t, kills.filter((k) => k.target === t).length])) as Record<
+    KillTarget,
+    number
+  >;
   for (const t of Object.keys(counts) as KillTarget[]) if (killCounts[t] !== counts[t]) v.push(`planned ${counts[t]} kills of ${t}, did ${killCounts[t]}`);
 
   return {
@@ -250,8 +287,23 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
     apiRetries: api.retries,
     refusals,
     charges: { recorded: charges.length, expected: expected.size, duplicateKeys, missing, unexpected, quantityMismatches, invoiceMismatches },
-    salesOrders: { docs: docs.length, files: files.size, subOrders: sentSubOrders.length, missingFiles, filesWithoutDoc, subOrdersWithoutDoc, docsPerSubOrderAboveOne },
-    dispatch: { rows: rows.length, appliedOnce: [...appliedKeys.values()].filter((n) => n === 1).length, appliedTwice, notApplied, unitsWithoutRow, overShipped },
+    salesOrders: {
+      docs: docs.length,
+      files: files.size,
+      subOrders: sentSubOrders.length,
+      missingFiles,
+      filesWithoutDoc,
+      subOrdersWithoutDoc,
+      docsPerSubOrderAboveOne,
+    },
+    dispatch: {
+      rows: rows.length,
+      appliedOnce: [...appliedKeys.values()].filter((n) => n === 1).length,
+      appliedTwice,
+      notApplied,
+      unitsWithoutRow,
+      overShipped,
+    },
     inbound: { archived, quarantined, withoutReport, leftInInboxOrProcessing: left, batches: batches.length, batchesNotDone },
     enrolment: { instructions: instructions.length, duplicates: enrolDup, mismatched: enrolMissing },
     workflows: { running, failed },
@@ -262,7 +314,10 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
 
 /** The closing note's numbers, one screen. */
 export function formatReport(r: ChaosReport): string {
-  const kv = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
   return [
     `chaos run, seed ${r.seed}: ${r.ordersCreated}/${r.ordersRequested} orders created`,
     `kills: ${kv(r.killCounts)}; unplanned exits: ${kv(r.unplannedExits)}`,

@@ -31,7 +31,14 @@ export function planKills(r: Rng, counts: Record<KillTarget, number>): { target:
 }
 
 /** Carries the plan out as `progress()` (0 to 1) passes each point; each victim is down 0.5–3 s. */
-export async function runKills(o: { plan: { target: KillTarget; at: number }[]; victims: Record<KillTarget, Victim>; progress: () => number; r: Rng; t0: number; log: (line: string) => void }): Promise<KillRecord[]> {
+export async function runKills(o: {
+  plan: { target: KillTarget; at: number }[];
+  victims: Record<KillTarget, Victim>;
+  progress: () => number;
+  r: Rng;
+  t0: number;
+  log: (line: string) => void;
+}): Promise<KillRecord[]> {
   const kills: KillRecord[] = [];
   for (const { target, at } of o.plan) {
     while (o.progress() < at) await sleep(100);

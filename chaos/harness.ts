@@ -47,8 +47,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   fs.mkdirSync(dataDir, { recursive: true });
 
   const tools = ensureTools();
-  const [tPort, uiPort, fPort, apiPort, simPort, makerPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const temporalOpts = { binary: tools.temporal, port: tPort, uiPort, dbFile: path.join(work, 'temporal.db'), logFile: path.join(logs, 'temporal.log'), headless: true };
+  const [tPort, uiPort, fPort, apiPort, simPort, makerPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const temporalOpts = {
+    binary: tools.temporal,
+    port: tPort,
+    uiPort,
+    dbFile: path.join(work, 'temporal.db'),
+    logFile: path.join(logs, 'temporal.log'),
+    headless: true,
+  };
   const ferretOpts = { binary: tools.ferretdb, port: fPort, dir: path.join(work, 'ferretdb'), logFile: path.join(logs, 'ferretdb.log') };
   const temporalServer = new RestartableServer(() => startTemporal(temporalOpts));
   const ferret = new RestartableServer(() => startFerretDb(ferretOpts));
@@ -118,7 +132,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     let killing = true;
     const chaos = runKills({
       plan: planKills(r, counts),
-      victims: { temporal: temporalServer, ferretdb: ferret, worker: procs.worker, adaptor: procs.adaptor, api: { killAndRestart: (pause) => procs.api.killAndRestart(pause).then(() => waitForPort(apiPort)) } },
+      victims: {
+        temporal: temporalServer,
+        ferretdb: ferret,
+        worker: procs.worker,
+        adaptor: procs.adaptor,
+        api: { killAndRestart: (pause) => procs.api.killAndRestart(pause).then(() => waitForPort(apiPort)) },
+      },
       progress,
       r,
       t0,

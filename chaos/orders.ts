@@ -23,7 +23,11 @@ export interface OrderPlan {
 }
 
 const ACCOUNTS = ['ACC-1001', 'ACC-1002', 'ACC-1003'] as const; // immediate, deferred, deferred
-const OTHER_ADDRESS = { name: 'Dana Whitfield', phone: '+44 7700 900789', address: { lines: ['8 Canal Wharf'], city: 'Manchester', postcode: 'M1 5AN', country: 'GB' } };
+const OTHER_ADDRESS = {
+  name: 'Dana Whitfield',
+  phone: '+44 7700 900789',
+  address: { lines: ['8 Canal Wharf'], city: 'Manchester', postcode: 'M1 5AN', country: 'GB' },
+};
 const BLOCKLISTED = { name: 'Evan Marsh', address: { lines: ['2 Quay Street'], city: 'Hull', postcode: 'ZZ99 9ZZ', country: 'GB' } };
 /** WH-NORTH has no routers, WH-SOUTH no Pixels: orders with both are split across warehouses. */
 const STOCK: [string, string, number][] = [
@@ -31,8 +35,25 @@ const STOCK: [string, string, number][] = [
   ['WH-SOUTH', 'HS-GGL-PX9-128', 0],
 ];
 const PLENTY = 1_000_000;
-const SKUS = ['HS-APL-IP16-128', 'HS-APL-IP16P-256', 'HS-GGL-PX9-128', 'HS-SAM-S25-256', 'HS-SAM-A16-128', 'PR-APL-USBC-20W', 'PR-GEN-CASE-IP16', 'PR-SAM-BUDS3', 'PR-ROUTER-5G', 'SW-MDM-1Y'];
-const ENROL: Record<string, 'apple' | 'google' | 'samsung'> = { 'HS-APL-IP16-128': 'apple', 'HS-APL-IP16P-256': 'apple', 'HS-GGL-PX9-128': 'google', 'HS-SAM-S25-256': 'samsung', 'HS-SAM-A16-128': 'samsung' };
+const SKUS = [
+  'HS-APL-IP16-128',
+  'HS-APL-IP16P-256',
+  'HS-GGL-PX9-128',
+  'HS-SAM-S25-256',
+  'HS-SAM-A16-128',
+  'PR-APL-USBC-20W',
+  'PR-GEN-CASE-IP16',
+  'PR-SAM-BUDS3',
+  'PR-ROUTER-5G',
+  'SW-MDM-1Y',
+];
+const ENROL: Record<string, 'apple' | 'google' | 'samsung'> = {
+  'HS-APL-IP16-128': 'apple',
+  'HS-APL-IP16P-256': 'apple',
+  'HS-GGL-PX9-128': 'google',
+  'HS-SAM-S25-256': 'samsung',
+  'HS-SAM-A16-128': 'samsung',
+};
 
 function planOrder(r: Rng, index: number): OrderPlan {
   const accountId = ACCOUNTS[index % 3];
@@ -71,8 +92,17 @@ export function planOrders(r: Rng, n: number): DrivenOrder[] {
 
 /** The simulator's stock: plenty of everything but the two gaps that split orders. */
 export async function stockWarehouses(simulatorUrl: string): Promise<void> {
-  for (const [wh, sku, n] of [...STOCK, ...['WH-NORTH', 'WH-SOUTH'].flatMap((wh) => SKUS.filter((s) => !STOCK.some(([w, k]) => w === wh && k === s)).map((s) => [wh, s, PLENTY] as [string, string, number]))]) {
-    const res = await fetch(`${simulatorUrl}/warehouses/${wh}/stock/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ available: n }) });
+  for (const [wh, sku, n] of [
+    ...STOCK,
+    ...['WH-NORTH', 'WH-SOUTH'].flatMap((wh) =>
+      SKUS.filter((s) => !STOCK.some(([w, k]) => w === wh && k === s)).map((s) => [wh, s, PLENTY] as [string, string, number]),
+    ),
+  ]) {
+    const res = await fetch(`${simulatorUrl}/warehouses/${wh}/stock/${sku}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ available: n }),
+    });
     if (!res.ok) throw new Error(`could not set simulator stock: ${res.status}`);
   }
 }
@@ -183,7 +213,11 @@ export function watchOrders(db: Db, api: ApiDriver, byId: ReadonlyMap<string, Dr
             const attempt = (reviewAttempts.get(d.orderId) ?? 0) + 1;
             reviewAttempts.set(d.orderId, attempt);
             void api
-              .call('POST', `/api/v1/orders/${d.orderId}/fraud-review`, { role: 'ops', key: `chaos-${o.index}-review-${attempt}`, body: { decision: o.plan.fraudReview, reason: 'chaos run: seeded decision' } })
+              .call('POST', `/api/v1/orders/${d.orderId}/fraud-review`, {
+                role: 'ops',
+                key: `chaos-${o.index}-review-${attempt}`,
+                body: { decision: o.plan.fraudReview, reason: 'chaos run: seeded decision' },
+              })
               .then((res) => {
                 if (res.status < 400) return;
                 o.refusals.push(`fraudReview:${res.body?.error?.code ?? res.status}`);

@@ -76,7 +76,11 @@ export class Supervised {
   /** Starts the process and resolves once it prints its ready line. */
   start(): Promise<void> {
     const out = fs.createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, this.script)], { cwd: repoRoot, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, this.script)], {
+      cwd: repoRoot,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = track(child);
     const ready = new Promise<void>((resolve) => this.waiters.push(resolve));
     let seen = '';

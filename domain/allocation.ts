@@ -88,11 +88,7 @@ function take(table: Map<string, Map<string, number>>, warehouseId: string, sku:
  * remaining stock. Lines of the same sku compete for stock: the smallest quantities are taken
  * first (ties by line number) so that the count is as large as possible.
  */
-function coverableLines(
-  table: Map<string, Map<string, number>>,
-  warehouseId: string,
-  pending: readonly AllocationLine[],
-): AllocationLine[] {
+function coverableLines(table: Map<string, Map<string, number>>, warehouseId: string, pending: readonly AllocationLine[]): AllocationLine[] {
   const ordered = [...pending].sort((a, b) => a.quantity - b.quantity || a.lineNumber - b.lineNumber);
   const used = new Map<string, number>();
   const chosen: AllocationLine[] = [];
@@ -129,11 +125,7 @@ function coverableLines(
  * Throws a RangeError for negative / non-integer quantities, duplicate line numbers, or a
  * non-empty order with no warehouses.
  */
-export function allocateLines(
-  lines: readonly AllocationLine[],
-  stock: readonly StockLevel[],
-  warehouseOrder: readonly string[],
-): WarehouseAllocation[] {
+export function allocateLines(lines: readonly AllocationLine[], stock: readonly StockLevel[], warehouseOrder: readonly string[]): WarehouseAllocation[] {
   const seen = new Set<number>();
   for (const line of lines) {
     assertCount(line.quantity, `quantity (line ${line.lineNumber})`);

@@ -131,7 +131,10 @@ export interface BatchPlan {
  * One transaction carries one action for one customer of one manufacturer, at most `limit`
  * devices. Instructions are taken in id order so the same queue always gives the same batches.
  */
-export function planBatches(instructions: Pick<EnrolmentInstruction, 'instructionId' | 'manufacturer' | 'action' | 'customerId'>[], limit: number): BatchPlan[] {
+export function planBatches(
+  instructions: Pick<EnrolmentInstruction, 'instructionId' | 'manufacturer' | 'action' | 'customerId'>[],
+  limit: number,
+): BatchPlan[] {
   if (!Number.isInteger(limit) || limit < 1) throw new DomainError('VALIDATION_FAILED', `batch limit must be a positive integer, got ${limit}`);
   const groups = new Map<string, BatchPlan & { ids: string[] }>();
   for (const i of [...instructions].sort((a, b) => (a.instructionId < b.instructionId ? -1 : a.instructionId > b.instructionId ? 1 : 0))) {
@@ -162,7 +165,10 @@ export function checkCustomerIds(customerIds: EnrolmentCustomerIds): void {
 }
 
 /** An agent gives the customer's programme ids on a New order (lines say which programme). */
-export function checkRequestEnrolment(order: Pick<OrderState, 'orderId' | 'status' | 'cancellationRequested' | 'sendStarted' | 'revision'>, customerIds: EnrolmentCustomerIds): void {
+export function checkRequestEnrolment(
+  order: Pick<OrderState, 'orderId' | 'status' | 'cancellationRequested' | 'sendStarted' | 'revision'>,
+  customerIds: EnrolmentCustomerIds,
+): void {
   if (!allowedActions(order).includes('requestEnrolment')) {
     throw new DomainError('INVALID_TRANSITION', `cannot request enrolment on order ${order.orderId} while it is ${order.status}`, { status: order.status });
   }
@@ -175,7 +181,9 @@ export function checkRequestEnrolment(order: Pick<OrderState, 'orderId' | 'statu
 export function checkEnrolmentCustomerIds(lines: Pick<OrderLine, 'lineNumber' | 'enrolment'>[], customerIds: EnrolmentCustomerIds): void {
   const missing = [...new Set(lines.flatMap((l) => (l.enrolment && !customerIds[l.enrolment] ? [l.enrolment] : [])))];
   if (missing.length) {
-    throw new DomainError('VALIDATION_FAILED', `lines ask for enrolment with ${missing.join(', ')} but the customer's programme id is missing`, { missingCustomerIds: missing });
+    throw new DomainError('VALIDATION_FAILED', `lines ask for enrolment with ${missing.join(', ')} but the customer's programme id is missing`, {
+      missingCustomerIds: missing,
+    });
   }
 }
 
@@ -199,11 +207,7 @@ export function orderTimePicks(lines: Pick<OrderLine, 'lineNumber' | 'enrolment'
  * The dispatched devices to enrol, one group per manufacturer. A unit without an IMEI or serial
  * cannot be enrolled and is left out; a pick whose line shipped nothing gives no devices.
  */
-export function devicesToEnrol(
-  order: Pick<OrderState, 'subOrders'>,
-  picks: ProgrammePick[],
-  customerIds: EnrolmentCustomerIds,
-): ManufacturerEnrolment[] {
+export function devicesToEnrol(order: Pick<OrderState, 'subOrders'>, picks: ProgrammePick[], customerIds: EnrolmentCustomerIds): ManufacturerEnrolment[] {
   const byManufacturer = new Map<Manufacturer, EnrolmentDevice[]>();
   const seen = new Set<string>();
   for (const pick of picks) {
@@ -227,7 +231,11 @@ export function devicesToEnrol(
       }
     }
   }
-  return MANUFACTURERS.filter((m) => byManufacturer.has(m) && customerIds[m]).map((m) => ({ manufacturer: m, customerId: customerIds[m]!, devices: byManufacturer.get(m)! }));
+  return MANUFACTURERS.filter((m) => byManufacturer.has(m) && customerIds[m]).map((m) => ({
+    manufacturer: m,
+    customerId: customerIds[m]!,
+    devices: byManufacturer.get(m)!,
+  }));
 }
 
 /**
@@ -241,7 +249,9 @@ export function checkLaterEnrolment(
   programmesBySku: Record<string, Manufacturer[]>,
 ): void {
   if (order.status !== 'Complete') {
-    throw new DomainError('INVALID_TRANSITION', `order ${order.orderId} is ${order.status}: devices can be enrolled later only once the order is Complete`, { status: order.status });
+    throw new DomainError('INVALID_TRANSITION', `order ${order.orderId} is ${order.status}: devices can be enrolled later only once the order is Complete`, {
+      status: order.status,
+    });
   }
   if (picks.length === 0) throw new DomainError('VALIDATION_FAILED', 'name the lines to enrol (no line of this order asks for enrolment)');
   checkCustomerIds(customerIds);
@@ -252,7 +262,11 @@ export function checkLaterEnrolment(
       throw new DomainError('ENROLMENT_NOT_SUPPORTED', `${line.sku} does not support the ${pick.manufacturer} enrolment programme`);
     }
     if (!customerIds[pick.manufacturer]) {
-      throw new DomainError('VALIDATION_FAILED', `line ${pick.lineNumber} asks for ${pick.manufacturer} but the customer's ${pick.manufacturer} programme id is missing`, { missingCustomerIds: [pick.manufacturer] });
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `line ${pick.lineNumber} asks for ${pick.manufacturer} but the customer's ${pick.manufacturer} programme id is missing`,
+        { missingCustomerIds: [pick.manufacturer] },
+      );
     }
     const shipped = order.subOrders.some((s) => s.units.some((u) => u.lineNumber === pick.lineNumber && (u.imei || u.serialNumber)));
     if (!shipped) throw new DomainError('VALIDATION_FAILED', `line ${pick.lineNumber} shipped no device with an IMEI or serial number`);

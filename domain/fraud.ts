@@ -31,13 +31,11 @@ export function normalisePostcode(postcode: string): string {
  * counting and for address blocklist entries.
  */
 export function normaliseAddressKey(address: Address): string {
-  const lines = address.lines.map(normaliseText).filter((l) => l !== '').join(' ');
-  return [
-    address.country.trim().toUpperCase(),
-    normalisePostcode(address.postcode),
-    normaliseText(address.city),
-    lines,
-  ].join('|');
+  const lines = address.lines
+    .map(normaliseText)
+    .filter((l) => l !== '')
+    .join(' ');
+  return [address.country.trim().toUpperCase(), normalisePostcode(address.postcode), normaliseText(address.city), lines].join('|');
 }
 
 /** Digits only, an international "00" prefix treated as "+". */
@@ -161,8 +159,25 @@ export function validPostcode(country: string, postcode: string): boolean {
 // ---------------------------------------------------------------------------------------------
 
 const PLACEHOLDER_WORDS = new Set([
-  'test', 'testing', 'fraud', 'fake', 'dummy', 'sample', 'example', 'null', 'undefined', 'none',
-  'unknown', 'anonymous', 'noname', 'nobody', 'foo', 'foobar', 'qwerty', 'asdf', 'xxx',
+  'test',
+  'testing',
+  'fraud',
+  'fake',
+  'dummy',
+  'sample',
+  'example',
+  'null',
+  'undefined',
+  'none',
+  'unknown',
+  'anonymous',
+  'noname',
+  'nobody',
+  'foo',
+  'foobar',
+  'qwerty',
+  'asdf',
+  'xxx',
 ]);
 
 // QWERTY and AZERTY rows. (QWERTZ is left out: its 'wertz' run is a real surname.)
@@ -200,7 +215,13 @@ export function nameImplausibility(name: string): string | undefined {
   for (const word of words) {
     if (!/^\p{L}[\p{L}\p{M}]*(?:['’-]\p{L}[\p{L}\p{M}]*)*\.?$/u.test(word)) return `"${word}" is not a word of letters`;
   }
-  const plain = words.map((w) => w.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/['’.-]/g, ''));
+  const plain = words.map((w) =>
+    w
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/['’.-]/g, ''),
+  );
   if (!plain.some((w) => [...w].length >= 2)) return 'initials only';
   for (const word of plain) {
     if (PLACEHOLDER_WORDS.has(word)) return `placeholder word "${word}"`;
@@ -276,10 +297,7 @@ export function decisionFor(reasons: readonly string[]): FraudDecision {
 /** Complete: a non-empty address line, a city, a postcode and a two-letter country code. */
 export function addressComplete(address: Address): boolean {
   return (
-    address.lines.some((l) => l.trim() !== '') &&
-    address.city.trim() !== '' &&
-    address.postcode.trim() !== '' &&
-    /^[A-Za-z]{2}$/.test(address.country.trim())
+    address.lines.some((l) => l.trim() !== '') && address.city.trim() !== '' && address.postcode.trim() !== '' && /^[A-Za-z]{2}$/.test(address.country.trim())
   );
 }
 
@@ -322,11 +340,7 @@ function normaliseAddressKeyString(value: string): string {
  * NAME_IMPLAUSIBLE, VELOCITY_EXCEEDED. The postcode is only format-checked when present (an
  * empty one is ADDRESS_INCOMPLETE) and the country is a two-letter code.
  */
-export function evaluateFraudRules(
-  input: FraudRulesInput,
-  lists: readonly BlocklistEntry[],
-  policy: FraudRulesPolicy,
-): FraudRulesResult {
+export function evaluateFraudRules(input: FraudRulesInput, lists: readonly BlocklistEntry[], policy: FraudRulesPolicy): FraudRulesResult {
   const { delivery } = input;
   const address = delivery.address;
   const reasons: FraudRuleReason[] = [];

@@ -340,9 +340,7 @@ export function applyDispatchRows(order: OrderState, batchId: string, rows: Disp
   let applied = 0;
   let ignored = 0;
   const seenRows = new Set(order.subOrders.flatMap((s) => [...s.units, ...s.lineExceptions].map((u) => u.rowKey)));
-  const seenUnits = new Set(
-    order.subOrders.flatMap((s) => s.units.map(unitIdentity).filter((x): x is string => x !== null)),
-  );
+  const seenUnits = new Set(order.subOrders.flatMap((s) => s.units.map(unitIdentity).filter((x): x is string => x !== null)));
   for (const row of rows) {
     const sub = order.subOrders.find((s) => s.subOrderNumber === row.subOrderNumber);
     const line = sub?.lines.find((l) => l.lineNumber === row.lineNumber);
@@ -394,9 +392,7 @@ export function applyDispatchRows(order: OrderState, batchId: string, rows: Disp
  */
 export function subOrderStatus(sub: SubOrder): SubOrder['status'] {
   if (sub.status === 'Pending') return 'Pending';
-  const resolved = sub.lines.every(
-    (l) => shippedQuantity(sub, l.lineNumber) >= l.quantity || sub.lineExceptions.some((e) => e.lineNumber === l.lineNumber),
-  );
+  const resolved = sub.lines.every((l) => shippedQuantity(sub, l.lineNumber) >= l.quantity || sub.lineExceptions.some((e) => e.lineNumber === l.lineNumber));
   if (!resolved) return 'Sent';
   const errors = sub.lineExceptions.filter((e) => e.disposition !== 'cancelled');
   if (errors.length) {

@@ -2,13 +2,7 @@
 // warehouse sub-order. Pure: no I/O, no clock, no randomness; safe to import from workflow code.
 // See docs/warehouse-files.md for the field-by-field mapping to 940 segments.
 
-import type {
-  DeliveryContact,
-  OrderLine,
-  SalesOrderPurpose,
-  SalesOrderRequest,
-  SalesOrderRequestLine,
-} from './types';
+import type { DeliveryContact, OrderLine, SalesOrderPurpose, SalesOrderRequest, SalesOrderRequestLine } from './types';
 
 /** The lines (and quantities) of the order allocated to this warehouse. */
 export interface SalesOrderAllocation {
@@ -119,18 +113,16 @@ export function canonicalSalesOrderRequest(req: SalesOrderRequest): SalesOrderRe
     postcode: s.postcode,
     country: s.country,
   };
-  const lines = req.lines.map(
-    (l): SalesOrderRequestLine => ({
-      lineNumber: l.lineNumber,
-      sku: l.sku,
-      description: l.description,
-      quantity: l.quantity,
-      unitOfMeasure: l.unitOfMeasure,
-      captureSerialNumbers: l.captureSerialNumbers,
-      captureImei: l.captureImei,
-      ...opt('enrolmentProgramme', l.enrolmentProgramme),
-    }),
-  );
+  const lines = req.lines.map((l): SalesOrderRequestLine => ({
+    lineNumber: l.lineNumber,
+    sku: l.sku,
+    description: l.description,
+    quantity: l.quantity,
+    unitOfMeasure: l.unitOfMeasure,
+    captureSerialNumbers: l.captureSerialNumbers,
+    captureImei: l.captureImei,
+    ...opt('enrolmentProgramme', l.enrolmentProgramme),
+  }));
   return {
     schemaVersion: req.schemaVersion,
     fileId: req.fileId,

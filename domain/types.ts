@@ -56,14 +56,7 @@ export interface Account {
   currency: Currency;
 }
 
-export const ORDER_STATUSES = [
-  'New',
-  'AwaitingGeneration',
-  'AwaitingDispatch',
-  'Complete',
-  'Error',
-  'Cancelled',
-] as const;
+export const ORDER_STATUSES = ['New', 'AwaitingGeneration', 'AwaitingDispatch', 'Complete', 'Error', 'Cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface OrderLine {

@@ -316,7 +316,11 @@ export class DispatchRowValidator {
     if (row.serialNumber !== undefined) {
       const prior = sofar?.serials.get(row.serialNumber);
       if (prior !== undefined) {
-        return rejected(rowNumber, 'DUPLICATE_UNIT', `Serial number ${row.serialNumber} of sub-order ${row.subOrderNumber} was already shipped on row ${prior}.`);
+        return rejected(
+          rowNumber,
+          'DUPLICATE_UNIT',
+          `Serial number ${row.serialNumber} of sub-order ${row.subOrderNumber} was already shipped on row ${prior}.`,
+        );
       }
     }
     if (row.imei !== undefined) {
@@ -356,9 +360,11 @@ export class DispatchRowValidator {
     const v = this.cells;
     for (let i = 0; i < COLUMN_COUNT; i++) {
       const cell = cellText(raw[i]);
-      if (hasControlChar(cell)) return rejected(rowNumber, 'INVALID_CHARACTERS', `${WAREHOUSE_RESPONSE_COLUMNS[i]} contains a control character or line break.`);
+      if (hasControlChar(cell))
+        return rejected(rowNumber, 'INVALID_CHARACTERS', `${WAREHOUSE_RESPONSE_COLUMNS[i]} contains a control character or line break.`);
       const max = MAX_LENGTH[i];
-      if (cell.length > max) return rejected(rowNumber, 'FIELD_TOO_LONG', `${WAREHOUSE_RESPONSE_COLUMNS[i]} is ${cell.length} characters long; at most ${max} allowed.`);
+      if (cell.length > max)
+        return rejected(rowNumber, 'FIELD_TOO_LONG', `${WAREHOUSE_RESPONSE_COLUMNS[i]} is ${cell.length} characters long; at most ${max} allowed.`);
       v[i] = cell;
     }
     for (let r = 0; r < REQUIRED_AT.length; r++) {
@@ -426,7 +432,11 @@ export class DispatchRowValidator {
       if (imei2 === imei) return rejected(rowNumber, 'INVALID_IMEI2', 'imei2 repeats imei.');
     }
     if ((serialNumber !== '' || imei !== '') && quantityShipped !== 1) {
-      return rejected(rowNumber, 'UNIT_QUANTITY_NOT_ONE', `A row carrying a serial number or IMEI is one unit: quantity_shipped must be 1, not ${quantityShipped}.`);
+      return rejected(
+        rowNumber,
+        'UNIT_QUANTITY_NOT_ONE',
+        `A row carrying a serial number or IMEI is one unit: quantity_shipped must be 1, not ${quantityShipped}.`,
+      );
     }
 
     // Interface order, optional cells omitted when empty: stable JSON. (Assigned one by one, not
@@ -539,8 +549,7 @@ class Collector {
   }
 
   result(): WarehouseResponseResult {
-    const headerRejection =
-      this.recordsRead === 0 ? reject(0, 'EMPTY_FILE', 'The file is empty: expected a header row.') : this.headerRejection;
+    const headerRejection = this.recordsRead === 0 ? reject(0, 'EMPTY_FILE', 'The file is empty: expected a header row.') : this.headerRejection;
     return {
       headerRejection,
       rows: this.rows,

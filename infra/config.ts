@@ -5,10 +5,13 @@ import path from 'node:path';
 
 const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token' } as const;
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
-const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 // Every variable is listed in docs/configuration.md (test/unit/config-reference.test.ts checks it).
 const EnvSchema = z.object({
@@ -140,9 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The dev tokens are published in the README: only a development or test run may accept them.
   const devTokens = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
   if (production) {
-    const missing = (['TEMPORAL_ADDRESS', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter(
-      (k) => !env[k],
-    );
+    const missing = (['TEMPORAL_ADDRESS', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter((k) => !env[k]);
     if (missing.length) throw new ConfigError(`NODE_ENV=production requires ${missing.join(', ')}`);
     const all = [...(e.AGENT_TOKENS ?? []), ...(adaptor?.tokens ?? []), ...(e.OPS_TOKENS ?? [])];
     if (all.some((t) => (Object.values(DEV_TOKENS) as string[]).includes(t) || t.length < 16)) {

@@ -50,7 +50,7 @@ function formatErrors(errors: ErrorObject[]): string[] {
     if (e.keyword === 'additionalProperties') {
       msg += `: ${String((e.params as { additionalProperty?: unknown }).additionalProperty)}`;
     } else if (e.keyword === 'enum' || e.keyword === 'const') {
-      const allowed = (e.params as { allowedValues?: unknown; allowedValue?: unknown });
+      const allowed = e.params as { allowedValues?: unknown; allowedValue?: unknown };
       msg += `: ${JSON.stringify(allowed.allowedValues ?? allowed.allowedValue)}`;
     }
     if (!out.includes(msg)) out.push(msg);

@@ -27,10 +27,7 @@ const ProductSchema = new Schema(
 );
 ProductSchema.index({ kind: 1, sku: 1 });
 
-const AddressSchema = new Schema(
-  { lines: [String], city: String, region: String, postcode: String, country: String },
-  { _id: false },
-);
+const AddressSchema = new Schema({ lines: [String], city: String, region: String, postcode: String, country: String }, { _id: false });
 
 const AccountSchema = new Schema(
   {
@@ -99,10 +96,7 @@ const FraudDecisionSchema = new Schema(
   opts,
 );
 
-const FraudListEntrySchema = new Schema(
-  { kind: { type: String, required: true }, value: { type: String, required: true }, note: String },
-  opts,
-);
+const FraudListEntrySchema = new Schema({ kind: { type: String, required: true }, value: { type: String, required: true }, note: String }, opts);
 FraudListEntrySchema.index({ kind: 1, value: 1 }, { unique: true });
 
 /**

@@ -75,12 +75,22 @@ export class HttpFraudProvider implements FraudProvider {
     const res = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': req.checkId },
-      body: JSON.stringify({ reference: req.checkId, name: req.delivery.name, address: req.delivery.address, email: req.delivery.email, phone: req.delivery.phone }),
+      body: JSON.stringify({
+        reference: req.checkId,
+        name: req.delivery.name,
+        address: req.delivery.address,
+        email: req.delivery.email,
+        phone: req.delivery.phone,
+      }),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     if (!res.ok) throw new Error(`fraud provider answered HTTP ${res.status}`);
     const body = (await res.json()) as Partial<FraudProviderAnswer>;
     if (!body.decision || !['accept', 'refer', 'reject'].includes(body.decision)) throw new Error('fraud provider sent an unreadable answer');
-    return { decision: body.decision, reasons: Array.isArray(body.reasons) ? body.reasons.map(String) : [], providerReference: String(body.providerReference ?? req.checkId) };
+    return {
+      decision: body.decision,
+      reasons: Array.isArray(body.reasons) ? body.reasons.map(String) : [],
+      providerReference: String(body.providerReference ?? req.checkId),
+    };
   }
 }

@@ -76,9 +76,24 @@ class Http {
     private readonly audit: AuditSink,
   ) {}
 
-  async call(transactionId: string, operation: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Exchange> {
+  async call(
+    transactionId: string,
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Exchange> {
     const url = `${this.baseUrl}${path}`;
-    const entry: AuditEntry = { manufacturer: this.manufacturer, transactionId, operation, method, url, ...(body === undefined ? {} : { request: body }), at: new Date().toISOString() };
+    const entry: AuditEntry = {
+      manufacturer: this.manufacturer,
+      transactionId,
+      operation,
+      method,
+      url,
+      ...(body === undefined ? {} : { request: body }),
+      at: new Date().toISOString(),
+    };
     let res: Response;
     try {
       res = await fetch(url, {
@@ -249,11 +264,19 @@ export class GoogleZeroTouchGateway implements ManufacturerGateway {
   async submit(tx: GatewayTransaction): Promise<SubmitResult> {
     const claim = tx.action === 'enrol';
     const body = claim
-      ? { claims: tx.devices.map((d) => ({ customerId: tx.customerId, deviceIdentifier: GoogleZeroTouchGateway.identifier(d), sectionType: 'SECTION_TYPE_ZERO_TOUCH' })) }
+      ? {
+          claims: tx.devices.map((d) => ({
+            customerId: tx.customerId,
+            deviceIdentifier: GoogleZeroTouchGateway.identifier(d),
+            sectionType: 'SECTION_TYPE_ZERO_TOUCH',
+          })),
+        }
       : { unclaims: tx.devices.map((d) => ({ deviceIdentifier: GoogleZeroTouchGateway.identifier(d), sectionType: 'SECTION_TYPE_ZERO_TOUCH' })) };
     const op = claim ? 'claimAsync' : 'unclaimAsync';
     // The request id makes a resent transaction the same operation.
-    const ex = await this.http.call(tx.transactionId, op, 'POST', `/google/v1/partners/${encodeURIComponent(this.partnerId)}/devices:${op}`, body, { 'x-request-id': tx.transactionId });
+    const ex = await this.http.call(tx.transactionId, op, 'POST', `/google/v1/partners/${encodeURIComponent(this.partnerId)}/devices:${op}`, body, {
+      'x-request-id': tx.transactionId,
+    });
     const b = ex.body ?? {};
     if (ex.status === 200 && typeof b.name === 'string') {
       googleOperationPath(b.name); // refused now rather than followed later
@@ -274,7 +297,16 @@ export class GoogleZeroTouchGateway implements ManufacturerGateway {
     if (!b.done) return { state: 'processing', detail: String(b.metadata?.processingStatus ?? 'BATCH_PROCESS_PENDING') };
     if (b.error) {
       // The whole operation failed: every device carries that failure.
-      return { state: 'complete', devices: tx.devices.map((d) => ({ deviceId: d.deviceId, outcome: 'failed', code: 'TRANSACTION_REJECTED', manufacturerCode: String(b.error.status ?? b.error.code), message: String(b.error.message ?? 'operation failed') })) };
+      return {
+        state: 'complete',
+        devices: tx.devices.map((d) => ({
+          deviceId: d.deviceId,
+          outcome: 'failed',
+          code: 'TRANSACTION_REJECTED',
+          manufacturerCode: String(b.error.status ?? b.error.code),
+          message: String(b.error.message ?? 'operation failed'),
+        })),
+      };
     }
     // Results come in request order.
     const per: { result?: { status?: string; errorMessage?: string } }[] = b.response?.perDeviceStatus ?? [];
@@ -284,7 +316,8 @@ export class GoogleZeroTouchGateway implements ManufacturerGateway {
       const known = GOOGLE_DEVICE_STATUSES[r.status] ?? { outcome: 'failed' as const, code: 'UNKNOWN' as const };
       if (known.outcome === 'succeeded') return [{ deviceId: d.deviceId, outcome: 'succeeded' }];
       // Unclaiming a device that is not claimed is reported as another error.
-      const code = tx.action === 'unenrol' && r.status === 'SINGLE_DEVICE_STATUS_OTHER_ERROR' && /not claimed/i.test(r.errorMessage ?? '') ? 'NOT_ENROLLED' : known.code;
+      const code =
+        tx.action === 'unenrol' && r.status === 'SINGLE_DEVICE_STATUS_OTHER_ERROR' && /not claimed/i.test(r.errorMessage ?? '') ? 'NOT_ENROLLED' : known.code;
       return [{ deviceId: d.deviceId, outcome: known.outcome, ...(code ? { code } : {}), manufacturerCode: r.status, message: r.errorMessage ?? r.status }];
     });
     return { state: 'complete', devices };
@@ -328,7 +361,12 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
   }
 
   async status(tx: GatewayTransaction & { reference: string }): Promise<StatusResult> {
-    const ex = await this.http.call(tx.transactionId, 'transaction-status', 'GET', `/samsung/kdp/v1/transactions/${encodeURIComponent(tx.reference)}?resellerId=${encodeURIComponent(this.resellerId)}`);
+    const ex = await this.http.call(
+      tx.transactionId,
+      'transaction-status',
+      'GET',
+      `/samsung/kdp/v1/transactions/${encodeURIComponent(tx.reference)}?resellerId=${encodeURIComponent(this.resellerId)}`,
+    );
     const b = ex.body ?? {};
     if (ex.status !== 200) return unexpected('samsung', 'transaction-status', ex);
     if (b.status === 'IN_PROGRESS' || b.status === 'PENDING_APPROVAL') return { state: 'processing', detail: String(b.status) };
@@ -342,7 +380,13 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
         continue;
       }
       const known = KNOX_ERRORS[dev.errorCode];
-      devices.push({ deviceId, outcome: known?.elsewhere ? 'enrolledElsewhere' : 'failed', code: known?.code ?? 'UNKNOWN', manufacturerCode: String(dev.errorCode ?? ''), message: String(dev.errorMessage ?? dev.errorCode ?? 'failed') });
+      devices.push({
+        deviceId,
+        outcome: known?.elsewhere ? 'enrolledElsewhere' : 'failed',
+        code: known?.code ?? 'UNKNOWN',
+        manufacturerCode: String(dev.errorCode ?? ''),
+        message: String(dev.errorMessage ?? dev.errorCode ?? 'failed'),
+      });
     }
     return { state: 'complete', devices };
   }

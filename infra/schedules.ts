@@ -23,7 +23,10 @@ export function scheduleDefinitions(config: Config): ScheduleOptions[] {
   return [
     {
       scheduleId: billRunScheduleId(config),
-      spec: { calendars: [{ hour: BILL_RUN_HOUR_UTC, minute: 0, second: 0, comment: 'daily bill run: invoices the accounts whose cycle day ended' }], timezone: 'UTC' },
+      spec: {
+        calendars: [{ hour: BILL_RUN_HOUR_UTC, minute: 0, second: 0, comment: 'daily bill run: invoices the accounts whose cycle day ended' }],
+        timezone: 'UTC',
+      },
       action: {
         type: 'startWorkflow',
         workflowType: 'billRunWorkflow',
@@ -43,10 +46,22 @@ export function scheduleDefinitions(config: Config): ScheduleOptions[] {
     },
     // Device enrolment jobs: each run does all the work there is, so a run that is still going
     // makes the next one pointless: SKIP; missed runs are not caught up (the next one does it all).
-    ...([
-      ['enrolmentRequestJob', enrolmentRequestScheduleId(config), config.enrolment.requestJobInterval, 'Device Enrolment Request job: queued instructions to the manufacturers in batches'],
-      ['enrolmentResponseJob', enrolmentResponseScheduleId(config), config.enrolment.responseJobInterval, 'Device Enrolment Response job: open transactions polled, results applied'],
-    ] as const).map(([workflowType, scheduleId, every, memo]): ScheduleOptions => ({
+    ...(
+      [
+        [
+          'enrolmentRequestJob',
+          enrolmentRequestScheduleId(config),
+          config.enrolment.requestJobInterval,
+          'Device Enrolment Request job: queued instructions to the manufacturers in batches',
+        ],
+        [
+          'enrolmentResponseJob',
+          enrolmentResponseScheduleId(config),
+          config.enrolment.responseJobInterval,
+          'Device Enrolment Response job: open transactions polled, results applied',
+        ],
+      ] as const
+    ).map(([workflowType, scheduleId, every, memo]): ScheduleOptions => ({
       scheduleId,
       spec: { intervals: [{ every: every as Duration }] },
       action: { type: 'startWorkflow', workflowType, args: [], workflowId: scheduleId, taskQueue: config.temporal.taskQueue },
@@ -57,7 +72,13 @@ export function scheduleDefinitions(config: Config): ScheduleOptions[] {
     {
       scheduleId: orderViewReconciliationScheduleId(config),
       spec: { intervals: [{ every: config.orderViewReconciliation.interval as Duration }] },
-      action: { type: 'startWorkflow', workflowType: 'orderViewReconciliationWorkflow', args: [{}], workflowId: orderViewReconciliationScheduleId(config), taskQueue: config.temporal.taskQueue },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'orderViewReconciliationWorkflow',
+        args: [{}],
+        workflowId: orderViewReconciliationScheduleId(config),
+        taskQueue: config.temporal.taskQueue,
+      },
       policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
       memo: { description: 'Order view reconciliation: read models of recently closed orders brought in line with their workflows' },
     },

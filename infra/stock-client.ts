@@ -31,7 +31,8 @@ export class HttpStockClient implements StockClient {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
       if (!res.ok) return { warehouseId, error: { code: 'WAREHOUSE_UNAVAILABLE', message: `warehouse ${warehouseId} answered HTTP ${res.status}` } };
       const body = (await res.json()) as { items?: { sku: string; available: number }[] };
-      if (!Array.isArray(body.items)) return { warehouseId, error: { code: 'WAREHOUSE_UNAVAILABLE', message: `warehouse ${warehouseId} sent an unreadable stock answer` } };
+      if (!Array.isArray(body.items))
+        return { warehouseId, error: { code: 'WAREHOUSE_UNAVAILABLE', message: `warehouse ${warehouseId} sent an unreadable stock answer` } };
       return { warehouseId, items: body.items.filter((i) => typeof i.sku === 'string' && Number.isInteger(i.available)) };
     } catch (err) {
       const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');

@@ -17,7 +17,11 @@ export const COPIED = ['contracts', 'api/ui/dist'];
 /** Browser code: bundled for the browser by scripts/agentview-bundle.ts, not compiled for node. */
 const BROWSER_ONLY = path.join(root, 'api/ui/client');
 
-const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -36,7 +40,10 @@ const importsToJs: esbuild.Plugin = {
     build.onResolve({ filter: /^(@[^/.:][^/:]*\/)?[^/.@:][^/:]*\/./ }, (args) => {
       const name = packageOf(args.path);
       const require = createRequire(args.importer);
-      const dir = require.resolve.paths(name)?.map((d) => path.join(d, name)).find((d) => fs.existsSync(path.join(d, 'package.json')));
+      const dir = require.resolve
+        .paths(name)
+        ?.map((d) => path.join(d, name))
+        .find((d) => fs.existsSync(path.join(d, 'package.json')));
       if (!dir || (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { exports?: unknown }).exports) return undefined;
       return { path: `${name}/${path.relative(dir, require.resolve(args.path)).split(path.sep).join('/')}`, external: true };
     });
@@ -46,7 +53,8 @@ const importsToJs: esbuild.Plugin = {
       const file = [target, `${target}.ts`, `${target}.tsx`, path.join(target, 'index.ts')].find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
       if (!file) return { errors: [{ text: `cannot resolve ${args.path} from ${args.importer}` }] };
       const top = path.relative(root, file).split(path.sep)[0];
-      if (/\.tsx?$/.test(file) && !COMPILED_DIRS.includes(top)) return { errors: [{ text: `${args.importer} imports ${args.path}, outside the compiled folders` }] };
+      if (/\.tsx?$/.test(file) && !COMPILED_DIRS.includes(top))
+        return { errors: [{ text: `${args.importer} imports ${args.path}, outside the compiled folders` }] };
       let out = path.relative(args.resolveDir, file).replace(/\.tsx?$/, '.js');
       if (!out.startsWith('.')) out = `./${out}`;
       return { path: out, external: true };

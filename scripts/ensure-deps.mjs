@@ -22,15 +22,17 @@ const readPackages = (file) => {
 const wanted = readPackages(path.join(root, 'package-lock.json')) ?? {};
 const installed = readPackages(path.join(modules, '.package-lock.json'));
 const stale =
-  !installed ||
-  Object.entries(wanted).some(([key, pkg]) => key !== '' && (installed[key] ? installed[key].version !== pkg.version : !pkg.optional));
+  !installed || Object.entries(wanted).some(([key, pkg]) => key !== '' && (installed[key] ? installed[key].version !== pkg.version : !pkg.optional));
 if (stale) {
   // npm ci empties node_modules through a link, which would break the checkout that owns it.
   if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    console.error(`ensure-deps: node_modules (a link to ${fs.realpathSync(modules)}) does not match package-lock.json; refusing to reinstall through the link. Run: rm node_modules && npm ci`);
+    console.error(
+      `ensure-deps: node_modules (a link to ${fs.realpathSync(modules)}) does not match package-lock.json; refusing to reinstall through the link. Run: rm node_modules && npm ci`,
+    );
     process.exit(1);
   }
   console.error('ensure-deps: installing npm packages (npm ci)');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
-if (!process.argv.includes('--npm-only')) execFileSync('bash', [path.join(root, 'scripts/build-tools.sh')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (!process.argv.includes('--npm-only'))
+  execFileSync('bash', [path.join(root, 'scripts/build-tools.sh')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -28,7 +28,10 @@ fs.mkdirSync(logs, { recursive: true });
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.createServer().once('error', () => resolve(false)).once('listening', () => s.close(() => resolve(true)));
+    const s = net
+      .createServer()
+      .once('error', () => resolve(false))
+      .once('listening', () => s.close(() => resolve(true)));
     s.listen(port, '127.0.0.1');
   });
 }
@@ -69,7 +72,14 @@ function run(name: string, script: string): void {
   });
 }
 
-for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['FerretDB', mongoPort], ['API', config.port], ['warehouse simulator', config.warehouseSimulator.port], ['manufacturer simulator', config.manufacturerSimulator.port]] as const) {
+for (const [what, port] of [
+  ['Temporal', temporalPort],
+  ['Temporal UI', uiPort],
+  ['FerretDB', mongoPort],
+  ['API', config.port],
+  ['warehouse simulator', config.warehouseSimulator.port],
+  ['manufacturer simulator', config.manufacturerSimulator.port],
+] as const) {
   if (!(await portFree(port))) {
     console.error(`port ${port} (${what}) is in use: is hardware-orders already running? Set the matching *_PORT variable to move it.`);
     process.exit(1);
@@ -81,7 +91,13 @@ await buildAgentView();
 const tools = ensureTools();
 console.log('starting Temporal dev server and FerretDB…');
 const [temporal, ferret] = await Promise.all([
-  startTemporal({ binary: tools.temporal, port: temporalPort, uiPort, dbFile: path.join(config.dataDir, 'temporal.db'), logFile: path.join(logs, 'temporal.log') }),
+  startTemporal({
+    binary: tools.temporal,
+    port: temporalPort,
+    uiPort,
+    dbFile: path.join(config.dataDir, 'temporal.db'),
+    logFile: path.join(logs, 'temporal.log'),
+  }),
   startFerretDb({ binary: tools.ferretdb, port: mongoPort, dir: path.join(config.dataDir, 'ferretdb'), logFile: path.join(logs, 'ferretdb.log') }),
 ]).catch(async (err) => {
   console.error('could not start the servers:', err);
@@ -101,7 +117,9 @@ run('manufacturer-simulator', 'simulators/manufacturer-main.ts');
 
 // Ready when the API answers.
 for (let i = 0; i < 600; i++) {
-  const ok = await fetch(`http://127.0.0.1:${config.port}/healthz`).then((r) => r.ok).catch(() => false);
+  const ok = await fetch(`http://127.0.0.1:${config.port}/healthz`)
+    .then((r) => r.ok)
+    .catch(() => false);
   if (ok) break;
   await new Promise((r) => setTimeout(r, 100));
 }

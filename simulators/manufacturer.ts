@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the simulator reads partner requests as loosely shaped JSON, as a partner would */
 // A manufacturer simulator standing in for the three reseller interfaces the gateways speak
 // (infra/manufacturer-gateways.ts): Apple device enrolment, Android zero-touch and Samsung Knox
 // Deployment, over HTTP on localhost. Transactions are processed asynchronously (a status check
@@ -135,7 +136,12 @@ export class ManufacturerSimulator {
    * Records a submission. Returns the transaction (existing one for a resend) and whether the
    * answer should be lost this time.
    */
-  private accept(programme: Manufacturer, transactionId: string, init: () => Omit<SimTransaction, 'programme' | 'transactionId' | 'reference' | 'pollsBeforeComplete' | 'polls'>, reference: () => string) {
+  private accept(
+    programme: Manufacturer,
+    transactionId: string,
+    init: () => Omit<SimTransaction, 'programme' | 'transactionId' | 'reference' | 'pollsBeforeComplete' | 'polls'>,
+    reference: () => string,
+  ) {
     const key = `${programme}:${transactionId}`;
     const existing = this.transactions.get(key);
     const t = existing ?? { programme, transactionId, reference: reference(), pollsBeforeComplete: this.processingPolls, polls: 0, ...init() };
@@ -157,16 +163,34 @@ export class ManufacturerSimulator {
 
     // ---- Apple device enrolment ----
     app.post('/apple/enroll-service/1.0/bulk-enroll-devices', async (c) => {
-      const b = (await c.req.json().catch(() => null)) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const b = (await c.req.json().catch(() => null)) as any;
       if (!b?.transactionId || !Array.isArray(b.orders)) return c.json({ errorCode: 'DEP-ERR-1001', errorMessage: 'malformed request' }, 400);
-      const layout = (b.orders as any[]).flatMap((o) => (o.deliveries ?? []).flatMap((d: any) => (d.devices ?? []).map((x: any) => ({ orderNumber: String(o.orderNumber), deliveryNumber: String(d.deliveryNumber), deviceId: String(x.deviceId), assetTag: String(x.assetTag ?? '') })))); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const layout = (b.orders as any[]).flatMap((o) =>
+        (o.deliveries ?? []).flatMap((d: any) =>
+          (d.devices ?? []).map((x: any) => ({
+            orderNumber: String(o.orderNumber),
+            deliveryNumber: String(d.deliveryNumber),
+            deviceId: String(x.deviceId),
+            assetTag: String(x.assetTag ?? ''),
+          })),
+        ),
+      );
       const customerId = String(b.orders[0]?.customerId ?? '');
       if (customerId.startsWith('INVALID')) return c.json({ errorCode: 'DEP-ERR-3001', errorMessage: `invalid customer id ${customerId}` });
-      if (this.tooMany('apple', layout.length)) return c.json({ errorCode: 'DEP-ERR-3003', errorMessage: `a transaction holds at most ${this.o.limits!.apple} devices` });
+      if (this.tooMany('apple', layout.length))
+        return c.json({ errorCode: 'DEP-ERR-3003', errorMessage: `a transaction holds at most ${this.o.limits!.apple} devices` });
       const action = b.orders[0]?.orderType === 'RE' ? 'unenrol' : 'enrol';
-      const { t, lose } = this.accept('apple', String(b.transactionId), () => ({ action, customerId, deviceIds: layout.map((l) => l.deviceId), appleLayout: layout }), () => `DET-${++this.seq}`);
+      const { t, lose } = this.accept(
+        'apple',
+        String(b.transactionId),
+        () => ({ action, customerId, deviceIds: layout.map((l) => l.deviceId), appleLayout: layout }),
+        () => `DET-${++this.seq}`,
+      );
       if (lose) return lost(c);
-      return c.json({ deviceEnrollmentTransactionId: t.reference, enrollDevicesResponse: { statusCode: 'SUCCESS', statusMessage: 'Transaction posted successfully' } });
+      return c.json({
+        deviceEnrollmentTransactionId: t.reference,
+        enrollDevicesResponse: { statusCode: 'SUCCESS', statusMessage: 'Transaction posted successfully' },
+      });
     });
     app.post('/apple/enroll-service/1.0/check-transaction-status', async (c) => {
       const b = (await c.req.json().catch(() => null)) as { deviceEnrollmentTransactionId?: string } | null;
@@ -181,31 +205,57 @@ export class ManufacturerSimulator {
         deliveries: [...new Set(t.appleLayout!.filter((l) => l.orderNumber === orderNumber).map((l) => l.deliveryNumber))].map((deliveryNumber) => ({
           deliveryNumber,
           deliveryPostStatus: 'COMPLETE',
-          devices: t.appleLayout!.filter((l) => l.orderNumber === orderNumber && l.deliveryNumber === deliveryNumber).map((l) => {
-            const r = results.get(l.deviceId)!;
-            if (r.ok) return { deviceId: l.deviceId, devicePostStatus: 'COMPLETE', devicePostStatusMessage: 'SUCCESS' };
-            const [errorCode, message] =
-              r.fault === 'invalidId' ? ['DEP-ERR-4010', 'Device not found in Apple records'] : r.fault === 'otherCustomer' ? ['DEP-ERR-4011', 'Device is assigned to another organisation'] : ['DEP-ERR-4020', 'Device is not enrolled'];
-            return { deviceId: l.deviceId, devicePostStatus: 'ERROR', errorCode, devicePostStatusMessage: message };
-          }),
+          devices: t
+            .appleLayout!.filter((l) => l.orderNumber === orderNumber && l.deliveryNumber === deliveryNumber)
+            .map((l) => {
+              const r = results.get(l.deviceId)!;
+              if (r.ok) return { deviceId: l.deviceId, devicePostStatus: 'COMPLETE', devicePostStatusMessage: 'SUCCESS' };
+              const [errorCode, message] =
+                r.fault === 'invalidId'
+                  ? ['DEP-ERR-4010', 'Device not found in Apple records']
+                  : r.fault === 'otherCustomer'
+                    ? ['DEP-ERR-4011', 'Device is assigned to another organisation']
+                    : ['DEP-ERR-4020', 'Device is not enrolled'];
+              return { deviceId: l.deviceId, devicePostStatus: 'ERROR', errorCode, devicePostStatusMessage: message };
+            }),
         })),
       }));
       return c.json({ deviceEnrollmentTransactionID: t.reference, transactionStatus: errors ? 'COMPLETE_WITH_ERRORS' : 'COMPLETE', orders });
     });
 
     // ---- Android zero-touch ----
-    const claimOrUnclaim = (action: 'enrol' | 'unenrol') => async (c: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-      const b = (await c.req.json().catch(() => null)) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-      const items: any[] = (action === 'enrol' ? b?.claims : b?.unclaims) ?? []; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const claimOrUnclaim = (action: 'enrol' | 'unenrol') => async (c: any) => {
+      const b = (await c.req.json().catch(() => null)) as any;
+      const items: any[] = (action === 'enrol' ? b?.claims : b?.unclaims) ?? [];
       const requestId = c.req.header('x-request-id') ?? `anon-${++this.seq}`;
       if (!items.length) return c.json({ error: { code: 400, status: 'INVALID_ARGUMENT', message: 'no devices' } }, 400);
       const customerId = String(items[0]?.customerId ?? c.req.header('x-customer-id') ?? '');
-      if (action === 'enrol' && customerId.startsWith('INVALID')) return c.json({ error: { code: 400, status: 'INVALID_ARGUMENT', message: `customer ${customerId} not found`, details: [{ reason: 'INVALID_CUSTOMER' }] } }, 400);
-      if (this.tooMany('google', items.length)) return c.json({ error: { code: 400, status: 'INVALID_ARGUMENT', message: `at most ${this.o.limits!.google} devices per request`, details: [{ reason: 'TOO_MANY_DEVICES' }] } }, 400);
+      if (action === 'enrol' && customerId.startsWith('INVALID'))
+        return c.json(
+          { error: { code: 400, status: 'INVALID_ARGUMENT', message: `customer ${customerId} not found`, details: [{ reason: 'INVALID_CUSTOMER' }] } },
+          400,
+        );
+      if (this.tooMany('google', items.length))
+        return c.json(
+          {
+            error: {
+              code: 400,
+              status: 'INVALID_ARGUMENT',
+              message: `at most ${this.o.limits!.google} devices per request`,
+              details: [{ reason: 'TOO_MANY_DEVICES' }],
+            },
+          },
+          400,
+        );
       // An unclaim names no customer: the simulator unclaims for whoever we claimed it for.
       const ids = items.map((i) => String(i.deviceIdentifier?.imei ?? i.deviceIdentifier?.serialNumber ?? ''));
       const unclaimFor = action === 'unenrol' ? (this.holders.get(`google:${ids[0]}`) ?? '') : customerId;
-      const { t, lose } = this.accept('google', requestId, () => ({ action, customerId: unclaimFor, deviceIds: ids }), () => `operations/${++this.seq}`);
+      const { t, lose } = this.accept(
+        'google',
+        requestId,
+        () => ({ action, customerId: unclaimFor, deviceIds: ids }),
+        () => `operations/${++this.seq}`,
+      );
       if (lose) return lost(c);
       return c.json({ name: t.reference, done: false, metadata: { processingStatus: 'BATCH_PROCESS_PENDING', devicesCount: ids.length } });
     };
@@ -216,7 +266,15 @@ export class ManufacturerSimulator {
       const t = this.transactionsFor('google').find((x) => x.reference === name);
       if (!t) return c.json({ error: { code: 404, status: 'NOT_FOUND', message: 'no such operation' } }, 404);
       if (this.stillProcessing(t)) {
-        return c.json({ name, done: false, metadata: { processingStatus: t.polls === 1 ? 'BATCH_PROCESS_PENDING' : 'BATCH_PROCESS_IN_PROGRESS', progress: Math.min(90, t.polls * 20), devicesCount: t.deviceIds.length } });
+        return c.json({
+          name,
+          done: false,
+          metadata: {
+            processingStatus: t.polls === 1 ? 'BATCH_PROCESS_PENDING' : 'BATCH_PROCESS_IN_PROGRESS',
+            progress: Math.min(90, t.polls * 20),
+            devicesCount: t.deviceIds.length,
+          },
+        });
       }
       const perDeviceStatus = t.results!.map((r, i) => ({
         result: r.ok
@@ -236,14 +294,21 @@ export class ManufacturerSimulator {
     });
 
     // ---- Samsung Knox Deployment ----
-    const uploadOrDelete = (action: 'enrol' | 'unenrol') => async (c: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-      const b = (await c.req.json().catch(() => null)) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const uploadOrDelete = (action: 'enrol' | 'unenrol') => async (c: any) => {
+      const b = (await c.req.json().catch(() => null)) as any;
       if (!b?.transactionId || !Array.isArray(b.devices)) return c.json({ code: 'KDP_BAD_REQUEST', message: 'malformed request' }, 400);
       const customerId = String(b.customerId ?? '');
-      if (customerId.startsWith('INVALID')) return c.json({ code: 'KDP_INVALID_CUSTOMER', message: `customer ${customerId} is not a Knox customer of this reseller` }, 400);
-      if (this.tooMany('samsung', b.devices.length)) return c.json({ code: 'KDP_TOO_MANY_DEVICES', message: `at most ${this.o.limits!.samsung} devices per transaction` }, 400);
+      if (customerId.startsWith('INVALID'))
+        return c.json({ code: 'KDP_INVALID_CUSTOMER', message: `customer ${customerId} is not a Knox customer of this reseller` }, 400);
+      if (this.tooMany('samsung', b.devices.length))
+        return c.json({ code: 'KDP_TOO_MANY_DEVICES', message: `at most ${this.o.limits!.samsung} devices per transaction` }, 400);
       const ids = (b.devices as { deviceUid: string }[]).map((d) => String(d.deviceUid));
-      const { t, duplicate, lose } = this.accept('samsung', String(b.transactionId), () => ({ action, customerId, deviceIds: ids }), () => String(b.transactionId));
+      const { t, duplicate, lose } = this.accept(
+        'samsung',
+        String(b.transactionId),
+        () => ({ action, customerId, deviceIds: ids }),
+        () => String(b.transactionId),
+      );
       if (lose) return lost(c);
       if (duplicate) return c.json({ code: 'KDP_DUPLICATE_TRANSACTION', message: `transaction ${t.transactionId} was already received` }, 409);
       return c.json({ transactionId: t.reference, status: 'ACCEPTED' }, 202);

@@ -186,7 +186,13 @@ export class WarehouseSimulator {
       }
       const have = this.available(warehouseId, line.sku);
       if (have < line.quantity || chance(this.o.seed, `oos:${label}`) < this.o.outOfStockRate) {
-        rows.push({ ...r, quantity_shipped: '0', disposition: 'outOfStock', error_code: 'OUT_OF_STOCK', error_message: `only ${have} of ${line.quantity} in stock` });
+        rows.push({
+          ...r,
+          quantity_shipped: '0',
+          disposition: 'outOfStock',
+          error_code: 'OUT_OF_STOCK',
+          error_message: `only ${have} of ${line.quantity} in stock`,
+        });
         continue;
       }
       this.setStock(warehouseId, line.sku, have - line.quantity);

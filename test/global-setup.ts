@@ -30,7 +30,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const tools = ensureTools();
     const [tPort, uiPort, fPort] = [await freePort(), await freePort(), await freePort()];
     const [temporal, ferret] = await Promise.all([
-      startTemporal({ binary: tools.temporal, port: tPort, uiPort, dbFile: path.join(tmpRoot, 'temporal.db'), logFile: path.join(tmpRoot, 'temporal.log'), headless: true }),
+      startTemporal({
+        binary: tools.temporal,
+        port: tPort,
+        uiPort,
+        dbFile: path.join(tmpRoot, 'temporal.db'),
+        logFile: path.join(tmpRoot, 'temporal.log'),
+        headless: true,
+      }),
       startFerretDb({ binary: tools.ferretdb, port: fPort, dir: path.join(tmpRoot, 'ferretdb'), logFile: path.join(tmpRoot, 'ferretdb.log') }),
     ]);
     started.push(temporal, ferret);

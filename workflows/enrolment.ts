@@ -55,7 +55,16 @@ export interface EnrolmentOutcome extends EnrolmentProgress {
 /** Queues the instructions, then waits until every device has its outcome (or time runs out). */
 async function queueAndAwait(
   action: EnrolmentAction,
-  o: { orderId: string; manufacturer: Manufacturer; customerId: string; orderNumber: string; devices: EnrolmentDevice[]; requestedBy: string; reason?: string; giveUpAfter?: string },
+  o: {
+    orderId: string;
+    manufacturer: Manufacturer;
+    customerId: string;
+    orderNumber: string;
+    devices: EnrolmentDevice[];
+    requestedBy: string;
+    reason?: string;
+    giveUpAfter?: string;
+  },
 ): Promise<EnrolmentOutcome> {
   const requestId = workflowInfo().workflowId;
   const devices = new Map<string, EnrolmentProgress['devices'][number]>(o.devices.map((d) => [d.deviceId, { deviceId: d.deviceId, status: 'queued' }]));

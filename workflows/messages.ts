@@ -69,4 +69,6 @@ export interface EnrolmentResultSignal {
 export const enrolmentResultSignal = defineSignal<[EnrolmentResultSignal]>('enrolmentResult');
 export const getEnrolmentProgressQuery = defineQuery<EnrolmentProgress>('getEnrolmentProgress');
 /** The customer's programme ids on a New order; lines say which programme each device goes to. */
-export const requestEnrolmentUpdate = defineUpdate<OrderView & { enrolmentCustomerIds: EnrolmentCustomerIds }, [{ customerIds: EnrolmentCustomerIds } & Actor]>('requestEnrolment');
+export const requestEnrolmentUpdate = defineUpdate<OrderView & { enrolmentCustomerIds: EnrolmentCustomerIds }, [{ customerIds: EnrolmentCustomerIds } & Actor]>(
+  'requestEnrolment',
+);

@@ -118,7 +118,10 @@ function windowFor(input: OrderViewReconciliationInput): ReconciliationWindow {
         ? Math.min(previousEnd, before) - RECHECK_MS
         : before - FIRST_RUN_LOOKBACK_MS;
   if (!Number.isFinite(before) || !Number.isFinite(after) || after >= before) {
-    throw ApplicationFailure.nonRetryable(`reconciliation window ${input.closedAfter} .. ${input.closedBefore} is not two ISO instants in order`, 'VALIDATION_FAILED');
+    throw ApplicationFailure.nonRetryable(
+      `reconciliation window ${input.closedAfter} .. ${input.closedBefore} is not two ISO instants in order`,
+      'VALIDATION_FAILED',
+    );
   }
   return { closedAfter: new Date(after).toISOString(), closedBefore: new Date(before).toISOString() };
 }

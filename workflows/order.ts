@@ -3,7 +3,15 @@
 // warehouses' results arrive through the Sales Order Dispatch job (Awaiting Dispatch → Complete or
 // Error); shipped devices are enrolled with their manufacturers and the customer is billed for
 // what shipped. Each step lives in workflows/order/.
-import { allHandlersFinished, CancellationScope, condition, isCancellation, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import * as rules from '../domain/order-state';
 import type { NewOrderInput, OrderState } from '../domain/order-state';
 import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, WarehouseIdsAttr, attr } from './messages';
@@ -43,9 +51,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
 
   // Awaiting Generation: fraud check, allocation, a sales order per warehouse.
   if (order.status === 'AwaitingGeneration') {
-    await salesOrderJob.run(() => salesOrderRequest(record)).catch((err) => {
-      if (!isCancellation(err)) throw err;
-    });
+    await salesOrderJob
+      .run(() => salesOrderRequest(record))
+      .catch((err) => {
+        if (!isCancellation(err)) throw err;
+      });
   }
 
   // Awaiting Dispatch: the warehouses' results, until every sub-order is resolved.

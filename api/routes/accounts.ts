@@ -20,7 +20,10 @@ const findAccounts = createRoute({
   tags: ['accounts'],
   summary: 'Find accounts by id or name',
   request: { query: z.object({ query: freeText(60).openapi({ description: 'account id, or the start of the name' }) }) },
-  responses: { 200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } }, 400: err('Bad query') },
+  responses: {
+    200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } },
+    400: err('Bad query'),
+  },
 });
 
 const getAccount = createRoute({
@@ -46,7 +49,11 @@ const listOrders = createRoute({
       cursor: freeText(200).optional(),
     }),
   },
-  responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, 400: err('Bad query'), 404: err('No such account') },
+  responses: {
+    200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } },
+    400: err('Bad query'),
+    404: err('No such account'),
+  },
 });
 
 const createOrder = createRoute({
@@ -60,7 +67,11 @@ const createOrder = createRoute({
     headers: z.object({ 'idempotency-key': z.string().optional() }),
     body: { required: false, content: { 'application/json': { schema: CreateOrderBody } } },
   },
-  responses: { 201: { description: 'Created', content: { 'application/json': { schema: OrderSchema } } }, 400: err('Invalid body'), 404: err('No such account') },
+  responses: {
+    201: { description: 'Created', content: { 'application/json': { schema: OrderSchema } } },
+    400: err('Invalid body'),
+    404: err('No such account'),
+  },
 });
 
 const encodeCursor = (o: { createdAt: string; orderId: string }) => Buffer.from(JSON.stringify([o.createdAt, o.orderId])).toString('base64url');
@@ -97,7 +108,10 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
   r.openapi(guarded(config, findAccounts), async (c) => {
     const { query } = c.req.valid('query');
     const prefix = new RegExp('^' + query.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    const items = await Account.find({ $or: [{ accountId: query }, { nameLower: prefix }] }, { _id: 0, nameLower: 0 }).sort({ name: 1 }).limit(20).lean();
+    const items = await Account.find({ $or: [{ accountId: query }, { nameLower: prefix }] }, { _id: 0, nameLower: 0 })
+      .sort({ name: 1 })
+      .limit(20)
+      .lean();
     return reply(c, { items: items });
   });
 
@@ -113,7 +127,10 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       const at = decodeCursor(cursor);
       filter.$or = [{ createdAt: { $lt: at.createdAt } }, { createdAt: at.createdAt, orderId: { $lt: at.orderId } }];
     }
-    const docs = await OrderView.find(filter, { state: 1, createdAt: 1, orderId: 1 }).sort({ createdAt: -1, orderId: -1 }).limit(limit + 1).lean();
+    const docs = await OrderView.find(filter, { state: 1, createdAt: 1, orderId: 1 })
+      .sort({ createdAt: -1, orderId: -1 })
+      .limit(limit + 1)
+      .lean();
     const page = docs.slice(0, limit);
     const nextCursor = docs.length > limit ? encodeCursor(page[page.length - 1]) : null;
     return reply(c, { items: page.map((d) => d.state), nextCursor });

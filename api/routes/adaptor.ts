@@ -20,21 +20,50 @@ import { guarded, requireWarehouse, roles, type AuthEnv } from '../auth';
 import { ApiError, apiError } from '../errors';
 import { freeText } from '../schemas';
 
-
-const err = (description: string) => ({ description, content: { 'application/json': { schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) } } });
+const err = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) } },
+});
 const IngestResult = z
-  .object({ outcome: z.enum(['accepted', 'duplicate', 'unreadable']), batchId: z.string().nullable(), rowCount: z.number().optional(), validRows: z.number().optional(), rejectedRows: z.number().optional(), exceptionRows: z.number().optional(), rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(), reason: z.string().optional() })
+  .object({
+    outcome: z.enum(['accepted', 'duplicate', 'unreadable']),
+    batchId: z.string().nullable(),
+    rowCount: z.number().optional(),
+    validRows: z.number().optional(),
+    rejectedRows: z.number().optional(),
+    exceptionRows: z.number().optional(),
+    rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(),
+    reason: z.string().optional(),
+  })
   .openapi('IngestResult');
-const WarehouseQuery = z.object({ warehouseId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).openapi({ example: 'WH-NORTH' }) });
+const WarehouseQuery = z.object({
+  warehouseId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/)
+    .openapi({ example: 'WH-NORTH' }),
+});
 
 const postFile = createRoute({
   ...roles('adaptor'),
   method: 'post',
   path: '/adaptor/warehouse-files',
   tags: ['adaptor'],
-  summary: "A warehouse response file (CSV, EDI 945 shape), as the inbox folder would receive it",
-  request: { query: WarehouseQuery.extend({ fileName: z.string().regex(/^[\w.-]{1,100}$/).optional() }), body: { content: { 'text/csv': { schema: z.string() } }, required: true } },
-  responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 413: err('Too large'), 415: err('Not CSV'), 422: err('Unreadable file: quarantined with a report') },
+  summary: 'A warehouse response file (CSV, EDI 945 shape), as the inbox folder would receive it',
+  request: {
+    query: WarehouseQuery.extend({
+      fileName: z
+        .string()
+        .regex(/^[\w.-]{1,100}$/)
+        .optional(),
+    }),
+    body: { content: { 'text/csv': { schema: z.string() } }, required: true },
+  },
+  responses: {
+    202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } },
+    413: err('Too large'),
+    415: err('Not CSV'),
+    422: err('Unreadable file: quarantined with a report'),
+  },
 });
 const postBatch = createRoute({
   ...roles('adaptor'),
@@ -43,7 +72,11 @@ const postBatch = createRoute({
   tags: ['adaptor'],
   summary: 'An already converted dispatch batch (contracts/dispatch-batch.v1.schema.json)',
   request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true } },
-  responses: { 202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } }, 400: err('Breaks the contract'), 422: err('Unreadable') },
+  responses: {
+    202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } },
+    400: err('Breaks the contract'),
+    422: err('Unreadable'),
+  },
 });
 const listExceptions = createRoute({
   ...roles('ops'),
@@ -51,8 +84,15 @@ const listExceptions = createRoute({
   path: '/adaptor/exceptions',
   tags: ['adaptor'],
   summary: 'Rows that could not be applied to an order (unknown or closed orders)',
-  request: { query: z.object({ warehouseId: freeText(40).optional(), batchId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-  responses: { 200: { description: 'Exceptions, newest first', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } } },
+  request: {
+    query: z.object({ warehouseId: freeText(40).optional(), batchId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+  },
+  responses: {
+    200: {
+      description: 'Exceptions, newest first',
+      content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
+    },
+  },
 });
 const getBatch = createRoute({
   ...roles('ops', 'adaptor'),
@@ -80,7 +120,13 @@ function toResult(o: IngestOutcome) {
  * Streams the body into the warehouse's processing folder (size-capped), then runs the inbox path.
  * The upload has a hidden name there, so the inbox watcher never takes a file still being written.
  */
-async function receiveFile(deps: ApiDeps, warehouseId: string, fileName: string, body: Readable, opts: { source: 'api-csv' | 'api-json'; declared?: { batchId: string; rowNumbers: number[] }; rendered?: () => Readable }): Promise<IngestOutcome> {
+async function receiveFile(
+  deps: ApiDeps,
+  warehouseId: string,
+  fileName: string,
+  body: Readable,
+  opts: { source: 'api-csv' | 'api-json'; declared?: { batchId: string; rowNumbers: number[] }; rendered?: () => Readable },
+): Promise<IngestOutcome> {
   const f = warehouseFolders(deps.config.dataDir, warehouseId);
   await fsp.mkdir(f.processing, { recursive: true });
   const name = `${Date.now()}-${process.pid}-${fileName}`;
@@ -138,18 +184,25 @@ export function adaptorRoutes(deps: ApiDeps) {
     const { warehouseId, fileName } = c.req.valid('query');
     if (!config.warehouses.ids.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}`);
     requireWarehouse(vars(c), warehouseId);
-    if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? '')) throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
-    if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES) throw apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP`);
+    if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? ''))
+      throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
+    if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES)
+      throw apiError('PAYLOAD_TOO_LARGE', `files are limited to ${MAX_FILE_BYTES} bytes over HTTP`);
     const raw = c.req.raw.body;
     if (!raw) throw apiError('VALIDATION_FAILED', 'the body is empty');
-    const outcome = await receiveFile(deps, warehouseId, fileName ?? 'upload.csv', Readable.fromWeb(raw as unknown as WebReadableStream), { source: 'api-csv' });
+    const outcome = await receiveFile(deps, warehouseId, fileName ?? 'upload.csv', Readable.fromWeb(raw as unknown as WebReadableStream), {
+      source: 'api-csv',
+    });
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
   r.openapi(guarded(config, postBatch), async (c) => {
     const batch = c.req.valid('json');
     const valid = validateDispatchBatch(batch);
-    if (!valid.ok) throw apiError('VALIDATION_FAILED', `the batch breaks contracts/dispatch-batch.v1.schema.json: ${valid.errors.slice(0, 10).join('; ')}`, { errors: valid.errors.slice(0, 100) });
+    if (!valid.ok)
+      throw apiError('VALIDATION_FAILED', `the batch breaks contracts/dispatch-batch.v1.schema.json: ${valid.errors.slice(0, 10).join('; ')}`, {
+        errors: valid.errors.slice(0, 100),
+      });
     const b = batch as unknown as DispatchBatch;
     if (!config.warehouses.ids.includes(b.warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${b.warehouseId}`);
     requireWarehouse(vars(c), b.warehouseId);
@@ -158,11 +211,17 @@ export function adaptorRoutes(deps: ApiDeps) {
     // Archived as received (JSON); the CSV it stands for is only read, never written where people
     // open it, so no spreadsheet ever evaluates a cell of it.
     const csv = batchToCsv(b);
-    const outcome = await receiveFile(deps, b.warehouseId, `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.json`, Readable.from([JSON.stringify(batch, null, 2) + '\n']), {
-      source: 'api-json',
-      rendered: () => Readable.from([csv]),
-      declared: { batchId: b.batchId, rowNumbers },
-    });
+    const outcome = await receiveFile(
+      deps,
+      b.warehouseId,
+      `${b.sourceFile.replace(/[^\w.-]/g, '_').slice(0, 80) || 'batch'}.json`,
+      Readable.from([JSON.stringify(batch, null, 2) + '\n']),
+      {
+        source: 'api-json',
+        rendered: () => Readable.from([csv]),
+        declared: { batchId: b.batchId, rowNumbers },
+      },
+    );
     return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
   });
 
@@ -189,7 +248,15 @@ export function adaptorRoutes(deps: ApiDeps) {
       c,
       {
         ...batch,
-        report: { orders: orders.length, completed: count('Complete'), errored: count('Error'), cancelled: count('Cancelled'), stillAwaitingDispatch: count('AwaitingDispatch'), rowsRejected: batch.rejectedRows, exceptions },
+        report: {
+          orders: orders.length,
+          completed: count('Complete'),
+          errored: count('Error'),
+          cancelled: count('Cancelled'),
+          stillAwaitingDispatch: count('AwaitingDispatch'),
+          rowsRejected: batch.rejectedRows,
+          exceptions,
+        },
       },
       200,
     );

@@ -13,7 +13,11 @@ import { AccountIdParam, BillingMode, ErrorSchema } from '../schemas';
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 const json = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
 
-const minor = (description: string) => z.number().int().openapi({ description: `${description}, minor units` });
+const minor = (description: string) =>
+  z
+    .number()
+    .int()
+    .openapi({ description: `${description}, minor units` });
 
 export const ChargeSchema = z
   .object({
@@ -82,7 +86,16 @@ export const BillRunSchema = z
         date: z.string(),
         cutOff: z.string(),
         accountsDue: z.number().int(),
-        invoices: z.array(z.object({ accountId: z.string(), invoiceNumber: z.string(), currency: z.string(), gross: z.number().int(), chargeCount: z.number().int(), created: z.boolean() })),
+        invoices: z.array(
+          z.object({
+            accountId: z.string(),
+            invoiceNumber: z.string(),
+            currency: z.string(),
+            gross: z.number().int(),
+            chargeCount: z.number().int(),
+            created: z.boolean(),
+          }),
+        ),
         nothingToBill: z.array(z.string()),
         failed: z.array(z.object({ accountId: z.string(), message: z.string() })),
       })
@@ -120,7 +133,14 @@ const getInvoice = createRoute({
   path: '/invoices/{invoiceNumber}',
   tags: ['billing'],
   summary: 'An invoice: its charges, tax by rate and totals',
-  request: { params: z.object({ invoiceNumber: z.string().regex(/^INV-\d{1,20}$/).openapi({ param: { name: 'invoiceNumber', in: 'path' }, example: 'INV-00000042' }) }) },
+  request: {
+    params: z.object({
+      invoiceNumber: z
+        .string()
+        .regex(/^INV-\d{1,20}$/)
+        .openapi({ param: { name: 'invoiceNumber', in: 'path' }, example: 'INV-00000042' }),
+    }),
+  },
   responses: { 200: json('The invoice', InvoiceSchema), 400: err('Bad invoice number'), 404: err('No such invoice') },
 });
 
@@ -246,7 +266,15 @@ async function billRunView(handle: WorkflowHandle) {
   return { workflowId: d.workflowId, runId: d.runId, status, ...(result ? { result } : {}) };
 }
 
-function invoiceFields(d: { invoiceNumber: string; accountId: string; kind: string; issuedAt: string; currency: string; billDate?: string | null; cutOff?: string | null }) {
+function invoiceFields(d: {
+  invoiceNumber: string;
+  accountId: string;
+  kind: string;
+  issuedAt: string;
+  currency: string;
+  billDate?: string | null;
+  cutOff?: string | null;
+}) {
   return {
     invoiceNumber: d.invoiceNumber,
     accountId: d.accountId,

@@ -52,19 +52,84 @@ export const EnrolmentRequestBody = z
   })
   .strict()
   .openapi('EnrolmentRequest');
-const DeviceParam = z.object({ imeiOrSerial: z.string().regex(/^[A-Za-z0-9-]{1,40}$/).openapi({ param: { name: 'imeiOrSerial', in: 'path' }, example: '353325110000012' }) });
+const DeviceParam = z.object({
+  imeiOrSerial: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,40}$/)
+    .openapi({ param: { name: 'imeiOrSerial', in: 'path' }, example: '353325110000012' }),
+});
 const UnenrolBody = z
-  .object({ reason: freeText(200, { multiline: true }).openapi({ example: 'returned' }), manufacturer: ManufacturerSchema.optional().openapi({ description: 'needed only when the device is enrolled in two programmes' }) })
+  .object({
+    reason: freeText(200, { multiline: true }).openapi({ example: 'returned' }),
+    manufacturer: ManufacturerSchema.optional().openapi({ description: 'needed only when the device is enrolled in two programmes' }),
+  })
   .strict()
   .openapi('Unenrolment');
-const RequeueBody = z.object({ instructionIds: z.array(freeText(200)).min(1).max(500) }).strict().openapi('EnrolmentRequeue');
+const RequeueBody = z
+  .object({ instructionIds: z.array(freeText(200)).min(1).max(500) })
+  .strict()
+  .openapi('EnrolmentRequeue');
 
-const requestEnrolment = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now", request: { params: OrderIdParam, ...json(EnrolmentRequestBody) }, responses: { ...refusals, 200: ok('Programme ids recorded on the New order'), 202: ok('Enrolment started per manufacturer') } });
-const getOrderEnrolment = createRoute({ ...roles('agent', 'ops'), method: 'get', path: '/orders/{orderId}/enrolment', tags: ['enrolment'], summary: "Per-device enrolment status of an order's devices", request: { params: OrderIdParam }, responses: { 404: err('No such order'), 200: ok('Requests and devices') } });
-const unenrol = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/devices/{imeiOrSerial}/unenrolment', tags: ['enrolment'], summary: 'Unenrol an enrolled device (returned, sold, lost)', request: { params: DeviceParam, ...json(UnenrolBody) }, responses: { 400: err('Invalid request'), 409: err('The device is not enrolled'), 202: ok('Unenrolment queued') } });
-const listFailed = createRoute({ ...roles('ops'), method: 'get', path: '/enrolment/failed', tags: ['enrolment'], summary: 'Devices the manufacturers refused (failed, or enrolled by another customer)', request: { query: z.object({ manufacturer: ManufacturerSchema.optional(), orderId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) }, responses: { 200: ok('Failed instructions, newest first') } });
-const requeue = createRoute({ ...roles('ops'), method: 'post', path: '/enrolment/requeue', tags: ['enrolment'], summary: 'Queue failed instructions again for the next Device Enrolment Request job', request: json(RequeueBody), responses: { 400: err('Invalid request'), 200: ok('What was requeued') } });
-const runJob = createRoute({ ...roles('ops'), method: 'post', path: '/enrolment/jobs/{job}/run', tags: ['enrolment'], summary: 'Run the Device Enrolment Request or Response job now', request: { params: z.object({ job: z.enum(['request', 'response']).openapi({ param: { name: 'job', in: 'path' } }) }) }, responses: { 202: ok('Started') } });
+const requestEnrolment = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'post',
+  path: '/orders/{orderId}/enrolment',
+  tags: ['enrolment'],
+  summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now",
+  request: { params: OrderIdParam, ...json(EnrolmentRequestBody) },
+  responses: { ...refusals, 200: ok('Programme ids recorded on the New order'), 202: ok('Enrolment started per manufacturer') },
+});
+const getOrderEnrolment = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'get',
+  path: '/orders/{orderId}/enrolment',
+  tags: ['enrolment'],
+  summary: "Per-device enrolment status of an order's devices",
+  request: { params: OrderIdParam },
+  responses: { 404: err('No such order'), 200: ok('Requests and devices') },
+});
+const unenrol = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'post',
+  path: '/devices/{imeiOrSerial}/unenrolment',
+  tags: ['enrolment'],
+  summary: 'Unenrol an enrolled device (returned, sold, lost)',
+  request: { params: DeviceParam, ...json(UnenrolBody) },
+  responses: { 400: err('Invalid request'), 409: err('The device is not enrolled'), 202: ok('Unenrolment queued') },
+});
+const listFailed = createRoute({
+  ...roles('ops'),
+  method: 'get',
+  path: '/enrolment/failed',
+  tags: ['enrolment'],
+  summary: 'Devices the manufacturers refused (failed, or enrolled by another customer)',
+  request: {
+    query: z.object({
+      manufacturer: ManufacturerSchema.optional(),
+      orderId: freeText(64).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+  },
+  responses: { 200: ok('Failed instructions, newest first') },
+});
+const requeue = createRoute({
+  ...roles('ops'),
+  method: 'post',
+  path: '/enrolment/requeue',
+  tags: ['enrolment'],
+  summary: 'Queue failed instructions again for the next Device Enrolment Request job',
+  request: json(RequeueBody),
+  responses: { 400: err('Invalid request'), 200: ok('What was requeued') },
+});
+const runJob = createRoute({
+  ...roles('ops'),
+  method: 'post',
+  path: '/enrolment/jobs/{job}/run',
+  tags: ['enrolment'],
+  summary: 'Run the Device Enrolment Request or Response job now',
+  request: { params: z.object({ job: z.enum(['request', 'response']).openapi({ param: { name: 'job', in: 'path' } }) }) },
+  responses: { 202: ok('Started') },
+});
 
 type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: string };
 
@@ -84,7 +149,12 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     const at = new Date().toISOString();
     for (const m of MANUFACTURERS.filter((x) => customerIds[x])) {
       const lineNumbers = picks.filter((p) => p.manufacturer === m).map((p) => p.lineNumber);
-      const write = () => Requests.updateOne({ orderId, manufacturer: m }, { $set: { customerId: customerIds[m], when, lineNumbers, requestedBy: by, requestedAt: at } }, { upsert: true });
+      const write = () =>
+        Requests.updateOne(
+          { orderId, manufacturer: m },
+          { $set: { customerId: customerIds[m], when, lineNumbers, requestedBy: by, requestedAt: at } },
+          { upsert: true },
+        );
       // Two requests at once can both upsert (FerretDB reads, then inserts): the loser updates.
       await write().catch((err) => (isDuplicateKey(err) ? write() : Promise.reject(err)));
     }
@@ -101,12 +171,23 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
       if (body.lines) throw apiError('VALIDATION_FAILED', 'on a New order, set the programme on each line (enrolment attribute); give only customerIds here');
       const view = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: actor(c) }] });
       await recordRequests(orderId, customerIds, 'orderTime', actor(c));
-      return reply(c, { orderId, when: 'orderTime', enrolmentCustomerIds: view.enrolmentCustomerIds, lines: view.lines.filter((l) => l.enrolment).map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, programme: l.enrolment })) }, 200);
+      return reply(
+        c,
+        {
+          orderId,
+          when: 'orderTime',
+          enrolmentCustomerIds: view.enrolmentCustomerIds,
+          lines: view.lines.filter((l) => l.enrolment).map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, programme: l.enrolment })),
+        },
+        200,
+      );
     }
 
     const picks: ProgrammePick[] = body.lines ? body.lines.map((l) => ({ lineNumber: l.lineNumber, manufacturer: l.programme })) : orderTimePicks(order.lines);
     const skus = [...new Set(order.lines.map((l) => l.sku))];
-    const products = await Products.find({ sku: { $in: skus } }, { sku: 1, enrolmentProgrammes: 1, _id: 0 }).lean<Pick<Product, 'sku' | 'enrolmentProgrammes'>[]>();
+    const products = await Products.find({ sku: { $in: skus } }, { sku: 1, enrolmentProgrammes: 1, _id: 0 }).lean<
+      Pick<Product, 'sku' | 'enrolmentProgrammes'>[]
+    >();
     checkLaterEnrolment(order, picks, customerIds, Object.fromEntries(products.map((p) => [p.sku, p.enrolmentProgrammes])));
     const plan = devicesToEnrol(order, picks, customerIds);
     await recordRequests(orderId, customerIds, 'later', actor(c), picks);
@@ -156,7 +237,14 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
         manufacturer: last.manufacturer,
         customerId: last.customerId,
         enrolment: deviceEnrolmentState(history),
-        last: { instructionId: last.instructionId, action: last.action, status: last.status, transactionId: last.transactionId ?? null, result: last.result ?? null, updatedAt: last.updatedAt },
+        last: {
+          instructionId: last.instructionId,
+          action: last.action,
+          status: last.status,
+          transactionId: last.transactionId ?? null,
+          result: last.result ?? null,
+          updatedAt: last.updatedAt,
+        },
       };
     });
     return reply(c, { orderId, orderStatus: order.status, requests, devices, counts: summarise(devices.map((d) => ({ status: d.last.status }))) });
@@ -205,7 +293,10 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
 
   r.openapi(guarded(config, listFailed), async (c) => {
     const q = c.req.valid('query');
-    const items = await Instr.find({ status: { $in: FAILED_STATUSES }, ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}), ...(q.orderId ? { orderId: q.orderId } : {}) }, { _id: 0 })
+    const items = await Instr.find(
+      { status: { $in: FAILED_STATUSES }, ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}), ...(q.orderId ? { orderId: q.orderId } : {}) },
+      { _id: 0 },
+    )
       .sort({ updatedAt: -1 })
       .limit(q.limit)
       .lean();
@@ -215,13 +306,20 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
   r.openapi(guarded(config, requeue), async (c) => {
     const { instructionIds } = c.req.valid('json');
     const at = new Date().toISOString();
-    const before = await Instr.find({ instructionId: { $in: instructionIds } }, { instructionId: 1, status: 1, _id: 0 }).lean<{ instructionId: string; status: string }[]>();
+    const before = await Instr.find({ instructionId: { $in: instructionIds } }, { instructionId: 1, status: 1, _id: 0 }).lean<
+      { instructionId: string; status: string }[]
+    >();
     const requeuable = before.filter((i) => FAILED_STATUSES.includes(i.status as (typeof FAILED_STATUSES)[number])).map((i) => i.instructionId);
     if (requeuable.length) {
       // The previous outcome stays in the audit log; the instruction waits for the next Request job.
-      await Instr.updateMany({ instructionId: { $in: requeuable }, status: { $in: FAILED_STATUSES } }, { $set: { status: 'queued', transactionId: null, updatedAt: at }, $unset: { result: 1 } });
+      await Instr.updateMany(
+        { instructionId: { $in: requeuable }, status: { $in: FAILED_STATUSES } },
+        { $set: { status: 'queued', transactionId: null, updatedAt: at }, $unset: { result: 1 } },
+      );
     }
-    const skipped = instructionIds.filter((id) => !requeuable.includes(id)).map((id) => ({ instructionId: id, reason: before.some((b) => b.instructionId === id) ? 'not failed' : 'not found' }));
+    const skipped = instructionIds
+      .filter((id) => !requeuable.includes(id))
+      .map((id) => ({ instructionId: id, reason: before.some((b) => b.instructionId === id) ? 'not failed' : 'not found' }));
     return reply(c, { requeued: requeuable, skipped });
   });
 
@@ -240,7 +338,11 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     // a run already going is the answer.
     const workflowId = `${scheduleId}-manual`;
     try {
-      await temporal.workflow.start(job === 'request' ? 'enrolmentRequestJob' : 'enrolmentResponseJob', { workflowId, taskQueue: config.temporal.taskQueue, args: [] });
+      await temporal.workflow.start(job === 'request' ? 'enrolmentRequestJob' : 'enrolmentResponseJob', {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [],
+      });
     } catch (e) {
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }

@@ -39,25 +39,118 @@ import { runStockCheck } from './stock';
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 const orderOk = (description: string) => ({ description, content: { 'application/json': { schema: OrderSchema } } });
 const json = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
-const refusals = { 400: err('Invalid request'), 404: err('No such order or line'), 409: err('Not allowed in the order’s current status'), 422: err('Business rule refused it') };
+const refusals = {
+  400: err('Invalid request'),
+  404: err('No such order or line'),
+  409: err('Not allowed in the order’s current status'),
+  422: err('Business rule refused it'),
+};
 
-
-const getOrder = createRoute({ ...roles('agent', 'ops'), method: 'get', path: '/orders/{orderId}', summary: 'Read an order: state, lines, totals, history, allocation, charges', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const addLine = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/lines', summary: 'Add a catalogue product (price captured now); New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(AddLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order with the line') } } });
-const changeLine = createRoute({ ...roles('agent', 'ops'), method: 'patch', path: '/orders/{orderId}/lines/{lineId}', summary: 'Change quantity or enrolment of a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams, ...json(ChangeLineBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const removeLine = createRoute({ ...roles('agent', 'ops'), method: 'delete', path: '/orders/{orderId}/lines/{lineId}', summary: 'Remove a line; New orders only', tags: ['orders'], ...{ request: { params: LineParams } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const setDelivery = createRoute({ ...roles('agent', 'ops'), method: 'put', path: '/orders/{orderId}/delivery', summary: 'Set the delivery contact and address; New orders only', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(DeliverySchema) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const setBillingMode = createRoute({ ...roles('agent', 'ops'), method: 'put', path: '/orders/{orderId}/billing-mode', summary: 'Bill immediately on completion, or on the next invoice', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(SetBillingModeBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
-const stockCheck = createRoute({ ...roles('agent', 'ops'), method: 'get', path: '/orders/{orderId}/stock-check', summary: "Check stock for the order's lines", tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{
-  200: { description: 'Stock per line SKU', content: { 'application/json': { schema: StockCheckSchema } } },
-  503: err('Not connected to a warehouse, or none answered'),
-} } });
-const generate = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/generate', summary: 'Generate the order (Awaiting Generation): fraud check and Sales Order Request follow', tags: ['orders'], ...{ request: { params: OrderIdParam } }, responses: { ...refusals, ...{ 200: orderOk('The generated order') } } });
-const cancel = createRoute({ ...roles('agent', 'ops'), method: 'post', path: '/orders/{orderId}/cancel', summary: 'Cancel: at once before a warehouse has it (200), else a request to the warehouse (202)', tags: ['orders'], ...{ request: { params: OrderIdParam, body: { content: { 'application/json': { schema: CancelBody } }, required: false } } }, responses: { ...refusals, ...{
-  200: orderOk('Cancelled'),
-  202: { description: 'Cancellation requested from the warehouse', content: { 'application/json': { schema: z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }) } } },
-} } });
-const fraudReview = createRoute({ ...roles('ops'), method: 'post', path: '/orders/{orderId}/fraud-review', summary: 'Ops decision on an order referred by the fraud check', tags: ['orders'], ...{ request: { params: OrderIdParam, ...json(FraudReviewBody) } }, responses: { ...refusals, ...{ 200: orderOk('The order') } } });
+const getOrder = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'get',
+  path: '/orders/{orderId}',
+  summary: 'Read an order: state, lines, totals, history, allocation, charges',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
+const addLine = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'post',
+  path: '/orders/{orderId}/lines',
+  summary: 'Add a catalogue product (price captured now); New orders only',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...json(AddLineBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order with the line') } },
+});
+const changeLine = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'patch',
+  path: '/orders/{orderId}/lines/{lineId}',
+  summary: 'Change quantity or enrolment of a line; New orders only',
+  tags: ['orders'],
+  ...{ request: { params: LineParams, ...json(ChangeLineBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
+const removeLine = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'delete',
+  path: '/orders/{orderId}/lines/{lineId}',
+  summary: 'Remove a line; New orders only',
+  tags: ['orders'],
+  ...{ request: { params: LineParams } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
+const setDelivery = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'put',
+  path: '/orders/{orderId}/delivery',
+  summary: 'Set the delivery contact and address; New orders only',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...json(DeliverySchema) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
+const setBillingMode = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'put',
+  path: '/orders/{orderId}/billing-mode',
+  summary: 'Bill immediately on completion, or on the next invoice',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...json(SetBillingModeBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
+const stockCheck = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'get',
+  path: '/orders/{orderId}/stock-check',
+  summary: "Check stock for the order's lines",
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam } },
+  responses: {
+    ...refusals,
+    ...{
+      200: { description: 'Stock per line SKU', content: { 'application/json': { schema: StockCheckSchema } } },
+      503: err('Not connected to a warehouse, or none answered'),
+    },
+  },
+});
+const generate = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'post',
+  path: '/orders/{orderId}/generate',
+  summary: 'Generate the order (Awaiting Generation): fraud check and Sales Order Request follow',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam } },
+  responses: { ...refusals, ...{ 200: orderOk('The generated order') } },
+});
+const cancel = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'post',
+  path: '/orders/{orderId}/cancel',
+  summary: 'Cancel: at once before a warehouse has it (200), else a request to the warehouse (202)',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, body: { content: { 'application/json': { schema: CancelBody } }, required: false } } },
+  responses: {
+    ...refusals,
+    ...{
+      200: orderOk('Cancelled'),
+      202: {
+        description: 'Cancellation requested from the warehouse',
+        content: { 'application/json': { schema: z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }) } },
+      },
+    },
+  },
+});
+const fraudReview = createRoute({
+  ...roles('ops'),
+  method: 'post',
+  path: '/orders/{orderId}/fraud-review',
+  summary: 'Ops decision on an order referred by the fraud check',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...json(FraudReviewBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
 const fraudQueue = createRoute({
   ...roles('ops'),
   method: 'get',
@@ -96,7 +189,14 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   r.openapi(guarded(config, getOrder), async (c) => {
     const order = await readOrder(c.req.valid('param').orderId);
     const ops = (c as unknown as { get(k: 'role'): string }).get('role') === 'ops';
-    return reply(c, { ...order, ...(ops ? { temporalUrl: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${orderWorkflowId(order.orderId)}` } : {}) }, 200);
+    return reply(
+      c,
+      {
+        ...order,
+        ...(ops ? { temporalUrl: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${orderWorkflowId(order.orderId)}` } : {}),
+      },
+      200,
+    );
   });
 
   r.openapi(guarded(config, addLine, idem), async (c) => {
@@ -104,7 +204,12 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     const body = c.req.valid('json');
     const product = (await db.reference.product(body.sku)) as Product | null;
     if (!product) throw apiError('PRODUCT_NOT_FOUND', `no product ${body.sku} in the catalogue`);
-    const view = await act(c, orderId, addLineUpdate, { product, quantity: body.quantity, ...(body.enrolment ? { enrolment: body.enrolment } : {}), by: actor(c) });
+    const view = await act(c, orderId, addLineUpdate, {
+      product,
+      quantity: body.quantity,
+      ...(body.enrolment ? { enrolment: body.enrolment } : {}),
+      by: actor(c),
+    });
     return reply(c, view, 200);
   });
 
@@ -170,7 +275,13 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   });
 
   r.openapi(guarded(config, fraudQueue), async (c) => {
-    const docs = await Orders.find({ status: 'AwaitingGeneration', 'state.fraud.awaitingReview': { $exists: true }, 'state.fraud.review': { $exists: false } }, { state: 1 }).sort({ createdAt: 1 }).limit(200).lean();
+    const docs = await Orders.find(
+      { status: 'AwaitingGeneration', 'state.fraud.awaitingReview': { $exists: true }, 'state.fraud.review': { $exists: false } },
+      { state: 1 },
+    )
+      .sort({ createdAt: 1 })
+      .limit(200)
+      .lean();
     return reply(c, { items: docs.map((d) => d.state) });
   });
   return r;

@@ -10,11 +10,13 @@ import { ErrorSchema, StockCheckSchema, freeText } from '../schemas';
 /** Asks every (or one) warehouse about the items; a warehouse that fails is reported, not fatal. */
 export async function runStockCheck(stock: StockClient | null, items: StockRequest[], warehouseId?: string) {
   if (!stock) throw apiError('STOCK_CHECK_UNAVAILABLE', 'this deployment is not connected to a warehouse, so stock cannot be checked');
-  if (warehouseId && !stock.warehouseIds.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}; known: ${stock.warehouseIds.join(', ')}`);
+  if (warehouseId && !stock.warehouseIds.includes(warehouseId))
+    throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}; known: ${stock.warehouseIds.join(', ')}`);
   const answers = await stock.check([...new Set(items.map((i) => i.sku))]);
   const answered = answers.filter((a) => a.items);
   const unavailableWarehouses = answers.filter((a) => a.error).map((a) => ({ warehouseId: a.warehouseId, ...a.error! }));
-  if (!answered.length) throw apiError('STOCK_CHECK_UNAVAILABLE', `no warehouse answered: ${unavailableWarehouses.map((u) => u.message).join('; ')}`, { unavailableWarehouses });
+  if (!answered.length)
+    throw apiError('STOCK_CHECK_UNAVAILABLE', `no warehouse answered: ${unavailableWarehouses.map((u) => u.message).join('; ')}`, { unavailableWarehouses });
   const levels = answered.flatMap((a) => a.items!.map((i) => ({ warehouseId: a.warehouseId, sku: i.sku, available: i.available })));
   const order = answered.map((a) => a.warehouseId);
   const asked = warehouseId && order.includes(warehouseId) ? warehouseId : order[0];
@@ -40,7 +42,10 @@ const stockRoute = createRoute({
 });
 
 export function parseSkuQuery(raw: string | string[]): StockRequest[] {
-  const list = (Array.isArray(raw) ? raw : [raw]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const list = (Array.isArray(raw) ? raw : [raw])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!list.length || list.length > 50) throw apiError('VALIDATION_FAILED', 'give 1 to 50 SKUs');
   return list.map((s) => {
     const m = /^([A-Za-z0-9._-]{1,40})(?::(\d{1,3}))?$/.exec(s);

@@ -316,7 +316,14 @@ export const StockPage: FC = () => (
     <h1>Stock check</h1>
     <form id="stock-form" class="card">
       <Field id="stock-skus" label="SKUs" hint="One per line or comma separated; SKU or SKU:QUANTITY (quantity defaults to 1).">
-        <textarea id="stock-skus" name="skus" rows={4} required aria-describedby="stock-skus-hint" placeholder={'HS-APL-IP16-128:2\nPR-APL-USBC-20W'}></textarea>
+        <textarea
+          id="stock-skus"
+          name="skus"
+          rows={4}
+          required
+          aria-describedby="stock-skus-hint"
+          placeholder={'HS-APL-IP16-128:2\nPR-APL-USBC-20W'}
+        ></textarea>
       </Field>
       <Field id="stock-warehouse" label="Preferred warehouse (optional)">
         <input id="stock-warehouse" name="warehouse" maxlength={40} placeholder="WH-NORTH" />

@@ -7,7 +7,19 @@ import { subtractCounts } from '../metrics';
 import { progress, say } from '../progress';
 import type { Recorder } from '../report';
 import { ORDER_LINES } from '../orders';
-import { driveOrder, historyShape, processCpu, runPool, sample, stage, startBaselineWorker, startBenchSystem, waitBudget, waitClosed, type BenchServers } from '../system';
+import {
+  driveOrder,
+  historyShape,
+  processCpu,
+  runPool,
+  sample,
+  stage,
+  startBaselineWorker,
+  startBenchSystem,
+  waitBudget,
+  waitClosed,
+  type BenchServers,
+} from '../system';
 
 /** Warehouse files are named by the time they were written: 2025-06-01T10-11-12-345Z-…csv. */
 function fileTime(name: string): number {
@@ -42,7 +54,13 @@ async function ours(servers: BenchServers, concurrency: number, n: number) {
       bar.update(generatedAt.size);
     });
     bar.done();
-    const closed = await waitClosed(temporal, `TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'orderWorkflow'`, generatedAt.size, `P1 ours c=${concurrency}: orders closed`, waitBudget(n));
+    const closed = await waitClosed(
+      temporal,
+      `TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'orderWorkflow'`,
+      generatedAt.size,
+      `P1 ours c=${concurrency}: orders closed`,
+      waitBudget(n),
+    );
     const cpuMsPerOrder = cpu.perUnit(generatedAt.size);
     const lastClose = Math.max(...[...closed.values()].map((c) => c.close));
     const after = await sys.commands();
@@ -70,7 +88,17 @@ async function ours(servers: BenchServers, concurrency: number, n: number) {
     }
     const ids = [...generatedAt.keys()];
     const shape = await historyShape(temporal, sample(ids, 5).map(orderWorkflowId));
-    const dispatchJobs = [...(await waitClosed(temporal, `TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'salesOrderDispatchWorkflow'`, batches.length, `P1 ours c=${concurrency}: dispatch jobs`, 60_000)).keys()];
+    const dispatchJobs = [
+      ...(
+        await waitClosed(
+          temporal,
+          `TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'salesOrderDispatchWorkflow'`,
+          batches.length,
+          `P1 ours c=${concurrency}: dispatch jobs`,
+          60_000,
+        )
+      ).keys(),
+    ];
     const dispatchEvents = (await historyShape(temporal, dispatchJobs)).events * dispatchJobs.length;
     const used = subtractCounts(after, before);
     return {
@@ -81,7 +109,12 @@ async function ours(servers: BenchServers, concurrency: number, n: number) {
       errorCount: errors.length,
       seconds: (lastClose - t0) / 1000,
       ordersPerSec: ids.length / ((lastClose - t0) / 1000),
-      stagesMs: { 'create→New': stage(createMs), 'generate→AwaitingDispatch': stage(toDispatch), 'respond→Complete': stage(toComplete), 'create→closed': stage(total) },
+      stagesMs: {
+        'create→New': stage(createMs),
+        'generate→AwaitingDispatch': stage(toDispatch),
+        'respond→Complete': stage(toComplete),
+        'create→closed': stage(total),
+      },
       historyEventsPerOrder: shape.events,
       activationsPerOrder: shape.activations,
       cpuMsPerOrder,
@@ -129,7 +162,10 @@ async function baseline(servers: BenchServers, concurrency: number, n: number) {
       ordersPerSec: n / ((lastClose - t0) / 1000),
       stagesMs: { 'create→New': stage(createMs), 'create→closed': stage(total) },
       cpuMsPerOrder,
-      ...(await historyShape(temporal, sample([...startedAt.keys()], 5)).then((h) => ({ historyEventsPerOrder: h.events, activationsPerOrder: h.activations }))),
+      ...(await historyShape(temporal, sample([...startedAt.keys()], 5)).then((h) => ({
+        historyEventsPerOrder: h.events,
+        activationsPerOrder: h.activations,
+      }))),
     };
   } finally {
     await worker.stop();
@@ -145,17 +181,73 @@ export async function runP1(servers: BenchServers, o: { orders: number; concurre
       const r = await ours(servers, c, o.orders);
       last = { ours: r, baseline: b };
       rec.scenarios[`P1 c=${c}`] = last;
-      rec.p1Levels.push({ concurrency: c, orders: o.orders, completed: r.complete, ordersPerSec: r.ordersPerSec, baselineOrdersPerSec: b.ordersPerSec, ratio: r.ordersPerSec / b.ordersPerSec, stagesMs: r.stagesMs, baselineStagesMs: b.stagesMs, cpuMsPerOrder: r.cpuMsPerOrder, baselineCpuMsPerOrder: b.cpuMsPerOrder });
+      rec.p1Levels.push({
+        concurrency: c,
+        orders: o.orders,
+        completed: r.complete,
+        ordersPerSec: r.ordersPerSec,
+        baselineOrdersPerSec: b.ordersPerSec,
+        ratio: r.ordersPerSec / b.ordersPerSec,
+        stagesMs: r.stagesMs,
+        baselineStagesMs: b.stagesMs,
+        cpuMsPerOrder: r.cpuMsPerOrder,
+        baselineCpuMsPerOrder: b.cpuMsPerOrder,
+      });
       say(`P1 c=${c}: ours ${r.ordersPerSec.toFixed(2)} orders/s, baseline ${b.ordersPerSec.toFixed(2)} orders/s`);
     });
   }
   for (const l of rec.p1Levels) {
-    rec.goals.push({ scenario: 'P1 end to end', measure: `throughput, ${l.orders} orders, ${l.concurrency} agents`, ours: l.ordersPerSec, baseline: l.baselineOrdersPerSec, unit: 'orders/s', ratio: l.ratio, goal: '≥ 0.5 × baseline', met: l.ratio >= 0.5 });
+    rec.goals.push({
+      scenario: 'P1 end to end',
+      measure: `throughput, ${l.orders} orders, ${l.concurrency} agents`,
+      ours: l.ordersPerSec,
+      baseline: l.baselineOrdersPerSec,
+      unit: 'orders/s',
+      ratio: l.ratio,
+      goal: '≥ 0.5 × baseline',
+      met: l.ratio >= 0.5,
+    });
   }
   if (!last) return;
   const { ours: r, baseline: b } = last;
-  rec.goals.push({ scenario: 'P1 end to end', measure: 'workflow activations per order', ours: r.activationsPerOrder, baseline: b.activationsPerOrder, unit: 'activations', ratio: r.activationsPerOrder / b.activationsPerOrder, goal: '≤ 10', met: r.activationsPerOrder <= 10 });
-  rec.goals.push({ scenario: 'P1 end to end', measure: 'history events per order (dispatch job share reported apart)', ours: r.historyEventsPerOrder, baseline: b.historyEventsPerOrder, unit: `events (+${r.dispatchJobEventsPerOrder.toFixed(1)})`, ratio: r.historyEventsPerOrder / b.historyEventsPerOrder, goal: '≤ 45', met: r.historyEventsPerOrder <= 45 });
-  rec.goals.push({ scenario: 'P1 end to end', measure: 'MongoDB commands per order (writes)', ours: r.mongoCommandsPerOrder, baseline: null, unit: `commands (${r.mongoWritesPerOrder.toFixed(1)} writes)`, ratio: null, goal: '≤ 30', met: r.mongoCommandsPerOrder <= 30 });
-  rec.goals.push({ scenario: 'P1 end to end', measure: 'CPU time per order, all processes', ours: r.cpuMsPerOrder.total, baseline: b.cpuMsPerOrder.total, unit: 'ms', ratio: r.cpuMsPerOrder.total / b.cpuMsPerOrder.total, goal: '≤ 120 ms', met: r.cpuMsPerOrder.total <= 120 });
+  rec.goals.push({
+    scenario: 'P1 end to end',
+    measure: 'workflow activations per order',
+    ours: r.activationsPerOrder,
+    baseline: b.activationsPerOrder,
+    unit: 'activations',
+    ratio: r.activationsPerOrder / b.activationsPerOrder,
+    goal: '≤ 10',
+    met: r.activationsPerOrder <= 10,
+  });
+  rec.goals.push({
+    scenario: 'P1 end to end',
+    measure: 'history events per order (dispatch job share reported apart)',
+    ours: r.historyEventsPerOrder,
+    baseline: b.historyEventsPerOrder,
+    unit: `events (+${r.dispatchJobEventsPerOrder.toFixed(1)})`,
+    ratio: r.historyEventsPerOrder / b.historyEventsPerOrder,
+    goal: '≤ 45',
+    met: r.historyEventsPerOrder <= 45,
+  });
+  rec.goals.push({
+    scenario: 'P1 end to end',
+    measure: 'MongoDB commands per order (writes)',
+    ours: r.mongoCommandsPerOrder,
+    baseline: null,
+    unit: `commands (${r.mongoWritesPerOrder.toFixed(1)} writes)`,
+    ratio: null,
+    goal: '≤ 30',
+    met: r.mongoCommandsPerOrder <= 30,
+  });
+  rec.goals.push({
+    scenario: 'P1 end to end',
+    measure: 'CPU time per order, all processes',
+    ours: r.cpuMsPerOrder.total,
+    baseline: b.cpuMsPerOrder.total,
+    unit: 'ms',
+    ratio: r.cpuMsPerOrder.total / b.cpuMsPerOrder.total,
+    goal: '≤ 120 ms',
+    met: r.cpuMsPerOrder.total <= 120,
+  });
 }

@@ -53,7 +53,13 @@ async function ours(servers: BenchServers, n: number, concurrency: number) {
   out.responseFiles = files.length;
   let lastClose: number;
   try {
-    const closed = await waitClosed(temporal, `TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'orderWorkflow'`, out.awaitingDispatch as number, 'P2 ours: orders closed after the file', waitBudget(n));
+    const closed = await waitClosed(
+      temporal,
+      `TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'orderWorkflow'`,
+      out.awaitingDispatch as number,
+      'P2 ours: orders closed after the file',
+      waitBudget(n),
+    );
     lastClose = Math.max(...[...closed.values()].map((c) => c.close));
   } catch (err) {
     // Too slow to finish: report the time waited as a lower bound, and P5 all the same.
@@ -126,14 +132,32 @@ export async function runP2P5(servers: BenchServers, o: { p2Orders: number; p5Or
   const baseSeconds = b.seconds as number;
   const orders = out.awaitingDispatch as number;
   const timedOut = out.error ? ` (gave up: ${out.error})` : '';
-  rec.goals.push({ scenario: 'P2 bulk dispatch', measure: `${orders.toLocaleString('en-GB')} orders, one file: time to all closed${timedOut}`, ours: seconds, baseline: baseSeconds, unit: 's', ratio: seconds / baseSeconds, goal: '≤ 1.8 × baseline', met: !timedOut && seconds / baseSeconds <= 1.8 });
+  rec.goals.push({
+    scenario: 'P2 bulk dispatch',
+    measure: `${orders.toLocaleString('en-GB')} orders, one file: time to all closed${timedOut}`,
+    ours: seconds,
+    baseline: baseSeconds,
+    unit: 's',
+    ratio: seconds / baseSeconds,
+    goal: '≤ 1.8 × baseline',
+    met: !timedOut && seconds / baseSeconds <= 1.8,
+  });
   const cpuOurs = out.cpuMsPerOrder as Record<string, number>;
   const cpuBase = b.cpuMsPerOrder as Record<string, number>;
   const byProcess = Object.keys(cpuOurs)
     .filter((k) => k !== 'total')
     .map((k) => `${k} ${Math.round(cpuOurs[k])}${k in cpuBase ? ` / ${Math.round(cpuBase[k])}` : ''}`)
     .join(', ');
-  rec.goals.push({ scenario: 'P2 bulk dispatch', measure: `CPU time per order after the file, all processes (${byProcess})`, ours: cpuOurs.total, baseline: cpuBase.total, unit: 'ms', ratio: cpuOurs.total / cpuBase.total, goal: 'reported', met: true });
+  rec.goals.push({
+    scenario: 'P2 bulk dispatch',
+    measure: `CPU time per order after the file, all processes (${byProcess})`,
+    ours: cpuOurs.total,
+    baseline: cpuBase.total,
+    unit: 'ms',
+    ratio: cpuOurs.total / cpuBase.total,
+    goal: 'reported',
+    met: true,
+  });
   rec.goals.push(p5Goal(orders, out.workerRssOpenMb as number, b.workerRssOpenMb as number));
   return sys;
 }

@@ -22,7 +22,17 @@ interface LoadResult {
 
 export async function runP3(sys: BenchSystem, o: { connections: number; seconds: number }, rec: Recorder): Promise<void> {
   const load = async (url: string, extra: Record<string, unknown>): Promise<LoadResult> =>
-    JSON.parse(await runScript('load-child.ts', [JSON.stringify({ url, connections: o.connections, duration: o.seconds, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...extra })]));
+    JSON.parse(
+      await runScript('load-child.ts', [
+        JSON.stringify({
+          url,
+          connections: o.connections,
+          duration: o.seconds,
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          ...extra,
+        }),
+      ]),
+    );
   const order = await callApi(sys, 'POST', '/api/v1/accounts/ACC-1001/orders', {});
   await callApi(sys, 'POST', `/api/v1/orders/${order.orderId}/lines`, ORDER_LINES[0]);
   const orderBody = await callApi(sys, 'GET', `/api/v1/orders/${order.orderId}`);
@@ -54,6 +64,15 @@ export async function runP3(sys: BenchSystem, o: { connections: number; seconds:
   for (const [name, v] of Object.entries(results)) {
     // No answer at all within the load tool's timeout counts as errors too.
     const errs = v.ours.errors + v.ours.non2xx + (v.ours.requests === 0 ? 1 : 0);
-    rec.goals.push({ scenario: 'P3 agent API', measure: `${name}: p99 (p50 ${v.ours.p50Ms} / ${v.baseline.p50Ms} ms; ${v.ours.requests} answered, ${errs} errors)`, ours: v.ours.p99Ms, baseline: v.baseline.p99Ms, unit: 'ms', ratio: v.ours.p99Ms / Math.max(1, v.baseline.p99Ms), goal: 'p99 ≤ 3 × baseline, 0 errors', met: v.ours.requests > 0 && v.ours.p99Ms <= 3 * Math.max(1, v.baseline.p99Ms) && errs === 0 });
+    rec.goals.push({
+      scenario: 'P3 agent API',
+      measure: `${name}: p99 (p50 ${v.ours.p50Ms} / ${v.baseline.p50Ms} ms; ${v.ours.requests} answered, ${errs} errors)`,
+      ours: v.ours.p99Ms,
+      baseline: v.baseline.p99Ms,
+      unit: 'ms',
+      ratio: v.ours.p99Ms / Math.max(1, v.baseline.p99Ms),
+      goal: 'p99 ≤ 3 × baseline, 0 errors',
+      met: v.ours.requests > 0 && v.ours.p99Ms <= 3 * Math.max(1, v.baseline.p99Ms) && errs === 0,
+    });
   }
 }

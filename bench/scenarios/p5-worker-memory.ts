@@ -12,5 +12,14 @@ export async function openOrdersMemory(worker: ChildWorker) {
 }
 
 export function p5Goal(openOrders: number, oursRssMb: number, baselineRssMb: number): GoalRow {
-  return { scenario: 'P5 open orders', measure: `worker RSS, ${openOrders.toLocaleString('en-GB')} orders open`, ours: oursRssMb, baseline: baselineRssMb, unit: 'MB', ratio: null, goal: '≤ 500 MB', met: oursRssMb <= 500 };
+  return {
+    scenario: 'P5 open orders',
+    measure: `worker RSS, ${openOrders.toLocaleString('en-GB')} orders open`,
+    ours: oursRssMb,
+    baseline: baselineRssMb,
+    unit: 'MB',
+    ratio: null,
+    goal: '≤ 500 MB',
+    met: oursRssMb <= 500,
+  };
 }

@@ -46,10 +46,20 @@ export async function runP6(servers: BenchServers, o: { rate: number; seconds: n
   const traffic = async (): Promise<TrafficResult> =>
     JSON.parse(
       await runScript('agent-traffic-child.ts', [
-        JSON.stringify({ baseUrl: `http://127.0.0.1:${http.port}`, token: TOKEN, rate: o.rate, seconds: o.seconds, prepared: Math.max(5, Math.ceil(o.rate / 2)), firstAddress: TRAFFIC_ADDRESSES * ++phases, timeoutMs: 10_000 }),
+        JSON.stringify({
+          baseUrl: `http://127.0.0.1:${http.port}`,
+          token: TOKEN,
+          rate: o.rate,
+          seconds: o.seconds,
+          prepared: Math.max(5, Math.ceil(o.rate / 2)),
+          firstAddress: TRAFFIC_ADDRESSES * ++phases,
+          timeoutMs: 10_000,
+        }),
       ]),
     );
-  const completed = async () => (await temporal.workflow.count(`TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'orderWorkflow' AND ExecutionStatus = 'Completed'`)).count;
+  const completed = async () =>
+    (await temporal.workflow.count(`TaskQueue = '${sys.config.temporal.taskQueue}' AND WorkflowType = 'orderWorkflow' AND ExecutionStatus = 'Completed'`))
+      .count;
   try {
     say(`P6: idle system: agent traffic at ${o.rate} requests/s for ${o.seconds} s`);
     const idle = await traffic();
@@ -67,16 +77,28 @@ export async function runP6(servers: BenchServers, o: { rate: number; seconds: n
     if (loaded instanceof Error) throw loaded;
     const phaseSeconds = (Date.now() - t0) / 1000;
     // Completed counts every order of the system, the traffic's own generates too.
-    const load = { agents: o.agents, seconds: phaseSeconds, ordersGenerated: bg.generated - generatedBefore, ordersCompleted: (await completed()) - completedBefore, errorCount: bg.errorCount, errors: bg.errors };
+    const load = {
+      agents: o.agents,
+      seconds: phaseSeconds,
+      ordersGenerated: bg.generated - generatedBefore,
+      ordersCompleted: (await completed()) - completedBefore,
+      errorCount: bg.errorCount,
+      errors: bg.errors,
+    };
     rec.scenarios.P6 = { idle, loaded, background: load };
-    say(`P6: during the loaded phase (${phaseSeconds.toFixed(0)} s) the background generated ${load.ordersGenerated} orders and the pipeline completed ${load.ordersCompleted} (the traffic's own included)`);
+    say(
+      `P6: during the loaded phase (${phaseSeconds.toFixed(0)} s) the background generated ${load.ordersGenerated} orders and the pipeline completed ${load.ordersCompleted} (the traffic's own included)`,
+    );
 
     for (const route of Object.keys(loaded.routes) as (keyof TrafficResult['routes'])[]) {
       const l = loaded.routes[route];
       const i = idle.routes[route];
       const errors = l.errors + i.errors;
       const skipped = l.skipped + i.skipped ? `, ${l.skipped + i.skipped} skipped` : '';
-      const note = route === 'all routes' ? ` at ${o.rate}/s; under load ${o.agents} background agents generated ${(load.ordersGenerated / phaseSeconds).toFixed(1)} orders/s, the pipeline completed ${(load.ordersCompleted / phaseSeconds).toFixed(1)}/s` : '';
+      const note =
+        route === 'all routes'
+          ? ` at ${o.rate}/s; under load ${o.agents} background agents generated ${(load.ordersGenerated / phaseSeconds).toFixed(1)} orders/s, the pipeline completed ${(load.ordersCompleted / phaseSeconds).toFixed(1)}/s`
+          : '';
       rec.goals.push({
         scenario: 'P6 agent under load',
         measure: `${route}: p99 under load vs idle (p50 ${l.p50Ms.toFixed(0)} / ${i.p50Ms.toFixed(0)} ms; ${l.answered + i.answered} answered, ${errors} errors${skipped})${note}`,

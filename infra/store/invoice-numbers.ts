@@ -89,7 +89,12 @@ export interface InvoiceNumbers {
    * content made by `contentOf`; null when there is nothing to invoice. `pending` runs once every
    * earlier claim of the account is visible.
    */
-  issueChosen<C extends ChargeRef>(input: { key: string; accountId: string; pending: () => Promise<C[]>; contentOf: (free: C[]) => InvoiceContent }): Promise<Issued | null>;
+  issueChosen<C extends ChargeRef>(input: {
+    key: string;
+    accountId: string;
+    pending: () => Promise<C[]>;
+    contentOf: (free: C[]) => InvoiceContent;
+  }): Promise<Issued | null>;
 }
 
 /** At a free place: claim it with this content, adopt the key's claim found meanwhile, or nothing to invoice (null). */
@@ -132,7 +137,17 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
         const chosen = await choose();
         if (!chosen || 'adopt' in chosen) return chosen;
         const numberFrom = (await hints.last(NUMBER_HINT)) + 1;
-        return { insert: { _id: accountInvoiceId(accountId, n), accountId, accountSequence: n, idempotencyKey: key, numberFrom, claimedAt: new Date().toISOString(), ...chosen.insert } };
+        return {
+          insert: {
+            _id: accountInvoiceId(accountId, n),
+            accountId,
+            accountSequence: n,
+            idempotencyKey: key,
+            numberFrom,
+            claimedAt: new Date().toISOString(),
+            ...chosen.insert,
+          },
+        };
       },
     );
   }

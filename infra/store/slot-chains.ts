@@ -30,7 +30,11 @@ export type AtFreeSlot<D> = { insert: D } | { adopt: D } | null;
  * `atFree(n)` runs at each free slot, once slot n-1 is known taken. `claimed` is true only for the
  * call whose insert took the slot. null when `atFree` found nothing to claim.
  */
-export async function claimSlot<D>(chain: SlotChain<D>, from: number, atFree: (n: number) => Promise<AtFreeSlot<D>>): Promise<{ doc: D; claimed: boolean } | null> {
+export async function claimSlot<D>(
+  chain: SlotChain<D>,
+  from: number,
+  atFree: (n: number) => Promise<AtFreeSlot<D>>,
+): Promise<{ doc: D; claimed: boolean } | null> {
   for (let n = from; ; n++) {
     let slot = await chain.read(n);
     if (!slot) {

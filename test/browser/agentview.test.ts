@@ -24,7 +24,8 @@ afterAll(async () => {
 const WAIT = { timeout: 60_000 };
 const text = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
 /** The token the page keeps (the tests' tsconfig has no DOM types, hence the cast). */
-const storedToken = (page: Page) => page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('agentview.token'));
+const storedToken = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('agentview.token'));
 /** Waits until the element shows the text (the page updates itself; nothing reloads). */
 const showing = (page: Page, selector: string, t: string | RegExp) => page.locator(selector, { hasText: t }).first().waitFor(WAIT);
 
@@ -51,10 +52,21 @@ describe('AgentView', () => {
 
   it('formats money in Chromium exactly as the domain does in Node', async () => {
     // AgentView bundles the domain's formatter: the same module, built for the browser the same way.
-    const bundled = await build({ entryPoints: ['domain/money.ts'], bundle: true, write: false, format: 'iife', globalName: 'domainMoney', platform: 'browser', target: 'es2022' });
+    const bundled = await build({
+      entryPoints: ['domain/money.ts'],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      globalName: 'domainMoney',
+      platform: 'browser',
+      target: 'es2022',
+    });
     const page = await browser.newPage();
     await page.goto(`${browser.baseUrl}/signin`);
-    const samples = fc.sample(fc.tuple(fc.integer({ min: -1e13, max: 1e13 }), fc.constantFrom('GBP', 'EUR', 'USD', 'gbp', 'JPY', ' XYZ ')), { numRuns: 300, seed: 8 });
+    const samples = fc.sample(fc.tuple(fc.integer({ min: -1e13, max: 1e13 }), fc.constantFrom('GBP', 'EUR', 'USD', 'gbp', 'JPY', ' XYZ ')), {
+      numRuns: 300,
+      seed: 8,
+    });
     samples.push([0, 'GBP'], [-5, 'EUR'], [100_000_000, 'USD'], [Number.MAX_SAFE_INTEGER, 'GBP']);
     // Given as source text: the test runner would otherwise rewrite it.
     const inBrowser = await page.evaluate(`${bundled.outputFiles[0].text}; ${JSON.stringify(samples)}.map(([a, c]) => domainMoney.formatMoney(a, c))`);
@@ -167,7 +179,9 @@ describe('AgentView', () => {
     expect(timeline[1]).toContain('csa-17');
     expect(timeline[3]).toContain('Complete');
     // Nothing is offered on a complete order; agents get no Temporal link.
-    await expect.poll(() => page.locator('#order-actions button:visible, #order-actions form:visible, #temporal-link:visible').count(), { timeout: 10_000 }).toBe(0);
+    await expect
+      .poll(() => page.locator('#order-actions button:visible, #order-actions form:visible, #temporal-link:visible').count(), { timeout: 10_000 })
+      .toBe(0);
     expect(loads).toBe(loadsBeforeGenerate);
     expect(await page.evaluate(() => (globalThis as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
     await browser.screenshot(page, 'order-complete', path.resolve('docs/images/order-page.png'));
@@ -258,8 +272,13 @@ describe('AgentView', () => {
     await browser.screenshot(agent, 'order-referred');
 
     // A response row for an order nobody knows becomes an adaptor exception.
-    const csv = 'warehouse_id,sub_order_number,line_number,sku,quantity_shipped,serial_number,imei,imei2,carrier,tracking_number,ship_date,disposition,error_code,error_message\nWH-NORTH,ORD-UNKNOWN0000-WH-NORTH,1,PR-ROUTER-5G,1,SN123,,,DPD,TRK1,2025-03-14,shipped,,\n';
-    const posted = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=stray.csv', { role: 'adaptor', body: csv, headers: { 'content-type': 'text/csv' } });
+    const csv =
+      'warehouse_id,sub_order_number,line_number,sku,quantity_shipped,serial_number,imei,imei2,carrier,tracking_number,ship_date,disposition,error_code,error_message\nWH-NORTH,ORD-UNKNOWN0000-WH-NORTH,1,PR-ROUTER-5G,1,SN123,,,DPD,TRK1,2025-03-14,shipped,,\n';
+    const posted = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=stray.csv', {
+      role: 'adaptor',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(posted.status).toBe(202);
 
     // Ops, in another tab with its own session.

@@ -14,14 +14,7 @@ import { warehouseFolders } from '../../infra/config';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import type { DispatchBatch } from '../../domain/types';
 import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
-import {
-  deliver,
-  ordersAwaitingDispatch,
-  readOrders,
-  shippedRows,
-  waitForStatus,
-  type ResponseRow,
-} from '../support/dispatch-fixtures';
+import { deliver, ordersAwaitingDispatch, readOrders, shippedRows, waitForStatus, type ResponseRow } from '../support/dispatch-fixtures';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -47,10 +40,12 @@ describe('inbox files', () => {
     const orders = await ordersAwaitingDispatch(sys, 16, { lines: [{ sku: 'HS-GGL-PX9-128', quantity: 1 }] });
     const [file] = await sys.simulator.respond();
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1);
-    const expected = new Map(lines.map((l) => {
-      const c = l.split(',');
-      return [c[1], { disposition: c[11], code: c[12] }];
-    }));
+    const expected = new Map(
+      lines.map((l) => {
+        const c = l.split(',');
+        return [c[1], { disposition: c[11], code: c[12] }];
+      }),
+    );
     expect(expected.size).toBe(16);
     await sys.adaptor.sweep();
 
@@ -77,7 +72,14 @@ describe('inbox files', () => {
     expect(batch.rejections).toEqual([{ rowNumber: 2, code: 'COLUMN_COUNT', message: expect.stringContaining('Row 2') }]);
     const archive = warehouseFolders(sys.config.dataDir, 'WH-NORTH').archive;
     const report = JSON.parse(fs.readFileSync(path.join(archive, filesIn(archive, '-cut.csv.report.json')[0]), 'utf8'));
-    expect(report).toMatchObject({ outcome: 'accepted', batchId, rowCount: 2, validRows: 1, rejectedRows: 1, rejections: [{ rowNumber: 2, code: 'COLUMN_COUNT' }] });
+    expect(report).toMatchObject({
+      outcome: 'accepted',
+      batchId,
+      rowCount: 2,
+      validRows: 1,
+      rejectedRows: 1,
+      rejections: [{ rowNumber: 2, code: 'COLUMN_COUNT' }],
+    });
     const [stillWaiting] = await readOrders(sys, [b.orderId]);
     expect(stillWaiting).toMatchObject({ status: 'AwaitingDispatch', subOrders: [{ units: [] }] });
   });
@@ -85,7 +87,10 @@ describe('inbox files', () => {
   it('quarantines a file with an unclosed quote, with a report beside it, and applies none of it', async () => {
     const [a, b] = await ordersAwaitingDispatch(sys, 2, { lines: [{ sku: 'PR-APL-USBC-20W', quantity: 1 }] });
     const good = formatWarehouseResponseCsv(shippedRows(a)).trimEnd().split('\n');
-    const broken = formatWarehouseResponseCsv([{ ...shippedRows(b)[0], error_message: 'x' }]).trimEnd().split('\n')[1].replace(/,x$/, ',"note never closed');
+    const broken = formatWarehouseResponseCsv([{ ...shippedRows(b)[0], error_message: 'x' }])
+      .trimEnd()
+      .split('\n')[1]
+      .replace(/,x$/, ',"note never closed');
     const csv = [...good, broken, ''].join('\n');
     const batchId = await deliver(sys, 'WH-NORTH', 'unclosed.csv', csv);
 
@@ -112,7 +117,13 @@ describe('inbox files', () => {
     const list = await sys.call('GET', `/api/v1/adaptor/exceptions?batchId=${batchId}`, { role: 'ops' });
     expect(list.status).toBe(200);
     expect(list.body.items).toEqual([
-      expect.objectContaining({ batchId, rowNumber: 1, warehouseId: 'WH-NORTH', code: 'UNKNOWN_ORDER', row: expect.objectContaining({ subOrderNumber: 'ORD-0000000000-WH-NORTH', rowNumber: 1 }) }),
+      expect.objectContaining({
+        batchId,
+        rowNumber: 1,
+        warehouseId: 'WH-NORTH',
+        code: 'UNKNOWN_ORDER',
+        row: expect.objectContaining({ subOrderNumber: 'ORD-0000000000-WH-NORTH', rowNumber: 1 }),
+      }),
     ]);
     const byWarehouse = await sys.call('GET', '/api/v1/adaptor/exceptions?warehouseId=WH-NORTH&limit=500', { role: 'ops' });
     expect(byWarehouse.body.items.some((e: { batchId: string }) => e.batchId === batchId)).toBe(true);
@@ -139,7 +150,10 @@ describe('API', () => {
     expect((await csvUpload(csv, 'warehouseId=WH-NORTH', 'adaptor', 'application/json')).status).toBe(415);
 
     const posted = await csvUpload(csv, 'warehouseId=WH-NORTH&fileName=from-api.csv');
-    expect(posted).toMatchObject({ status: 202, body: { outcome: 'accepted', batchId: sha256(csv), rowCount: 1, validRows: 1, rejectedRows: 0, exceptionRows: 0 } });
+    expect(posted).toMatchObject({
+      status: 202,
+      body: { outcome: 'accepted', batchId: sha256(csv), rowCount: 1, validRows: 1, rejectedRows: 0, exceptionRows: 0 },
+    });
     const [done] = await waitForStatus(sys, [order.orderId], 'Complete');
     expect(done.subOrders[0].units[0]).toMatchObject({ batchId: sha256(csv), imei: expect.stringMatching(/^\d{15}$/) });
     const f = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
@@ -170,10 +184,20 @@ describe('API', () => {
       disposition: 'shipped' as const,
     });
     // Rows 3 and 7 of the warehouse's file: the converter left out rows that were not ours.
-    const batch: DispatchBatch = { schemaVersion: '1', batchId: sha256(`converted-${order.orderId}`), warehouseId: 'WH-NORTH', sourceFile: 'wh-945-0007.csv', receivedAt: '2025-03-14T10:00:00.000Z', rows: [toRow(u2, 7), toRow(u1, 3)] };
+    const batch: DispatchBatch = {
+      schemaVersion: '1',
+      batchId: sha256(`converted-${order.orderId}`),
+      warehouseId: 'WH-NORTH',
+      sourceFile: 'wh-945-0007.csv',
+      receivedAt: '2025-03-14T10:00:00.000Z',
+      rows: [toRow(u2, 7), toRow(u1, 3)],
+    };
 
     expect((await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'agent', body: batch })).status).toBe(403);
-    const broken = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: { ...batch, rows: [{ ...batch.rows[0], quantityShipped: 0 }] } });
+    const broken = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', {
+      role: 'adaptor',
+      body: { ...batch, rows: [{ ...batch.rows[0], quantityShipped: 0 }] },
+    });
     expect(broken).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
 
     const posted = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: batch });
@@ -228,14 +252,19 @@ describe('a 100,000-row file', () => {
     const t0 = Date.now();
     let outcome;
     try {
-      outcome = await ingestWarehouseFile({ config: sys.config, db: sys.db, temporal: sys.temporal }, { warehouseId: 'WH-NORTH', fileName: 'big-100k.csv', source: 'inbox', open: () => fs.createReadStream(file) });
+      outcome = await ingestWarehouseFile(
+        { config: sys.config, db: sys.db, temporal: sys.temporal },
+        { warehouseId: 'WH-NORTH', fileName: 'big-100k.csv', source: 'inbox', open: () => fs.createReadStream(file) },
+      );
     } finally {
       clearInterval(sampler);
     }
     const ms = Date.now() - t0;
     const liveGrowth = peakLive - (before.heapUsed + before.external + before.arrayBuffers);
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-    console.info(`[100k-row file] ${mb(bytes)}, ingested in ${ms} ms; live heap growth (after GC) peak ${mb(liveGrowth)}; RSS ${mb(before.rss)} before, peak growth ${mb(peakRss - before.rss)}`);
+    console.info(
+      `[100k-row file] ${mb(bytes)}, ingested in ${ms} ms; live heap growth (after GC) peak ${mb(liveGrowth)}; RSS ${mb(before.rss)} before, peak growth ${mb(peakRss - before.rss)}`,
+    );
 
     expect(outcome).toMatchObject({ kind: 'accepted', rowCount: ROWS, validRows: 0, rejectedRows: 0, exceptionRows: ROWS });
     expect(await sys.db.models.AdaptorException.countDocuments({ batchId: outcome!.batchId })).toBe(ROWS);

@@ -38,7 +38,10 @@ beforeAll(async () => {
       resolve();
     });
   });
-  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, Schema> } };
+  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, any>>;
+    components?: { schemas?: Record<string, Schema> };
+  };
   components = doc.components?.schemas ?? {};
   for (const [p, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -66,8 +69,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   await sys?.stop();
-  const table = [...counts].sort().map(([k, n]) => `${k}: ${n}`).join('\n');
-  console.log(`API fuzz cases per route (${[...counts.values()].reduce((a, b) => a + b, 0)} in all, ${fiveHundreds} 5xx, ${socketsClosed} keep-alive sockets closed after a refusal and retried):\n${table}`);
+  const table = [...counts]
+    .sort()
+    .map(([k, n]) => `${k}: ${n}`)
+    .join('\n');
+  console.log(
+    `API fuzz cases per route (${[...counts.values()].reduce((a, b) => a + b, 0)} in all, ${fiveHundreds} 5xx, ${socketsClosed} keep-alive sockets closed after a refusal and retried):\n${table}`,
+  );
 });
 
 // ---- Requests, and what every answer must look like. ----
@@ -84,7 +92,12 @@ async function send(route: string, req: Req): Promise<{ status: number; body: un
   let res: Response | undefined;
   for (let attempt = 1; !res; attempt++) {
     try {
-      res = await fetch(base + req.url, { method: req.method, headers: req.headers, body: req.body as RequestInit['body'], signal: AbortSignal.timeout(60_000) });
+      res = await fetch(base + req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body as RequestInit['body'],
+        signal: AbortSignal.timeout(60_000),
+      });
     } catch (err) {
       // @hono/node-server closes a keep-alive socket whose request body a refusal left unread
       // (500 ms later); a request already sent on it sees the close. Clients retry; so do we.
@@ -110,7 +123,8 @@ async function send(route: string, req: Req): Promise<{ status: number; body: un
   }
   if (res.status >= 400) {
     const e = (body as { error?: { code?: unknown; message?: unknown } })?.error;
-    if (!e || typeof e.code !== 'string' || typeof e.message !== 'string') violations.push(`${what} → ${res.status} without the error shape: ${text.slice(0, 300)}`);
+    if (!e || typeof e.code !== 'string' || typeof e.message !== 'string')
+      violations.push(`${what} → ${res.status} without the error shape: ${text.slice(0, 300)}`);
   }
   return { status: res.status, body };
 }
@@ -132,7 +146,9 @@ function validArb(s0: Schema, depth = 0): fc.Arbitrary<unknown> {
       if (depth > 4) return fc.constant({});
       const props = (s.properties ?? {}) as Record<string, Schema>;
       if (!Object.keys(props).length) return fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
-      return fc.record(Object.fromEntries(Object.entries(props).map(([k, p]) => [k, validArb(p, depth + 1)])), { requiredKeys: ((s.required ?? []) as string[]).filter((k) => k in props) });
+      return fc.record(Object.fromEntries(Object.entries(props).map(([k, p]) => [k, validArb(p, depth + 1)])), {
+        requiredKeys: ((s.required ?? []) as string[]).filter((k) => k in props),
+      });
     }
     case 'array':
       return fc.array(validArb(s.items ?? {}, depth + 1), { minLength: s.minItems ?? 0, maxLength: Math.max(s.minItems ?? 0, Math.min(s.maxItems ?? 3, 3)) });
@@ -159,7 +175,23 @@ function validArb(s0: Schema, depth = 0): fc.Arbitrary<unknown> {
 const weird: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '\udfff x', '\u202e\u2028\u2029', '𝕏🙂👍🏽', ' ', '', '$where', '{"$gt":""}', '../../etc/passwd', '%00', '<script>alert(1)</script>', '__proto__', 'constructor'),
+  fc.constantFrom(
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    '\udfff x',
+    '\u202e\u2028\u2029',
+    '𝕏🙂👍🏽',
+    ' ',
+    '',
+    '$where',
+    '{"$gt":""}',
+    '../../etc/passwd',
+    '%00',
+    '<script>alert(1)</script>',
+    '__proto__',
+    'constructor',
+  ),
   fc.constantFrom('x'.repeat(5000), '9'.repeat(400)),
   fc.integer(),
   fc.constantFrom(-1, 0, 1.5, 1e308, -0, Number.MAX_SAFE_INTEGER + 2, 2 ** 31),
@@ -176,8 +208,20 @@ function bodyArb(schema: Schema): fc.Arbitrary<unknown> {
   const valid = validArb(schema);
   return fc.oneof(
     { weight: 3, arbitrary: valid },
-    { weight: 2, arbitrary: valid.chain((v) => (isObj(v) && Object.keys(v).length ? fc.constantFrom(...Object.keys(v)).map((k) => Object.fromEntries(Object.entries(v).filter(([x]) => x !== k))) : fc.constant(v))) },
-    { weight: 3, arbitrary: valid.chain((v) => (isObj(v) && Object.keys(v).length ? fc.tuple(fc.constantFrom(...Object.keys(v)), weird).map(([k, w]) => ({ ...v, [k]: w })) : weird)) },
+    {
+      weight: 2,
+      arbitrary: valid.chain((v) =>
+        isObj(v) && Object.keys(v).length
+          ? fc.constantFrom(...Object.keys(v)).map((k) => Object.fromEntries(Object.entries(v).filter(([x]) => x !== k)))
+          : fc.constant(v),
+      ),
+    },
+    {
+      weight: 3,
+      arbitrary: valid.chain((v) =>
+        isObj(v) && Object.keys(v).length ? fc.tuple(fc.constantFrom(...Object.keys(v)), weird).map(([k, w]) => ({ ...v, [k]: w })) : weird,
+      ),
+    },
     { weight: 1, arbitrary: valid.chain((v) => fc.tuple(fc.string({ maxLength: 12 }), weird).map(([k, w]) => (isObj(v) ? { ...v, [k]: w } : { [k]: w }))) },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
   );
@@ -196,12 +240,14 @@ const wellFormed = (v: string) => v.replace(/[\ud800-\udbff](?![\udc00-\udfff])|
 
 /** A path parameter: the real one, a well-formed stranger, or garbage. */
 function paramArb(name: string, schema: Schema | undefined): fc.Arbitrary<string> {
-  return fc.oneof(
-    { weight: 3, arbitrary: fc.constant(known[name] ?? 'X') },
-    { weight: 2, arbitrary: schema ? validArb(schema).map(String) : fc.string({ minLength: 1, maxLength: 20 }) },
-    { weight: 2, arbitrary: weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w) ?? 'x')).map((w) => (/^%|^\.\.$/.test(w) ? `x${w}` : w)) },
-    { weight: 1, arbitrary: fc.constantFrom('%ED%A0%80', '%FF%FE', '%', '%2e%2e', '%2F', '..', '%00') }, // raw: invalid UTF-8, traversal
-  ).map((v) => (/^%|^\.\.$/.test(v) ? v : encodeURIComponent(wellFormed(v)) || '%20'));
+  return fc
+    .oneof(
+      { weight: 3, arbitrary: fc.constant(known[name] ?? 'X') },
+      { weight: 2, arbitrary: schema ? validArb(schema).map(String) : fc.string({ minLength: 1, maxLength: 20 }) },
+      { weight: 2, arbitrary: weird.map((w) => (typeof w === 'string' ? w : (JSON.stringify(w) ?? 'x'))).map((w) => (/^%|^\.\.$/.test(w) ? `x${w}` : w)) },
+      { weight: 1, arbitrary: fc.constantFrom('%ED%A0%80', '%FF%FE', '%', '%2e%2e', '%2F', '..', '%00') }, // raw: invalid UTF-8, traversal
+    )
+    .map((v) => (/^%|^\.\.$/.test(v) ? v : encodeURIComponent(wellFormed(v)) || '%20'));
 }
 
 function queryArb(op: Operation): fc.Arbitrary<string> {
@@ -213,7 +259,7 @@ function queryArb(op: Operation): fc.Arbitrary<string> {
         fc.option(
           fc.oneof(
             validArb(p.schema ?? {}).map((v) => [String(v)]),
-            weird.map((w) => [typeof w === 'string' ? w : JSON.stringify(w) ?? '']),
+            weird.map((w) => [typeof w === 'string' ? w : (JSON.stringify(w) ?? '')]),
             fc.array(fc.string({ maxLength: 8 }), { minLength: 2, maxLength: 3 }), // repeated parameter
           ),
           { freq: 3 },
@@ -230,34 +276,85 @@ function queryArb(op: Operation): fc.Arbitrary<string> {
 
 const roleArb = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom<keyof typeof TOKENS>('agent', 'ops', 'adaptor').map((r) => `Bearer ${TOKENS[r]}`) },
-  { weight: 1, arbitrary: fc.constantFrom('', 'Bearer', 'Bearer ', 'Basic YWdlbnQ6eA==', `Bearer ${TOKENS.agent} extra`, `bearer ${TOKENS.ops}`, `Bearer ${'x'.repeat(5000)}`, 'Bearer \u00e9t\u00e9') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      'Bearer',
+      'Bearer ',
+      'Basic YWdlbnQ6eA==',
+      `Bearer ${TOKENS.agent} extra`,
+      `bearer ${TOKENS.ops}`,
+      `Bearer ${'x'.repeat(5000)}`,
+      'Bearer \u00e9t\u00e9',
+    ),
+  },
 );
 
 const jsonTypes = fc.oneof(
   { weight: 8, arbitrary: fc.constant('application/json') },
-  { weight: 1, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/jsonx', 'text/plain', 'text/csv', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', '*/*') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'application/json; charset=utf-8',
+      'application/json; charset=utf-16',
+      'APPLICATION/JSON',
+      'application/jsonx',
+      'text/plain',
+      'text/csv',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      '',
+      '*/*',
+    ),
+  },
 );
 
 function requestArb(op: Operation): fc.Arbitrary<Req> {
   const pathParams = op.params.filter((p) => p.in === 'path');
-  const pathArb = fc.tuple(...pathParams.map((p) => paramArb(p.name, p.schema))).map((vals) => pathParams.reduce((url, p, i) => url.replace(`{${p.name}}`, vals[i]), op.path));
+  const pathArb = fc
+    .tuple(...pathParams.map((p) => paramArb(p.name, p.schema)))
+    .map((vals) => pathParams.reduce((url, p, i) => url.replace(`{${p.name}}`, vals[i]), op.path));
   const csv = op.body?.contentType === 'text/csv';
   const bodyAndType: fc.Arbitrary<{ body?: string | Uint8Array; type?: string }> = !op.body
-    ? fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.tuple(fc.jsonValue({ maxDepth: 2 }), jsonTypes).map(([b, type]) => ({ body: JSON.stringify(b), type })) })
+    ? fc.oneof(
+        { weight: 4, arbitrary: fc.constant({}) },
+        { weight: 1, arbitrary: fc.tuple(fc.jsonValue({ maxDepth: 2 }), jsonTypes).map(([b, type]) => ({ body: JSON.stringify(b), type })) },
+      )
     : csv
-      ? fc.tuple(fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.constant('warehouse_id,sub_order_number\nWH-NORTH,x\n')), fc.constantFrom('text/csv', 'text/plain', 'application/json', 'application/octet-stream', '')).map(([body, type]) => ({ body, type }))
-      : fc.tuple(fc.oneof({ weight: 5, arbitrary: bodyArb(op.body.schema).map((b) => JSON.stringify(b) ?? 'null') }, { weight: 1, arbitrary: rawBody }), jsonTypes, fc.boolean()).map(([body, type, omit]) => (omit && !op.body!.required ? {} : { body, type }));
-  return fc.record({ path: pathArb, query: queryArb(op), auth: roleArb, bt: bodyAndType, idem: fc.option(fc.oneof(fc.uuid(), fc.constantFrom('a'.repeat(200), 'bad key!', '')), { freq: 4 }) }).map(({ path, query, auth, bt, idem }) => ({
-    method: op.method,
-    url: path + query,
-    headers: {
-      ...(auth ? { authorization: auth } : {}),
-      ...(bt.type ? { 'content-type': bt.type } : {}),
-      ...(idem !== null ? { 'idempotency-key': idem } : {}),
-      'x-agent-id': 'fuzz',
-    },
-    ...(bt.body !== undefined && op.method !== 'GET' && op.method !== 'DELETE' ? { body: bt.body } : {}),
-  }));
+      ? fc
+          .tuple(
+            fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.constant('warehouse_id,sub_order_number\nWH-NORTH,x\n')),
+            fc.constantFrom('text/csv', 'text/plain', 'application/json', 'application/octet-stream', ''),
+          )
+          .map(([body, type]) => ({ body, type }))
+      : fc
+          .tuple(
+            fc.oneof({ weight: 5, arbitrary: bodyArb(op.body.schema).map((b) => JSON.stringify(b) ?? 'null') }, { weight: 1, arbitrary: rawBody }),
+            jsonTypes,
+            fc.boolean(),
+          )
+          .map(([body, type, omit]) => (omit && !op.body!.required ? {} : { body, type }));
+  return fc
+    .record({
+      path: pathArb,
+      query: queryArb(op),
+      auth: roleArb,
+      bt: bodyAndType,
+      idem: fc.option(fc.oneof(fc.uuid(), fc.constantFrom('a'.repeat(200), 'bad key!', '')), { freq: 4 }),
+    })
+    .map(({ path, query, auth, bt, idem }) => ({
+      method: op.method,
+      url: path + query,
+      headers: {
+        ...(auth ? { authorization: auth } : {}),
+        ...(bt.type ? { 'content-type': bt.type } : {}),
+        ...(idem !== null ? { 'idempotency-key': idem } : {}),
+        'x-agent-id': 'fuzz',
+      },
+      ...(bt.body !== undefined && op.method !== 'GET' && op.method !== 'DELETE' ? { body: bt.body } : {}),
+    }));
 }
 
 const RUNS_PER_ROUTE = Number(process.env.API_FUZZ_RUNS ?? 60);
@@ -287,7 +384,12 @@ describe('API under random and mutated requests', () => {
     for (const op of withBody) {
       const url = op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(known[n] ?? 'X'));
       const route = `${op.method} ${op.path}`;
-      const big = await send(route, { method: op.method, url, headers: { authorization: `Bearer ${TOKENS.ops}`, 'content-type': 'application/json' }, body: huge });
+      const big = await send(route, {
+        method: op.method,
+        url,
+        headers: { authorization: `Bearer ${TOKENS.ops}`, 'content-type': 'application/json' },
+        body: huge,
+      });
       expect(big.status, `${route} with a ${huge.length}-byte body: ${violations.join('; ')}`).toBe(413);
       for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded']) {
         const res = await send(route, { method: op.method, url, headers: { authorization: `Bearer ${TOKENS.ops}`, 'content-type': type }, body: '{"a":1}' });
@@ -295,18 +397,32 @@ describe('API under random and mutated requests', () => {
       }
     }
     // The adaptor's file upload takes CSV only.
-    const upload = await send('POST /api/v1/adaptor/warehouse-files', { method: 'POST', url: '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH', headers: { authorization: `Bearer ${TOKENS.adaptor}`, 'content-type': 'application/json' }, body: '{}' });
+    const upload = await send('POST /api/v1/adaptor/warehouse-files', {
+      method: 'POST',
+      url: '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH',
+      headers: { authorization: `Bearer ${TOKENS.adaptor}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(upload.status).toBe(415);
     expect(violations).toEqual([]);
   });
 
   it('survives deeply nested JSON on every JSON route', async () => {
     const depth = 50_000;
-    const bodies = ['['.repeat(depth) + ']'.repeat(depth), '{"a":'.repeat(depth) + '1' + '}'.repeat(depth), `{"sku":${'['.repeat(depth)}${']'.repeat(depth)},"quantity":1}`];
+    const bodies = [
+      '['.repeat(depth) + ']'.repeat(depth),
+      '{"a":'.repeat(depth) + '1' + '}'.repeat(depth),
+      `{"sku":${'['.repeat(depth)}${']'.repeat(depth)},"quantity":1}`,
+    ];
     for (const op of ops.filter((o) => o.body && o.body.contentType === 'application/json')) {
       const url = op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(known[n] ?? 'X'));
       for (const body of bodies) {
-        const res = await send(`${op.method} ${op.path}`, { method: op.method, url, headers: { authorization: `Bearer ${TOKENS.ops}`, 'content-type': 'application/json' }, body });
+        const res = await send(`${op.method} ${op.path}`, {
+          method: op.method,
+          url,
+          headers: { authorization: `Bearer ${TOKENS.ops}`, 'content-type': 'application/json' },
+          body,
+        });
         expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);
       }

@@ -55,7 +55,12 @@ const TABLE: Record<string, Expectation> = {
   'POST /api/v1/orders/{orderId}/cancel': { roles: AGENT_OPS, body: { reason: 'auth test' } },
   'POST /api/v1/orders/{orderId}/fraud-review': { roles: ['ops'], body: { decision: 'approve', reason: 'checked by phone' } },
   'GET /api/v1/fraud-reviews': { roles: ['ops'] },
-  'POST /api/v1/adaptor/warehouse-files': { roles: ['adaptor'], query: 'warehouseId=WH-NORTH&fileName=auth-test.csv', body: `${WAREHOUSE_RESPONSE_COLUMNS.join(',')}\n`, contentType: 'text/csv' },
+  'POST /api/v1/adaptor/warehouse-files': {
+    roles: ['adaptor'],
+    query: 'warehouseId=WH-NORTH&fileName=auth-test.csv',
+    body: `${WAREHOUSE_RESPONSE_COLUMNS.join(',')}\n`,
+    contentType: 'text/csv',
+  },
   'POST /api/v1/adaptor/dispatch-batches': { roles: ['adaptor'], body: { schemaVersion: '1' } },
   'GET /api/v1/adaptor/exceptions': { roles: ['ops'] },
   'GET /api/v1/adaptor/batches/{batchId}': { roles: ['ops', 'adaptor'] },
@@ -115,8 +120,14 @@ describe('authorisation matrix', () => {
   it('every documented operation has an expectation, and every expectation a documented operation', () => {
     const ops = operations();
     expect(ops.length).toBeGreaterThan(20);
-    expect(ops.filter((op) => !TABLE[op]), 'operations without an auth expectation').toEqual([]);
-    expect(Object.keys(TABLE).filter((op) => !ops.includes(op)), 'expectations for operations not in the document').toEqual([]);
+    expect(
+      ops.filter((op) => !TABLE[op]),
+      'operations without an auth expectation',
+    ).toEqual([]);
+    expect(
+      Object.keys(TABLE).filter((op) => !ops.includes(op)),
+      'expectations for operations not in the document',
+    ).toEqual([]);
   });
 
   it('every operation × every caller: 401 without a valid token, 403 for other roles, through for its own roles, never 5xx', async () => {
@@ -140,7 +151,16 @@ describe('authorisation matrix', () => {
 
   it('the allowed roles get a real answer, not just "not refused"', async () => {
     // Reads that must succeed for every role they name.
-    for (const op of ['GET /api/v1/catalogue', 'GET /api/v1/stock', 'GET /api/v1/accounts', 'GET /api/v1/accounts/{accountId}', 'GET /api/v1/accounts/{accountId}/orders', 'GET /api/v1/orders/{orderId}', 'GET /api/v1/fraud-reviews', 'GET /api/v1/adaptor/exceptions']) {
+    for (const op of [
+      'GET /api/v1/catalogue',
+      'GET /api/v1/stock',
+      'GET /api/v1/accounts',
+      'GET /api/v1/accounts/{accountId}',
+      'GET /api/v1/accounts/{accountId}/orders',
+      'GET /api/v1/orders/{orderId}',
+      'GET /api/v1/fraud-reviews',
+      'GET /api/v1/adaptor/exceptions',
+    ]) {
       for (const role of TABLE[op].roles) {
         const r = await callAs(role, op, TABLE[op]);
         expect(r.status, `${op} as ${role}: ${JSON.stringify(r.body).slice(0, 200)}`).toBe(200);
@@ -183,8 +203,13 @@ describe('authorisation matrix', () => {
         for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
           for (const caller of ['none', 'wrong'] as const) {
             const headers: Record<string, string> = caller === 'wrong' ? { authorization: 'Bearer not-a-real-token' } : {};
-            const r = await sys.call(method, `${path}${suffix}`, { role: null, headers, ...(method === 'GET' || method === 'DELETE' ? {} : { body: e.body ?? {} }) });
-            if (r.status !== 401 || r.body?.error?.code !== 'UNAUTHENTICATED') failures.push(`${method} ${path}${suffix} as ${caller}: ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+            const r = await sys.call(method, `${path}${suffix}`, {
+              role: null,
+              headers,
+              ...(method === 'GET' || method === 'DELETE' ? {} : { body: e.body ?? {} }),
+            });
+            if (r.status !== 401 || r.body?.error?.code !== 'UNAUTHENTICATED')
+              failures.push(`${method} ${path}${suffix} as ${caller}: ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
           }
         }
       }

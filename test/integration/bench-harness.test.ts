@@ -14,13 +14,19 @@ describe('npm run bench -- --quick', () => {
   it('runs every scenario against its baseline and writes the report', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-quick-'));
     try {
-      const run = spawnSync('npx', ['tsx', 'bench/run.ts', '--quick', '--out', out], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 900_000 });
+      const run = spawnSync('npx', ['tsx', 'bench/run.ts', '--quick', '--out', out], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        encoding: 'utf8',
+        timeout: 900_000,
+      });
       expect(run.status, run.stderr.slice(-3000)).toBe(0);
       const report = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8')) as BenchReport;
       expect(report.failures).toEqual([]);
       expect(report.machine.cores).toBeGreaterThan(0);
       expect(Object.keys(report.scenarios).sort()).toEqual(['P1 c=1', 'P1 c=2', 'P2', 'P3', 'P4', 'P6']);
-      const p1 = report.scenarios['P1 c=2'] as { ours: { generated: number; complete: number; errorCount: number; historyEventsPerOrder: number; mongoWritesPerOrder: number } };
+      const p1 = report.scenarios['P1 c=2'] as {
+        ours: { generated: number; complete: number; errorCount: number; historyEventsPerOrder: number; mongoWritesPerOrder: number };
+      };
       expect(p1.ours.errorCount).toBe(0);
       expect(p1.ours.complete).toBe(p1.ours.generated);
       expect(p1.ours.historyEventsPerOrder).toBeGreaterThan(0);
@@ -39,7 +45,14 @@ describe('npm run bench -- --quick', () => {
       expect(p6.background.ordersGenerated).toBeGreaterThan(0);
       expect(p6.background.errorCount).toBe(0);
       const scenariosInTable = new Set(report.goals.map((g) => g.scenario));
-      expect([...scenariosInTable].sort()).toEqual(['P1 end to end', 'P2 bulk dispatch', 'P3 agent API', 'P4 warehouse file', 'P5 open orders', 'P6 agent under load']);
+      expect([...scenariosInTable].sort()).toEqual([
+        'P1 end to end',
+        'P2 bulk dispatch',
+        'P3 agent API',
+        'P4 warehouse file',
+        'P5 open orders',
+        'P6 agent under load',
+      ]);
       expect(fs.readFileSync(path.join(out, 'latest.md'), 'utf8')).toContain('| Scenario | Measure |');
       expect(fs.readFileSync(path.join(out, 'latest-p1.svg'), 'utf8')).toContain('<polyline');
     } finally {

@@ -54,7 +54,8 @@ async function placeOrder(accountId: string, lines: { sku: string; quantity: num
 
 /** The test plays the warehouse for this order: its sales orders leave the outbox, so the simulator never answers them. */
 function takeSalesOrders(order: { subOrders: { subOrderNumber: string; warehouseId: string }[] }) {
-  for (const s of order.subOrders) fs.rmSync(path.join(warehouseFolders(sys.config.dataDir, s.warehouseId).outbox, `${s.subOrderNumber}-new.json`), { force: true });
+  for (const s of order.subOrders)
+    fs.rmSync(path.join(warehouseFolders(sys.config.dataDir, s.warehouseId).outbox, `${s.subOrderNumber}-new.json`), { force: true });
 }
 
 type Outcome = { lineNumber: number; disposition: DispatchRow['disposition']; quantity?: number; errorCode?: string };
@@ -63,7 +64,10 @@ type Outcome = { lineNumber: number; disposition: DispatchRow['disposition']; qu
  * Writes the warehouse's answer for some lines into its inbox as a response CSV (one file per
  * warehouse), as a warehouse would, and waits until the adaptor has taken every row.
  */
-async function dispatch(order: { lines: { lineNumber: number; sku: string }[]; subOrders: { subOrderNumber: string; warehouseId: string; lines: { lineNumber: number }[] }[] }, outcomes: Outcome[]) {
+async function dispatch(
+  order: { lines: { lineNumber: number; sku: string }[]; subOrders: { subOrderNumber: string; warehouseId: string; lines: { lineNumber: number }[] }[] },
+  outcomes: Outcome[],
+) {
   const byWarehouse = new Map<string, DispatchRow[]>();
   for (const o of outcomes) {
     const sub = order.subOrders.find((s) => s.lines.some((l) => l.lineNumber === o.lineNumber))!;
@@ -175,7 +179,11 @@ describe('immediate billing', () => {
     expect(pending.body.items.filter((c: any) => c.orderId === placed.orderId)).toEqual([]);
 
     const list = await sys.call('GET', '/api/v1/accounts/ACC-1001/invoices');
-    expect(list.body.items.find((i: any) => i.invoiceNumber === done.invoiceNumber)).toMatchObject({ kind: 'offCycle', chargeCount: 2, totals: { net: 22700, tax: 4540, gross: 27240 } });
+    expect(list.body.items.find((i: any) => i.invoiceNumber === done.invoiceNumber)).toMatchObject({
+      kind: 'offCycle',
+      chargeCount: 2,
+      totals: { net: 22700, tax: 4540, gross: 27240 },
+    });
 
     const invoice = await sys.call('GET', `/api/v1/invoices/${done.invoiceNumber}`);
     expect(invoice.status).toBe(200);
@@ -196,7 +204,17 @@ describe('immediate billing', () => {
 
   it('the billing activity retried after it wrote the charge records one charge and issues the same invoice', async () => {
     const acts = billingActivities(sys.worker.deps);
-    const draft: ChargeDraft = { chargeKey: 'ORD-RETRY:1:batch-x', lineNumber: 1, sku: CASE.sku, description: 'Clear Case', quantity: 2, unitPrice: 1499, taxRateBps: 2000, amount: 2998, tax: 600 };
+    const draft: ChargeDraft = {
+      chargeKey: 'ORD-RETRY:1:batch-x',
+      lineNumber: 1,
+      sku: CASE.sku,
+      description: 'Clear Case',
+      quantity: 2,
+      unitPrice: 1499,
+      taxRateBps: 2000,
+      amount: 2998,
+      tax: 600,
+    };
     const input = { orderId: 'ORD-RETRY', accountId: 'ACC-1001', currency: 'GBP', billingMode: 'immediate' as const, charges: [draft] };
     const first = await acts.recordCharges(input);
     const again = await acts.recordCharges(input); // the attempt whose answer was lost, retried
@@ -299,7 +317,11 @@ describe('deferred billing and the bill run', () => {
     const otherDay = dateWithDay(16, 1);
     const other = await billRun(otherDay);
     expect(other.status).toBe(200);
-    expect(other.body).toMatchObject({ workflowId: billRunWorkflowId(otherDay), status: 'completed', result: { date: otherDay, accountsDue: 0, invoices: [], failed: [] } });
+    expect(other.body).toMatchObject({
+      workflowId: billRunWorkflowId(otherDay),
+      status: 'completed',
+      result: { date: otherDay, accountsDue: 0, invoices: [], failed: [] },
+    });
 
     // Its cycle day, but before the charge existed: the cut-off leaves it for a later cycle.
     const earlier = dateWithDay(15, -1);
@@ -357,10 +379,22 @@ describe('deferred billing and the bill run', () => {
 
   it('overlapping cycle invoices for different dates never put one charge on two invoices', async () => {
     const ledger = new MongoLedger(sys.db);
-    const drafts: ChargeDraft[] = [1, 2, 3].map((n) => ({ chargeKey: `ORD-OVERLAP:${n}:b`, lineNumber: n, sku: CASE.sku, description: 'Clear Case', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 }));
+    const drafts: ChargeDraft[] = [1, 2, 3].map((n) => ({
+      chargeKey: `ORD-OVERLAP:${n}:b`,
+      lineNumber: n,
+      sku: CASE.sku,
+      description: 'Clear Case',
+      quantity: 1,
+      unitPrice: 1499,
+      taxRateBps: 2000,
+      amount: 1499,
+      tax: 300,
+    }));
     await ledger.recordCharges({ orderId: 'ORD-OVERLAP', accountId: 'ACC-1002', currency: 'GBP', billingMode: 'nextInvoice', charges: drafts });
     // Four dates whose cut-offs all cover the charges, each issued three times at once.
-    const runs = ['2099-01-15', '2099-02-15', '2099-03-15', '2099-04-15'].flatMap((date) => [1, 2, 3].map(() => ledger.issueCycleInvoice({ accountId: 'ACC-1002', date, cutOff: `${date}T23:59:59.999Z` })));
+    const runs = ['2099-01-15', '2099-02-15', '2099-03-15', '2099-04-15'].flatMap((date) =>
+      [1, 2, 3].map(() => ledger.issueCycleInvoice({ accountId: 'ACC-1002', date, cutOff: `${date}T23:59:59.999Z` })),
+    );
     const results = await Promise.all(runs);
     const invoices = await sys.db.models.Invoice.find({ chargeKeys: { $in: drafts.map((d) => d.chargeKey) } }).lean();
     for (const d of drafts) expect(invoices.filter((i) => i.chargeKeys.includes(d.chargeKey))).toHaveLength(1);
@@ -375,11 +409,23 @@ describe('deferred billing and the bill run', () => {
   it('a charge on an invoice whose issuer stopped before marking it stays on that invoice alone', async () => {
     const ledger = new MongoLedger(sys.db);
     const { Invoice } = sys.db.models;
-    const draft: ChargeDraft = { chargeKey: 'ORD-CRASH:1:b', lineNumber: 1, sku: CASE.sku, description: 'Clear Case', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 };
+    const draft: ChargeDraft = {
+      chargeKey: 'ORD-CRASH:1:b',
+      lineNumber: 1,
+      sku: CASE.sku,
+      description: 'Clear Case',
+      quantity: 1,
+      unitPrice: 1499,
+      taxRateBps: 2000,
+      amount: 1499,
+      tax: 300,
+    };
     await ledger.recordCharges({ orderId: 'ORD-CRASH', accountId: 'ACC-1003', currency: 'GBP', billingMode: 'nextInvoice', charges: [draft] });
     // The issuer inserted its invoice, then died before marking the charge.
     const stopped = crashingLedger('Charge', 'updateOne');
-    await expect(stopped.ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-01-28', cutOff: billCutOff('2098-01-28') })).rejects.toThrow(/simulated crash/);
+    await expect(stopped.ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-01-28', cutOff: billCutOff('2098-01-28') })).rejects.toThrow(
+      /simulated crash/,
+    );
     const issued = (await Invoice.findOne({ idempotencyKey: cycleInvoiceKey('ACC-1003', '2098-01-28') }).lean())!;
     expect(issued.chargeKeys).toEqual([draft.chargeKey]);
     expect((await chargesOf('ORD-CRASH'))[0].invoiceNumber).toBeNull();
@@ -389,18 +435,34 @@ describe('deferred billing and the bill run', () => {
     expect((await chargesOf('ORD-CRASH'))[0].invoiceNumber).toBe(issued.invoiceNumber);
     expect(await Invoice.countDocuments({ chargeKeys: draft.chargeKey })).toBe(1);
     // The stopped issuer, retried, answers with its invoice.
-    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-01-28', cutOff: billCutOff('2098-01-28') })).toMatchObject({ invoiceNumber: issued.invoiceNumber, chargeCount: 1, created: false });
+    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-01-28', cutOff: billCutOff('2098-01-28') })).toMatchObject({
+      invoiceNumber: issued.invoiceNumber,
+      chargeCount: 1,
+      created: false,
+    });
   });
 
   it('a charge claimed by a cycle invoice whose issuer stopped before numbering it is invoiced once, numbered by the next cycle', async () => {
     const ledger = new MongoLedger(sys.db);
     const { Invoice, AccountInvoice } = sys.db.models;
-    const draft: ChargeDraft = { chargeKey: 'ORD-CRASH2:1:b', lineNumber: 1, sku: CHARGER.sku, description: 'Charger', quantity: 1, unitPrice: 1900, taxRateBps: 2000, amount: 1900, tax: 380 };
+    const draft: ChargeDraft = {
+      chargeKey: 'ORD-CRASH2:1:b',
+      lineNumber: 1,
+      sku: CHARGER.sku,
+      description: 'Charger',
+      quantity: 1,
+      unitPrice: 1900,
+      taxRateBps: 2000,
+      amount: 1900,
+      tax: 380,
+    };
     await ledger.recordCharges({ orderId: 'ORD-CRASH2', accountId: 'ACC-1003', currency: 'GBP', billingMode: 'nextInvoice', charges: [draft] });
     const key = cycleInvoiceKey('ACC-1003', '2098-03-28');
     // The issuer claimed the account's next invoice with the charge, then died before numbering it.
     const stopped = crashingLedger('Invoice', 'create');
-    await expect(stopped.ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-03-28', cutOff: billCutOff('2098-03-28') })).rejects.toThrow(/simulated crash/);
+    await expect(stopped.ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-03-28', cutOff: billCutOff('2098-03-28') })).rejects.toThrow(
+      /simulated crash/,
+    );
     expect(await AccountInvoice.findOne({ idempotencyKey: key }).lean()).toMatchObject({ chargeKeys: [draft.chargeKey] });
     expect(await Invoice.countDocuments({ idempotencyKey: key })).toBe(0);
 
@@ -409,7 +471,10 @@ describe('deferred billing and the bill run', () => {
     const issued = (await Invoice.findOne({ idempotencyKey: key }).lean())!;
     expect(issued).toMatchObject({ chargeKeys: [draft.chargeKey], gross: 2280, kind: 'cycle', billDate: '2098-03-28' });
     expect((await chargesOf('ORD-CRASH2'))[0].invoiceNumber).toBe(issued.invoiceNumber);
-    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-03-28', cutOff: billCutOff('2098-03-28') })).toMatchObject({ invoiceNumber: issued.invoiceNumber, created: false });
+    expect(await ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-03-28', cutOff: billCutOff('2098-03-28') })).toMatchObject({
+      invoiceNumber: issued.invoiceNumber,
+      created: false,
+    });
     await expectGapFree();
   });
 
@@ -423,7 +488,9 @@ describe('deferred billing and the bill run', () => {
     expect((await sys.call('GET', '/api/v1/accounts/ACC-9999/invoices')).body.error.code).toBe('ACCOUNT_NOT_FOUND');
     expect((await sys.call('GET', '/api/v1/invoices/INV-99999999')).status).toBe(404);
     const doc = await sys.call('GET', '/openapi.json', { role: null });
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/bill-runs', '/api/v1/invoices/{invoiceNumber}', '/api/v1/accounts/{accountId}/charges']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/bill-runs', '/api/v1/invoices/{invoiceNumber}', '/api/v1/accounts/{accountId}/charges']),
+    );
     expect(Object.keys(doc.body.components.schemas)).toEqual(expect.arrayContaining(['Charge', 'Invoice', 'BillRun']));
   });
 });
@@ -431,11 +498,26 @@ describe('deferred billing and the bill run', () => {
 describe('invoice numbering under load (point reads only)', () => {
   const ACCOUNTS = ['ACC-1001', 'ACC-1002', 'ACC-1003'];
   const draftsOf = (orderId: string, lines: number): ChargeDraft[] =>
-    Array.from({ length: lines }, (_, i) => ({ chargeKey: `${orderId}:${i + 1}:b1`, lineNumber: i + 1, sku: CASE.sku, description: 'Clear Case', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 }));
+    Array.from({ length: lines }, (_, i) => ({
+      chargeKey: `${orderId}:${i + 1}:b1`,
+      lineNumber: i + 1,
+      sku: CASE.sku,
+      description: 'Clear Case',
+      quantity: 1,
+      unitPrice: 1499,
+      taxRateBps: 2000,
+      amount: 1499,
+      tax: 300,
+    }));
   type TestOrder = { orderId: string; accountId: string; lines: number };
   const record = (o: TestOrder, billingMode: 'immediate' | 'nextInvoice') =>
     new MongoLedger(sys.db).recordCharges({ orderId: o.orderId, accountId: o.accountId, currency: 'GBP', billingMode, charges: draftsOf(o.orderId, o.lines) });
-  const immediate = (o: TestOrder) => ({ accountId: o.accountId, idempotencyKey: `order:${o.orderId}`, kind: 'offCycle' as const, chargeKeys: draftsOf(o.orderId, o.lines).map((d) => d.chargeKey) });
+  const immediate = (o: TestOrder) => ({
+    accountId: o.accountId,
+    idempotencyKey: `order:${o.orderId}`,
+    kind: 'offCycle' as const,
+    chargeKeys: draftsOf(o.orderId, o.lines).map((d) => d.chargeKey),
+  });
 
   it('40 immediate invoices across 3 accounts at once, some retried, some interrupted at each step: one invoice per order, numbers 1..N, no shared charge', async () => {
     const ledger = new MongoLedger(sys.db);
@@ -477,14 +559,20 @@ describe('invoice numbering under load (point reads only)', () => {
       for (const a of got) expect(a).toMatchObject({ invoiceNumber: mine[0].invoiceNumber, gross: 1799 * o.lines, chargeCount: o.lines });
       const step = steps[interrupted.indexOf(o)];
       // Exactly one call claimed each invoice: the interrupted one, if it got that far.
-      expect(got.filter((a) => a.created), o.orderId).toHaveLength(step?.claimed ? 0 : 1);
+      expect(
+        got.filter((a) => a.created),
+        o.orderId,
+      ).toHaveLength(step?.claimed ? 0 : 1);
     }
     const charges = await sys.db.models.Charge.find({ orderId: /^ORD-LOAD-/ }).lean();
     expect(charges).toHaveLength(orders.reduce((n, o) => n + o.lines, 0));
     for (const c of charges) expect(c.invoiceNumber).toBe(all.find((i) => i.chargeKeys.includes(c.chargeKey))?.invoiceNumber);
 
     // Asked again later: the same answer, nothing new.
-    expect(await ledger.issueInvoice(immediate(orders[7]))).toMatchObject({ invoiceNumber: all.find((i) => i.idempotencyKey === 'order:ORD-LOAD-7')!.invoiceNumber, created: false });
+    expect(await ledger.issueInvoice(immediate(orders[7]))).toMatchObject({
+      invoiceNumber: all.find((i) => i.idempotencyKey === 'order:ORD-LOAD-7')!.invoiceNumber,
+      created: false,
+    });
     expect(await sys.db.models.Invoice.countDocuments({})).toBe(all.length);
   });
 
@@ -497,11 +585,18 @@ describe('invoice numbering under load (point reads only)', () => {
     const deferredKeys = draftsOf(deferred.orderId, deferred.lines).map((d) => d.chargeKey);
 
     // An immediate invoice takes only its own order's immediate charges.
-    await expect(ledger.issueInvoice({ ...immediate(deferred) })).rejects.toMatchObject({ type: 'VALIDATION_FAILED', message: expect.stringMatching(/waits for the cycle invoice/) });
-    await expect(ledger.issueInvoice({ ...immediate(immediates[0]), chargeKeys: immediate(immediates[1]).chargeKeys })).rejects.toMatchObject({ type: 'VALIDATION_FAILED' });
+    await expect(ledger.issueInvoice({ ...immediate(deferred) })).rejects.toMatchObject({
+      type: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/waits for the cycle invoice/),
+    });
+    await expect(ledger.issueInvoice({ ...immediate(immediates[0]), chargeKeys: immediate(immediates[1]).chargeKeys })).rejects.toMatchObject({
+      type: 'VALIDATION_FAILED',
+    });
 
     // Two bill dates whose cut-offs both cover the deferred charges, each run twice, racing the immediate invoices.
-    const cycles = ['2097-01-28', '2097-02-28'].flatMap((date) => [date, date]).map((date) => ledger.issueCycleInvoice({ accountId: 'ACC-1003', date, cutOff: billCutOff(date) }));
+    const cycles = ['2097-01-28', '2097-02-28']
+      .flatMap((date) => [date, date])
+      .map((date) => ledger.issueCycleInvoice({ accountId: 'ACC-1003', date, cutOff: billCutOff(date) }));
     const [cycleResults] = await Promise.all([Promise.all(cycles), Promise.all(immediates.map((o) => ledger.issueInvoice(immediate(o))))]);
 
     const all = await expectGapFree();
@@ -547,9 +642,19 @@ describe('the bill-run schedule', () => {
 
       // The 02:00 run of 16 January 2024, taken now: the workflow derives 15 January from the scheduled time.
       await handle.backfill({ start: new Date('2024-01-16T01:59:00Z'), end: new Date('2024-01-16T02:01:00Z'), overlap: 'ALLOW_ALL' });
-      const action = await eventually(async () => (await handle.describe()).info.recentActions.find((a) => a.scheduledAt.toISOString() === '2024-01-16T02:00:00.000Z'), 'the backfilled run');
+      const action = await eventually(
+        async () => (await handle.describe()).info.recentActions.find((a) => a.scheduledAt.toISOString() === '2024-01-16T02:00:00.000Z'),
+        'the backfilled run',
+      );
       const result = await sys.temporal.workflow.getHandle(action.action.workflow.workflowId).result();
-      expect(result).toMatchObject({ date: '2024-01-15', cutOff: '2024-01-15T23:59:59.999Z', accountsDue: 1, invoices: [], nothingToBill: ['ACC-1002'], failed: [] });
+      expect(result).toMatchObject({
+        date: '2024-01-15',
+        cutOff: '2024-01-15T23:59:59.999Z',
+        accountsDue: 1,
+        invoices: [],
+        nothingToBill: ['ACC-1002'],
+        failed: [],
+      });
     } finally {
       await handle.delete().catch(() => undefined);
     }

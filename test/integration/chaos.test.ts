@@ -22,11 +22,19 @@ async function opsActions(apiUrl: string, db: Db): Promise<void> {
   const ops = { authorization: `Bearer ${TOKENS.ops}`, 'content-type': 'application/json' };
   const today = new Date();
   const next15 = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + (today.getUTCDate() >= 15 ? 1 : 0), 15));
-  const billRun = await fetch(`${apiUrl}/api/v1/bill-runs`, { method: 'POST', headers: ops, body: JSON.stringify({ date: next15.toISOString().slice(0, 10) }) });
+  const billRun = await fetch(`${apiUrl}/api/v1/bill-runs`, {
+    method: 'POST',
+    headers: ops,
+    body: JSON.stringify({ date: next15.toISOString().slice(0, 10) }),
+  });
   expect(billRun.status).toBeLessThan(300);
   const enrolled = await db.models.EnrolmentInstruction.findOne({ status: 'enrolled', action: 'enrol' }).lean();
   if (enrolled) {
-    const res = await fetch(`${apiUrl}/api/v1/devices/${encodeURIComponent(enrolled.deviceId)}/unenrolment`, { method: 'POST', headers: ops, body: JSON.stringify({ reason: 'returned', manufacturer: enrolled.manufacturer }) });
+    const res = await fetch(`${apiUrl}/api/v1/devices/${encodeURIComponent(enrolled.deviceId)}/unenrolment`, {
+      method: 'POST',
+      headers: ops,
+      body: JSON.stringify({ reason: 'returned', manufacturer: enrolled.manufacturer }),
+    });
     expect(res.status).toBe(202);
   }
 }
@@ -47,7 +55,14 @@ async function recordHistories({ temporal, db, orders }: { temporal: Client; db:
     ...pick('order-complete-deferred-chaos', (s) => s.status === 'Complete' && s.billingMode === 'nextInvoice'),
     ...pick('order-fraud-reviewed-chaos', (s) => !!s.fraud?.review),
   ];
-  for (const type of ['salesOrderDispatchWorkflow', 'deviceEnrolmentWorkflow', 'deviceUnenrolmentWorkflow', 'enrolmentRequestJob', 'enrolmentResponseJob', 'billRunWorkflow']) {
+  for (const type of [
+    'salesOrderDispatchWorkflow',
+    'deviceEnrolmentWorkflow',
+    'deviceUnenrolmentWorkflow',
+    'enrolmentRequestJob',
+    'enrolmentResponseJob',
+    'billRunWorkflow',
+  ]) {
     // The unenrolment waits for the next enrolment jobs: give it a little time.
     const workflowId = await eventually(
       async () => {
@@ -96,6 +111,14 @@ describe('crash and restart', () => {
     // The mix reached every ending.
     expect(Object.keys(report.statuses).sort()).toEqual(['Cancelled', 'Complete', 'Error']);
     // Every workflow type has a history replayed (and, with RECORD_HISTORIES=1, kept as a fixture).
-    expect(recorded).toEqual(expect.arrayContaining(['order-error-chaos', 'sales-order-dispatch-workflow-chaos', 'device-enrolment-workflow-chaos', 'device-unenrolment-workflow-chaos', 'bill-run-workflow-chaos']));
+    expect(recorded).toEqual(
+      expect.arrayContaining([
+        'order-error-chaos',
+        'sales-order-dispatch-workflow-chaos',
+        'device-enrolment-workflow-chaos',
+        'device-unenrolment-workflow-chaos',
+        'bill-run-workflow-chaos',
+      ]),
+    );
   });
 });

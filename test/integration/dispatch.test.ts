@@ -14,15 +14,7 @@ import { warehouseFolders } from '../../infra/config';
 import { dispatchWorkflowId, type OrderView } from '../../workflows/messages';
 import { startWorker, type RunningWorker } from '../../worker/worker';
 import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
-import {
-  deliver,
-  errorRow,
-  ordersAwaitingDispatch,
-  readOrders,
-  shippedRows,
-  waitForStatus,
-  type ResponseRow,
-} from '../support/dispatch-fixtures';
+import { deliver, errorRow, ordersAwaitingDispatch, readOrders, shippedRows, waitForStatus, type ResponseRow } from '../support/dispatch-fixtures';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -41,15 +33,24 @@ afterAll(async () => {
 });
 
 async function batchDone(batchId: string) {
-  return eventually(async () => {
-    const b = await sys.db.models.DispatchBatch.findOne({ _id: batchId }).lean();
-    return b?.status === 'done' && b;
-  }, `batch ${batchId.slice(0, 8)} done`);
+  return eventually(
+    async () => {
+      const b = await sys.db.models.DispatchBatch.findOne({ _id: batchId }).lean();
+      return b?.status === 'done' && b;
+    },
+    `batch ${batchId.slice(0, 8)} done`,
+  );
 }
 
 describe('Sales Order Dispatch job', () => {
   it('completes 30 orders answered in one simulator response file, and reports the batch', async () => {
-    const orders = await ordersAwaitingDispatch(sys, 30, { accountId: 'ACC-1002', lines: [{ sku: 'HS-SAM-A16-128', quantity: 1 }, { sku: 'PR-GEN-CASE-IP16', quantity: 2 }] });
+    const orders = await ordersAwaitingDispatch(sys, 30, {
+      accountId: 'ACC-1002',
+      lines: [
+        { sku: 'HS-SAM-A16-128', quantity: 1 },
+        { sku: 'PR-GEN-CASE-IP16', quantity: 2 },
+      ],
+    });
     expect(new Set(orders.map((o) => o.subOrders[0].warehouseId))).toEqual(new Set(['WH-NORTH']));
 
     const files = await sys.simulator.respond();
@@ -59,7 +60,11 @@ describe('Sales Order Dispatch job', () => {
     await sys.adaptor.sweep();
     const batchId = sha256(csv);
 
-    const done = await waitForStatus(sys, orders.map((o) => o.orderId), 'Complete');
+    const done = await waitForStatus(
+      sys,
+      orders.map((o) => o.orderId),
+      'Complete',
+    );
     for (const o of done) {
       expect(statuses(o)).toEqual(['New', 'AwaitingGeneration', 'AwaitingDispatch', 'Complete']);
       const units = o.subOrders[0].units;
@@ -76,7 +81,16 @@ describe('Sales Order Dispatch job', () => {
     await batchDone(batchId);
     const report = await sys.call('GET', `/api/v1/adaptor/batches/${batchId}`, { role: 'ops' });
     expect(report.status).toBe(200);
-    expect(report.body).toMatchObject({ batchId, warehouseId: 'WH-NORTH', status: 'done', rowCount: 60, validRows: 60, rejectedRows: 0, exceptionRows: 0, signalled: 30 });
+    expect(report.body).toMatchObject({
+      batchId,
+      warehouseId: 'WH-NORTH',
+      status: 'done',
+      rowCount: 60,
+      validRows: 60,
+      rejectedRows: 0,
+      exceptionRows: 0,
+      signalled: 30,
+    });
     expect(report.body.report).toEqual({ orders: 30, completed: 30, errored: 0, cancelled: 0, stillAwaitingDispatch: 0, rowsRejected: 0, exceptions: 0 });
   });
 
@@ -113,9 +127,17 @@ describe('Sales Order Dispatch job', () => {
   });
 
   it('keeps a part-shipped order Awaiting Dispatch until the rest ships, and ignores a unit reported again', async () => {
-    const [order] = await ordersAwaitingDispatch(sys, 1, { lines: [{ sku: 'PR-APL-USBC-20W', quantity: 2 }, { sku: 'PR-ROUTER-5G', quantity: 2 }] });
+    const [order] = await ordersAwaitingDispatch(sys, 1, {
+      lines: [
+        { sku: 'PR-APL-USBC-20W', quantity: 2 },
+        { sku: 'PR-ROUTER-5G', quantity: 2 },
+      ],
+    });
     const [router1, router2] = shippedRows(order, { only: { lineNumber: 2, units: 2 } });
-    const first = await deliver(sys, 'WH-NORTH', 'part-1.csv', [{ ...shippedRows(order, { only: { lineNumber: 1, units: 1 } })[0], disposition: 'partial' }, router1]);
+    const first = await deliver(sys, 'WH-NORTH', 'part-1.csv', [
+      { ...shippedRows(order, { only: { lineNumber: 1, units: 1 } })[0], disposition: 'partial' },
+      router1,
+    ]);
     await batchDone(first);
     const [part] = await waitForStatus(sys, [order.orderId], 'AwaitingDispatch');
     await eventually(async () => (await readOrders(sys, [order.orderId]))[0].subOrders[0].units.length === 2, 'first shipment applied');
@@ -164,7 +186,11 @@ describe('Sales Order Dispatch job', () => {
     expect(reportName).toBeDefined();
     expect(JSON.parse(fs.readFileSync(path.join(archive, reportName!), 'utf8'))).toMatchObject({ file: 'again.csv', batchId, outcome: 'duplicate' });
     // ... and over the API.
-    const posted = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=again-api.csv', { role: 'adaptor', body: csv, headers: { 'content-type': 'text/csv' } });
+    const posted = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=again-api.csv', {
+      role: 'adaptor',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(posted).toMatchObject({ status: 202, body: { outcome: 'duplicate', batchId } });
 
     // One Sales Order Dispatch job ran, for the first file: the duplicates started no other run.
@@ -191,7 +217,12 @@ const CREATE_CONCURRENCY = Number(process.env.DISPATCH_CRASH_CONCURRENCY ?? 10);
 describe('a worker killed while signalling a large batch', () => {
   it(`updates every one of ${CRASH_ORDERS} orders exactly once after a fresh worker takes over`, { timeout: 60 * 60_000 }, async () => {
     const t0 = Date.now();
-    const orders = await ordersAwaitingDispatch(sys, CRASH_ORDERS, { accountId: 'ACC-1002', lines: [{ sku: 'HS-SAM-A16-128', quantity: 1 }] }, CREATE_CONCURRENCY);
+    const orders = await ordersAwaitingDispatch(
+      sys,
+      CRASH_ORDERS,
+      { accountId: 'ACC-1002', lines: [{ sku: 'HS-SAM-A16-128', quantity: 1 }] },
+      CREATE_CONCURRENCY,
+    );
     const tOrders = Date.now();
 
     // Only the worker in the child process runs from here on.

@@ -46,7 +46,11 @@ async function ship(orderIds: string[]) {
 
 let jobRun = 0;
 const runJob = <T>(type: 'enrolmentRequestJob' | 'enrolmentResponseJob') =>
-  sys.temporal.workflow.execute(type, { workflowId: `test-${type}-${++jobRun}-${sys.config.temporal.taskQueue}`, taskQueue: sys.config.temporal.taskQueue, args: [] }) as Promise<T>;
+  sys.temporal.workflow.execute(type, {
+    workflowId: `test-${type}-${++jobRun}-${sys.config.temporal.taskQueue}`,
+    taskQueue: sys.config.temporal.taskQueue,
+    args: [],
+  }) as Promise<T>;
 const requestJob = () => runJob<RequestJobResult>('enrolmentRequestJob');
 const responseJob = () => runJob<ResponseJobResult>('enrolmentResponseJob');
 const of = <T extends { manufacturer: string }>(r: { manufacturers: T[] }, m: string) => r.manufacturers.find((x) => x.manufacturer === m)!;
@@ -83,7 +87,10 @@ afterAll(async () => {
 
 describe('device enrolment', () => {
   it('at order time: needs the customer id to generate; a child per manufacturer outlives the Complete order and ends enrolled', async () => {
-    const orderId = await createOrder([{ sku: 'HS-APL-IP16-128', quantity: 2, enrolment: 'apple' }, { sku: 'PR-APL-USBC-20W', quantity: 1 }]);
+    const orderId = await createOrder([
+      { sku: 'HS-APL-IP16-128', quantity: 2, enrolment: 'apple' },
+      { sku: 'PR-APL-USBC-20W', quantity: 1 },
+    ]);
     const refused = await sys.call('POST', `/api/v1/orders/${orderId}/generate`);
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { missingCustomerIds: ['apple'] } });
@@ -116,14 +123,25 @@ describe('device enrolment', () => {
     expect(result.counts).toMatchObject({ enrolled: 2, failed: 0 });
     const view = await enrolment(orderId);
     expect(view.requests).toEqual([expect.objectContaining({ manufacturer: 'apple', customerId: 'ORG-APPLE-1', when: 'orderTime' })]);
-    expect(view.devices.map((d: any) => [d.enrolment, d.last.status, d.customerId])).toEqual([['enrolled', 'enrolled', 'ORG-APPLE-1'], ['enrolled', 'enrolled', 'ORG-APPLE-1']]);
+    expect(view.devices.map((d: any) => [d.enrolment, d.last.status, d.customerId])).toEqual([
+      ['enrolled', 'enrolled', 'ORG-APPLE-1'],
+      ['enrolled', 'enrolled', 'ORG-APPLE-1'],
+    ]);
     // Apple knows the devices by serial number, for this customer; one transaction, both devices.
     for (const d of devices) expect(maker.holder('apple', d.serialNumber)).toBe('ORG-APPLE-1');
     const txId = view.devices[0].last.transactionId;
-    expect(maker.transactionsFor('apple').filter((t) => t.transactionId === txId).map((t) => t.deviceIds.length)).toEqual([2]);
+    expect(
+      maker
+        .transactionsFor('apple')
+        .filter((t) => t.transactionId === txId)
+        .map((t) => t.deviceIds.length),
+    ).toEqual([2]);
     // Every request and response is in the audit log.
     const audit = await sys.db.models.EnrolmentAudit.find({ transactionId: txId }).sort({ at: 1 }).lean();
-    expect(audit.map((a) => [a.operation, a.httpStatus])).toEqual([['bulk-enroll-devices', 200], ['check-transaction-status', 200]]);
+    expect(audit.map((a) => [a.operation, a.httpStatus])).toEqual([
+      ['bulk-enroll-devices', 200],
+      ['check-transaction-status', 200],
+    ]);
     expect(audit[0].request).toMatchObject({ transactionId: txId, orders: [{ orderNumber: orderId, orderType: 'OR', customerId: 'ORG-APPLE-1' }] });
     await replayAndRecord(sys.temporal, orderWorkflowId(orderId), 'order-complete-with-enrolment');
     await replayAndRecord(sys.temporal, enrolmentWorkflowId(orderId, 'apple'), 'device-enrolment');
@@ -133,17 +151,25 @@ describe('device enrolment', () => {
 
   it('later, for a Complete order: validated, one child per manufacturer, enrolled; asking twice is refused', async () => {
     const { orderId, devices } = orders.later;
-    const notSupported = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { apple: 'ORG-1' }, lines: [{ lineNumber: 1, programme: 'apple' }] } });
+    const notSupported = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+      body: { customerIds: { apple: 'ORG-1' }, lines: [{ lineNumber: 1, programme: 'apple' }] },
+    });
     expect([notSupported.status, notSupported.body.error.code]).toEqual([422, 'ENROLMENT_NOT_SUPPORTED']);
-    const noId = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { google: '1234' }, lines: [{ lineNumber: 1, programme: 'samsung' }] } });
+    const noId = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+      body: { customerIds: { google: '1234' }, lines: [{ lineNumber: 1, programme: 'samsung' }] },
+    });
     expect([noId.status, noId.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
     const noLines = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { samsung: 'KNOX-7' } } });
     expect(noLines.status).toBe(400);
 
-    const started = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { samsung: 'KNOX-7' }, lines: [{ lineNumber: 1, programme: 'samsung' }] } });
+    const started = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+      body: { customerIds: { samsung: 'KNOX-7' }, lines: [{ lineNumber: 1, programme: 'samsung' }] },
+    });
     expect(started.status).toBe(202);
     expect(started.body.started).toEqual([{ manufacturer: 'samsung', workflowId: enrolmentWorkflowId(orderId, 'samsung'), devices: 2 }]);
-    const again = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { samsung: 'KNOX-7' }, lines: [{ lineNumber: 1, programme: 'samsung' }] } });
+    const again = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+      body: { customerIds: { samsung: 'KNOX-7' }, lines: [{ lineNumber: 1, programme: 'samsung' }] },
+    });
     expect([again.status, again.body.error.code]).toEqual([409, 'INVALID_TRANSITION']);
 
     await eventually(async () => Object.keys(await deviceStatuses(orderId)).length === 2, 'instructions queued');
@@ -159,7 +185,13 @@ describe('device enrolment', () => {
     const [bad, other, good] = devices.map((d) => d.imei);
     maker.setDeviceFault(bad, 'invalidId');
     maker.setDeviceFault(other, 'otherCustomer');
-    expect((await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { google: '700100' }, lines: [{ lineNumber: 1, programme: 'google' }] } })).status).toBe(202);
+    expect(
+      (
+        await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+          body: { customerIds: { google: '700100' }, lines: [{ lineNumber: 1, programme: 'google' }] },
+        })
+      ).status,
+    ).toBe(202);
     await eventually(async () => Object.keys(await deviceStatuses(orderId)).length === 3, 'instructions queued');
     await requestJob();
     await responseJob();
@@ -167,7 +199,10 @@ describe('device enrolment', () => {
     expect(result.counts).toMatchObject({ enrolled: 1, failed: 1, enrolledElsewhere: 1 });
     const view = await enrolment(orderId);
     const byId = Object.fromEntries(view.devices.map((d: any) => [d.deviceId, d.last]));
-    expect(byId[bad]).toMatchObject({ status: 'failed', result: { code: 'INVALID_DEVICE_ID', manufacturerCode: 'SINGLE_DEVICE_STATUS_INVALID_DEVICE_IDENTIFIER' } });
+    expect(byId[bad]).toMatchObject({
+      status: 'failed',
+      result: { code: 'INVALID_DEVICE_ID', manufacturerCode: 'SINGLE_DEVICE_STATUS_INVALID_DEVICE_IDENTIFIER' },
+    });
     expect(byId[other]).toMatchObject({ status: 'enrolledElsewhere', result: { code: 'ASSIGNED_TO_ANOTHER_CUSTOMER' } });
     expect(byId[good].status).toBe('enrolled');
 
@@ -192,7 +227,13 @@ describe('device enrolment', () => {
     const { orderId, devices } = orders.slow;
     maker.setProcessingPolls(3);
     try {
-      expect((await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { samsung: 'KNOX-9' }, lines: [{ lineNumber: 1, programme: 'samsung' }] } })).status).toBe(202);
+      expect(
+        (
+          await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+            body: { customerIds: { samsung: 'KNOX-9' }, lines: [{ lineNumber: 1, programme: 'samsung' }] },
+          })
+        ).status,
+      ).toBe(202);
       await eventually(async () => Object.keys(await deviceStatuses(orderId)).length === 1, 'instruction queued');
       await requestJob();
     } finally {
@@ -213,7 +254,13 @@ describe('device enrolment', () => {
   it("splits a batch at the manufacturer's limit", async () => {
     const { orderId, devices } = orders.split;
     expect(devices).toHaveLength(5);
-    expect((await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { apple: 'ORG-APPLE-2' }, lines: [{ lineNumber: 1, programme: 'apple' }] } })).status).toBe(202);
+    expect(
+      (
+        await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+          body: { customerIds: { apple: 'ORG-APPLE-2' }, lines: [{ lineNumber: 1, programme: 'apple' }] },
+        })
+      ).status,
+    ).toBe(202);
     await eventually(async () => Object.keys(await deviceStatuses(orderId)).length === 5, 'instructions queued');
     expect(of(await requestJob(), 'apple')).toMatchObject({ transactions: 3, sent: 3, notSent: 0 });
     const txs = await sys.db.models.EnrolmentTransaction.find({ manufacturer: 'apple', customerId: 'ORG-APPLE-2' }).lean();
@@ -227,7 +274,13 @@ describe('device enrolment', () => {
 
   it('a lost answer after the manufacturer took the transaction: the retry resends the same transaction id, no duplicate', async () => {
     const { orderId, devices } = orders.lost;
-    expect((await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds: { apple: 'ORG-APPLE-3' }, lines: [{ lineNumber: 1, programme: 'apple' }] } })).status).toBe(202);
+    expect(
+      (
+        await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, {
+          body: { customerIds: { apple: 'ORG-APPLE-3' }, lines: [{ lineNumber: 1, programme: 'apple' }] },
+        })
+      ).status,
+    ).toBe(202);
     await eventually(async () => Object.keys(await deviceStatuses(orderId)).length === 1, 'instruction queued');
     maker.loseAnswerAfterAccepting('apple');
     expect(of(await requestJob(), 'apple')).toMatchObject({ transactions: 1, sent: 1 });
@@ -253,7 +306,10 @@ describe('device enrolment', () => {
     const twice = await sys.call('POST', `/api/v1/devices/${device.imei}/unenrolment`, { body: { reason: 'returned' } });
     expect([twice.status, twice.body.error.code]).toEqual([409, 'INVALID_TRANSITION']);
 
-    await eventually(async () => (await enrolment(orderId)).devices.find((d: any) => d.deviceId === device.imei).last.action === 'unenrol', 'unenrolment queued');
+    await eventually(
+      async () => (await enrolment(orderId)).devices.find((d: any) => d.deviceId === device.imei).last.action === 'unenrol',
+      'unenrolment queued',
+    );
     await requestJob();
     await responseJob();
     const result = await sys.temporal.workflow.getHandle(res.body.workflowId).result();
@@ -273,10 +329,17 @@ describe('device enrolment', () => {
     expect(unknown.body.error).toMatchObject({ code: 'INVALID_TRANSITION', details: { enrolmentState: 'notEnrolled' } });
     // Refused by the manufacturer (enrolled elsewhere), and already unenrolled.
     const [, other] = orders.mixed.devices;
-    expect((await sys.call('POST', `/api/v1/devices/${other.imei}/unenrolment`, { body: { reason: 'sold' } })).body.error.details).toEqual({ enrolmentState: 'notEnrolled' });
+    expect((await sys.call('POST', `/api/v1/devices/${other.imei}/unenrolment`, { body: { reason: 'sold' } })).body.error.details).toEqual({
+      enrolmentState: 'notEnrolled',
+    });
     const gone = orders.orderTime.devices[0];
     expect((await sys.call('POST', `/api/v1/devices/${gone.imei}/unenrolment`, { body: { reason: 'returned' } })).status).toBe(409);
-    expect(await sys.temporal.workflow.getHandle(`unenrol-${gone.imei}-2`).describe().catch(() => null)).toBeNull();
+    expect(
+      await sys.temporal.workflow
+        .getHandle(`unenrol-${gone.imei}-2`)
+        .describe()
+        .catch(() => null),
+    ).toBeNull();
   });
 
   it('the jobs run on Temporal Schedules at the configured interval, and ops can run one now', async () => {
@@ -295,8 +358,16 @@ describe('device enrolment', () => {
       const result = await sys.temporal.workflow.getHandle(action.action.workflow.workflowId).result();
       expect(result.manufacturers).toHaveLength(3);
     } finally {
-      for (const id of ids) await sys.temporal.schedule.getHandle(id).delete().catch(() => undefined);
-      for (const def of scheduleDefinitions(sys.config)) await sys.temporal.schedule.getHandle(def.scheduleId).delete().catch(() => undefined);
+      for (const id of ids)
+        await sys.temporal.schedule
+          .getHandle(id)
+          .delete()
+          .catch(() => undefined);
+      for (const def of scheduleDefinitions(sys.config))
+        await sys.temporal.schedule
+          .getHandle(def.scheduleId)
+          .delete()
+          .catch(() => undefined);
     }
     // Without a schedule the job is started directly.
     const direct = await sys.call('POST', '/api/v1/enrolment/jobs/response/run', { role: 'ops' });

@@ -61,7 +61,7 @@ async function generated(s: TestSystem, delivery?: object): Promise<string> {
 }
 
 const details = async (s: TestSystem, orderId: string): Promise<string> =>
-  ((await s.temporal.workflow.getHandle(orderWorkflowId(orderId)).query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '');
+  (await s.temporal.workflow.getHandle(orderWorkflowId(orderId)).query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
 
 const provider = new SwitchableProvider();
 let sys: TestSystem;
@@ -99,7 +99,11 @@ describe('fraud check', () => {
   it('reject: the order goes to Error with FRAUD_REJECTED and the reasons, and nothing is sent', async () => {
     const id = await generated(sys, deliveryElsewhere({ postcode: 'ZZ99 9ZZ' }));
     const failed = await waitForStatus(sys, id, 'Error');
-    expect(failed.fraud).toMatchObject({ required: true, reasons: ['DELIVERY_ADDRESS_DIFFERS', 'ORDER_VALUE_ABOVE_THRESHOLD'], result: { decision: 'reject' } });
+    expect(failed.fraud).toMatchObject({
+      required: true,
+      reasons: ['DELIVERY_ADDRESS_DIFFERS', 'ORDER_VALUE_ABOVE_THRESHOLD'],
+      result: { decision: 'reject' },
+    });
     expect(failed.fraud.result.reasons).toEqual(expect.arrayContaining(['BLOCKLISTED_POSTCODE']));
     expect(failed.error.code).toBe('FRAUD_REJECTED');
     expect(failed.error.message).toContain('BLOCKLISTED_POSTCODE');
@@ -139,13 +143,20 @@ describe('fraud check', () => {
     expect(approved.body.fraud.review).toMatchObject({ decision: 'approve', by: 'ops:risk-2', reason: 'customer confirmed by phone' });
     expect(approved.body.history.at(-1)).toMatchObject({ by: 'ops:risk-2', reason: 'fraud review approved: customer confirmed by phone' });
     // Decided once: a second decision is refused.
-    expect((await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'reject', reason: 'changed my mind' } })).status).toBe(409);
+    expect((await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'reject', reason: 'changed my mind' } })).status).toBe(
+      409,
+    );
 
     const sent = await waitForStatus(sys, id, 'AwaitingDispatch');
     expect(sent.fraud.awaitingReview).toBeUndefined();
     const file = readOutboxFile(sys, 'WH-NORTH', `${id}-WH-NORTH-new.json`);
     // The warehouse gets the final decision: a referral that ops approved is accepted.
-    expect(file.fraudCheck).toEqual({ required: true, reasons: ['DELIVERY_ADDRESS_DIFFERS', 'ORDER_VALUE_ABOVE_THRESHOLD'], result: 'accept', providerReference: `rules:${id}:fraud` });
+    expect(file.fraudCheck).toEqual({
+      required: true,
+      reasons: ['DELIVERY_ADDRESS_DIFFERS', 'ORDER_VALUE_ABOVE_THRESHOLD'],
+      result: 'accept',
+      providerReference: `rules:${id}:fraud`,
+    });
     expect((await sys.call('GET', '/api/v1/fraud-reviews', { role: 'ops' })).body.items.map((o: any) => o.orderId)).not.toContain(id);
     expect(provider.calls.get(id)).toBe(1);
   });
@@ -153,7 +164,11 @@ describe('fraud check', () => {
   it('refer then ops reject: Error with FRAUD_REJECTED, who and why; nothing sent', async () => {
     const id = await generated(sys, deliveryElsewhere({ name: 'asdf qwerty' }));
     await waitForOrder(sys, id, (o) => !!o.fraud?.awaitingReview, 'waiting for a fraud review');
-    const r = await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'reject', reason: 'name does not match the account holder' }, headers: { 'x-agent-id': 'risk-3' } });
+    const r = await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, {
+      role: 'ops',
+      body: { decision: 'reject', reason: 'name does not match the account holder' },
+      headers: { 'x-agent-id': 'risk-3' },
+    });
     expect(r.status).toBe(200);
     const failed = await waitForStatus(sys, id, 'Error');
     expect(failed.error).toEqual({ code: 'FRAUD_REJECTED', message: 'fraud review rejected by ops:risk-3: name does not match the account holder' });
@@ -329,7 +344,14 @@ describe('delivery address velocity', () => {
     for (const [orderId, at] of uses) await noter.noteGeneratedOrder({ orderId, delivery: address, at: new Date(at) });
     /** Whether the order is referred with this limit when the window ends at `now`. */
     const referred = async (limit: number, now: number) =>
-      (await new RulesFraudProvider(busy.db.models, { limit, windowHours: 24 * 7 }, () => new Date(now)).check({ checkId: 'ORD-W-SELF:fraud', orderId: 'ORD-W-SELF', accountId: 'ACC-1001', delivery: address })).reasons.includes('VELOCITY_EXCEEDED');
+      (
+        await new RulesFraudProvider(busy.db.models, { limit, windowHours: 24 * 7 }, () => new Date(now)).check({
+          checkId: 'ORD-W-SELF:fraud',
+          orderId: 'ORD-W-SELF',
+          accountId: 'ACC-1001',
+          delivery: address,
+        })
+      ).reasons.includes('VELOCITY_EXCEEDED');
     const others = async (now: number) => {
       let n = 0;
       while (await referred(n + 1, now)) n++;

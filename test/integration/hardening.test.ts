@@ -81,12 +81,22 @@ describe('the warehouse inbox', () => {
     fs.mkdirSync(path.join(north.inbox, 'c-folder.csv'));
     execFileSync('mkfifo', [path.join(north.inbox, 'd-fifo.csv')]);
     await dropInInbox(sys, 'WH-NORTH', 'e-real.csv', responseCsv(shippedRows(b)));
-    await dropInInbox(sys, 'WH-SOUTH', 'south.csv', responseCsv([{ ...shippedRows(b)[0], warehouse_id: 'WH-SOUTH', sub_order_number: 'ORD-0000000000-WH-SOUTH' }]));
+    await dropInInbox(
+      sys,
+      'WH-SOUTH',
+      'south.csv',
+      responseCsv([{ ...shippedRows(b)[0], warehouse_id: 'WH-SOUTH', sub_order_number: 'ORD-0000000000-WH-SOUTH' }]),
+    );
     await sys.adaptor.sweep();
 
     for (const name of ['a-link.csv', 'b-zero.csv', 'c-folder.csv', 'd-fifo.csv']) {
       expect(entriesIn(north.quarantine, `-${name}`), name).toHaveLength(1);
-      expect(reportOf(north.quarantine, name)).toMatchObject({ file: name, outcome: 'unreadable', batchId: null, rejections: [{ code: 'NOT_A_REGULAR_FILE' }] });
+      expect(reportOf(north.quarantine, name)).toMatchObject({
+        file: name,
+        outcome: 'unreadable',
+        batchId: null,
+        rejections: [{ code: 'NOT_A_REGULAR_FILE' }],
+      });
     }
     expect(fs.readFileSync(outside, 'utf8')).toContain(a.subOrders[0].subOrderNumber); // the target is left alone
     expect(await sys.db.models.DispatchBatch.countDocuments({ batchId: sha256(fs.readFileSync(outside, 'utf8')) })).toBe(0);
@@ -110,8 +120,16 @@ describe('the warehouse inbox', () => {
     const csv = `${HEADER}\nWH-NORTH,"${'x'.repeat(MAX_RECORD_CHARS * 4)}"\n`;
     await dropInInbox(sys, 'WH-NORTH', 'one-field.csv', csv);
     await sys.adaptor.sweep();
-    expect(reportOf(north.quarantine, 'one-field.csv')).toMatchObject({ outcome: 'unreadable', batchId: sha256(csv), rejections: [{ code: 'RECORD_TOO_LARGE' }] });
-    const posted = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=one-field-api.csv', { role: 'adaptor', body: csv, headers: { 'content-type': 'text/csv' } });
+    expect(reportOf(north.quarantine, 'one-field.csv')).toMatchObject({
+      outcome: 'unreadable',
+      batchId: sha256(csv),
+      rejections: [{ code: 'RECORD_TOO_LARGE' }],
+    });
+    const posted = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=one-field-api.csv', {
+      role: 'adaptor',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(posted).toMatchObject({ status: 422, body: { outcome: 'unreadable', rejections: [{ code: 'RECORD_TOO_LARGE' }] } });
     expect(await sys.db.models.DispatchBatch.countDocuments({ batchId: sha256(csv) })).toBe(0);
   });
@@ -122,7 +140,10 @@ describe('the warehouse inbox', () => {
     const csv = `${HEADER}\n${Array.from({ length: MAX_ROWS + 1 }, () => row).join('\n')}\n`;
     await dropInInbox(sys, 'WH-NORTH', 'many.csv', csv);
     await sys.adaptor.sweep();
-    expect(reportOf(north.quarantine, 'many.csv')).toMatchObject({ outcome: 'unreadable', rejections: expect.arrayContaining([expect.objectContaining({ code: 'TOO_MANY_ROWS' })]) });
+    expect(reportOf(north.quarantine, 'many.csv')).toMatchObject({
+      outcome: 'unreadable',
+      rejections: expect.arrayContaining([expect.objectContaining({ code: 'TOO_MANY_ROWS' })]),
+    });
     expect(await sys.db.models.DispatchRowChunk.countDocuments({ batchId: sha256(csv) })).toBe(0);
     expect(await sys.db.models.AdaptorException.countDocuments({ batchId: sha256(csv) })).toBe(0);
   });
@@ -139,7 +160,21 @@ describe('JSON dispatch batches', () => {
       warehouseId: 'WH-NORTH',
       sourceFile: 'planted.csv',
       receivedAt: '2025-03-14T10:00:00.000Z',
-      rows: [{ rowNumber: 1, warehouseId: 'WH-NORTH', subOrderNumber: String(d.sub_order_number), lineNumber: 1, sku: String(d.sku), quantityShipped: 1, serialNumber: String(d.serial_number), carrier: 'DPD', trackingNumber: String(d.tracking_number), shipDate: String(d.ship_date), disposition: 'shipped' }],
+      rows: [
+        {
+          rowNumber: 1,
+          warehouseId: 'WH-NORTH',
+          subOrderNumber: String(d.sub_order_number),
+          lineNumber: 1,
+          sku: String(d.sku),
+          quantityShipped: 1,
+          serialNumber: String(d.serial_number),
+          carrier: 'DPD',
+          trackingNumber: String(d.tracking_number),
+          shipDate: String(d.ship_date),
+          disposition: 'shipped',
+        },
+      ],
     };
     const posted = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: planted });
     expect(posted).toMatchObject({ status: 202, body: { outcome: 'accepted' } });
@@ -160,7 +195,19 @@ describe('JSON dispatch batches', () => {
       warehouseId: 'WH-NORTH',
       sourceFile: 'formula.csv',
       receivedAt: '2025-03-14T10:00:00.000Z',
-      rows: [{ rowNumber: 1, warehouseId: 'WH-NORTH', subOrderNumber: 'ORD-0000000002-WH-NORTH', lineNumber: 1, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'error', errorCode: 'PICK_FAILED', errorMessage: formula }],
+      rows: [
+        {
+          rowNumber: 1,
+          warehouseId: 'WH-NORTH',
+          subOrderNumber: 'ORD-0000000002-WH-NORTH',
+          lineNumber: 1,
+          sku: 'PR-APL-USBC-20W',
+          quantityShipped: 0,
+          disposition: 'error',
+          errorCode: 'PICK_FAILED',
+          errorMessage: formula,
+        },
+      ],
     };
     const posted = await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { role: 'adaptor', body: batch });
     expect(posted, JSON.stringify(posted.body)).toMatchObject({ status: 202, body: { outcome: 'accepted', exceptionRows: 1 } });
@@ -199,13 +246,29 @@ describe('idempotency records', () => {
     const scope = `agent:POST:/api/v1/orders/${orderId}/lines:hardening-exp-1`;
     const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const past = new Date(Date.now() - 1000);
-    await sys.db.models.IdempotencyRecord.create({ _id: scope, key: scope, fingerprint, status: 418, body: { stale: true }, createdAt: past.toISOString(), expiresAt: past });
+    await sys.db.models.IdempotencyRecord.create({
+      _id: scope,
+      key: scope,
+      fingerprint,
+      status: 418,
+      body: { stale: true },
+      createdAt: past.toISOString(),
+      expiresAt: past,
+    });
     const r = await sys.call('POST', `/api/v1/orders/${orderId}/lines`, { body, headers: { 'idempotency-key': 'hardening-exp-1' } });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.lines).toHaveLength(1);
 
     const stale = `agent:POST:/api/v1/orders/${orderId}/generate:hardening-exp-2`;
-    await sys.db.models.IdempotencyRecord.create({ _id: stale, key: stale, fingerprint, status: 200, body: {}, createdAt: past.toISOString(), expiresAt: past });
+    await sys.db.models.IdempotencyRecord.create({
+      _id: stale,
+      key: stale,
+      fingerprint,
+      status: 200,
+      body: {},
+      createdAt: past.toISOString(),
+      expiresAt: past,
+    });
     expect(await sweepIdempotencyRecords(sys.db)).toBeGreaterThanOrEqual(1);
     expect(await sys.db.models.IdempotencyRecord.countDocuments({ _id: stale })).toBe(0);
     expect(await sys.db.models.IdempotencyRecord.countDocuments({ _id: scope })).toBe(1); // stored again, fresh
@@ -217,21 +280,51 @@ describe('adaptor tokens scoped to a warehouse', () => {
 
   it("cannot file, post or read another warehouse's batches; its own it can", async () => {
     const south = `${HEADER}\nWH-SOUTH,ORD-0000000001-WH-SOUTH,1,PR-APL-USBC-20W,0,,,,,,,error,PICK_FAILED,scoped\n`;
-    const refused = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-SOUTH&fileName=scoped.csv', { ...asNorth, body: south, headers: { ...asNorth.headers, 'content-type': 'text/csv' } });
+    const refused = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-SOUTH&fileName=scoped.csv', {
+      ...asNorth,
+      body: south,
+      headers: { ...asNorth.headers, 'content-type': 'text/csv' },
+    });
     expect(refused).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
     expect(await sys.db.models.DispatchBatch.countDocuments({ batchId: sha256(south) })).toBe(0);
 
-    const batch = { schemaVersion: '1', batchId: sha256('scoped-json'), warehouseId: 'WH-SOUTH', sourceFile: 's.csv', receivedAt: '2025-03-14T10:00:00.000Z', rows: [{ rowNumber: 1, warehouseId: 'WH-SOUTH', subOrderNumber: 'ORD-0000000001-WH-SOUTH', lineNumber: 1, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'error', errorCode: 'PICK_FAILED' }] };
+    const batch = {
+      schemaVersion: '1',
+      batchId: sha256('scoped-json'),
+      warehouseId: 'WH-SOUTH',
+      sourceFile: 's.csv',
+      receivedAt: '2025-03-14T10:00:00.000Z',
+      rows: [
+        {
+          rowNumber: 1,
+          warehouseId: 'WH-SOUTH',
+          subOrderNumber: 'ORD-0000000001-WH-SOUTH',
+          lineNumber: 1,
+          sku: 'PR-APL-USBC-20W',
+          quantityShipped: 0,
+          disposition: 'error',
+          errorCode: 'PICK_FAILED',
+        },
+      ],
+    };
     expect((await sys.call('POST', '/api/v1/adaptor/dispatch-batches', { ...asNorth, body: batch })).status).toBe(403);
 
     // The unscoped adaptor token files it; the WH-NORTH partner cannot even see it.
-    const filed = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-SOUTH&fileName=scoped.csv', { role: 'adaptor', body: south, headers: { 'content-type': 'text/csv' } });
+    const filed = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-SOUTH&fileName=scoped.csv', {
+      role: 'adaptor',
+      body: south,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(filed.status).toBe(202);
     expect((await sys.call('GET', `/api/v1/adaptor/batches/${filed.body.batchId}`, asNorth)).status).toBe(404);
     expect((await sys.call('GET', `/api/v1/adaptor/batches/${filed.body.batchId}`, { role: 'adaptor' })).status).toBe(200);
 
     const north = south.replaceAll('WH-SOUTH', 'WH-NORTH');
-    const own = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=own.csv', { ...asNorth, body: north, headers: { ...asNorth.headers, 'content-type': 'text/csv' } });
+    const own = await sys.call('POST', '/api/v1/adaptor/warehouse-files?warehouseId=WH-NORTH&fileName=own.csv', {
+      ...asNorth,
+      body: north,
+      headers: { ...asNorth.headers, 'content-type': 'text/csv' },
+    });
     expect(own).toMatchObject({ status: 202, body: { outcome: 'accepted' } });
     expect((await sys.call('GET', `/api/v1/adaptor/batches/${own.body.batchId}`, asNorth)).status).toBe(200);
   });

@@ -40,7 +40,10 @@ describe('one order end to end', () => {
 
     // The sales order lands in the warehouse outbox, then the order is Awaiting Dispatch.
     const outbox = warehouseFolders(sys.config.dataDir, 'WH-NORTH').outbox;
-    const file = await eventually(async () => fs.existsSync(path.join(outbox, `${orderId}-WH-NORTH-new.json`)) && path.join(outbox, `${orderId}-WH-NORTH-new.json`), 'the sales order file');
+    const file = await eventually(
+      async () => fs.existsSync(path.join(outbox, `${orderId}-WH-NORTH-new.json`)) && path.join(outbox, `${orderId}-WH-NORTH-new.json`),
+      'the sales order file',
+    );
     const salesOrder = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(validateSalesOrderRequest(salesOrder)).toEqual({ ok: true });
     expect(salesOrder).toMatchObject({

@@ -24,8 +24,17 @@ const live = () => new AbortController().signal;
 let n = 0;
 const newOrderId = () => `ORD-VIEW-${Date.now()}-${++n}`;
 const view = (orderId: string, revision: number): OrderView =>
-  ({ orderId, accountId: 'ACC-1001', status: revision >= 3 ? 'AwaitingGeneration' : 'New', revision, createdAt: '2026-11-26T10:00:00.000Z', lines: [], history: [] }) as unknown as OrderView;
-const stored = async (orderId: string) => (await db.models.OrderView.findOne({ _id: orderId }).lean()) as { revision: number; status: string; state: { revision: number } } | null;
+  ({
+    orderId,
+    accountId: 'ACC-1001',
+    status: revision >= 3 ? 'AwaitingGeneration' : 'New',
+    revision,
+    createdAt: '2026-11-26T10:00:00.000Z',
+    lines: [],
+    history: [],
+  }) as unknown as OrderView;
+const stored = async (orderId: string) =>
+  (await db.models.OrderView.findOne({ _id: orderId }).lean()) as { revision: number; status: string; state: { revision: number } } | null;
 
 /** The commands one call sends, by `<command> <collection>`. */
 async function commandsOf(fn: () => Promise<unknown>): Promise<Record<string, number>> {
@@ -83,7 +92,10 @@ describe('order view writer', () => {
     const deleted = newOrderId();
     for (const id of [stale, deleted]) await write(view(id, 6), live());
     // Another process's stale attempt lands over revision 6; a view is deleted by hand.
-    await db.models.OrderView.replaceOne({ _id: stale }, { orderId: stale, accountId: 'ACC-1001', status: 'New', revision: 2, createdAt: 'x', updatedAt: 'x', state: view(stale, 2) });
+    await db.models.OrderView.replaceOne(
+      { _id: stale },
+      { orderId: stale, accountId: 'ACC-1001', status: 'New', revision: 2, createdAt: 'x', updatedAt: 'x', state: view(stale, 2) },
+    );
     await db.models.OrderView.deleteOne({ _id: deleted });
     // The workflow's own retry of revision 6 trusts what this process wrote: no round trip.
     expect(await commandsOf(() => write(view(stale, 6), live()))).toEqual({});

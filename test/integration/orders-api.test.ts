@@ -175,7 +175,13 @@ describe('every agent action in every status', () => {
       ['POST', `/api/v1/orders/${id}/lines`, { sku: HANDSET, quantity: 0 }, 400, 'VALIDATION_FAILED'],
       ['POST', `/api/v1/orders/${id}/lines`, { sku: HANDSET }, 400, 'VALIDATION_FAILED'],
       ['POST', `/api/v1/orders/${id}/lines`, '{not json', 400, 'VALIDATION_FAILED'],
-      ['PUT', `/api/v1/orders/${id}/delivery`, { ...deliveryElsewhere(), address: { lines: ['x'], city: 'Leeds', postcode: 'LS1', country: 'gb' } }, 400, 'VALIDATION_FAILED'],
+      [
+        'PUT',
+        `/api/v1/orders/${id}/delivery`,
+        { ...deliveryElsewhere(), address: { lines: ['x'], city: 'Leeds', postcode: 'LS1', country: 'gb' } },
+        400,
+        'VALIDATION_FAILED',
+      ],
       ['PUT', `/api/v1/orders/${id}/billing-mode`, { billingMode: 'never' }, 400, 'VALIDATION_FAILED'],
       ['POST', `/api/v1/orders/${id}/cancel`, { reason: '' }, 400, 'VALIDATION_FAILED'],
       ['POST', `/api/v1/orders/ORD-NOSUCHORDR/generate`, undefined, 404, 'ORDER_NOT_FOUND'],
@@ -414,7 +420,14 @@ describe('stock check', () => {
     expect(r.status).toBe(200);
     expect(r.body.unavailableWarehouses).toEqual([]);
     const [buds, cases, pixel] = r.body.items;
-    expect(buds).toMatchObject({ sku: 'PR-SAM-BUDS3', requested: 3, askedWarehouseId: 'WH-NORTH', status: 'partial', totalAvailable: 8, alternativeWarehouse: 'WH-SOUTH' });
+    expect(buds).toMatchObject({
+      sku: 'PR-SAM-BUDS3',
+      requested: 3,
+      askedWarehouseId: 'WH-NORTH',
+      status: 'partial',
+      totalAvailable: 8,
+      alternativeWarehouse: 'WH-SOUTH',
+    });
     expect(buds.warehouses).toEqual([
       { warehouseId: 'WH-NORTH', available: 1, status: 'partial' },
       { warehouseId: 'WH-SOUTH', available: 7, status: 'available' },
@@ -466,7 +479,11 @@ describe('stock check', () => {
       expect(r.status).toBe(200);
       expect(hung).toBe(1);
       expect(r.body.unavailableWarehouses).toEqual([{ warehouseId: 'WH-SOUTH', code: 'WAREHOUSE_TIMEOUT', message: expect.stringContaining('300 ms') }]);
-      expect(r.body.items[0]).toMatchObject({ sku: 'PR-ROUTER-5G', status: 'available', warehouses: [{ warehouseId: 'WH-NORTH', available: 4, status: 'available' }] });
+      expect(r.body.items[0]).toMatchObject({
+        sku: 'PR-ROUTER-5G',
+        status: 'available',
+        warehouses: [{ warehouseId: 'WH-NORTH', available: 4, status: 'available' }],
+      });
     } finally {
       (server as Server).closeAllConnections();
       await new Promise((r) => server.close(() => r(null)));
@@ -520,7 +537,9 @@ describe('API documentation', () => {
     const doc = r.body;
     expect(doc.openapi).toBe('3.1.0');
     await SwaggerParser.validate(structuredClone(doc)); // throws on an invalid document
-    const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`));
+    const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`),
+    );
     for (const route of [
       'GET /api/v1/catalogue',
       'GET /api/v1/stock',

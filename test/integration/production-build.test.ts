@@ -69,9 +69,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await Promise.all(
-    children.map((c) => (c.exitCode !== null ? undefined : new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGTERM'))))),
-  );
+  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGTERM'))))));
 });
 
 const call = async (method: string, url: string, body?: unknown) => {
@@ -85,7 +83,14 @@ const call = async (method: string, url: string, body?: unknown) => {
 
 describe('npm run build', () => {
   it('compiles every process to JavaScript beside the contracts, the static files and the workflow bundle', () => {
-    for (const file of ['api/main.js', 'worker/main.js', 'adaptor/main.js', 'simulators/warehouse-main.js', 'simulators/manufacturer-main.js', 'workflow-bundle.js']) {
+    for (const file of [
+      'api/main.js',
+      'worker/main.js',
+      'adaptor/main.js',
+      'simulators/warehouse-main.js',
+      'simulators/manufacturer-main.js',
+      'workflow-bundle.js',
+    ]) {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     }
     expect(fs.readdirSync(path.join(out, 'contracts'))).toContain('dispatch-batch.v1.schema.json');
@@ -107,10 +112,14 @@ describe('npm run build', () => {
     expect((await call('POST', `/api/v1/orders/${orderId}/lines`, { sku: 'HS-APL-IP16-128', quantity: 1 })).status).toBeLessThan(300);
     expect((await call('GET', `/api/v1/orders/${orderId}/stock-check`)).status).toBe(200);
     expect((await call('POST', `/api/v1/orders/${orderId}/generate`)).status).toBeLessThan(300);
-    const done = await eventually(async () => {
-      const o = await call('GET', `/api/v1/orders/${orderId}`);
-      return o.body.status === 'Complete' && o.body;
-    }, `order ${orderId} Complete`, 120_000);
+    const done = await eventually(
+      async () => {
+        const o = await call('GET', `/api/v1/orders/${orderId}`);
+        return o.body.status === 'Complete' && o.body;
+      },
+      `order ${orderId} Complete`,
+      120_000,
+    );
     expect(done.charges).toHaveLength(1);
     expect(done.invoiceNumber).toBeTruthy();
     expect(worker.exitCode).toBeNull();

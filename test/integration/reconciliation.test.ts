@@ -27,7 +27,9 @@ const readModel = async (orderId: string) => (await sys.db.models.OrderView.find
 const finalView = (orderId: string) => sys.temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery);
 
 let runs = 0;
-async function reconcile(input: OrderViewReconciliationInput = {}): Promise<{ report: OrderViewReconciliationReport; workflowId: string; firstRunId: string; ms: number }> {
+async function reconcile(
+  input: OrderViewReconciliationInput = {},
+): Promise<{ report: OrderViewReconciliationReport; workflowId: string; firstRunId: string; ms: number }> {
   const workflowId = `${sys.config.temporal.taskQueue}:order-view-reconciliation-now-${++runs}`;
   const started = Date.now();
   const handle = await sys.temporal.workflow.start('orderViewReconciliationWorkflow', { taskQueue: sys.config.temporal.taskQueue, workflowId, args: [input] });
@@ -67,10 +69,14 @@ describe('order view reconciliation', () => {
     // ---- Five orders to a terminal state: four licence orders Complete and billed, one cancelled while New.
     const opened = await inParallel([0, 1, 2, 3], 4, () => openLicenceOrder());
     [ids.staleStatus, ids.staleRevision, ids.deleted, ids.untouchedComplete] = opened.map((o) => o.orderId);
-    await inParallel(opened, 4, ({ orderId }) => sys.temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(generateUpdate, { args: [{ by: 'csa-test' }] }));
+    await inParallel(opened, 4, ({ orderId }) =>
+      sys.temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(generateUpdate, { args: [{ by: 'csa-test' }] }),
+    );
     const cancelled = await openLicenceOrder();
     ids.untouchedCancelled = cancelled.orderId;
-    await sys.temporal.workflow.getHandle(orderWorkflowId(cancelled.orderId)).executeUpdate(cancelUpdate, { args: [{ by: 'csa-test', reason: 'customer changed their mind' }] });
+    await sys.temporal.workflow
+      .getHandle(orderWorkflowId(cancelled.orderId))
+      .executeUpdate(cancelUpdate, { args: [{ by: 'csa-test', reason: 'customer changed their mind' }] });
     // One order stays open (New): its workflow still owns its read model, so the job leaves it out.
     const stillOpen = await openLicenceOrder();
     const all = Object.values(ids);
@@ -111,7 +117,12 @@ describe('order view reconciliation', () => {
       const view = await finalView(id);
       const doc = (await readModel(id))!;
       expect(doc.state).toEqual(view);
-      expect({ status: doc.status, revision: doc.revision, orderId: doc.orderId, accountId: doc.accountId }).toEqual({ status: view.status, revision: view.revision, orderId: id, accountId: view.accountId });
+      expect({ status: doc.status, revision: doc.revision, orderId: doc.orderId, accountId: doc.accountId }).toEqual({
+        status: view.status,
+        revision: view.revision,
+        orderId: id,
+        accountId: view.accountId,
+      });
       repairedDocs[id] = doc;
     }
     expect(repairedDocs[ids.staleRevision].state.invoiceNumber).toBe(billed.state.invoiceNumber);
@@ -125,7 +136,9 @@ describe('order view reconciliation', () => {
     expect(second.report).toMatchObject({ checked: 5, repaired: 0, missing: 0, unreconciled: 0, queried: expect.any(Number) });
     expect(second.report.queried).toBeLessThanOrEqual(Object.keys(untouched).length);
     for (const [id, before] of Object.entries({ ...untouched, ...repairedDocs })) expect(await readModel(id)).toEqual(before);
-    console.info(`reconciliation: run 1 ${first.report.checked} orders, ${first.report.queried} queried, ${first.ms} ms; run 2 ${second.report.checked} orders, ${second.report.queried} queried, ${second.ms} ms`);
+    console.info(
+      `reconciliation: run 1 ${first.report.checked} orders, ${first.report.queried} queried, ${first.ms} ms; run 2 ${second.report.checked} orders, ${second.report.queried} queried, ${second.ms} ms`,
+    );
 
     // The recorded history replays on today's code.
     await replayAndRecord(sys.temporal, first.workflowId, 'order-view-reconciliation');
@@ -134,7 +147,10 @@ describe('order view reconciliation', () => {
   it('pages through the closed orders, continuing as new, and still repairs what is behind', async () => {
     const id = ids.untouchedComplete;
     const doc = (await readModel(id))!;
-    await sys.db.models.OrderView.replaceOne({ _id: id }, { ...doc, status: 'AwaitingGeneration', revision: doc.revision - 3, state: { ...doc.state, status: 'AwaitingGeneration', revision: doc.revision - 3 } });
+    await sys.db.models.OrderView.replaceOne(
+      { _id: id },
+      { ...doc, status: 'AwaitingGeneration', revision: doc.revision - 3, state: { ...doc.state, status: 'AwaitingGeneration', revision: doc.revision - 3 } },
+    );
 
     const paged = await reconcile({ pageSize: 2, pagesPerRun: 1 });
     expect(paged.report).toMatchObject({ checked: 5, repaired: 1, repairedOrderIds: [id], missing: 0, unreconciled: 0 });
@@ -188,7 +204,8 @@ describe.runIf(Number(process.env.RECONCILIATION_MEASURE) > 0)('order view recon
     await inParallel(orderIds, 16, (id) => sys.temporal.workflow.getHandle(orderWorkflowId(id)).result());
     await visibleAsClosed(orderIds);
     const total = before + n;
-    const rate = (r: { report: OrderViewReconciliationReport; ms: number }) => `${r.report.checked} checked, ${r.report.queried} queried in ${r.ms} ms = ${Math.round((r.report.checked * 1000) / r.ms)} orders/s`;
+    const rate = (r: { report: OrderViewReconciliationReport; ms: number }) =>
+      `${r.report.checked} checked, ${r.report.queried} queried in ${r.ms} ms = ${Math.round((r.report.checked * 1000) / r.ms)} orders/s`;
 
     const cheap = await reconcile();
     expect(cheap.report).toMatchObject({ checked: total, repaired: 0, missing: 0, unreconciled: 0 });

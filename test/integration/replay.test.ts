@@ -6,7 +6,12 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { describe, expect, it, inject } from 'vitest';
 import { HISTORY_FIXTURES } from '../support/replay';
 
-const fixtures = fs.existsSync(HISTORY_FIXTURES) ? fs.readdirSync(HISTORY_FIXTURES).filter((f) => f.endsWith('.json')).sort() : [];
+const fixtures = fs.existsSync(HISTORY_FIXTURES)
+  ? fs
+      .readdirSync(HISTORY_FIXTURES)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 
 describe('workflow determinism', () => {
   it('has recorded histories to replay', () => {

@@ -37,7 +37,11 @@ class CountingTransport implements WarehouseTransport {
 }
 
 const orderFiles = (s: TestSystem, orderId: string) =>
-  s.config.warehouses.ids.flatMap((w) => outboxFiles(s, w).filter((f) => f.startsWith(`${orderId}-`)).map((f) => ({ warehouseId: w, name: f, json: readOutboxFile(s, w, f) as SalesOrderRequest })));
+  s.config.warehouses.ids.flatMap((w) =>
+    outboxFiles(s, w)
+      .filter((f) => f.startsWith(`${orderId}-`))
+      .map((f) => ({ warehouseId: w, name: f, json: readOutboxFile(s, w, f) as SalesOrderRequest })),
+  );
 
 function expectValid(files: { json: unknown }[]): void {
   for (const f of files) expect(validateSalesOrderRequest(f.json)).toEqual({ ok: true });
@@ -82,7 +86,9 @@ describe('sending to the outbox folder', () => {
     const record = await sys.db.models.SalesOrder.findOne({ fileId: `${o.orderId}-WH-NORTH-new` }).lean();
     expect(record).toMatchObject({ orderId: o.orderId, warehouseId: 'WH-NORTH', purpose: 'new', transport: 'outbox-folder', sentAt: expect.any(String) });
     expect(record!.request).toEqual(files[0].json);
-    expect(sent.subOrders).toEqual([expect.objectContaining({ subOrderNumber: `${o.orderId}-WH-NORTH`, status: 'Sent', lines: [{ lineNumber: 1, sku: 'HS-GGL-PX9-128', quantity: 1 }] })]);
+    expect(sent.subOrders).toEqual([
+      expect.objectContaining({ subOrderNumber: `${o.orderId}-WH-NORTH`, status: 'Sent', lines: [{ lineNumber: 1, sku: 'HS-GGL-PX9-128', quantity: 1 }] }),
+    ]);
     expect(sent.history.at(-1)).toMatchObject({ from: 'AwaitingGeneration', to: 'AwaitingDispatch', reason: 'sales order sent to WH-NORTH' });
   });
 
@@ -98,13 +104,21 @@ describe('sending to the outbox folder', () => {
     await generate(sys, o.orderId);
     const sent = await waitForStatus(sys, o.orderId, 'AwaitingDispatch');
     expect(sent.subOrders.map((s: any) => [s.subOrderNumber, s.lines])).toEqual([
-      [`${o.orderId}-WH-NORTH`, [{ lineNumber: 1, sku: 'PR-ROUTER-5G', quantity: 1 }, { lineNumber: 2, sku: 'HS-SAM-A16-128', quantity: 1 }]],
+      [
+        `${o.orderId}-WH-NORTH`,
+        [
+          { lineNumber: 1, sku: 'PR-ROUTER-5G', quantity: 1 },
+          { lineNumber: 2, sku: 'HS-SAM-A16-128', quantity: 1 },
+        ],
+      ],
       [`${o.orderId}-WH-SOUTH`, [{ lineNumber: 1, sku: 'PR-ROUTER-5G', quantity: 2 }]],
     ]);
     const files = orderFiles(sys, o.orderId);
     expect(files.map((f) => f.name)).toEqual([`${o.orderId}-WH-NORTH-new.json`, `${o.orderId}-WH-SOUTH-new.json`]);
     expectValid(files);
-    expect(files[1].json.lines).toEqual([expect.objectContaining({ lineNumber: 1, sku: 'PR-ROUTER-5G', quantity: 2, captureSerialNumbers: true, captureImei: false })]);
+    expect(files[1].json.lines).toEqual([
+      expect.objectContaining({ lineNumber: 1, sku: 'PR-ROUTER-5G', quantity: 2, captureSerialNumbers: true, captureImei: false }),
+    ]);
     expect(sent.history.at(-1).reason).toBe('sales order sent to WH-NORTH, WH-SOUTH');
     const desc = await sys.temporal.workflow.getHandle(orderWorkflowId(o.orderId)).describe();
     expect(desc.typedSearchAttributes.get(WarehouseIdsAttr)).toEqual(['WH-NORTH', 'WH-SOUTH']);
@@ -131,7 +145,12 @@ describe('sending to the outbox folder', () => {
       transport.hold = undefined;
       release();
     }
-    const sent = await waitForOrder(sys, o.orderId, (x) => x.status === 'AwaitingDispatch' && outboxFiles(sys, 'WH-NORTH').includes(`${x.orderId}-WH-NORTH-cancel.json`), 'Awaiting Dispatch with the cancel sent');
+    const sent = await waitForOrder(
+      sys,
+      o.orderId,
+      (x) => x.status === 'AwaitingDispatch' && outboxFiles(sys, 'WH-NORTH').includes(`${x.orderId}-WH-NORTH-cancel.json`),
+      'Awaiting Dispatch with the cancel sent',
+    );
     expect(sent.cancellationRequested).toBe(true);
     const files = orderFiles(sys, o.orderId);
     expect(files.map((f) => [f.name, f.json.purpose])).toEqual([
@@ -276,7 +295,10 @@ describe('a worker that dies between the fraud check and the send', () => {
   let sys: TestSystem;
   let replacement: RunningWorker | undefined;
   beforeAll(async () => {
-    sys = await startSystem({ env: { FRAUD_VALUE_THRESHOLD: '0', FRAUD_VELOCITY_LIMIT: '1000' }, overrides: { fraudProvider: first.provider, transport: first.transport } });
+    sys = await startSystem({
+      env: { FRAUD_VALUE_THRESHOLD: '0', FRAUD_VELOCITY_LIMIT: '1000' },
+      overrides: { fraudProvider: first.provider, transport: first.transport },
+    });
     for (const w of [first, second]) {
       w.provider.inner = new RulesFraudProvider(sys.db.models, { limit: 1000, windowHours: 24 * 7 });
       w.transport.inner = new OutboxFolderTransport(sys.config.dataDir);
@@ -335,7 +357,12 @@ describe('a worker that dies between the fraud check and the send', () => {
     counting.let();
     counting.inner = new RulesFraudProvider(sys.db.models, { limit: 1000, windowHours: 24 * 7 });
     const acts = createActivities({ ...replacement!.deps, fraudProvider: counting });
-    const req = { checkId: 'ORD-RETRYCHECK:fraud', orderId: 'ORD-RETRYCHECK', accountId: 'ACC-1001', delivery: (await sys.db.models.Account.findOne({ accountId: 'ACC-1001' }).lean())!.defaultDelivery as never };
+    const req = {
+      checkId: 'ORD-RETRYCHECK:fraud',
+      orderId: 'ORD-RETRYCHECK',
+      accountId: 'ACC-1001',
+      delivery: (await sys.db.models.Account.findOne({ accountId: 'ACC-1001' }).lean())!.defaultDelivery as never,
+    };
     const a = await acts.runFraudCheck(req);
     const b = await acts.runFraudCheck(req);
     expect(b).toEqual(a);

@@ -41,8 +41,7 @@ describe('slot chains', () => {
       name: (n) => `${name}:${n}`,
     };
   };
-  const claim = (name: string, owner: string, from = 1) =>
-    claimSlot(chainOf(name, owner), from, async (n) => ({ insert: { _id: `${name}:${n}`, owner } }));
+  const claim = (name: string, owner: string, from = 1) => claimSlot(chainOf(name, owner), from, async (n) => ({ insert: { _id: `${name}:${n}`, owner } }));
 
   it('gives 12 concurrent claimers, three of them twice at once, slots 1..9 once each; a later retry finds its own slot', async () => {
     const owners = Array.from({ length: 9 }, (_, i) => `owner-${i}`);
@@ -76,13 +75,29 @@ describe('sequence hints', () => {
 });
 
 describe('invoice numbers (MongoLedger.billOrder)', () => {
-  const draft = (orderId: string, line: number): ChargeDraft => ({ chargeKey: `${orderId}:${line}:b`, lineNumber: line, sku: 'PR-GEN-CASE-IP16', description: 'Clear Case', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 });
+  const draft = (orderId: string, line: number): ChargeDraft => ({
+    chargeKey: `${orderId}:${line}:b`,
+    lineNumber: line,
+    sku: 'PR-GEN-CASE-IP16',
+    description: 'Clear Case',
+    quantity: 1,
+    unitPrice: 1499,
+    taxRateBps: 2000,
+    amount: 1499,
+    tax: 300,
+  });
   const bill = (orderId: string, billingMode: 'immediate' | 'nextInvoice' = 'immediate') =>
     new MongoLedger(db).billOrder({ orderId, accountId: 'ACC-S', currency: 'GBP', billingMode, charges: [draft(orderId, 2), draft(orderId, 1)] });
 
   it('invoices an immediate order with point reads and inserts, never reading back the charges it recorded', async () => {
     const first = await commandsOf(() => bill('ORD-S1'));
-    expect(first.result).toEqual({ invoiceNumber: 'INV-00000001', charges: [expect.objectContaining({ lineNumber: 1, invoiceNumber: 'INV-00000001' }), expect.objectContaining({ lineNumber: 2, invoiceNumber: 'INV-00000001' })] });
+    expect(first.result).toEqual({
+      invoiceNumber: 'INV-00000001',
+      charges: [
+        expect.objectContaining({ lineNumber: 1, invoiceNumber: 'INV-00000001' }),
+        expect.objectContaining({ lineNumber: 2, invoiceNumber: 'INV-00000001' }),
+      ],
+    });
     expect(first.commands).toEqual({
       'insert charges': 2,
       'find sequenceHints': 2, // the account's and the number's
@@ -113,7 +128,10 @@ describe('invoice numbers (MongoLedger.billOrder)', () => {
 
   it('records a deferred order’s charges and issues no invoice', async () => {
     const { result, commands } = await commandsOf(() => bill('ORD-S4', 'nextInvoice'));
-    expect(result).toEqual({ invoiceNumber: null, charges: [expect.objectContaining({ invoiceNumber: null }), expect.objectContaining({ invoiceNumber: null })] });
+    expect(result).toEqual({
+      invoiceNumber: null,
+      charges: [expect.objectContaining({ invoiceNumber: null }), expect.objectContaining({ invoiceNumber: null })],
+    });
     expect(commands).toEqual({ 'insert charges': 2 });
   });
 });

@@ -54,7 +54,16 @@ export async function openOrder(
     workflowId: orderWorkflowId(orderId),
     taskQueue: sys.config.temporal.taskQueue,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ orderId, accountId: account.accountId, currency: account.currency, createdBy: 'csa-test', delivery: account.defaultDelivery as DeliveryContact, billingMode: account.defaultBillingMode }],
+    args: [
+      {
+        orderId,
+        accountId: account.accountId,
+        currency: account.currency,
+        createdBy: 'csa-test',
+        delivery: account.defaultDelivery as DeliveryContact,
+        billingMode: account.defaultBillingMode,
+      },
+    ],
   });
   await sys.temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation });
   return sys.temporal.workflow.getHandle(orderWorkflowId(orderId));
@@ -134,14 +143,28 @@ export function shippedRows(order: OrderView, opts: { only?: { lineNumber: numbe
       if (opts.only && opts.only.lineNumber !== sl.lineNumber) continue;
       const line = order.lines.find((l) => l.lineNumber === sl.lineNumber)!;
       const units = opts.only ? opts.only.units : sl.quantity;
-      const base = { warehouse_id: sub.warehouseId, sub_order_number: sub.subOrderNumber, line_number: sl.lineNumber, sku: sl.sku, carrier: 'DPD', tracking_number: `TRK-${sub.subOrderNumber}`, ship_date: '2025-03-14', disposition: 'shipped' };
+      const base = {
+        warehouse_id: sub.warehouseId,
+        sub_order_number: sub.subOrderNumber,
+        line_number: sl.lineNumber,
+        sku: sl.sku,
+        carrier: 'DPD',
+        tracking_number: `TRK-${sub.subOrderNumber}`,
+        ship_date: '2025-03-14',
+        disposition: 'shipped',
+      };
       if (line.capture === 'none') {
         rows.push({ ...base, quantity_shipped: units });
         continue;
       }
       for (let u = 0; u < units; u++) {
         const n = ++unitSeq + Math.floor(Math.random() * 1000) * 1000;
-        rows.push({ ...base, quantity_shipped: 1, serial_number: `SN-${sub.subOrderNumber}-${sl.lineNumber}-${n}`, ...(line.capture === 'imei' ? { imei: imeiFor(n) } : {}) });
+        rows.push({
+          ...base,
+          quantity_shipped: 1,
+          serial_number: `SN-${sub.subOrderNumber}-${sl.lineNumber}-${n}`,
+          ...(line.capture === 'imei' ? { imei: imeiFor(n) } : {}),
+        });
       }
     }
   }
@@ -151,7 +174,16 @@ export function shippedRows(order: OrderView, opts: { only?: { lineNumber: numbe
 export function errorRow(order: OrderView, lineNumber: number, code: string, message: string, disposition: 'error' | 'outOfStock' = 'error'): ResponseRow {
   const sub = order.subOrders.find((s) => s.lines.some((l) => l.lineNumber === lineNumber))!;
   const sl = sub.lines.find((l) => l.lineNumber === lineNumber)!;
-  return { warehouse_id: sub.warehouseId, sub_order_number: sub.subOrderNumber, line_number: lineNumber, sku: sl.sku, quantity_shipped: 0, disposition, error_code: code, error_message: message };
+  return {
+    warehouse_id: sub.warehouseId,
+    sub_order_number: sub.subOrderNumber,
+    line_number: lineNumber,
+    sku: sl.sku,
+    quantity_shipped: 0,
+    disposition,
+    error_code: code,
+    error_message: message,
+  };
 }
 
 /** Drops a response file in the inbox, lets the adaptor take it, and returns its batch id (the content hash). */

@@ -42,10 +42,14 @@ export async function readOrder(sys: TestSystem, orderId: string, role: 'agent' 
 
 /** Waits until the order (as the API shows it) satisfies the predicate. */
 export function waitForOrder(sys: TestSystem, orderId: string, pred: (o: any) => boolean, what: string, timeoutMs?: number): Promise<any> {
-  return eventually(async () => {
-    const o = await readOrder(sys, orderId, 'ops');
-    return pred(o) && o;
-  }, `${orderId}: ${what}`, timeoutMs);
+  return eventually(
+    async () => {
+      const o = await readOrder(sys, orderId, 'ops');
+      return pred(o) && o;
+    },
+    `${orderId}: ${what}`,
+    timeoutMs,
+  );
 }
 
 export const waitForStatus = (sys: TestSystem, orderId: string, status: OrderStatus, timeoutMs?: number) =>
@@ -54,7 +58,12 @@ export const waitForStatus = (sys: TestSystem, orderId: string, status: OrderSta
 /** Sales order files waiting in a warehouse's outbox (temp files excluded). */
 export function outboxFiles(sys: TestSystem, warehouseId: string): string[] {
   const { outbox } = warehouseFolders(sys.config.dataDir, warehouseId);
-  return fs.existsSync(outbox) ? fs.readdirSync(outbox).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort() : [];
+  return fs.existsSync(outbox)
+    ? fs
+        .readdirSync(outbox)
+        .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+        .sort()
+    : [];
 }
 
 export function readOutboxFile(sys: TestSystem, warehouseId: string, name: string): any {

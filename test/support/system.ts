@@ -32,7 +32,11 @@ export interface TestSystem {
   adaptor: WatchHandle;
   api: ReturnType<typeof createApp>;
   /** Calls the API in process: JSON in, { status, body } out. */
-  call(method: string, url: string, opts?: { role?: keyof typeof TOKENS | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    url: string,
+    opts?: { role?: keyof typeof TOKENS | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +78,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     ...opts.simulator,
   });
   await simulator.listen(simPort);
-  const stock: StockClient | null = config.warehouses.stockUrl ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs) : null;
+  const stock: StockClient | null = config.warehouses.stockUrl
+    ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs)
+    : null;
   const worker = await startWorker({ config, db, workflowBundle: { codePath: inject('workflowBundlePath') }, overrides: opts.overrides });
   const adaptor = watchInboxes({ config, db, temporal }, config.warehouses.ids, config.adaptorPollMs);
   const api = createApp({ config, db, temporal, stock });

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  allocateLines,
-  stockStatus,
-  summariseStock,
-  type AllocationLine,
-  type StockLevel,
-  type WarehouseAllocation,
-} from '../../domain/allocation';
+import { allocateLines, stockStatus, summariseStock, type AllocationLine, type StockLevel, type WarehouseAllocation } from '../../domain/allocation';
 
 const line = (lineNumber: number, sku: string, quantity: number): AllocationLine => ({ lineNumber, sku, quantity });
 const st = (warehouseId: string, sku: string, available: number): StockLevel => ({ warehouseId, sku, available });
@@ -96,15 +89,11 @@ describe('allocateLines', () => {
   });
 
   it('does not split when one warehouse holds the full line even if others hold some', () => {
-    expect(allocateLines([line(1, 'A', 5)], [st('W1', 'A', 3), st('W2', 'A', 5)], ['W1', 'W2'])).toEqual([
-      { warehouseId: 'W2', lines: [line(1, 'A', 5)] },
-    ]);
+    expect(allocateLines([line(1, 'A', 5)], [st('W1', 'A', 3), st('W2', 'A', 5)], ['W1', 'W2'])).toEqual([{ warehouseId: 'W2', lines: [line(1, 'A', 5)] }]);
   });
 
   it('puts a short line whole on the warehouse with the most stock (it answers out of stock / back-order)', () => {
-    expect(allocateLines([line(1, 'A', 10)], [st('W1', 'A', 3), st('W2', 'A', 4)], ['W1', 'W2'])).toEqual([
-      { warehouseId: 'W2', lines: [line(1, 'A', 10)] },
-    ]);
+    expect(allocateLines([line(1, 'A', 10)], [st('W1', 'A', 3), st('W2', 'A', 4)], ['W1', 'W2'])).toEqual([{ warehouseId: 'W2', lines: [line(1, 'A', 10)] }]);
   });
 
   it('puts a line nobody stocks on warehouseOrder[0]', () => {
@@ -114,13 +103,7 @@ describe('allocateLines', () => {
 
   it('mixes whole lines, a split line and a short line in one order', () => {
     const lines = [line(1, 'PHONE', 1), line(2, 'CASE', 10), line(3, 'CHARGER', 5), line(4, 'WATCH', 2)];
-    const stock = [
-      st('W1', 'PHONE', 4),
-      st('W1', 'CASE', 6),
-      st('W2', 'CASE', 6),
-      st('W2', 'CHARGER', 9),
-      st('W2', 'WATCH', 1),
-    ];
+    const stock = [st('W1', 'PHONE', 4), st('W1', 'CASE', 6), st('W2', 'CASE', 6), st('W2', 'CHARGER', 9), st('W2', 'WATCH', 1)];
     expect(allocateLines(lines, stock, ['W1', 'W2'])).toEqual([
       { warehouseId: 'W1', lines: [line(1, 'PHONE', 1), line(2, 'CASE', 6)] },
       { warehouseId: 'W2', lines: [line(2, 'CASE', 4), line(3, 'CHARGER', 5), line(4, 'WATCH', 2)] },
@@ -329,7 +312,14 @@ describe('summariseStock', () => {
   const stock = [st('W1', 'A', 2), st('W2', 'A', 10), st('W1', 'B', 5), st('W3', 'B', 1), st('WX', 'A', 99)];
 
   it('reports per sku, per warehouse, with an alternative when the asked warehouse falls short', () => {
-    const summary = summariseStock([{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 4 }], stock, ['W1', 'W2', 'W3']);
+    const summary = summariseStock(
+      [
+        { sku: 'A', quantity: 3 },
+        { sku: 'B', quantity: 4 },
+      ],
+      stock,
+      ['W1', 'W2', 'W3'],
+    );
     expect(summary).toEqual([
       {
         sku: 'A',
@@ -362,7 +352,15 @@ describe('summariseStock', () => {
   });
 
   it('sums repeated skus and honours an explicit asked warehouse', () => {
-    const [a] = summariseStock([{ sku: 'A', quantity: 1 }, { sku: 'A', quantity: 2 }], stock, ['W1', 'W2'], 'W2');
+    const [a] = summariseStock(
+      [
+        { sku: 'A', quantity: 1 },
+        { sku: 'A', quantity: 2 },
+      ],
+      stock,
+      ['W1', 'W2'],
+      'W2',
+    );
     expect(a).toMatchObject({ requested: 3, askedWarehouseId: 'W2', status: 'available' });
     expect(a.alternativeWarehouse).toBeUndefined();
   });

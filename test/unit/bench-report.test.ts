@@ -32,7 +32,16 @@ describe('bench report', () => {
       finishedAt: '2025-06-01T10:05:00.000Z',
       quick: false,
       options: {},
-      machine: { cpuModel: 'Test CPU', cores: 2, memoryGb: 8, loadAverageAtStart: [1, 1, 1], os: 'Linux', node: 'v20', temporal: 'temporal 1.5.1', ferretdb: 'v1.24.2' },
+      machine: {
+        cpuModel: 'Test CPU',
+        cores: 2,
+        memoryGb: 8,
+        loadAverageAtStart: [1, 1, 1],
+        os: 'Linux',
+        node: 'v20',
+        temporal: 'temporal 1.5.1',
+        ferretdb: 'v1.24.2',
+      },
       goals: [
         { scenario: 'P1 end to end', measure: 'throughput', ours: 2, baseline: 10, unit: 'orders/s', ratio: 0.2, goal: '≥ 0.8 × baseline', met: false },
         { scenario: 'P5 open orders', measure: 'worker RSS', ours: 300, baseline: null, unit: 'MB', ratio: null, goal: '≤ 500 MB', met: true },
@@ -50,8 +59,23 @@ describe('bench report', () => {
   });
 
   it('adds the CPU per order of each process when the run measured it', () => {
-    const report: BenchReport = { startedAt: '2025-06-01T10:00:00.000Z', finishedAt: '2025-06-01T10:05:00.000Z', quick: false, options: {}, machine: { cpuModel: 'Test CPU', cores: 2, memoryGb: 8, loadAverageAtStart: [1, 1, 1], os: 'Linux', node: 'v20', temporal: 't', ferretdb: 'f' }, goals: [], scenarios: {}, failures: [] };
-    const md = markdownReport(report, [{ ...level(8, 2, 10), cpuMsPerOrder: { temporal: 90, worker: 130.4, warehouses: 3, total: 223.4 }, baselineCpuMsPerOrder: { temporal: 27, worker: 26, total: 53 } }]);
+    const report: BenchReport = {
+      startedAt: '2025-06-01T10:00:00.000Z',
+      finishedAt: '2025-06-01T10:05:00.000Z',
+      quick: false,
+      options: {},
+      machine: { cpuModel: 'Test CPU', cores: 2, memoryGb: 8, loadAverageAtStart: [1, 1, 1], os: 'Linux', node: 'v20', temporal: 't', ferretdb: 'f' },
+      goals: [],
+      scenarios: {},
+      failures: [],
+    };
+    const md = markdownReport(report, [
+      {
+        ...level(8, 2, 10),
+        cpuMsPerOrder: { temporal: 90, worker: 130.4, warehouses: 3, total: 223.4 },
+        baselineCpuMsPerOrder: { temporal: 27, worker: 26, total: 53 },
+      },
+    ]);
     expect(md).toContain('| Concurrency | temporal | worker | warehouses | total |');
     expect(md).toContain('| 8 | 90 / 27 | 130 / 26 | 3 / – | 223 / 53 |');
   });
@@ -86,12 +110,17 @@ describe('bench report', () => {
 });
 
 describe('P6 agent traffic', () => {
-  it('interleaves the routes in the mix\'s proportions', () => {
+  it("interleaves the routes in the mix's proportions", () => {
     const schedule = routeSchedule(AGENT_MIX, 100);
     for (const r of ROUTES) expect(schedule.filter((x) => x === r)).toHaveLength(AGENT_MIX[r]);
     // Evenly spread: every tenth of the schedule holds five reads.
     for (let k = 0; k < 100; k += 10) expect(schedule.slice(k, k + 10).filter((x) => x === 'order read')).toHaveLength(5);
-    expect(routeSchedule({ 'order read': 1, 'line add': 0, 'create order': 0, generate: 0, 'stock check': 1 }, 4)).toEqual(['order read', 'stock check', 'order read', 'stock check']);
+    expect(routeSchedule({ 'order read': 1, 'line add': 0, 'create order': 0, generate: 0, 'stock check': 1 }, 4)).toEqual([
+      'order read',
+      'stock check',
+      'order read',
+      'stock check',
+    ]);
   });
 
   it('sends on schedule without waiting for answers, one request at a time per order', async () => {

@@ -19,7 +19,10 @@ const product = (sku: string, unitPrice: number, taxRateBps = 2000, kind: Produc
 
 /** An order with the given lines, sent to one warehouse (licence lines stay off the sub-order). */
 function sentOrder(lines: { p: Product; quantity: number }[]): OrderState {
-  const order = newOrder({ orderId: 'ORD-T1', accountId: 'ACC-1', currency: 'GBP', createdBy: 'agent:t', delivery: null, billingMode: 'immediate' }, '2025-01-01T00:00:00.000Z');
+  const order = newOrder(
+    { orderId: 'ORD-T1', accountId: 'ACC-1', currency: 'GBP', createdBy: 'agent:t', delivery: null, billingMode: 'immediate' },
+    '2025-01-01T00:00:00.000Z',
+  );
   for (const l of lines) applyAddLine(order, { product: l.p, quantity: l.quantity });
   order.subOrders = [
     {
@@ -35,7 +38,13 @@ function sentOrder(lines: { p: Product; quantity: number }[]): OrderState {
 }
 
 let rowNumber = 0;
-const row = (lineNumber: number, sku: string, disposition: DispatchRow['disposition'], quantityShipped: number, extra: Partial<DispatchRow> = {}): DispatchRow => ({
+const row = (
+  lineNumber: number,
+  sku: string,
+  disposition: DispatchRow['disposition'],
+  quantityShipped: number,
+  extra: Partial<DispatchRow> = {},
+): DispatchRow => ({
   rowNumber: ++rowNumber,
   warehouseId: 'WH-A',
   subOrderNumber: 'ORD-T1-WH-A',
@@ -56,7 +65,17 @@ describe('chargesForOrder: the customer pays for exactly what they received', ()
     const order = sentOrder([{ p: CASE, quantity: 3 }]);
     applyDispatchRows(order, 'batch-1', [row(1, 'CASE', 'partial', 1, { errorCode: 'BACKORDER' })]);
     expect(chargesForOrder(order)).toEqual([
-      { chargeKey: 'ORD-T1:1:batch-1', lineNumber: 1, sku: 'CASE', description: 'CASE name', quantity: 1, unitPrice: 1499, taxRateBps: 2000, amount: 1499, tax: 300 },
+      {
+        chargeKey: 'ORD-T1:1:batch-1',
+        lineNumber: 1,
+        sku: 'CASE',
+        description: 'CASE name',
+        quantity: 1,
+        unitPrice: 1499,
+        taxRateBps: 2000,
+        amount: 1499,
+        tax: 300,
+      },
     ]);
     applyDispatchRows(order, 'batch-2', [row(1, 'CASE', 'shipped', 2)]);
     const charges = chargesForOrder(order);
@@ -72,34 +91,72 @@ describe('chargesForOrder: the customer pays for exactly what they received', ()
   it('sums the unit rows of one line in one batch into one charge', () => {
     const order = sentOrder([{ p: CASE, quantity: 3 }]);
     applyDispatchRows(order, 'b', [row(1, 'CASE', 'shipped', 1), row(1, 'CASE', 'shipped', 1), row(1, 'CASE', 'shipped', 1)]);
-    expect(chargesForOrder(order)).toEqual([expect.objectContaining({ chargeKey: 'ORD-T1:1:b', quantity: 3, amount: 4497, tax: lineAmounts(1499, 3, 2000).tax })]);
+    expect(chargesForOrder(order)).toEqual([
+      expect.objectContaining({ chargeKey: 'ORD-T1:1:b', quantity: 3, amount: 4497, tax: lineAmounts(1499, 3, 2000).tax }),
+    ]);
   });
 
   it('an order that errors after some units shipped is charged for exactly those units', () => {
-    const order = sentOrder([{ p: CASE, quantity: 2 }, { p: CHARGER, quantity: 1 }]);
-    applyDispatchRows(order, 'b', [row(1, 'CASE', 'partial', 1), row(1, 'CASE', 'error', 0, { errorCode: 'PICK_FAILED' }), row(2, 'CHARGER', 'error', 0, { errorCode: 'PICK_FAILED' })]);
+    const order = sentOrder([
+      { p: CASE, quantity: 2 },
+      { p: CHARGER, quantity: 1 },
+    ]);
+    applyDispatchRows(order, 'b', [
+      row(1, 'CASE', 'partial', 1),
+      row(1, 'CASE', 'error', 0, { errorCode: 'PICK_FAILED' }),
+      row(2, 'CHARGER', 'error', 0, { errorCode: 'PICK_FAILED' }),
+    ]);
     expect(order.subOrders[0].status).toBe('Error');
     expect(chargesForOrder(order).map((c) => [c.lineNumber, c.quantity])).toEqual([[1, 1]]);
   });
 
   it('charges nothing when nothing shipped (errored, out of stock, cancelled lines)', () => {
-    const order = sentOrder([{ p: CASE, quantity: 2 }, { p: CHARGER, quantity: 1 }]);
+    const order = sentOrder([
+      { p: CASE, quantity: 2 },
+      { p: CHARGER, quantity: 1 },
+    ]);
     applyDispatchRows(order, 'b', [row(1, 'CASE', 'outOfStock', 0), row(2, 'CHARGER', 'cancelled', 0)]);
     expect(chargesForOrder(order)).toEqual([]);
   });
 
   it('charges licences once per licence line when provisioned, next to what shipped', () => {
-    const order = sentOrder([{ p: LICENCE, quantity: 2 }, { p: CHARGER, quantity: 1 }]);
+    const order = sentOrder([
+      { p: LICENCE, quantity: 2 },
+      { p: CHARGER, quantity: 1 },
+    ]);
     order.licences = [{ lineNumber: 1, keys: ['K1', 'K2'] }];
     applyDispatchRows(order, 'b', [row(2, 'CHARGER', 'shipped', 1)]);
     expect(chargesForOrder(order)).toEqual([
-      { chargeKey: 'ORD-T1:1:licence', lineNumber: 1, sku: 'SW-1Y', description: 'SW-1Y name', quantity: 2, unitPrice: 3600, taxRateBps: 2000, amount: 7200, tax: 1440 },
-      { chargeKey: 'ORD-T1:2:b', lineNumber: 2, sku: 'CHARGER', description: 'CHARGER name', quantity: 1, unitPrice: 1900, taxRateBps: 2000, amount: 1900, tax: 380 },
+      {
+        chargeKey: 'ORD-T1:1:licence',
+        lineNumber: 1,
+        sku: 'SW-1Y',
+        description: 'SW-1Y name',
+        quantity: 2,
+        unitPrice: 3600,
+        taxRateBps: 2000,
+        amount: 7200,
+        tax: 1440,
+      },
+      {
+        chargeKey: 'ORD-T1:2:b',
+        lineNumber: 2,
+        sku: 'CHARGER',
+        description: 'CHARGER name',
+        quantity: 1,
+        unitPrice: 1900,
+        taxRateBps: 2000,
+        amount: 1900,
+        tax: 380,
+      },
     ]);
   });
 });
 
-const charge = (unitPrice: number, quantity: number, taxRateBps: number) => ({ taxRateBps, ...(({ net, tax }) => ({ amount: net, tax }))(lineAmounts(unitPrice, quantity, taxRateBps)) });
+const charge = (unitPrice: number, quantity: number, taxRateBps: number) => ({
+  taxRateBps,
+  ...(({ net, tax }) => ({ amount: net, tax }))(lineAmounts(unitPrice, quantity, taxRateBps)),
+});
 
 describe('invoice arithmetic', () => {
   it('rounds tax on each line, so many small lines add up to more than tax on their total', () => {
@@ -140,7 +197,11 @@ describe('invoice arithmetic', () => {
   });
 
   it('always: the tax analysis sums exactly to the totals, gross = net + tax', () => {
-    const line = fc.record({ unitPrice: fc.integer({ min: 0, max: 5_000_000 }), quantity: fc.integer({ min: 0, max: 999 }), rate: fc.constantFrom(0, 500, 1750, 2000, 2500) });
+    const line = fc.record({
+      unitPrice: fc.integer({ min: 0, max: 5_000_000 }),
+      quantity: fc.integer({ min: 0, max: 999 }),
+      rate: fc.constantFrom(0, 500, 1750, 2000, 2500),
+    });
     fc.assert(
       fc.property(fc.array(line, { maxLength: 200 }), (ls) => {
         const { taxByRate, totals } = invoiceSummary(ls.map((l) => charge(l.unitPrice, l.quantity, l.rate)));

@@ -12,7 +12,10 @@ import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[] }>;
+  services: Record<
+    string,
+    { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[] }
+  >;
 };
 const ours = ['worker', 'api', 'adaptor'];
 
@@ -47,7 +50,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives each of our services a configuration that production accepts', () => {
-    const dotenv = { AGENT_TOKENS: 'a'.repeat(32), ADAPTOR_TOKENS: 'b'.repeat(32), OPS_TOKENS: 'c'.repeat(32), POSTGRES_PASSWORD: 'x', TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com' };
+    const dotenv = {
+      AGENT_TOKENS: 'a'.repeat(32),
+      ADAPTOR_TOKENS: 'b'.repeat(32),
+      OPS_TOKENS: 'c'.repeat(32),
+      POSTGRES_PASSWORD: 'x',
+      TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
+    };
     for (const name of ours) {
       const env = Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
       expect(env.NODE_ENV, name).toBe('production');
@@ -65,7 +74,10 @@ describe('docker-compose.yml', () => {
     const published = Object.entries(compose.services).flatMap(([name, svc]) => (svc.ports ?? []).map((p) => ({ name, p: String(p) })));
     // "host:container" or "ip:host:container": the container port is the last part.
     const containerPort = (p: string) => p.split(':').at(-1)!.split('/')[0];
-    expect(published.filter(({ p }) => containerPort(p) === '7233' || p.split(':').includes('7233')), 'Temporal frontend published').toEqual([]);
+    expect(
+      published.filter(({ p }) => containerPort(p) === '7233' || p.split(':').includes('7233')),
+      'Temporal frontend published',
+    ).toEqual([]);
     expect(compose.services.temporal.ports ?? []).toEqual([]);
     expect(compose.services['temporal-ui'].ports ?? []).toEqual([]);
     const proxy = Object.entries(compose.services).find(([, svc]) => svc.image?.includes('oauth2-proxy'));

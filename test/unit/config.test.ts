@@ -21,7 +21,14 @@ describe('configuration', () => {
 
   it('refuses production without real tokens, Temporal address and MongoDB URI', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
-    const full = { NODE_ENV: 'production', TEMPORAL_ADDRESS: 't:7233', MONGODB_URI: 'mongodb://m/x', AGENT_TOKENS: 'a'.repeat(20), ADAPTOR_TOKENS: 'b'.repeat(20), OPS_TOKENS: 'c'.repeat(20) };
+    const full = {
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 't:7233',
+      MONGODB_URI: 'mongodb://m/x',
+      AGENT_TOKENS: 'a'.repeat(20),
+      ADAPTOR_TOKENS: 'b'.repeat(20),
+      OPS_TOKENS: 'c'.repeat(20),
+    };
     expect(loadConfig(full).env).toBe('production');
     expect(() => loadConfig({ ...full, AGENT_TOKENS: 'agent-dev-token' })).toThrow(/development tokens/);
     expect(() => loadConfig({ ...full, OPS_TOKENS: 'short' })).toThrow(ConfigError);

@@ -9,7 +9,11 @@ import type { DispatchBatch, DispatchRow } from '../../domain/types';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import { formatWarehouseResponseCsv, parseWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 
-const printable = (max: number) => fc.string({ minLength: 1, maxLength: max, unit: fc.constantFrom(...'abcXYZ019 ,;"\'-_/:é'.split('')) }).map((s) => s.trim()).filter((s) => s.length > 0);
+const printable = (max: number) =>
+  fc
+    .string({ minLength: 1, maxLength: max, unit: fc.constantFrom(...'abcXYZ019 ,;"\'-_/:é'.split('')) })
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 const ident = fc.stringMatching(/^[A-Z0-9][A-Z0-9-]{0,20}$/);
 
 const shippedRow = fc.record({
@@ -39,7 +43,14 @@ describe('batchToCsv', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(shippedRow, errorRow), { minLength: 1, maxLength: 20 }), (drafts) => {
         const rows: DispatchRow[] = drafts.map((d, i) => ({ ...d, rowNumber: (drafts.length - i) * 3 }) as DispatchRow);
-        const batch: DispatchBatch = { schemaVersion: '1', batchId: 'a'.repeat(64), warehouseId: 'WH-NORTH', sourceFile: 'x.csv', receivedAt: '2025-03-14T10:00:00.000Z', rows };
+        const batch: DispatchBatch = {
+          schemaVersion: '1',
+          batchId: 'a'.repeat(64),
+          warehouseId: 'WH-NORTH',
+          sourceFile: 'x.csv',
+          receivedAt: '2025-03-14T10:00:00.000Z',
+          rows,
+        };
         // Unknown sub-orders: every row comes back untouched as an exception row.
         const parsed = parseWarehouseResponseCsv(batchToCsv(batch), () => undefined, 'WH-NORTH');
         expect(parsed.headerRejection).toBeNull();

@@ -19,7 +19,12 @@ import { freePort } from '../../infra/dev-stack';
 import { createManufacturerGateways, type AuditEntry, type GatewayTransaction, type ManufacturerGateways } from '../../infra/manufacturer-gateways';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
 
-const instr = (id: string, manufacturer: Manufacturer = 'apple', customerId = 'C1', action: 'enrol' | 'unenrol' = 'enrol') => ({ instructionId: id, manufacturer, customerId, action });
+const instr = (id: string, manufacturer: Manufacturer = 'apple', customerId = 'C1', action: 'enrol' | 'unenrol' = 'enrol') => ({
+  instructionId: id,
+  manufacturer,
+  customerId,
+  action,
+});
 
 describe('planBatches', () => {
   it('splits at the limit, per manufacturer, action and customer, in id order', () => {
@@ -47,15 +52,38 @@ describe('resultFor', () => {
   it('maps each outcome to the device status for the action', () => {
     expect(resultFor('enrol', { deviceId: 'd', outcome: 'succeeded' }, 'T', 'now')).toMatchObject({ status: 'enrolled', transactionId: 'T' });
     expect(resultFor('unenrol', { deviceId: 'd', outcome: 'succeeded' }, 'T', 'now').status).toBe('unenrolled');
-    expect(resultFor('enrol', { deviceId: 'd', outcome: 'enrolledElsewhere', code: 'ASSIGNED_TO_ANOTHER_CUSTOMER' }, 'T', 'now')).toMatchObject({ status: 'enrolledElsewhere', code: 'ASSIGNED_TO_ANOTHER_CUSTOMER' });
+    expect(resultFor('enrol', { deviceId: 'd', outcome: 'enrolledElsewhere', code: 'ASSIGNED_TO_ANOTHER_CUSTOMER' }, 'T', 'now')).toMatchObject({
+      status: 'enrolledElsewhere',
+      code: 'ASSIGNED_TO_ANOTHER_CUSTOMER',
+    });
     expect(resultFor('unenrol', { deviceId: 'd', outcome: 'enrolledElsewhere', code: 'ASSIGNED_TO_ANOTHER_CUSTOMER' }, 'T', 'now').status).toBe('failed');
-    expect(resultFor('enrol', { deviceId: 'd', outcome: 'failed', code: 'INVALID_DEVICE_ID', message: 'bad' }, 'T', 'now')).toMatchObject({ status: 'failed', code: 'INVALID_DEVICE_ID', message: 'bad' });
+    expect(resultFor('enrol', { deviceId: 'd', outcome: 'failed', code: 'INVALID_DEVICE_ID', message: 'bad' }, 'T', 'now')).toMatchObject({
+      status: 'failed',
+      code: 'INVALID_DEVICE_ID',
+      message: 'bad',
+    });
     expect(resultFor('enrol', undefined, 'T', 'now')).toMatchObject({ status: 'failed', code: 'NO_RESULT' });
   });
 });
 
-const unit = (lineNumber: number, imei: string | undefined, serialNumber?: string) => ({ rowKey: `b:${imei ?? serialNumber}`, batchId: 'b', lineNumber, sku: `SKU${lineNumber}`, quantity: 1, ...(imei ? { imei } : {}), ...(serialNumber ? { serialNumber } : {}), shipDate: '2025-03-01' });
-const sub = (units: ReturnType<typeof unit>[]): SubOrder => ({ subOrderNumber: 'O1-WH-NORTH', warehouseId: 'WH-NORTH', lines: [], status: 'Shipped', units, lineExceptions: [] });
+const unit = (lineNumber: number, imei: string | undefined, serialNumber?: string) => ({
+  rowKey: `b:${imei ?? serialNumber}`,
+  batchId: 'b',
+  lineNumber,
+  sku: `SKU${lineNumber}`,
+  quantity: 1,
+  ...(imei ? { imei } : {}),
+  ...(serialNumber ? { serialNumber } : {}),
+  shipDate: '2025-03-01',
+});
+const sub = (units: ReturnType<typeof unit>[]): SubOrder => ({
+  subOrderNumber: 'O1-WH-NORTH',
+  warehouseId: 'WH-NORTH',
+  lines: [],
+  status: 'Shipped',
+  units,
+  lineExceptions: [],
+});
 
 describe('which devices are enrolled', () => {
   const lines = [
@@ -68,7 +96,14 @@ describe('which devices are enrolled', () => {
   it('groups the shipped devices of the picked lines per manufacturer; units without an id are left out', () => {
     const plan = devicesToEnrol(order, orderTimePicks(lines), { apple: 'ORG-1', google: '9001' });
     expect(plan).toEqual([
-      { manufacturer: 'apple', customerId: 'ORG-1', devices: [expect.objectContaining({ deviceId: '111', imei: '111', lineNumber: 1, deliveryNumber: 'O1-WH-NORTH', shipDate: '2025-03-01' }), expect.objectContaining({ deviceId: '112' })] },
+      {
+        manufacturer: 'apple',
+        customerId: 'ORG-1',
+        devices: [
+          expect.objectContaining({ deviceId: '111', imei: '111', lineNumber: 1, deliveryNumber: 'O1-WH-NORTH', shipDate: '2025-03-01' }),
+          expect.objectContaining({ deviceId: '112' }),
+        ],
+      },
       { manufacturer: 'google', customerId: '9001', devices: [expect.objectContaining({ deviceId: 'S-3', serialNumber: 'S-3' })] },
     ]);
   });
@@ -80,7 +115,9 @@ describe('which devices are enrolled', () => {
   it('takes programme ids only on a New order, well formed', () => {
     const base = { orderId: 'O1', cancellationRequested: false, sendStarted: false, revision: 1 };
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, { apple: 'ORG-1' })).not.toThrow();
-    expect(() => checkRequestEnrolment({ ...base, status: 'AwaitingDispatch' }, { apple: 'ORG-1' })).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
+    expect(() => checkRequestEnrolment({ ...base, status: 'AwaitingDispatch' }, { apple: 'ORG-1' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_TRANSITION' }),
+    );
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, {})).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, { apple: 'has spaces' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
@@ -88,10 +125,16 @@ describe('which devices are enrolled', () => {
     const complete = { ...order, orderId: 'O1', status: 'Complete', lines } as unknown as Pick<OrderState, 'orderId' | 'status' | 'lines' | 'subOrders'>;
     const programmes = { SKU1: ['apple'], SKU2: ['samsung', 'google'], SKU3: ['google'] } as Record<string, Manufacturer[]>;
     expect(() => checkLaterEnrolment(complete, [{ lineNumber: 2, manufacturer: 'google' }], { google: '9001' }, programmes)).not.toThrow();
-    expect(() => checkLaterEnrolment({ ...complete, status: 'AwaitingDispatch' }, [{ lineNumber: 2, manufacturer: 'google' }], { google: '9001' }, programmes)).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
-    expect(() => checkLaterEnrolment(complete, [{ lineNumber: 2, manufacturer: 'apple' }], { apple: 'ORG-1' }, programmes)).toThrow(expect.objectContaining({ code: 'ENROLMENT_NOT_SUPPORTED' }));
+    expect(() =>
+      checkLaterEnrolment({ ...complete, status: 'AwaitingDispatch' }, [{ lineNumber: 2, manufacturer: 'google' }], { google: '9001' }, programmes),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
+    expect(() => checkLaterEnrolment(complete, [{ lineNumber: 2, manufacturer: 'apple' }], { apple: 'ORG-1' }, programmes)).toThrow(
+      expect.objectContaining({ code: 'ENROLMENT_NOT_SUPPORTED' }),
+    );
     expect(() => checkLaterEnrolment(complete, [{ lineNumber: 2, manufacturer: 'google' }], { apple: 'ORG-1' }, programmes)).toThrow(/programme id is missing/);
-    expect(() => checkLaterEnrolment(complete, [{ lineNumber: 9, manufacturer: 'google' }], { google: '9001' }, programmes)).toThrow(expect.objectContaining({ code: 'LINE_NOT_FOUND' }));
+    expect(() => checkLaterEnrolment(complete, [{ lineNumber: 9, manufacturer: 'google' }], { google: '9001' }, programmes)).toThrow(
+      expect.objectContaining({ code: 'LINE_NOT_FOUND' }),
+    );
     expect(() => checkLaterEnrolment(complete, [], { google: '9001' }, programmes)).toThrow(/name the lines/);
   });
 });
@@ -111,7 +154,8 @@ describe('deviceEnrolmentState', () => {
   });
   it('allows unenrolment only of an enrolled device', () => {
     expect(() => checkUnenrol('d', 'enrolled')).not.toThrow();
-    for (const s of ['notEnrolled', 'enrolling', 'unenrolling'] as const) expect(() => checkUnenrol('d', s)).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
+    for (const s of ['notEnrolled', 'enrolling', 'unenrolling'] as const)
+      expect(() => checkUnenrol('d', s)).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
   });
 });
 
@@ -133,7 +177,9 @@ describe('manufacturer adapters against the simulator', () => {
   it('follows a zero-touch operation name only as an operation, never as a path elsewhere', async () => {
     for (const reference of ['../apple/enroll-devices?x=1', 'operations/1/../../../samsung/kdp/v1/devices/upload', 'operations/1?x#y', '/partners/1']) {
       const before = audit.length;
-      await expect(gateways.google.status({ ...tx('google', `ref-${reference}`, ['353325110000016']), reference }), reference).rejects.toThrow(/not an operation name/);
+      await expect(gateways.google.status({ ...tx('google', `ref-${reference}`, ['353325110000016']), reference }), reference).rejects.toThrow(
+        /not an operation name/,
+      );
       expect(audit.slice(before), reference).toEqual([]); // nothing was requested
     }
   });
@@ -143,7 +189,16 @@ describe('manufacturer adapters against the simulator', () => {
     action,
     customerId,
     createdAt: '2025-03-02T10:00:00.000Z',
-    devices: ids.map((d, n) => ({ deviceId: d, imei: d, serialNumber: `SN${d}`, lineNumber: 1, sku: 'SKU', deliveryNumber: `DEL-${n % 2}`, orderNumber: 'ORD-1', shipDate: '2025-03-01' })),
+    devices: ids.map((d, n) => ({
+      deviceId: d,
+      imei: d,
+      serialNumber: `SN${d}`,
+      lineNumber: 1,
+      sku: 'SKU',
+      deliveryNumber: `DEL-${n % 2}`,
+      orderNumber: 'ORD-1',
+      shipDate: '2025-03-01',
+    })),
   });
 
   for (const m of ['apple', 'google', 'samsung'] as const) {
@@ -206,7 +261,11 @@ describe('manufacturer adapters against the simulator', () => {
     const b = new ManufacturerSimulator({ seed: 5, invalidIdRate: 0.3, otherCustomerRate: 0.3, processingPolls: 0 });
     const ids = Array.from({ length: 40 }, (_, i) => `35000000000${String(i).padStart(4, '0')}`);
     const run = async (s: ManufacturerSimulator) => {
-      const res = await s.app().request('/samsung/kdp/v1/devices/upload', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transactionId: 'T', customerId: 'C', devices: ids.map((deviceUid) => ({ deviceUid })) }) });
+      const res = await s.app().request('/samsung/kdp/v1/devices/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ transactionId: 'T', customerId: 'C', devices: ids.map((deviceUid) => ({ deviceUid })) }),
+      });
       expect(res.status).toBe(202);
       return (await (await s.app().request('/samsung/kdp/v1/transactions/T')).json()) as { devices: { result: string; errorCode?: string }[] };
     };

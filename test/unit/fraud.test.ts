@@ -81,8 +81,7 @@ describe('normaliseAddressKey', () => {
         fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
         (lineWords, city, postcode, country, flips) => {
           let i = 0;
-          const mangle = (s: string): string =>
-            [...s].map((c) => (flips[i++ % flips.length] ? c.toUpperCase() : c.toLowerCase())).join('');
+          const mangle = (s: string): string => [...s].map((c) => (flips[i++ % flips.length] ? c.toUpperCase() : c.toLowerCase())).join('');
           const a: Address = { lines: lineWords.map((ws) => ws.join(' ')), city, postcode, country };
           const b: Address = {
             lines: lineWords.map((ws) => `  ${ws.map(mangle).join(flips[0] ? ',  ' : ' ')}.`),
@@ -399,13 +398,19 @@ describe('evaluateFraudRules', () => {
   });
 
   it('reports a missing postcode as incomplete, not invalid', () => {
-    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '  ' }) }, [], rules)).toEqual({ decision: 'reject', reasons: ['ADDRESS_INCOMPLETE'] });
+    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '  ' }) }, [], rules)).toEqual({
+      decision: 'reject',
+      reasons: ['ADDRESS_INCOMPLETE'],
+    });
     expect(addressComplete({ ...billing, postcode: '' })).toBe(false);
     expect(addressComplete(billing)).toBe(true);
   });
 
   it('rejects a postcode that is malformed for the country', () => {
-    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '12345' }) }, [], rules)).toEqual({ decision: 'reject', reasons: ['POSTCODE_INVALID'] });
+    expect(evaluateFraudRules({ ...clean, delivery: contact({}, { postcode: '12345' }) }, [], rules)).toEqual({
+      decision: 'reject',
+      reasons: ['POSTCODE_INVALID'],
+    });
     expect(evaluateFraudRules({ ...clean, delivery: contact({}, { country: 'US', postcode: '12345' }) }, [], rules).decision).toBe('accept');
   });
 
@@ -448,9 +453,7 @@ describe('evaluateFraudRules', () => {
     const limit = rules.velocityLimit;
     expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: limit - 1 }, [], rules).decision).toBe('accept');
     expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: limit }, [], rules)).toEqual({ decision: 'refer', reasons: ['VELOCITY_EXCEEDED'] });
-    expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: 1 }, [], { velocityLimit: 1, velocityWindowHours: 1 }).reasons).toEqual([
-      'VELOCITY_EXCEEDED',
-    ]);
+    expect(evaluateFraudRules({ ...clean, recentOrdersToAddress: 1 }, [], { velocityLimit: 1, velocityWindowHours: 1 }).reasons).toEqual(['VELOCITY_EXCEEDED']);
   });
 
   it('rejects rather than refers when both kinds of reason are present, listing all in a fixed order', () => {

@@ -158,9 +158,12 @@ describe('orderTotals', () => {
 
   it('throws instead of overflowing when the sum leaves the safe range', () => {
     const half = Math.floor(Number.MAX_SAFE_INTEGER / 2) + 1;
-    expect(() => orderTotals([{ unitPrice: half, quantity: 1, taxRateBps: 0 }, { unitPrice: half, quantity: 1, taxRateBps: 0 }])).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      orderTotals([
+        { unitPrice: half, quantity: 1, taxRateBps: 0 },
+        { unitPrice: half, quantity: 1, taxRateBps: 0 },
+      ]),
+    ).toThrow(RangeError);
   });
 
   it('property: totals are exactly the sum of the line amounts, each line once', () => {
@@ -228,7 +231,12 @@ describe('invoiceTotals', () => {
   });
 
   it('handles credits', () => {
-    expect(invoiceTotals([{ amount: 10_000, tax: 2_000 }, { amount: -10_000, tax: -2_000 }])).toEqual({ net: 0, tax: 0, gross: 0 });
+    expect(
+      invoiceTotals([
+        { amount: 10_000, tax: 2_000 },
+        { amount: -10_000, tax: -2_000 },
+      ]),
+    ).toEqual({ net: 0, tax: 0, gross: 0 });
   });
 
   it('rejects non-integer or unsafe amounts', () => {

@@ -6,8 +6,23 @@ import type { DeliveryContact, Product } from '../../domain/types';
 import { OrderRecord, summaryOf, type OrderAttributes } from '../../workflows/order/record';
 
 const AT = '2025-03-01T10:00:00.000Z';
-const delivery: DeliveryContact = { name: 'Alice Johnson', phone: '+44 7700 900123', address: { lines: ['12 Market Street'], city: 'Leeds', postcode: 'LS1 6DT', country: 'GB' } };
-const product: Product = { sku: 'HS-APL-IP16-128', name: 'iPhone 16', kind: 'handset', unitPrice: 79900, currency: 'GBP', taxRateBps: 2000, capture: 'imei', manufacturer: 'apple', enrolmentProgrammes: ['apple'], active: true };
+const delivery: DeliveryContact = {
+  name: 'Alice Johnson',
+  phone: '+44 7700 900123',
+  address: { lines: ['12 Market Street'], city: 'Leeds', postcode: 'LS1 6DT', country: 'GB' },
+};
+const product: Product = {
+  sku: 'HS-APL-IP16-128',
+  name: 'iPhone 16',
+  kind: 'handset',
+  unitPrice: 79900,
+  currency: 'GBP',
+  taxRateBps: 2000,
+  capture: 'imei',
+  manufacturer: 'apple',
+  enrolmentProgrammes: ['apple'],
+  active: true,
+};
 const started: Partial<OrderAttributes> = { OrderStatus: 'New', AccountId: 'ACC-1', BillingMode: 'immediate' };
 
 function open(startAttributes = started) {

@@ -38,7 +38,16 @@ import {
 import { ORDER_STATUSES, type DeliveryContact, type DispatchRow, type OrderStatus, type Product, type SubOrder } from '../../domain/types';
 
 const AT = '2025-03-01T10:00:00.000Z';
-const EVENTS: OrderEvent[] = ['generate', 'cancel', 'sentToWarehouse', 'fulfilledWithoutWarehouse', 'rejected', 'dispatchComplete', 'dispatchError', 'cancellationConfirmed'];
+const EVENTS: OrderEvent[] = [
+  'generate',
+  'cancel',
+  'sentToWarehouse',
+  'fulfilledWithoutWarehouse',
+  'rejected',
+  'dispatchComplete',
+  'dispatchError',
+  'cancellationConfirmed',
+];
 
 /** The product's state machine, written out independently of the module under test. */
 const EXPECTED: [OrderStatus, OrderEvent, OrderStatus][] = [
@@ -155,7 +164,10 @@ describe('allowedActions', () => {
 describe('agent actions in every status', () => {
   type Action = { name: string; run: (o: OrderState) => unknown };
   const actions: Action[] = [
-    { name: 'add line', run: (o) => checkAddLine(o, { product: product({ sku: 'PR-1', kind: 'peripheral', capture: 'none', enrolmentProgrammes: [] }), quantity: 1 }) },
+    {
+      name: 'add line',
+      run: (o) => checkAddLine(o, { product: product({ sku: 'PR-1', kind: 'peripheral', capture: 'none', enrolmentProgrammes: [] }), quantity: 1 }),
+    },
     { name: 'change line', run: (o) => checkChangeLine(o, { lineId: 'L1', quantity: 3 }) },
     { name: 'remove line', run: (o) => checkRemoveLine(o, 'L1') },
     { name: 'set delivery', run: (o) => checkSetDelivery(o, delivery) },
@@ -210,8 +222,21 @@ describe('agent actions in every status', () => {
 describe('order editing while New', () => {
   it('adds a line with the price captured now and stable line numbers', () => {
     const o = order('New');
-    const line = applyAddLine(o, { product: product({ sku: 'HS-SAM-S25-256', unitPrice: 85900, enrolmentProgrammes: ['samsung', 'google'], manufacturer: 'samsung' }), quantity: 3, enrolment: 'google' });
-    expect(line).toMatchObject({ lineId: 'L2', lineNumber: 2, sku: 'HS-SAM-S25-256', unitPrice: 85900, quantity: 3, enrolment: 'google', manufacturer: 'samsung', capture: 'imei' });
+    const line = applyAddLine(o, {
+      product: product({ sku: 'HS-SAM-S25-256', unitPrice: 85900, enrolmentProgrammes: ['samsung', 'google'], manufacturer: 'samsung' }),
+      quantity: 3,
+      enrolment: 'google',
+    });
+    expect(line).toMatchObject({
+      lineId: 'L2',
+      lineNumber: 2,
+      sku: 'HS-SAM-S25-256',
+      unitPrice: 85900,
+      quantity: 3,
+      enrolment: 'google',
+      manufacturer: 'samsung',
+      capture: 'imei',
+    });
     applyRemoveLine(o, 'L1');
     const third = applyAddLine(o, { product: product(), quantity: 1 });
     expect(third.lineNumber).toBe(3); // a removed line's number is never reused
@@ -265,7 +290,9 @@ describe('order editing while New', () => {
   it('generation needs a line and a valid delivery', () => {
     expect(outcome(() => checkGenerate(order('New', { lines: [] })))).toBe('ORDER_HAS_NO_LINES');
     expect(outcome(() => checkGenerate(order('New', { delivery: null })))).toBe('DELIVERY_ADDRESS_INVALID');
-    expect(outcome(() => checkGenerate(order('New', { delivery: { ...delivery, address: { ...delivery.address, country: 'United Kingdom' } } })))).toBe('DELIVERY_ADDRESS_INVALID');
+    expect(outcome(() => checkGenerate(order('New', { delivery: { ...delivery, address: { ...delivery.address, country: 'United Kingdom' } } })))).toBe(
+      'DELIVERY_ADDRESS_INVALID',
+    );
     expect(outcome(() => checkGenerate(order('New')))).toBe('ok');
   });
 });
@@ -333,7 +360,18 @@ describe('applyDispatchRows', () => {
     expect(applyDispatchRows(o, 'B1', rows)).toEqual({ applied: 3, ignored: 0 });
     const s = o.subOrders[0];
     expect(s.status).toBe('Shipped');
-    expect(s.units[0]).toEqual({ rowKey: rowKey('B1', rows[0]), batchId: 'B1', lineNumber: 1, sku: 'HS-APL-IP16-128', quantity: 1, serialNumber: 'SN1', imei: IMEI_A, carrier: 'DPD', trackingNumber: 'T1', shipDate: '2025-03-02' });
+    expect(s.units[0]).toEqual({
+      rowKey: rowKey('B1', rows[0]),
+      batchId: 'B1',
+      lineNumber: 1,
+      sku: 'HS-APL-IP16-128',
+      quantity: 1,
+      serialNumber: 'SN1',
+      imei: IMEI_A,
+      carrier: 'DPD',
+      trackingNumber: 'T1',
+      shipDate: '2025-03-02',
+    });
     expect(shippedQuantity(s, 1)).toBe(2);
     expect(shippedQuantity(s, 2)).toBe(3);
     expect(o.revision).toBe(rev); // the workflow commits when rows applied
@@ -359,7 +397,12 @@ describe('applyDispatchRows', () => {
     const o = dispatching();
     expect(applyDispatchRows(o, 'B1', [row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 4 })])).toEqual({ applied: 0, ignored: 1 });
     expect(applyDispatchRows(o, 'B1', [row({ subOrderNumber: 'ORD-2-WH-NORTH' }), row({ lineNumber: 9 })])).toEqual({ applied: 0, ignored: 2 });
-    expect(applyDispatchRows(o, 'B1', [row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 2 }), row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 2 })])).toEqual({ applied: 1, ignored: 1 });
+    expect(
+      applyDispatchRows(o, 'B1', [
+        row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 2 }),
+        row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 2 }),
+      ]),
+    ).toEqual({ applied: 1, ignored: 1 });
     expect(o.subOrders[0].status).toBe('Sent');
   });
 
@@ -377,19 +420,29 @@ describe('applyDispatchRows', () => {
 
   it('keeps the warehouse’s own error code and message', () => {
     const o = dispatching();
-    applyDispatchRows(o, 'B1', [row({ quantityShipped: 0, disposition: 'error', errorCode: 'PICK_FAILED', errorMessage: 'damaged' }), row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 3 })]);
+    applyDispatchRows(o, 'B1', [
+      row({ quantityShipped: 0, disposition: 'error', errorCode: 'PICK_FAILED', errorMessage: 'damaged' }),
+      row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 3 }),
+    ]);
     expect(o.subOrders[0]).toMatchObject({ status: 'Error', error: { code: 'PICK_FAILED', message: 'damaged' } });
   });
 
   it('all lines cancelled → Cancelled; cancelled after some shipped → Shipped', () => {
     const cancelled = dispatching();
-    applyDispatchRows(cancelled, 'B1', [row({ quantityShipped: 0, disposition: 'cancelled' }), row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'cancelled' })]);
+    applyDispatchRows(cancelled, 'B1', [
+      row({ quantityShipped: 0, disposition: 'cancelled' }),
+      row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'cancelled' }),
+    ]);
     expect(cancelled.subOrders[0].status).toBe('Cancelled');
     expect(cancelled.subOrders[0].lineExceptions.map((e) => e.code)).toEqual(['CANCELLED', 'CANCELLED']);
     expect(dispatchOutcome(cancelled)).toBe('cancellationConfirmed');
 
     const mixed = dispatching();
-    applyDispatchRows(mixed, 'B1', [row({ imei: IMEI_A }), row({ quantityShipped: 0, disposition: 'cancelled' }), row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'cancelled' })]);
+    applyDispatchRows(mixed, 'B1', [
+      row({ imei: IMEI_A }),
+      row({ quantityShipped: 0, disposition: 'cancelled' }),
+      row({ lineNumber: 2, sku: 'PR-APL-USBC-20W', quantityShipped: 0, disposition: 'cancelled' }),
+    ]);
     expect(mixed.subOrders[0].status).toBe('Shipped');
     expect(dispatchOutcome(mixed)).toBe('dispatchComplete');
   });

@@ -142,14 +142,28 @@ describe('buildSalesOrderRequest', () => {
   });
 
   it('skips zero allocations and rejects programming errors', () => {
-    const req = buildSalesOrderRequest(input({ lines: [{ line: iphone, quantity: 2 }, { line: cable, quantity: 0 }] }));
+    const req = buildSalesOrderRequest(
+      input({
+        lines: [
+          { line: iphone, quantity: 2 },
+          { line: cable, quantity: 0 },
+        ],
+      }),
+    );
     expect(req.lines.map((l) => l.sku)).toEqual(['HS-IPH15-128']);
     expect(() => buildSalesOrderRequest(input({ lines: [] }))).toThrow(/no line/);
     expect(() => buildSalesOrderRequest(input({ lines: [{ line: cable, quantity: 0 }] }))).toThrow(/no line/);
     expect(() => buildSalesOrderRequest(input({ lines: [{ line: cable, quantity: -1 }] }))).toThrow(/invalid quantity/);
     expect(() => buildSalesOrderRequest(input({ lines: [{ line: cable, quantity: 1.5 }] }))).toThrow(/invalid quantity/);
     expect(() =>
-      buildSalesOrderRequest(input({ lines: [{ line: cable, quantity: 1 }, { line: cable, quantity: 2 }] })),
+      buildSalesOrderRequest(
+        input({
+          lines: [
+            { line: cable, quantity: 1 },
+            { line: cable, quantity: 2 },
+          ],
+        }),
+      ),
     ).toThrow(/more than once/);
   });
 

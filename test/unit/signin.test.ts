@@ -9,7 +9,17 @@ const get = (url: string) => ui.request(`${ORIGIN}${url}`, { redirect: 'manual' 
 
 describe('sign-in next', () => {
   it('sends a next that leaves the origin back to a plain sign-in', async () => {
-    for (const next of ['/%5C127.0.0.1:3102/x', '/%09/127.0.0.1:3102/x', '//127.0.0.1:3102/x', '/%5C%5Cevil.example', 'https://evil.example/', 'javascript:alert(1)', '/.//evil.example', '%2F%2Fevil.example', '/%0A/evil.example']) {
+    for (const next of [
+      '/%5C127.0.0.1:3102/x',
+      '/%09/127.0.0.1:3102/x',
+      '//127.0.0.1:3102/x',
+      '/%5C%5Cevil.example',
+      'https://evil.example/',
+      'javascript:alert(1)',
+      '/.//evil.example',
+      '%2F%2Fevil.example',
+      '/%0A/evil.example',
+    ]) {
       const r = await get(`/signin?next=${next}`);
       expect(r.status, next).toBe(303);
       expect(r.headers.get('location'), next).toBe('/signin');

@@ -5,13 +5,7 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DISPOSITIONS, type DispatchRow, type SubOrderRef, type UnitCapture } from '../../domain/types';
-import {
-  MalformedCsvError,
-  REJECTION_CODES,
-  WAREHOUSE_RESPONSE_COLUMNS,
-  csvParseOptions,
-  type WarehouseResponseResult,
-} from '../../domain/warehouse-response';
+import { MalformedCsvError, REJECTION_CODES, WAREHOUSE_RESPONSE_COLUMNS, csvParseOptions, type WarehouseResponseResult } from '../../domain/warehouse-response';
 import { parseWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { validateDispatchBatch } from '../../infra/contracts';
 
@@ -47,18 +41,20 @@ const clean = (s: string) => s === s.trim() && s.length > 0 && !/[\u0000-\u001f\
 
 const SKUS = ['PHONE-A', 'PHONE-B', 'CABLE', 'ROUTER', 'CASE'];
 const subOrderArb = (index: number) =>
-  fc.record({
-    warehouseId: fc.constantFrom(WH, WH, WH, 'WH2'),
-    lines: fc.uniqueArray(
-      fc.record({
-        lineNumber: fc.integer({ min: 1, max: 6 }),
-        sku: fc.constantFrom(...SKUS),
-        quantity: fc.integer({ min: 1, max: 4 }),
-        capture: fc.constantFrom<UnitCapture>('none', 'serial', 'imei'),
-      }),
-      { minLength: 1, maxLength: 4, selector: (l) => l.lineNumber },
-    ),
-  }).map((s): SubOrderRef => ({ orderId: `ORD-${index}`, subOrderNumber: `ORD-${index}-${s.warehouseId}`, ...s }));
+  fc
+    .record({
+      warehouseId: fc.constantFrom(WH, WH, WH, 'WH2'),
+      lines: fc.uniqueArray(
+        fc.record({
+          lineNumber: fc.integer({ min: 1, max: 6 }),
+          sku: fc.constantFrom(...SKUS),
+          quantity: fc.integer({ min: 1, max: 4 }),
+          capture: fc.constantFrom<UnitCapture>('none', 'serial', 'imei'),
+        }),
+        { minLength: 1, maxLength: 4, selector: (l) => l.lineNumber },
+      ),
+    })
+    .map((s): SubOrderRef => ({ orderId: `ORD-${index}`, subOrderNumber: `ORD-${index}-${s.warehouseId}`, ...s }));
 
 const subOrdersArb = fc.tuple(subOrderArb(1), subOrderArb(2), subOrderArb(3)).map((t) => t.slice(0, 3));
 
@@ -92,7 +88,8 @@ function validRows(subOrders: SubOrderRef[], plan: PlanStep[], unknown: number):
       const disposition = k < line.quantity ? 'partial' : 'shipped';
       if (line.capture === 'none') {
         const chunks = step.split && k > 1 ? [1, k - 1] : k > 0 ? [k] : [];
-        for (const q of chunks) rows.push({ ...base, quantity_shipped: String(q), carrier: 'DPD', tracking_number: `T${unit++}`, ship_date: shipDate, disposition });
+        for (const q of chunks)
+          rows.push({ ...base, quantity_shipped: String(q), carrier: 'DPD', tracking_number: `T${unit++}`, ship_date: shipDate, disposition });
       } else {
         for (let i = 0; i < k; i++) {
           const n = unit++;
@@ -105,12 +102,27 @@ function validRows(subOrders: SubOrderRef[], plan: PlanStep[], unknown: number):
         }
       }
       if (k < line.quantity && step.rest !== 'nothing') {
-        rows.push({ ...base, quantity_shipped: step.split ? '0' : '', disposition: step.rest, error_code: step.rest === 'error' ? 'E42' : '', error_message: step.rest === 'error' ? 'Damaged, "crushed"' : '' });
+        rows.push({
+          ...base,
+          quantity_shipped: step.split ? '0' : '',
+          disposition: step.rest,
+          error_code: step.rest === 'error' ? 'E42' : '',
+          error_message: step.rest === 'error' ? 'Damaged, "crushed"' : '',
+        });
       }
     }
   }
   for (let i = 0; i < unknown; i++) {
-    rows.push({ ...blank(), warehouse_id: WH, sub_order_number: `ORD-X${i}-${WH}`, line_number: '1', sku: 'CABLE', quantity_shipped: '1', ship_date: '2025-01-31', disposition: 'shipped' });
+    rows.push({
+      ...blank(),
+      warehouse_id: WH,
+      sub_order_number: `ORD-X${i}-${WH}`,
+      line_number: '1',
+      sku: 'CABLE',
+      quantity_shipped: '1',
+      ship_date: '2025-01-31',
+      disposition: 'shipped',
+    });
   }
   return rows;
 }
@@ -137,26 +149,67 @@ function toCsv(records: string[][], f: Format): string {
 const header = () => [...WAREHOUSE_RESPONSE_COLUMNS];
 const cellsOf = (r: Cells) => WAREHOUSE_RESPONSE_COLUMNS.map((c) => r[c]);
 
-const fileArb = fc.record({ subOrders: subOrdersArb, plan: planArb, unknown: fc.integer({ min: 0, max: 2 }), format: formatArb, seed: fc.integer() }).map((x) => {
-  const rows = validRows(x.subOrders, x.plan, x.unknown);
-  // Deterministic shuffle from the seed: order within a file must not matter.
-  let s = x.seed >>> 0;
-  for (let i = rows.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [rows[i], rows[j]] = [rows[j], rows[i]];
-  }
-  return { ...x, rows };
-});
+const fileArb = fc
+  .record({ subOrders: subOrdersArb, plan: planArb, unknown: fc.integer({ min: 0, max: 2 }), format: formatArb, seed: fc.integer() })
+  .map((x) => {
+    const rows = validRows(x.subOrders, x.plan, x.unknown);
+    // Deterministic shuffle from the seed: order within a file must not matter.
+    let s = x.seed >>> 0;
+    for (let i = rows.length - 1; i > 0; i--) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      const j = s % (i + 1);
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    return { ...x, rows };
+  });
 
 const INTERESTING = [
-  '', ' ', '0', '00', '1', '2', '5', '-1', '1.5', '1e2', '+1', '99999999999999999999',
-  'shipped', 'partial', 'outOfStock', 'cancelled', 'error', 'SHIPPED', 'lost',
-  WH, 'WH2', 'ORD-1-WH1', 'ORD-2-WH1', 'ORD-3-WH2', 'ORD-404-WH1',
-  ...SKUS, 'SN-0', 'SN-1',
-  '353911101234566', '353911101234567', '35391110123456', '350000000000006', '350000000000022',
-  '2025-02-29', '2024-02-29', '2025-13-01', '2025-1-1', '14/03/2025',
-  'a,b', 'say "hi"', 'line\nbreak', 'bell\u0007', 'x'.repeat(300), '\u2028', 'é', '😀',
+  '',
+  ' ',
+  '0',
+  '00',
+  '1',
+  '2',
+  '5',
+  '-1',
+  '1.5',
+  '1e2',
+  '+1',
+  '99999999999999999999',
+  'shipped',
+  'partial',
+  'outOfStock',
+  'cancelled',
+  'error',
+  'SHIPPED',
+  'lost',
+  WH,
+  'WH2',
+  'ORD-1-WH1',
+  'ORD-2-WH1',
+  'ORD-3-WH2',
+  'ORD-404-WH1',
+  ...SKUS,
+  'SN-0',
+  'SN-1',
+  '353911101234566',
+  '353911101234567',
+  '35391110123456',
+  '350000000000006',
+  '350000000000022',
+  '2025-02-29',
+  '2024-02-29',
+  '2025-13-01',
+  '2025-1-1',
+  '14/03/2025',
+  'a,b',
+  'say "hi"',
+  'line\nbreak',
+  'bell\u0007',
+  'x'.repeat(300),
+  '\u2028',
+  'é',
+  '😀',
 ];
 const cellValueArb = fc.oneof(fc.constantFrom(...INTERESTING), fc.string({ maxLength: 20 }), fc.stringMatching(/^\d{15}$/));
 
@@ -211,7 +264,9 @@ function checkInvariants(text: string, result: WarehouseResponseResult, subOrder
   }
   // Nothing dropped, nothing counted twice.
   expect(result.recordCount).toBe(dataRows);
-  const numbers = [...result.rows.map((r) => r.rowNumber), ...result.rejections.map((r) => r.rowNumber), ...result.unknownOrders.map((r) => r.rowNumber)].sort((a, b) => a - b);
+  const numbers = [...result.rows.map((r) => r.rowNumber), ...result.rejections.map((r) => r.rowNumber), ...result.unknownOrders.map((r) => r.rowNumber)].sort(
+    (a, b) => a - b,
+  );
   expect(numbers).toEqual(Array.from({ length: dataRows }, (_, i) => i + 1));
 
   for (const rej of result.rejections) {
@@ -286,7 +341,14 @@ function checkInvariants(text: string, result: WarehouseResponseResult, subOrder
   result.unknownOrders.forEach((r) => checkRow(r, false));
 
   // And the accepted rows always make a contract-valid batch.
-  const batch = { schemaVersion: '1', batchId: 'f'.repeat(64), warehouseId: WH, sourceFile: 'p.csv', receivedAt: '2025-01-01T00:00:00Z', rows: [...result.rows, ...result.unknownOrders] };
+  const batch = {
+    schemaVersion: '1',
+    batchId: 'f'.repeat(64),
+    warehouseId: WH,
+    sourceFile: 'p.csv',
+    receivedAt: '2025-01-01T00:00:00Z',
+    rows: [...result.rows, ...result.unknownOrders],
+  };
   expect(validateDispatchBatch(batch)).toEqual({ ok: true });
 }
 
@@ -331,7 +393,10 @@ describe('warehouse response validator (properties)', () => {
   });
 
   it('only ever throws MalformedCsvError when raw characters are mutated', () => {
-    const charArb = fc.oneof(fc.constantFrom('"', ',', '\n', '\r', ' ', '\uFEFF', '0', '9', 'x', '\u0000'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }));
+    const charArb = fc.oneof(
+      fc.constantFrom('"', ',', '\n', '\r', ' ', '\uFEFF', '0', '9', 'x', '\u0000'),
+      fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }),
+    );
     const editArb = fc.record({ at: fc.nat(), op: fc.constantFrom('insert', 'delete', 'replace'), ch: charArb });
     fc.assert(
       fc.property(fileArb, fc.array(editArb, { minLength: 1, maxLength: 5 }), ({ subOrders, rows, format }, edits) => {

@@ -143,7 +143,16 @@ describe('valid rows', () => {
   it('omits empty optional cells', () => {
     const r = validator().accept(record({ ...BASE, carrier: '', tracking_number: ' ' }), 1);
     expect(r).toEqual({
-      row: { rowNumber: 1, warehouseId: 'WH1', subOrderNumber: 'ORD-1-WH1', lineNumber: 2, sku: 'CABLE', quantityShipped: 1, shipDate: '2025-03-14', disposition: 'shipped' },
+      row: {
+        rowNumber: 1,
+        warehouseId: 'WH1',
+        subOrderNumber: 'ORD-1-WH1',
+        lineNumber: 2,
+        sku: 'CABLE',
+        quantityShipped: 1,
+        shipDate: '2025-03-14',
+        disposition: 'shipped',
+      },
     });
   });
   it('accepts several units of a no-capture line on one row, up to the ordered quantity', () => {
@@ -251,7 +260,11 @@ describe('rejections', () => {
     ['IMEI2 equal to IMEI', { ...phone(IMEI_A), imei2: IMEI_A }, 'INVALID_IMEI2'],
     ['a serial on a quantity-2 row', { ...BASE, quantity_shipped: '2', serial_number: 'S' }, 'UNIT_QUANTITY_NOT_ONE'],
     ['an IMEI on a quantity-2 row', { ...phone(IMEI_A), quantity_shipped: '2' }, 'UNIT_QUANTITY_NOT_ONE'],
-    ["the sub-order's warehouse differs (no expected warehouse)", () => rejectionCode({ ...BASE, warehouse_id: 'WH1', sub_order_number: 'ORD-2-WH2', line_number: '1' }, validator(null)), 'WAREHOUSE_MISMATCH'],
+    [
+      "the sub-order's warehouse differs (no expected warehouse)",
+      () => rejectionCode({ ...BASE, warehouse_id: 'WH1', sub_order_number: 'ORD-2-WH2', line_number: '1' }, validator(null)),
+      'WAREHOUSE_MISMATCH',
+    ],
     ['an unknown line', { ...BASE, line_number: '4' }, 'UNKNOWN_LINE'],
     ['a SKU that is not the line\u2019s', { ...BASE, sku: 'ROUTER' }, 'SKU_MISMATCH'],
     ['a SKU differing in case', { ...BASE, sku: 'cable' }, 'SKU_MISMATCH'],
@@ -320,7 +333,14 @@ describe('rejections', () => {
 
 describe('parsing', () => {
   it('handles quoted fields with commas, quotes and surrounding spaces', () => {
-    const row = csvLine({ ...BASE, quantity_shipped: '0', disposition: 'error', ship_date: '', error_code: 'E1', error_message: '"Dock closed, try ""Monday"""' });
+    const row = csvLine({
+      ...BASE,
+      quantity_shipped: '0',
+      disposition: 'error',
+      ship_date: '',
+      error_code: 'E1',
+      error_message: '"Dock closed, try ""Monday"""',
+    });
     const r = parseWarehouseResponseCsv(`${HEADER}\n${row}\n`, lookup, 'WH1');
     expect(r.rows[0].errorMessage).toBe('Dock closed, try "Monday"');
     const spaced = parseWarehouseResponseCsv(`${HEADER}\n${csvLine({ ...BASE, sku: ' "CABLE" ' })}\n`, lookup, 'WH1');
@@ -357,7 +377,11 @@ describe('parsing', () => {
   });
   it('streams with csv-parse and the async validator, with the same result as the sync path', async () => {
     const text = readFileSync(EXAMPLE_CSV);
-    const streamed = await validateWarehouseResponseRecordsAsync(Readable.from([text.subarray(0, 100), text.subarray(100)]).pipe(parse(csvParseOptions)), exampleLookup, EXAMPLE_WAREHOUSE_ID);
+    const streamed = await validateWarehouseResponseRecordsAsync(
+      Readable.from([text.subarray(0, 100), text.subarray(100)]).pipe(parse(csvParseOptions)),
+      exampleLookup,
+      EXAMPLE_WAREHOUSE_ID,
+    );
     expect(streamed).toEqual(parseWarehouseResponseCsv(text.toString('utf8'), exampleLookup, EXAMPLE_WAREHOUSE_ID));
   });
   it('the async validator surfaces a stream parse error as MalformedCsvError', async () => {
@@ -423,7 +447,16 @@ describe('the example file', () => {
 });
 
 describe('DispatchBatch schema', () => {
-  const row: DispatchRow = { rowNumber: 1, warehouseId: 'WH1', subOrderNumber: 'S', lineNumber: 1, sku: 'X', quantityShipped: 1, shipDate: '2025-03-14', disposition: 'shipped' };
+  const row: DispatchRow = {
+    rowNumber: 1,
+    warehouseId: 'WH1',
+    subOrderNumber: 'S',
+    lineNumber: 1,
+    sku: 'X',
+    quantityShipped: 1,
+    shipDate: '2025-03-14',
+    disposition: 'shipped',
+  };
   const batch = (rows: unknown[], extra: Record<string, unknown> = {}) => ({
     schemaVersion: '1',
     batchId: '0'.repeat(64),
@@ -449,7 +482,11 @@ describe('DispatchBatch schema', () => {
     ['an IMEI row with quantity 2', batch([{ ...row, quantityShipped: 2, imei: IMEI_A }]), /quantityShipped must be equal to constant/],
     ['a 14-digit IMEI', batch([{ ...row, imei: '12345678901234' }]), /imei must match pattern/],
     ['imei2 without imei', batch([{ ...row, imei2: IMEI_A }]), /must have required property 'imei'/],
-    ['a serial on an outOfStock row', batch([{ ...row, disposition: 'outOfStock', quantityShipped: 0, errorCode: 'X', serialNumber: 'S' }]), /must NOT be valid/],
+    [
+      'a serial on an outOfStock row',
+      batch([{ ...row, disposition: 'outOfStock', quantityShipped: 0, errorCode: 'X', serialNumber: 'S' }]),
+      /must NOT be valid/,
+    ],
     ['an impossible ship date', batch([{ ...row, shipDate: '2025-02-30' }]), /shipDate must match format "date"/],
     ['an unknown disposition', batch([{ ...row, disposition: 'lost' }]), /disposition must be equal to one of the allowed values/],
   ])('rejects %s', (_n, b, message) => {

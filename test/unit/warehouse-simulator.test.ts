@@ -15,7 +15,15 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('warehouse simulator', () => {
   it('ships 6,000 handsets in one file with 6,000 different, Luhn-valid IMEIs', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-'));
-    const sim = new WarehouseSimulator({ dataDir: dir, warehouseIds: ['WH-LON'], seed: 7, errorRate: 0, outOfStockRate: 0, defaultStock: 1_000_000, autoRespond: false });
+    const sim = new WarehouseSimulator({
+      dataDir: dir,
+      warehouseIds: ['WH-LON'],
+      seed: 7,
+      errorRate: 0,
+      outOfStockRate: 0,
+      defaultStock: 1_000_000,
+      autoRespond: false,
+    });
     const outbox = warehouseFolders(dir, 'WH-LON').outbox;
     fs.mkdirSync(outbox, { recursive: true });
     for (let i = 0; i < 3000; i++) {
@@ -24,7 +32,11 @@ describe('warehouse simulator', () => {
       fs.writeFileSync(path.join(outbox, `${sub}-new.json`), JSON.stringify(req));
     }
     const [file] = await sim.respond();
-    const [header, ...rows] = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const [header, ...rows] = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const imeis = rows.map((r) => r[header.indexOf('imei')]);
     expect(imeis).toHaveLength(6000);
     expect(new Set(imeis).size).toBe(6000);

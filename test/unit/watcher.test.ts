@@ -31,7 +31,11 @@ function inboxWith(name: string) {
 describe('inbox watcher', () => {
   it(`quarantines a file that fails ${MAX_FILE_ATTEMPTS} times, with the last error in its report`, async () => {
     const { dataDir, f } = inboxWith('bad.csv');
-    handle = watchInboxes(failingDeps(dataDir, () => new Error('cannot store this one')), ['WH-NORTH'], 60_000);
+    handle = watchInboxes(
+      failingDeps(dataDir, () => new Error('cannot store this one')),
+      ['WH-NORTH'],
+      60_000,
+    );
     // The watcher sweeps once as it starts: that is attempt 1.
     for (let i = 2; i < MAX_FILE_ATTEMPTS; i++) {
       await handle.sweep();

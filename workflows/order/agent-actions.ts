@@ -48,31 +48,21 @@ export function handleAgentActions(record: OrderRecord, enrolment: EnrolmentRequ
     return view();
   });
 
-  setHandler(
-    addLineUpdate,
-    (req) => (rules.applyAddLine(order, req), record.commit(), view()),
-    { validator: (req) => validate(() => rules.checkAddLine(order, req)) },
-  );
-  setHandler(
-    changeLineUpdate,
-    (req) => (rules.applyChangeLine(order, req), record.commit(), view()),
-    { validator: (req) => validate(() => rules.checkChangeLine(order, req)) },
-  );
-  setHandler(
-    removeLineUpdate,
-    ({ lineId }) => (rules.applyRemoveLine(order, lineId), record.commit(), view()),
-    { validator: ({ lineId }) => validate(() => rules.checkRemoveLine(order, lineId)) },
-  );
-  setHandler(
-    setDeliveryUpdate,
-    ({ delivery }) => (rules.applySetDelivery(order, delivery), record.commit(), view()),
-    { validator: ({ delivery }) => validate(() => rules.checkSetDelivery(order, delivery)) },
-  );
-  setHandler(
-    setBillingModeUpdate,
-    ({ billingMode }) => (rules.applySetBillingMode(order, billingMode), record.commit(), view()),
-    { validator: (_req) => validate(() => rules.checkSetBillingMode(order)) },
-  );
+  setHandler(addLineUpdate, (req) => (rules.applyAddLine(order, req), record.commit(), view()), {
+    validator: (req) => validate(() => rules.checkAddLine(order, req)),
+  });
+  setHandler(changeLineUpdate, (req) => (rules.applyChangeLine(order, req), record.commit(), view()), {
+    validator: (req) => validate(() => rules.checkChangeLine(order, req)),
+  });
+  setHandler(removeLineUpdate, ({ lineId }) => (rules.applyRemoveLine(order, lineId), record.commit(), view()), {
+    validator: ({ lineId }) => validate(() => rules.checkRemoveLine(order, lineId)),
+  });
+  setHandler(setDeliveryUpdate, ({ delivery }) => (rules.applySetDelivery(order, delivery), record.commit(), view()), {
+    validator: ({ delivery }) => validate(() => rules.checkSetDelivery(order, delivery)),
+  });
+  setHandler(setBillingModeUpdate, ({ billingMode }) => (rules.applySetBillingMode(order, billingMode), record.commit(), view()), {
+    validator: (_req) => validate(() => rules.checkSetBillingMode(order)),
+  });
   setHandler(
     requestEnrolmentUpdate,
     ({ customerIds, by }) => {

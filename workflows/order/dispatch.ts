@@ -29,7 +29,11 @@ export async function awaitDispatch(record: OrderRecord): Promise<void> {
     const outcome = rules.dispatchOutcome(order)!;
     const errored = order.subOrders.find((s) => s.status === 'Error');
     if (errored?.error) order.error = errored.error;
-    record.move(outcome, SYSTEM, outcome === 'dispatchError' ? `warehouse ${errored!.warehouseId}: ${errored!.error?.code}` : 'warehouse dispatch results applied');
+    record.move(
+      outcome,
+      SYSTEM,
+      outcome === 'dispatchError' ? `warehouse ${errored!.warehouseId}: ${errored!.error?.code}` : 'warehouse dispatch results applied',
+    );
     return;
   }
 }

@@ -9,7 +9,9 @@ import type { OrderRecord } from './record';
 export async function fraudCheckPasses(record: OrderRecord): Promise<boolean> {
   const { order } = record;
   const policy = await jobStep(
-    record.inStep(localSteps.assessFraudRisk({ orderId: order.orderId, accountId: order.accountId, delivery: order.delivery!, orderGross: record.view().totals.gross })),
+    record.inStep(
+      localSteps.assessFraudRisk({ orderId: order.orderId, accountId: order.accountId, delivery: order.delivery!, orderGross: record.view().totals.gross }),
+    ),
   );
   order.fraud = { required: policy.required, reasons: policy.reasons };
   record.commit();

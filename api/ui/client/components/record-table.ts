@@ -30,8 +30,26 @@ export function recordTable<T extends object>(items: readonly T[], columns: read
     'table',
     { class: 'data' },
     h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col', class: numeric(c) ? 'num' : null }, c.label)))),
-    h('tbody', null, items.map((item) => h('tr', null, cols.map((c) => h('td', { class: cls(c) }, cell(c, item)))))),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        cols.map((c) => h('th', { scope: 'col', class: numeric(c) ? 'num' : null }, c.label)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      items.map((item) =>
+        h(
+          'tr',
+          null,
+          cols.map((c) => h('td', { class: cls(c) }, cell(c, item))),
+        ),
+      ),
+    ),
   );
   return h('div', { class: 'table-wrap' }, table);
 }

@@ -36,7 +36,9 @@ export function initFraudReviews(): void {
         reason.focus();
         return;
       }
-      const done = await run(btn, decision === 'approve' ? 'Approving' : 'Rejecting', () => api('POST', `/orders/${encodeURIComponent(o.orderId)}/fraud-review`, { decision, reason: reason.value.trim() }));
+      const done = await run(btn, decision === 'approve' ? 'Approving' : 'Rejecting', () =>
+        api('POST', `/orders/${encodeURIComponent(o.orderId)}/fraud-review`, { decision, reason: reason.value.trim() }),
+      );
       if (done) {
         await load();
         showNotice(`${o.orderId}: ${decision === 'approve' ? 'approved and released to the warehouse' : 'rejected'}.`, 'info');
@@ -54,7 +56,9 @@ export function initFraudReviews(): void {
       h('h2', null, orderLink(o.orderId), ' ', h('small', { class: 'muted' }, `account ${o.accountId} · ${money(o.totals.gross, o.currency)}`)),
       h('p', null, 'Deliver to ', h('strong', null, d ? d.name : '—'), d ? `, ${formatAddress(d.address)}` : ''),
       h('p', null, 'Why referred: ', [...(f?.reasons ?? []), ...(f?.result?.reasons ?? [])].join('; ') || '—'),
-      f?.awaitingReview ? h('p', { class: 'muted' }, 'Waiting since ', timeEl(f.awaitingReview.since), ' · deadline ', timeEl(f.awaitingReview.deadline)) : null,
+      f?.awaitingReview
+        ? h('p', { class: 'muted' }, 'Waiting since ', timeEl(f.awaitingReview.since), ' · deadline ', timeEl(f.awaitingReview.deadline))
+        : null,
       h('div', { class: 'field' }, h('label', { for: id }, 'Reason for the decision'), reason),
       h('div', { class: 'actions' }, approve, reject),
     );

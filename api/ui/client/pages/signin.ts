@@ -9,7 +9,8 @@ async function roleOf(token: string): Promise<Role> {
   try {
     await api('GET', '/catalogue?kind=softwareLicence', undefined, { token, signingIn: true });
   } catch (err) {
-    if (err instanceof ApiRefusal && err.status === 403) throw new ApiRefusal(403, err.code, 'This token is not for AgentView: it has neither the agent nor the ops role.');
+    if (err instanceof ApiRefusal && err.status === 403)
+      throw new ApiRefusal(403, err.code, 'This token is not for AgentView: it has neither the agent nor the ops role.');
     throw err;
   }
   try {
@@ -36,7 +37,14 @@ export function initSignIn(): void {
       return;
     }
     const ok = await run(submitter(ev), 'Checking the token', async () => {
-      session.save(value, await roleOf(value), agentId.value.trim().replace(/[^\w.@-]/g, '').slice(0, 64));
+      session.save(
+        value,
+        await roleOf(value),
+        agentId.value
+          .trim()
+          .replace(/[^\w.@-]/g, '')
+          .slice(0, 64),
+      );
       return true;
     });
     if (!ok) {

@@ -10,7 +10,10 @@ import { run, type Control } from '../../notice';
 import type { OrderContext } from './context';
 
 /** Options of an enrolment select: none, then the product's programmes. */
-export const programmeOptions = (programmes: readonly Manufacturer[]) => [h('option', { value: '' }, 'None'), programmes.map((m) => h('option', { value: m }, PROGRAMME_LABELS[m] || m))];
+export const programmeOptions = (programmes: readonly Manufacturer[]) => [
+  h('option', { value: '' }, 'None'),
+  programmes.map((m) => h('option', { value: m }, PROGRAMME_LABELS[m] || m)),
+];
 
 export function catalogue(ctx: OrderContext) {
   const body = $('#catalogue tbody');
@@ -30,7 +33,13 @@ export function catalogue(ctx: OrderContext) {
 
   function row(p: Product): HTMLTableRowElement {
     const qty = h('input', { type: 'number', min: 1, max: 999, value: '1', class: 'qty', 'aria-label': `Quantity of ${p.name}` });
-    const enrol = p.enrolmentProgrammes.length ? h('select', { 'aria-label': `Enrolment for ${p.name}`, class: 'enrol', hidden: !ctx.allowed('requestEnrolment') }, programmeOptions(p.enrolmentProgrammes)) : null;
+    const enrol = p.enrolmentProgrammes.length
+      ? h(
+          'select',
+          { 'aria-label': `Enrolment for ${p.name}`, class: 'enrol', hidden: !ctx.allowed('requestEnrolment') },
+          programmeOptions(p.enrolmentProgrammes),
+        )
+      : null;
     const add = h('button', { type: 'button', class: 'small', 'aria-label': `Add ${p.name}` }, 'Add');
     add.addEventListener('click', () => {
       const line: { sku: string; quantity: number; enrolment?: string } = { sku: p.sku, quantity: Number(qty.value) };

@@ -28,7 +28,15 @@ export function charges(ctx: OrderContext) {
     const { order } = ctx;
     const parts: HTMLElement[] = [];
     if (!order.charges.length) {
-      parts.push(h('p', { class: 'muted' }, order.billingMode === 'immediate' ? 'The customer is charged when the order completes, on an immediate invoice.' : 'The customer is charged when the order completes, on the next regular invoice.'));
+      parts.push(
+        h(
+          'p',
+          { class: 'muted' },
+          order.billingMode === 'immediate'
+            ? 'The customer is charged when the order completes, on an immediate invoice.'
+            : 'The customer is charged when the order completes, on the next regular invoice.',
+        ),
+      );
     } else {
       parts.push(
         recordTable(
@@ -47,7 +55,9 @@ export function charges(ctx: OrderContext) {
       );
       const net = order.charges.reduce((s, c) => s + c.amount, 0);
       const tax = order.charges.reduce((s, c) => s + c.tax, 0);
-      parts.push(h('p', { class: 'charge-total' }, `Charged ${money(net + tax, order.currency)} (${money(net, order.currency)} + ${money(tax, order.currency)} tax)`));
+      parts.push(
+        h('p', { class: 'charge-total' }, `Charged ${money(net + tax, order.currency)} (${money(net, order.currency)} + ${money(tax, order.currency)} tax)`),
+      );
     }
     if (order.invoiceNumber) {
       const inv = h('p', { class: 'invoice' }, 'Invoice ', h('strong', { id: 'invoice-number' }, order.invoiceNumber));

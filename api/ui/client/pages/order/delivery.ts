@@ -35,7 +35,13 @@ export function delivery(ctx: OrderContext) {
       name: v('name'),
       phone: opt('phone'),
       email: opt('email'),
-      address: { lines: [v('line1'), v('line2')].filter(Boolean), city: v('city'), region: opt('region'), postcode: v('postcode'), country: v('country').toUpperCase() },
+      address: {
+        lines: [v('line1'), v('line2')].filter(Boolean),
+        city: v('city'),
+        region: opt('region'),
+        postcode: v('postcode'),
+        country: v('country').toUpperCase(),
+      },
     };
     const r = await ctx.change(submitter(ev), 'Saving the delivery', 'PUT', '/delivery', contact);
     if (r) {
@@ -76,7 +82,11 @@ export function delivery(ctx: OrderContext) {
     const summary = $('#delivery-summary');
     summary.hidden = editable;
     const d = order.delivery;
-    summary.replaceChildren(...(d ? [h('strong', null, d.name), h('br'), formatAddress(d.address), h('br'), [d.phone, d.email].filter(Boolean).join(' · ')] : ['No delivery contact.']));
+    summary.replaceChildren(
+      ...(d
+        ? [h('strong', null, d.name), h('br'), formatAddress(d.address), h('br'), [d.phone, d.email].filter(Boolean).join(' · ')]
+        : ['No delivery contact.']),
+    );
     $('#side').classList.toggle('editing', editable);
     if (moved || !dirty) {
       fill(order.delivery || account?.defaultDelivery);

@@ -46,7 +46,11 @@ export function enrolment(ctx: OrderContext) {
     const used = programmesUsed();
     const shown = devices ?? [];
     $('#enrolment-section').hidden = !used.length && !shown.length;
-    $('#enrolment').replaceChildren(...order.lines.flatMap((l) => (l.enrolment ? [h('p', null, `Line ${l.lineNumber} (${l.sku}): ${PROGRAMME_LABELS[l.enrolment] || l.enrolment} requested`)] : [])));
+    $('#enrolment').replaceChildren(
+      ...order.lines.flatMap((l) =>
+        l.enrolment ? [h('p', null, `Line ${l.lineNumber} (${l.sku}): ${PROGRAMME_LABELS[l.enrolment] || l.enrolment} requested`)] : [],
+      ),
+    );
     form.hidden = !(ctx.allowed('requestEnrolment') && used.length);
     for (const m of MANUFACTURERS) {
       const field = idField(m).closest<HTMLElement>('.field');
@@ -61,7 +65,11 @@ export function enrolment(ctx: OrderContext) {
               { key: 'sku', label: 'Line', nowrap: true, render: (v, d) => `${d.lineNumber}: ${v}` },
               { key: 'manufacturer', label: 'Programme', render: (v) => PROGRAMME_LABELS[v] || v },
               { key: 'enrolment', label: 'State' },
-              { key: 'last', label: 'Last instruction', render: (l) => (l ? [`${l.action} ${l.status}`, l.result?.message ? ` — ${l.result.message}` : ''] : '—') },
+              {
+                key: 'last',
+                label: 'Last instruction',
+                render: (l) => (l ? [`${l.action} ${l.status}`, l.result?.message ? ` — ${l.result.message}` : ''] : '—'),
+              },
             ],
             order.currency,
             'Enrolment per device',

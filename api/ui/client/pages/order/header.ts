@@ -16,7 +16,9 @@ export function orderActions(ctx: OrderContext) {
   generate.addEventListener('click', () => void ctx.change(generate, 'Generating the order', 'POST', '/generate'));
   cancelForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const r = await ctx.change(submitter(ev), 'Cancelling', 'POST', '/cancel', { reason: $('#cancel-reason', HTMLInputElement).value.trim() || 'cancelled by agent' });
+    const r = await ctx.change(submitter(ev), 'Cancelling', 'POST', '/cancel', {
+      reason: $('#cancel-reason', HTMLInputElement).value.trim() || 'cancelled by agent',
+    });
     if (r?.status === 202) showNotice('The warehouse already has this order: cancellation has been requested from it.', 'info');
   });
   checkStock.addEventListener('click', async () => {

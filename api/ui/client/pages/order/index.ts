@@ -94,7 +94,10 @@ export function initOrder(): void {
   void (async () => {
     const first = await run(null, 'Loading the order', () => api<OrderPageView>('GET', path));
     if (!first) return;
-    const [acc, cat] = await Promise.all([api<Account>('GET', `/accounts/${encodeURIComponent(first.body.accountId)}`).catch(() => null), api<List<Product>>('GET', '/catalogue').catch(() => null)]);
+    const [acc, cat] = await Promise.all([
+      api<Account>('GET', `/accounts/${encodeURIComponent(first.body.accountId)}`).catch(() => null),
+      api<List<Product>>('GET', '/catalogue').catch(() => null),
+    ]);
     account = acc?.body ?? null;
     if (cat) for (const p of cat.body.items) ctx.products.set(p.sku, p);
     lastSeen = JSON.stringify(first.body);

@@ -38,7 +38,10 @@ export function renderLines(ctx: OrderContext): void {
     if (enrolEdit && programmes.length) {
       const sel = h('select', { 'aria-label': `Enrolment for ${l.description}` }, programmeOptions(programmes));
       sel.value = l.enrolment || '';
-      sel.addEventListener('change', () => void ctx.change(sel, `Changing enrolment of line ${l.lineNumber}`, 'PATCH', linePath(l), { enrolment: sel.value || null }));
+      sel.addEventListener(
+        'change',
+        () => void ctx.change(sel, `Changing enrolment of line ${l.lineNumber}`, 'PATCH', linePath(l), { enrolment: sel.value || null }),
+      );
       enrolCell = sel;
     }
     let remove: HTMLButtonElement | null = null;

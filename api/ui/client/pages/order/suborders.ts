@@ -20,7 +20,13 @@ function subOrder(s: SubOrder, currency: string) {
     'div',
     { class: 'suborder' },
     h('h3', null, `${s.subOrderNumber} `, h('span', { class: `badge so-${s.status}` }, s.status)),
-    h('p', { class: 'muted' }, `Warehouse ${s.warehouseId} · `, s.lines.map((l) => `line ${l.lineNumber}: ${l.quantity} × ${l.sku}`).join(', '), shipDates(s.units)),
+    h(
+      'p',
+      { class: 'muted' },
+      `Warehouse ${s.warehouseId} · `,
+      s.lines.map((l) => `line ${l.lineNumber}: ${l.quantity} × ${l.sku}`).join(', '),
+      shipDates(s.units),
+    ),
     s.error ? h('p', { class: 'error-box' }, `${s.error.message} (${s.error.code})`) : null,
     s.units.length
       ? recordTable(
@@ -57,7 +63,20 @@ export function renderSubOrders(order: OrderView): void {
   for (const s of order.subOrders) parts.push(subOrder(s, order.currency));
   if (order.licences?.length) {
     parts.push(h('h3', null, 'Software licences'));
-    parts.push(h('ul', null, order.licences.map((l) => h('li', null, `Line ${l.lineNumber}: `, l.keys.map((k, i) => [i ? ', ' : null, h('code', null, k)])))));
+    parts.push(
+      h(
+        'ul',
+        null,
+        order.licences.map((l) =>
+          h(
+            'li',
+            null,
+            `Line ${l.lineNumber}: `,
+            l.keys.map((k, i) => [i ? ', ' : null, h('code', null, k)]),
+          ),
+        ),
+      ),
+    );
   }
   $('#suborders').replaceChildren(...parts);
 }
