@@ -116,10 +116,6 @@ export class OrderRecord {
     this.projectedRevision = Math.max(this.projectedRevision, snapshot.revision);
   }
 
-  snapshotAbandoned(): void {
-    this.projecting = false;
-  }
-
   private publish(): void {
     const o = this.order;
     const next: OrderAttributes = {

@@ -1,5 +1,5 @@
 // The answers AgentView reads, as types only: esbuild drops these imports, so no server code
-// reaches the bundle (scripts/build-ui.ts refuses a bundle that includes any).
+// reaches the bundle (scripts/agentview-bundle.ts refuses a bundle that includes any).
 import type { z } from '@hono/zod-openapi';
 import type { EnrolmentCustomerIds, DeviceEnrolmentState, EnrolmentAction, InstructionStatus } from '../../../domain/enrolment';
 import type { InvoiceTotals } from '../../../domain/money';
