@@ -14,7 +14,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<
     string,
-    { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[] }
+    { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[]; secrets?: string[] }
   >;
 };
 const ours = ['worker', 'api', 'adaptor'];
@@ -56,6 +56,7 @@ describe('docker-compose.yml', () => {
       OPS_TOKENS: 'c'.repeat(32),
       POSTGRES_PASSWORD: 'x',
       TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
+      TEMPORAL_PAYLOAD_KEYS_PATH: './secrets/temporal-payload-keys.json',
     };
     for (const name of ours) {
       const env = Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
@@ -63,6 +64,9 @@ describe('docker-compose.yml', () => {
       expect(() => loadConfig(env), name).not.toThrow();
       expect(env.MONGODB_URI).toContain('mongodb:27017');
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      // Customer data is sealed in Temporal with keys mounted as a secret, never given inline.
+      expect(env.TEMPORAL_PAYLOAD_KEYS_FILE, name).toBe('/run/secrets/temporal-payload-keys');
+      expect(compose.services[name].secrets, name).toContain('temporal-payload-keys');
     }
   });
 
