@@ -21,7 +21,10 @@ const base64 = z
 /** A payload in the protocol's JSON form: metadata values and data base64-encoded. */
 const PayloadJsonSchema = z.object({ metadata: z.record(z.string().max(256), base64).optional(), data: base64.optional() }).openapi('CodecPayload');
 // Protobuf JSON leaves out an empty list: `{}` is no payloads.
-const PayloadsSchema = z.object({ payloads: z.array(PayloadJsonSchema).max(1000).default([]) }).openapi('CodecPayloads');
+const PayloadsSchema = z
+  .object({ payloads: z.array(PayloadJsonSchema).max(1000).default([]) })
+  .strict()
+  .openapi('CodecPayloads');
 
 type PayloadJson = z.infer<typeof PayloadJsonSchema>;
 
