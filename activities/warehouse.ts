@@ -1,24 +1,43 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { allocateLines } from '../domain/allocation';
+import { msToNumber, type Duration } from '@temporalio/common';
+import { allocateLines, findShortages, type StockShortage, type WarehouseAllocation } from '../domain/allocation';
+import type { Config } from '../infra/config';
 import type { SalesOrderRequest, UnitCapture } from '../domain/types';
 import { validateSalesOrderRequest } from '../infra/contracts';
 import { WarehouseRejectedError } from '../infra/warehouse-transport';
 import type { ActivityDeps } from './index';
 
+export interface AllocationDecision {
+  allocation: WarehouseAllocation[];
+  /** False when this deployment has no stock interface: allocated by preference alone. */
+  stockChecked: boolean;
+  shortages: StockShortage[];
+  policy: Config['allocation'] & { backorderRecheckMs: number; backorderMaxWaitMs: number };
+}
+
 export function warehouseActivities({ db, config, stock, transport }: ActivityDeps) {
   const { SalesOrder } = db.models;
   return {
-    /** Chooses the warehouse(s) for the order's lines from their current stock. */
-    async allocateWarehouses(input: { lines: { lineNumber: number; sku: string; quantity: number }[] }) {
+    /**
+     * Chooses the warehouse(s) for the order's lines from their current stock, and says what no
+     * warehouse can fill and what the shortage policy is (the workflow holds or sends such lines).
+     */
+    async allocateWarehouses(input: { lines: { lineNumber: number; sku: string; quantity: number }[] }): Promise<AllocationDecision> {
       const order = config.warehouses.ids;
-      if (!stock) return allocateLines(input.lines, [], order);
+      const { allocation } = config;
+      const policy = {
+        ...allocation,
+        backorderRecheckMs: msToNumber(allocation.backorderRecheck as Duration),
+        backorderMaxWaitMs: msToNumber(allocation.backorderMaxWait as Duration),
+      };
+      if (!stock) return { allocation: allocateLines(input.lines, [], order), stockChecked: false, shortages: [], policy };
       const answers = await stock.check([...new Set(input.lines.map((l) => l.sku))]);
       if (answers.every((a) => a.error)) {
         // Retried with backoff by the workflow: allocating blind would send orders the warehouse cannot fill.
         throw new Error(`no warehouse answered the stock check: ${answers.map((a) => a.error!.message).join('; ')}`);
       }
       const levels = answers.flatMap((a) => (a.items ?? []).map((i) => ({ warehouseId: a.warehouseId, sku: i.sku, available: i.available })));
-      return allocateLines(input.lines, levels, order);
+      return { allocation: allocateLines(input.lines, levels, order), stockChecked: true, shortages: findShortages(input.lines, levels, order), policy };
     },
 
     /**

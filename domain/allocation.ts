@@ -250,3 +250,35 @@ export function summariseStock(
     return summary;
   });
 }
+
+/** A sku an order wants more of than every warehouse together holds. */
+export interface StockShortage {
+  sku: string;
+  lineNumbers: number[];
+  requested: number;
+  available: number;
+}
+
+/**
+ * The skus no allocation can fill: the order's lines of the sku (summed) against the stock of
+ * every warehouse in `warehouseOrder` together. Empty when `allocateLines` can place every unit
+ * where it is in stock.
+ */
+export function findShortages(lines: readonly AllocationLine[], stock: readonly StockLevel[], warehouseOrder: readonly string[]): StockShortage[] {
+  const table = stockTable(stock, [...new Set(warehouseOrder)]);
+  const bySku = new Map<string, { lineNumbers: number[]; requested: number }>();
+  for (const line of lines) {
+    assertCount(line.quantity, `quantity (line ${line.lineNumber})`);
+    if (line.quantity === 0) continue;
+    const entry = bySku.get(line.sku) ?? { lineNumbers: [], requested: 0 };
+    entry.lineNumbers.push(line.lineNumber);
+    entry.requested += line.quantity;
+    bySku.set(line.sku, entry);
+  }
+  const shortages: StockShortage[] = [];
+  for (const [sku, { lineNumbers, requested }] of bySku) {
+    const available = [...table.keys()].reduce((sum, w) => sum + availableAt(table, w, sku), 0);
+    if (available < requested) shortages.push({ sku, lineNumbers: lineNumbers.sort((a, b) => a - b), requested, available });
+  }
+  return shortages;
+}

@@ -1,5 +1,6 @@
 // The order's state machine and the pure rules for every agent action. This module is the only
 // place that decides what is allowed; the workflow's update validators and the UI ask it.
+import type { StockShortage } from './allocation';
 import { DomainError } from './errors';
 import type {
   BillingMode,
@@ -101,8 +102,20 @@ export interface OrderState {
   charges: Charge[];
   invoiceNumber: string | null;
   licences: { lineNumber: number; keys: string[] }[];
+  /** Waiting for stock no warehouse has yet (Awaiting Generation); null once sent or never short. */
+  backorder: Backorder | null;
   /** Bumped by the workflow once per committed change; the read model keeps only the newest revision. */
   revision: number;
+}
+
+/** An order held back because no warehouse (nor all together) holds what it needs. */
+export interface Backorder {
+  since: string;
+  /** The latest stock check's shortfall. */
+  shortages: StockShortage[];
+  lastCheckedAt: string;
+  /** After this the order goes to Error BACKORDER_EXPIRED. */
+  expiresAt: string;
 }
 
 export interface NewOrderInput {
@@ -135,6 +148,7 @@ export function newOrder(input: NewOrderInput, at: string): OrderState {
     charges: [],
     invoiceNumber: null,
     licences: [],
+    backorder: null,
     revision: 1,
   };
 }
@@ -172,6 +186,8 @@ export function transition(order: OrderState, event: OrderEvent, at: string, by:
   if (!to) refuse(order, event);
   order.history.push({ from: order.status, to, at, by, reason });
   order.status = to;
+  // A backorder is a state of Awaiting Generation only (cancelled, failed or sent, it is over).
+  if (to !== 'AwaitingGeneration') order.backorder = null;
 }
 
 // ---- Agent actions: each has a check (used by the update validator; throws DomainError)

@@ -40,6 +40,12 @@ const EnvSchema = z.object({
   WAREHOUSE_SIMULATOR_SEED: z.coerce.number().int().default(42),
   WAREHOUSE_SIMULATOR_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
   WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** What happens to a line no warehouse can fill: held until stock arrives, or sent anyway (the warehouse answers out of stock). */
+  ALLOCATION_SHORTAGE: z.enum(['backorder', 'send']).default('backorder'),
+  BACKORDER_RECHECK: z.string().default('1h'),
+  BACKORDER_MAX_WAIT: z.string().default('14 days'),
+  /** Units of each sku the warehouse simulator receives per warehouse each minute (0 = none). */
+  WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE: z.coerce.number().int().nonnegative().default(0),
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
   /** Data rows in one response file; a larger file is quarantined whole (the work of one file stays bounded). */
   ADAPTOR_MAX_FILE_ROWS: z.coerce.number().int().positive().default(500_000),
@@ -97,7 +103,9 @@ export interface Config {
    */
   adaptorScopes: Record<string, string[]>;
   warehouses: { ids: string[]; stockUrl: string | null; stockTimeoutMs: number };
-  warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number };
+  /** Durations are Temporal duration strings, read by the order workflow through the allocation step. */
+  allocation: { shortage: 'backorder' | 'send'; backorderRecheck: string; backorderMaxWait: string };
+  warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number; replenishPerMinute: number };
   adaptorPollMs: number;
   adaptorMaxFileRows: number;
   workerActivityConcurrency: number;
@@ -178,11 +186,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stockUrl: e.WAREHOUSE_STOCK_URL ? e.WAREHOUSE_STOCK_URL.replace(/\/$/, '') : null,
       stockTimeoutMs: e.WAREHOUSE_STOCK_TIMEOUT_MS,
     },
+    allocation: { shortage: e.ALLOCATION_SHORTAGE, backorderRecheck: e.BACKORDER_RECHECK, backorderMaxWait: e.BACKORDER_MAX_WAIT },
     warehouseSimulator: {
       port: e.WAREHOUSE_SIMULATOR_PORT,
       seed: e.WAREHOUSE_SIMULATOR_SEED,
       errorRate: e.WAREHOUSE_SIMULATOR_ERROR_RATE,
       outOfStockRate: e.WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE,
+      replenishPerMinute: e.WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE,
     },
     adaptorPollMs: e.ADAPTOR_POLL_MS,
     adaptorMaxFileRows: e.ADAPTOR_MAX_FILE_ROWS,

@@ -19,6 +19,8 @@ const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const mongoPort = Number(process.env.FERRETDB_PORT ?? 27017);
 // npm start is the local development stack: the dev tokens, on loopback (HOST defaults to 127.0.0.1).
 process.env.NODE_ENV ??= 'development';
+// The demo's warehouses get deliveries, so a long run does not sell them out.
+process.env.WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE ??= '10';
 process.env.TEMPORAL_ADDRESS ??= `127.0.0.1:${temporalPort}`;
 process.env.TEMPORAL_UI_URL ??= `http://localhost:${uiPort}`;
 process.env.MONGODB_URI ??= `mongodb://127.0.0.1:${mongoPort}/hardware_orders`;

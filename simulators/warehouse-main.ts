@@ -9,6 +9,7 @@ const sim = new WarehouseSimulator({
   seed: config.warehouseSimulator.seed,
   errorRate: config.warehouseSimulator.errorRate,
   outOfStockRate: config.warehouseSimulator.outOfStockRate,
+  replenishPerMinute: config.warehouseSimulator.replenishPerMinute,
   pollMs: 1000,
 });
 await sim.listen(config.warehouseSimulator.port);

@@ -21,6 +21,11 @@ export interface SimulatorOptions {
   outOfStockRate: number;
   /** Units every warehouse starts with per SKU unless set otherwise. */
   defaultStock?: number;
+  /**
+   * Deliveries from suppliers: each minute every SKU a warehouse has shipped from gets this many
+   * units back, up to `defaultStock` (a shelf refilled to its usual level). 0 = never.
+   */
+  replenishPerMinute?: number;
   /** false: orders are only answered when respond() is called (tests drive it). */
   autoRespond?: boolean;
   pollMs?: number;
@@ -43,6 +48,7 @@ export class WarehouseSimulator {
   private readonly issuedImeis = new Set<string>();
   private server?: ServerType;
   private timer?: NodeJS.Timeout;
+  private restocking?: NodeJS.Timeout;
   private busy: Promise<void> = Promise.resolve();
   private fileSeq = 0;
   private stopped = false;
@@ -55,6 +61,19 @@ export class WarehouseSimulator {
 
   setStock(warehouseId: string, sku: string, available: number): void {
     this.stock.set(`${warehouseId}|${sku}`, available);
+  }
+
+  /** A delivery into the warehouse: adds to what it holds. */
+  receiveStock(warehouseId: string, sku: string, quantity: number): number {
+    const now = this.available(warehouseId, sku) + quantity;
+    this.setStock(warehouseId, sku, now);
+    return now;
+  }
+
+  /** One minute of supplier deliveries (see `replenishPerMinute`). */
+  replenish(units = this.o.replenishPerMinute ?? 0): void {
+    const shelf = this.o.defaultStock ?? 100;
+    for (const [key, available] of this.stock) if (available < shelf) this.stock.set(key, Math.min(shelf, available + units));
   }
 
   /** The stock interface (a real 3PL's stock API stands here in production). */
@@ -72,6 +91,14 @@ export class WarehouseSimulator {
       this.setStock(c.req.param('id'), c.req.param('sku'), body.available as number);
       return c.json({ ok: true });
     });
+    // A goods receipt (tests and demos): `{ "quantity": 50 }` adds to the stock.
+    app.post('/warehouses/:id/stock/:sku/receipts', async (c) => {
+      const id = c.req.param('id');
+      if (!this.o.warehouseIds.includes(id)) return c.json({ error: 'unknown warehouse' }, 404);
+      const body = (await c.req.json().catch(() => ({}))) as { quantity?: unknown };
+      if (!Number.isInteger(body.quantity) || (body.quantity as number) < 1) return c.json({ error: 'quantity must be a positive integer' }, 400);
+      return c.json({ warehouseId: id, sku: c.req.param('sku'), available: this.receiveStock(id, c.req.param('sku'), body.quantity as number) });
+    });
     return app;
   }
 
@@ -82,6 +109,10 @@ export class WarehouseSimulator {
   }
 
   start(): void {
+    if (this.o.replenishPerMinute) {
+      this.restocking = setInterval(() => this.replenish(), 60_000);
+      this.restocking.unref();
+    }
     const tick = () => {
       if (this.stopped) return;
       void this.cycle().finally(() => {
@@ -94,6 +125,7 @@ export class WarehouseSimulator {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.restocking) clearInterval(this.restocking);
     await this.busy;
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }

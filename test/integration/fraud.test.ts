@@ -18,6 +18,7 @@ import {
   waitForOrder,
   waitForStatus,
 } from '../support/orders';
+import { testDataConverter } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 /** The built-in rules provider behind a switch that makes it unreachable. */
@@ -188,7 +189,10 @@ describe('fraud check', () => {
         const a = d.raw.pendingActivities?.find((p) => p.activityType?.name === 'runFraudCheck');
         return a && (a.attempt ?? 0) >= 2 ? a : undefined;
       }, 'the retrying fraud check in the workflow description');
-      expect(pending.lastFailure?.message).toContain('fraud provider unreachable');
+      // Failure messages are sealed like every payload; through the codec ops read why it retries.
+      expect(pending.lastFailure?.message).toBe('Encoded failure');
+      const [opened] = await testDataConverter.payloadCodecs![0].decode([pending.lastFailure!.encodedAttributes!]);
+      expect(JSON.parse(Buffer.from(opened.data!).toString()).message).toContain('fraud provider unreachable');
       const meanwhile = await readOrder(sys, id);
       expect(meanwhile.status).toBe('AwaitingGeneration');
       expect(meanwhile.fraud).toEqual({ required: true, reasons: ['ORDER_VALUE_ABOVE_THRESHOLD'] });

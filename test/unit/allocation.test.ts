@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { allocateLines, stockStatus, summariseStock, type AllocationLine, type StockLevel, type WarehouseAllocation } from '../../domain/allocation';
+import {
+  allocateLines,
+  findShortages,
+  stockStatus,
+  summariseStock,
+  type AllocationLine,
+  type StockLevel,
+  type WarehouseAllocation,
+} from '../../domain/allocation';
 
 const line = (lineNumber: number, sku: string, quantity: number): AllocationLine => ({ lineNumber, sku, quantity });
 const st = (warehouseId: string, sku: string, available: number): StockLevel => ({ warehouseId, sku, available });
@@ -394,6 +402,48 @@ describe('summariseStock', () => {
             } else if (s.status !== 'available') {
               expect(s.warehouses.every((w) => w.available < s.requested)).toBe(true);
             }
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('findShortages', () => {
+  const W = ['WH-NORTH', 'WH-SOUTH'];
+
+  it('is empty when the warehouses together hold every sku, even split between them', () => {
+    expect(findShortages([line(1, 'A', 5)], [st('WH-NORTH', 'A', 3), st('WH-SOUTH', 'A', 2)], W)).toEqual([]);
+  });
+
+  it('sums the lines of one sku against the stock of every warehouse', () => {
+    const stock = [st('WH-NORTH', 'A', 3), st('WH-SOUTH', 'A', 2), st('WH-NORTH', 'B', 9)];
+    expect(findShortages([line(2, 'A', 4), line(1, 'A', 2), line(3, 'B', 1)], stock, W)).toEqual([
+      { sku: 'A', lineNumbers: [1, 2], requested: 6, available: 5 },
+    ]);
+  });
+
+  it('counts only the warehouses allocation may use, and none for a sku nobody reported', () => {
+    const stock = [st('WH-EAST', 'A', 100)];
+    expect(findShortages([line(1, 'A', 1)], stock, W)).toEqual([{ sku: 'A', lineNumbers: [1], requested: 1, available: 0 }]);
+    expect(findShortages([line(1, 'A', 0)], [], W)).toEqual([]);
+  });
+
+  it('agrees with allocateLines: without shortages every unit goes where it is in stock', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ sku: fc.constantFrom('A', 'B', 'C'), quantity: fc.integer({ min: 0, max: 6 }) }), { maxLength: 6 }),
+        fc.array(fc.record({ w: fc.constantFrom(...W), sku: fc.constantFrom('A', 'B', 'C'), available: fc.integer({ min: 0, max: 8 }) }), { maxLength: 8 }),
+        (specs, levels) => {
+          const lines = specs.map((s, i) => line(i + 1, s.sku, s.quantity));
+          const stock = levels.map((l) => st(l.w, l.sku, l.available));
+          if (findShortages(lines, stock, W).length) return;
+          const used = new Map<string, number>();
+          for (const w of allocateLines(lines, stock, W))
+            for (const l of w.lines) used.set(`${w.warehouseId}|${l.sku}`, (used.get(`${w.warehouseId}|${l.sku}`) ?? 0) + l.quantity);
+          for (const [key, quantity] of used) {
+            const [w, sku] = key.split('|');
+            expect(quantity).toBeLessThanOrEqual(stockOf(stock, w, sku));
           }
         },
       ),

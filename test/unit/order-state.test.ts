@@ -129,6 +129,15 @@ describe('transition table', () => {
     }
   }
 
+  it('a backorder ends with Awaiting Generation: cancelled, failed or sent', () => {
+    for (const event of ['cancel', 'rejected', 'sentToWarehouse'] as const) {
+      const o = order('AwaitingGeneration');
+      o.backorder = { since: AT, shortages: [{ sku: 'A', lineNumbers: [1], requested: 2, available: 0 }], lastCheckedAt: AT, expiresAt: AT };
+      transition(o, event, AT, 'system', 'because');
+      expect(o.backorder).toBeNull();
+    }
+  });
+
   it('has no transition besides the expected ones', () => {
     const all = ORDER_STATUSES.flatMap((s) => Object.entries(TRANSITIONS[s]).map(([e, to]) => [s, e, to]));
     expect(all).toHaveLength(EXPECTED.length);

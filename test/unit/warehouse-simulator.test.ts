@@ -43,3 +43,36 @@ describe('warehouse simulator', () => {
     for (const imei of imeis) expect(String(luhnCheckDigit(imei.slice(0, 14)))).toBe(imei.slice(14));
   });
 });
+
+describe('warehouse simulator stock', () => {
+  const sim = () =>
+    new WarehouseSimulator({ dataDir: os.tmpdir(), warehouseIds: ['WH-A', 'WH-B'], seed: 1, errorRate: 0, outOfStockRate: 0, replenishPerMinute: 30 });
+
+  it('receives deliveries on top of what it holds, over its HTTP interface too', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-'));
+    const s = sim();
+    s.setStock('WH-A', 'X', 2);
+    expect(s.receiveStock('WH-A', 'X', 5)).toBe(7);
+    const app = s.app();
+    const post = (url: string, body: unknown) =>
+      app.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await post('/warehouses/WH-A/stock/X/receipts', { quantity: 3 });
+    expect(await r.json()).toEqual({ warehouseId: 'WH-A', sku: 'X', available: 10 });
+    expect((await post('/warehouses/WH-A/stock/X/receipts', { quantity: 0 })).status).toBe(400);
+    expect((await post('/warehouses/WH-Z/stock/X/receipts', { quantity: 1 })).status).toBe(404);
+  });
+
+  it('refills each shelf it has taken from by the rate per minute, up to its usual level', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-'));
+    const s = sim();
+    s.setStock('WH-A', 'X', 0);
+    s.setStock('WH-B', 'X', 95);
+    s.setStock('WH-B', 'Y', 250);
+    s.replenish();
+    expect([s.available('WH-A', 'X'), s.available('WH-B', 'X'), s.available('WH-B', 'Y')]).toEqual([30, 100, 250]);
+    s.replenish();
+    s.replenish();
+    s.replenish();
+    expect(s.available('WH-A', 'X')).toBe(100);
+  });
+});

@@ -1,5 +1,7 @@
 // The Sales Order Request job: once generated, the order passes the fraud check, is allocated to
 // warehouses from their stock, and one sales order goes to each; software licences are issued here.
+import { sleep } from '@temporalio/workflow';
+import type { AllocationLine, StockShortage, WarehouseAllocation } from '../../domain/allocation';
 import { buildSalesOrderRequest } from '../../domain/sales-order';
 import * as rules from '../../domain/order-state';
 import { localSteps, outsideSteps } from './activities';
@@ -19,7 +21,8 @@ export async function salesOrderRequest(record: OrderRecord): Promise<void> {
   const licenceLines = lineRefs('licence');
 
   if (warehouseLines.length) {
-    const allocation = await jobStep(record.inStep(localSteps.allocateWarehouses({ lines: warehouseLines })));
+    const allocation = await allocateFromStock(record, warehouseLines);
+    if (!allocation) return;
     order.subOrders = allocation.map((a) => ({
       subOrderNumber: `${order.orderId}-${a.warehouseId}`,
       warehouseId: a.warehouseId,
@@ -48,6 +51,48 @@ export async function salesOrderRequest(record: OrderRecord): Promise<void> {
   if (order.subOrders.length) record.move('sentToWarehouse', SYSTEM, `sales order sent to ${order.subOrders.map((s) => s.warehouseId).join(', ')}`);
   else record.move('fulfilledWithoutWarehouse', SYSTEM, 'software licences provisioned');
 }
+
+/**
+ * The warehouses for the lines, from their stock. Under the backorder policy a sku that all the
+ * warehouses together cannot fill holds the order in Awaiting Generation, flagged, checking stock
+ * again every so often until it can go (or it expires into Error BACKORDER_EXPIRED); a
+ * cancellation ends the wait at once. Returns null when the order failed.
+ */
+async function allocateFromStock(record: OrderRecord, lines: AllocationLine[]): Promise<WarehouseAllocation[] | null> {
+  const { order } = record;
+  for (;;) {
+    const decision = await jobStep(record.inStep(localSteps.allocateWarehouses({ lines })));
+    const { policy } = decision;
+    if (!decision.stockChecked) record.commit({ by: SYSTEM, reason: 'stock not checked (no stock interface): allocated by warehouse preference' });
+    const held = policy.shortage === 'backorder' ? decision.shortages : [];
+    if (!held.length) {
+      if (order.backorder) {
+        order.backorder = null;
+        record.commit({ by: SYSTEM, reason: 'backorder released: the warehouses now hold every line' });
+      } else if (decision.shortages.length) {
+        record.commit({ by: SYSTEM, reason: `sent short of stock (ALLOCATION_SHORTAGE=send): ${shortfall(decision.shortages)}` });
+      }
+      return decision.allocation;
+    }
+    const now = record.now();
+    if (!order.backorder) {
+      const expiresAt = new Date(Date.parse(now) + policy.backorderMaxWaitMs).toISOString();
+      order.backorder = { since: now, shortages: held, lastCheckedAt: now, expiresAt };
+      record.commit({ by: SYSTEM, reason: `backordered until stock arrives (at the latest ${expiresAt}): ${shortfall(held)}` });
+    } else {
+      order.backorder = { ...order.backorder, shortages: held, lastCheckedAt: now };
+      record.commit();
+    }
+    const left = Date.parse(order.backorder.expiresAt) - Date.parse(now);
+    if (left <= 0) {
+      record.fail('BACKORDER_EXPIRED', `no stock within ${policy.backorderMaxWait}: ${shortfall(held)}`);
+      return null;
+    }
+    await jobStep(sleep(Math.min(policy.backorderRecheckMs, left)));
+  }
+}
+
+const shortfall = (shortages: StockShortage[]) => shortages.map((s) => `${s.sku} ${s.available} of ${s.requested}`).join(', ');
 
 /**
  * Sends one sales order per sub-order (a cancellation only to those the warehouse holds); returns
