@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   TEMPORAL_TLS_CA_FILE: z.string().default(''),
   /** The name the frontend's certificate must carry, when TEMPORAL_ADDRESS's host is not it. */
   TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
+  /** A file holding the token (a JWT) Temporal's authorizer checks, sent as `Authorization: Bearer`; empty = none. */
+  TEMPORAL_API_KEY_FILE: z.string().default(''),
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/hardware_orders'),
   DATA_DIR: z.string().default('data'),
   AGENT_TOKENS: list.optional(),
@@ -141,6 +143,8 @@ export interface TemporalSettings {
   address: string;
   /** null: plaintext gRPC. Any TEMPORAL_TLS_* setting turns TLS on. */
   tls: TemporalTlsSettings | null;
+  /** The file of the bearer token for Temporal's authorizer (docs/security.md); null = none. */
+  apiKeyFile?: string | null;
 }
 
 export interface TemporalTlsSettings {
@@ -191,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             serverName: e.TEMPORAL_TLS_SERVER_NAME || null,
           }
         : null,
+      apiKeyFile: e.TEMPORAL_API_KEY_FILE || null,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),

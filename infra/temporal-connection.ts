@@ -1,6 +1,7 @@
 // The one way our processes connect to Temporal's frontend: plaintext gRPC locally, TLS or mTLS
-// when TEMPORAL_TLS_* is set (docs/security.md). The client (API, adaptor, the worker's client) and
-// the worker's native connection get the same TLS options, read from files once at start.
+// when TEMPORAL_TLS_* is set, and a bearer token for Temporal's authorizer with
+// TEMPORAL_API_KEY_FILE (docs/security.md). The client (API, adaptor, the worker's client) and the
+// worker's native connection get the same options, read from files once at start.
 import { Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import fs from 'node:fs';
@@ -40,11 +41,28 @@ function readPem(setting: string, file: string, label: string): Buffer {
   return data;
 }
 
+/**
+ * The bearer token for Temporal's authorizer, read from TEMPORAL_API_KEY_FILE at start (trimmed),
+ * or undefined. A renewed token takes a restart (docs/security.md). The SDK turns TLS on when a
+ * token is given, so a token never travels in clear.
+ */
+export function temporalApiKey(settings: TemporalSettings): string | undefined {
+  if (!settings.apiKeyFile) return undefined;
+  let token: string;
+  try {
+    token = fs.readFileSync(settings.apiKeyFile, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`TEMPORAL_API_KEY_FILE: cannot read ${settings.apiKeyFile} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (!token || /\s/.test(token)) throw new ConfigError(`TEMPORAL_API_KEY_FILE: ${settings.apiKeyFile} does not hold one token`);
+  return token;
+}
+
 export type ClientConnectionOptions = Omit<ConnectionOptions, 'address' | 'tls'>;
 
 /** A client connection (workflow and operator services) to the configured frontend. */
 export async function connectTemporalClient(settings: TemporalSettings, options: ClientConnectionOptions = {}): Promise<Connection> {
-  return Connection.connect({ ...options, address: settings.address, tls: temporalTlsOptions(settings.tls) });
+  return Connection.connect({ apiKey: temporalApiKey(settings), ...options, address: settings.address, tls: temporalTlsOptions(settings.tls) });
 }
 
 /** A worker's native connection to the configured frontend. */
@@ -54,5 +72,5 @@ export async function connectTemporalWorker(
 ): Promise<NativeConnection> {
   // Imported here so the API and adaptor, which never run a worker, do not load the native bridge.
   const { NativeConnection } = await import('@temporalio/worker');
-  return NativeConnection.connect({ ...options, address: settings.address, tls: temporalTlsOptions(settings.tls) });
+  return NativeConnection.connect({ apiKey: temporalApiKey(settings), ...options, address: settings.address, tls: temporalTlsOptions(settings.tls) });
 }

@@ -3,7 +3,7 @@
 // CLI's dev server cannot do (frontend TLS, the authorizer). Unlike the dev server it creates no
 // namespace and no search attributes: startTemporalServer registers them through the frontend, the
 // way an operator would (over the same TLS connection our processes use).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from '@temporalio/client';
@@ -45,14 +45,17 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Man
   fs.writeFileSync(path.join(configDir, 'server.yaml'), o.config);
   const out = logStream(o.logFile);
   const authorizer = /^\s*authorizer:\s*\S/m.test(o.config);
-  const args = ['--root', o.dir, '--config', 'config', '--env', 'server', ...(authorizer ? [] : ['--allow-no-auth']), 'start'];
+  // The internal frontend runs only when named (the server's default list leaves it out).
+  const internalFrontend = /^ {2}internal-frontend:/m.test(o.config);
+  const services = ['frontend', ...(internalFrontend ? ['internal-frontend'] : []), 'history', 'matching', 'worker'].flatMap((s) => ['--service', s]);
+  const args = ['--root', o.dir, '--config', 'config', '--env', 'server', ...(authorizer ? [] : ['--allow-no-auth']), 'start', ...services];
   const child = spawn(o.binary, args, { cwd: o.dir, stdio: ['ignore', out, out] });
   const server = manage('temporal-server', child);
   try {
     const port = Number(o.frontend.address.split(':').at(-1));
     const timeoutMs = o.timeoutMs ?? 60_000;
     await waitForPort(port, '127.0.0.1', timeoutMs, child);
-    await registerNamespace(o.frontend, o.namespace ?? 'default', o.adminConnection ?? {}, Date.now() + timeoutMs);
+    await registerNamespace(o.frontend, o.namespace ?? 'default', o.adminConnection ?? {}, Date.now() + timeoutMs, child);
     return server;
   } catch (err) {
     await server.stop();
@@ -62,16 +65,26 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Man
 
 const INDEXED_VALUE_TYPE = { Keyword: 2, KeywordList: 7 } as const; // temporal.api.enums.v1.IndexedValueType
 
-async function registerNamespace(frontend: TemporalSettings, namespace: string, options: ClientConnectionOptions, deadline: number): Promise<void> {
-  const conn = await retry(() => connectTemporalClient(frontend, { connectTimeout: 2000, ...options }), deadline);
+async function registerNamespace(
+  frontend: TemporalSettings,
+  namespace: string,
+  options: ClientConnectionOptions,
+  deadline: number,
+  child: ChildProcess,
+): Promise<void> {
+  const conn = await retry(() => connectTemporalClient(frontend, { connectTimeout: 2000, ...options }), deadline, child);
   try {
-    await retry(async () => {
-      await ignoreAlreadyExists(conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') }));
-      await conn.workflowService.describeNamespace({ namespace });
-    }, deadline);
+    await retry(
+      async () => {
+        await ignoreAlreadyExists(conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') }));
+        await conn.workflowService.describeNamespace({ namespace });
+      },
+      deadline,
+      child,
+    );
     const wanted = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]));
-    await retry(() => ignoreAlreadyExists(conn.operatorService.addSearchAttributes({ namespace, searchAttributes: wanted })), deadline);
-    await retry(() => hasSearchAttributes(conn, namespace, Object.keys(wanted)), deadline);
+    await retry(() => ignoreAlreadyExists(conn.operatorService.addSearchAttributes({ namespace, searchAttributes: wanted })), deadline, child);
+    await retry(() => hasSearchAttributes(conn, namespace, Object.keys(wanted)), deadline, child);
   } finally {
     await conn.close();
   }
@@ -92,11 +105,12 @@ async function ignoreAlreadyExists(call: Promise<unknown>): Promise<void> {
   }
 }
 
-async function retry<T>(fn: () => Promise<T>, deadline: number): Promise<T> {
+async function retry<T>(fn: () => Promise<T>, deadline: number, child?: ChildProcess): Promise<T> {
   for (;;) {
     try {
       return await fn();
     } catch (err) {
+      if (child && child.exitCode !== null) throw new Error(`the Temporal server exited with ${child.exitCode} (see its log)`, { cause: err });
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../infra/config';
-import { temporalTlsOptions } from '../../infra/temporal-connection';
+import { temporalApiKey, temporalTlsOptions } from '../../infra/temporal-connection';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'temporal-tls-unit-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -65,5 +65,25 @@ describe('TEMPORAL_TLS_* settings', () => {
     }
     expect(message).toMatch(/^TEMPORAL_TLS_KEY_FILE: .*swapped-key\.pem holds no PEM private key$/);
     expect(message).not.toContain('secret-key-material');
+  });
+});
+
+describe('TEMPORAL_API_KEY_FILE', () => {
+  it('sends no token when unset, and the trimmed token from the file when set', () => {
+    expect(loadConfig({}).temporal.apiKeyFile).toBeNull();
+    expect(temporalApiKey(loadConfig({}).temporal)).toBeUndefined();
+    const file = write('token', 'eyJhbGciOi.eyJzdWIi.c2ln\n');
+    expect(temporalApiKey(loadConfig({ TEMPORAL_API_KEY_FILE: file }).temporal)).toBe('eyJhbGciOi.eyJzdWIi.c2ln');
+  });
+
+  it('stops at start when the file is missing, empty or holds more than one token, without its content', () => {
+    const missing = path.join(dir, 'no-token');
+    expect(() => temporalApiKey(loadConfig({ TEMPORAL_API_KEY_FILE: missing }).temporal)).toThrow(
+      new ConfigError(`TEMPORAL_API_KEY_FILE: cannot read ${missing} (ENOENT)`),
+    );
+    expect(() => temporalApiKey(loadConfig({ TEMPORAL_API_KEY_FILE: write('empty', '\n') }).temporal)).toThrow(/does not hold one token/);
+    expect(() => temporalApiKey(loadConfig({ TEMPORAL_API_KEY_FILE: write('two', 'secret-one secret-two') }).temporal)).toThrow(
+      /^TEMPORAL_API_KEY_FILE: .*two does not hold one token$/,
+    );
   });
 });
