@@ -1,16 +1,17 @@
 // The API process: the agent API, its OpenAPI docs and AgentView, on PORT (default 3000).
 import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { temporalDataConverter } from '../infra/payload-codec';
 import { HttpStockClient } from '../infra/stock-client';
+import { connectTemporalClient } from '../infra/temporal-connection';
 import { createApp } from './app';
 import { startIdempotencySweep } from './idempotency';
 
 const config = loadConfig();
 const db = await connectDb(config.mongodbUri);
-const connection = await Connection.connect({ address: config.temporal.address });
+const connection = await connectTemporalClient(config.temporal);
 const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
 const stock = config.warehouses.stockUrl ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs) : null;
 const app = createApp({ config, db, temporal, stock });

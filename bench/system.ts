@@ -2,7 +2,7 @@
 // scenario a bench system (database, task queue, warehouse simulator and worker in processes of
 // their own, the API and the adaptor in process), plus the helpers every scenario uses on them.
 import { serve, type ServerType } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +19,7 @@ import { freePort, startFerretDb, startTemporal, type ToolPaths } from '../infra
 import { failureConverterPath, temporalDataConverter } from '../infra/payload-codec';
 import { seedDemoData } from '../infra/seed';
 import { HttpStockClient } from '../infra/stock-client';
+import { connectTemporalClient } from '../infra/temporal-connection';
 import type { SimulatorOptions } from '../simulators/warehouse';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { workflowsPath } from '../worker/worker';
@@ -116,7 +117,8 @@ export async function startServers(run: BenchRun, tools: ToolPaths): Promise<Ben
   run.defer(() => temporalServer.stop());
   run.defer(() => ferret.stop());
   const temporalAddress = `127.0.0.1:${tPort}`;
-  const connection = await Connection.connect({ address: temporalAddress });
+  // The bench's own dev server: plaintext.
+  const connection = await connectTemporalClient({ address: temporalAddress, tls: null });
   run.defer(() => connection.close());
   say('bench: bundling the workflows (ours and the baseline)');
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (msg: string) => say(msg), log() {} };

@@ -2,10 +2,11 @@
 // like a deployed worker. `real`: the project's worker (startWorker) on a prebuilt bundle, with
 // MongoDB command monitoring; `baseline`: the bare baseline workflow with empty activities.
 // Started by bench/system.ts with fork(); answers { type: 'stats' } and { type: 'stop' } over IPC.
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { temporalDataConverter } from '../infra/payload-codec';
+import { connectTemporalWorker } from '../infra/temporal-connection';
 import { startWorker } from '../worker/worker';
 import type { BaselineActivities } from './baseline-workflows';
 import { CommandCounter, memoryKb } from './metrics';
@@ -27,7 +28,7 @@ if (mode === 'real') {
     await db.close();
   };
 } else {
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalWorker(config.temporal);
   const empty = async () => {};
   const activities: BaselineActivities = { fraudCheck: empty, send: empty, billing: empty };
   const worker = await Worker.create({

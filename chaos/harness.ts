@@ -5,7 +5,7 @@
 // (chaos/checks.ts): every order terminal, one charge per shipped line and batch, one outbound
 // file per sales order, every dispatch row applied once, every inbound file archived or
 // quarantined with a report. `npm run chaos` runs 500 orders; test/integration/chaos.test.ts 50.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,7 @@ import { connectDb, type Db } from '../infra/db';
 import { ensureTools, freePort, startFerretDb, startTemporal, waitForPort } from '../infra/dev-stack';
 import { temporalDataConverter } from '../infra/payload-codec';
 import { seedDemoData } from '../infra/seed';
+import { connectTemporalClient } from '../infra/temporal-connection';
 import { check, quiescent, type ChaosReport } from './checks';
 import { DEFAULT_KILLS, planKills, runKills, type KillTarget } from './crashes';
 import { ApiDriver, driveOrder, planOrders, stockWarehouses, watchOrders, type DrivenOrder } from './orders';
@@ -96,7 +97,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
   const db = await connectDb(env.MONGODB_URI!);
   await seedDemoData(db);
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+  const connection = await connectTemporalClient(loadConfig(env).temporal);
   const temporal = new Client({ connection, namespace: 'default', dataConverter: temporalDataConverter(loadConfig(env)) });
 
   const proc = (name: string, script: string, ready: RegExp) => new Supervised(name, script, env, path.join(logs, `${name}.log`), ready, log);

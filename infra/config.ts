@@ -26,6 +26,15 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
   /** JSON key file sealing payloads in Temporal (see infra/payload-codec.ts); required in production. */
   TEMPORAL_PAYLOAD_KEYS_FILE: z.string().optional(),
+  /** mTLS to Temporal's frontend: this process's client certificate and key (PEM files), both or neither. */
+  TEMPORAL_TLS_CERT_FILE: z.string().default(''),
+  TEMPORAL_TLS_KEY_FILE: z.string().default(''),
+  /** The CA that signed the frontend's certificate; empty = the system's trusted CAs. */
+  TEMPORAL_TLS_CA_FILE: z.string().default(''),
+  /** The name the frontend's certificate must carry, when TEMPORAL_ADDRESS's host is not it. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
+  /** A file holding the token (a JWT) Temporal's authorizer checks, sent as `Authorization: Bearer`; empty = none. */
+  TEMPORAL_API_KEY_FILE: z.string().default(''),
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/hardware_orders'),
   DATA_DIR: z.string().default('data'),
   AGENT_TOKENS: list.optional(),
@@ -92,7 +101,7 @@ export interface Config {
   env: 'development' | 'test' | 'production' | 'unset';
   port: number;
   host: string;
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; payloadKeysFile: string | null };
+  temporal: TemporalSettings & { namespace: string; taskQueue: string; uiUrl: string; payloadKeysFile: string | null };
   mongodbUri: string;
   dataDir: string;
   tokens: Record<Role, string[]>;
@@ -139,6 +148,24 @@ export interface Config {
   orderViewReconciliation: { interval: string };
 }
 
+/** Where and how a process connects to Temporal's frontend (infra/temporal-connection.ts). */
+export interface TemporalSettings {
+  address: string;
+  /** null: plaintext gRPC. Any TEMPORAL_TLS_* setting turns TLS on. */
+  tls: TemporalTlsSettings | null;
+  /** The file of the bearer token for Temporal's authorizer (docs/security.md); null = none. */
+  apiKeyFile?: string | null;
+}
+
+export interface TemporalTlsSettings {
+  /** Client certificate and key files for mTLS; both null for TLS without a client certificate. */
+  certFile: string | null;
+  keyFile: string | null;
+  /** null: the system's trusted CAs verify the frontend. */
+  caFile: string | null;
+  serverName: string | null;
+}
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -162,12 +189,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError('NODE_ENV=production refuses development tokens and tokens shorter than 16 characters');
     }
   }
+  if (!e.TEMPORAL_TLS_CERT_FILE !== !e.TEMPORAL_TLS_KEY_FILE) {
+    throw new ConfigError('TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together: set both (mTLS) or neither');
+  }
+  const tlsSet = e.TEMPORAL_TLS_CERT_FILE || e.TEMPORAL_TLS_CA_FILE || e.TEMPORAL_TLS_SERVER_NAME;
   return {
     env: e.NODE_ENV ?? 'unset',
     port: e.PORT,
     host: e.HOST,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
+      tls: tlsSet
+        ? {
+            certFile: e.TEMPORAL_TLS_CERT_FILE || null,
+            keyFile: e.TEMPORAL_TLS_KEY_FILE || null,
+            caFile: e.TEMPORAL_TLS_CA_FILE || null,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME || null,
+          }
+        : null,
+      apiKeyFile: e.TEMPORAL_API_KEY_FILE || null,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),

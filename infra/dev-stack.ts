@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TemporalSettings } from './config';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,7 +19,10 @@ export const SEARCH_ATTRIBUTES = {
 } as const;
 
 export interface ToolPaths {
+  /** The Temporal CLI (its dev server). */
   temporal: string;
+  /** The real Temporal server (go.temporal.io/server/cmd/server), for TLS and cluster profiles (infra/temporal-server.ts). */
+  temporalServer: string;
   ferretdb: string;
 }
 
@@ -67,7 +71,7 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-function manage(name: string, child: ChildProcess): ManagedProcess {
+export function manage(name: string, child: ChildProcess): ManagedProcess {
   return {
     name,
     child,
@@ -82,7 +86,7 @@ function manage(name: string, child: ChildProcess): ManagedProcess {
   };
 }
 
-function logStream(logFile: string | undefined): 'inherit' | 'ignore' | number {
+export function logStream(logFile: string | undefined): 'inherit' | 'ignore' | number {
   if (!logFile) return 'ignore';
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   return fs.openSync(logFile, 'a');
@@ -135,12 +139,14 @@ export async function startTemporal(o: TemporalOptions): Promise<ManagedProcess>
   return manage('temporal', child);
 }
 
-async function waitForTemporalReady(address: string, namespace: string): Promise<void> {
-  const { Connection } = await import('@temporalio/client');
-  const deadline = Date.now() + 60_000;
+/** Waits until the frontend at `settings` answers for `namespace` (TLS settings as our processes use them). */
+export async function waitForTemporalReady(settings: TemporalSettings | string, namespace: string, timeoutMs = 60_000): Promise<void> {
+  const { connectTemporalClient } = await import('./temporal-connection');
+  const frontend = typeof settings === 'string' ? { address: settings, tls: null } : settings;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 2000 });
+      const conn = await connectTemporalClient(frontend, { connectTimeout: 2000 });
       try {
         await conn.workflowService.describeNamespace({ namespace });
         return;

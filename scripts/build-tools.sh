@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the real servers the project runs on (Temporal dev server, FerretDB) from the Go module
-# proxy, once per version, into a cache outside the clone so fresh clones on this machine reuse them.
+# Builds the real servers the project runs on (Temporal dev server, the real Temporal server,
+# FerretDB) from the Go module proxy, once per version, into a cache outside the clone so fresh
+# clones on this machine reuse them.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
+TEMPORAL_SERVER_VERSION="${TEMPORAL_SERVER_VERSION:-v1.29.1}"
 FERRETDB_VERSION="$(grep -oE "github.com/FerretDB/FerretDB v[0-9.]+" "$here/tools/ferretdb/go.mod" | head -1 | cut -d" " -f2)"
 cache="${HARDWARE_ORDERS_TOOLS_DIR:-$HOME/.cache/hardware-orders}"
 
@@ -11,14 +13,25 @@ need_go() {
   command -v go >/dev/null 2>&1 || { echo "build-tools: Go is required to build the Temporal dev server and FerretDB" >&2; exit 1; }
 }
 
-temporal_dir="$cache/temporal-$TEMPORAL_CLI_VERSION"
-if [ ! -x "$temporal_dir/temporal" ]; then
-  need_go
-  echo "build-tools: building temporal CLI $TEMPORAL_CLI_VERSION (first time on this machine: several minutes)" >&2
-  mkdir -p "$temporal_dir.tmp"
-  CGO_ENABLED=0 GOBIN="$temporal_dir.tmp" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
-  rm -rf "$temporal_dir" && mv "$temporal_dir.tmp" "$temporal_dir"
-fi
+# go_tool NAME MODULE VERSION: `go install MODULE@VERSION` (pure Go, no cgo) once into
+# $cache/NAME-VERSION/, then prints the binary's path (named after the module's last element).
+go_tool() {
+  local name="$1" module="$2" version="$3"
+  local dir="$cache/$name-$version"
+  local bin="$dir/${module##*/}"
+  if [ ! -x "$bin" ]; then
+    need_go
+    echo "build-tools: building $name $version from $module (first time on this machine: minutes)" >&2
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    CGO_ENABLED=0 GOBIN="$dir.tmp" go install "$module@$version"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  printf '%s' "$bin"
+}
+
+# The CLI's dev server (npm start, most tests) and the real server (the mTLS test; cluster profiles).
+temporal_bin="$(go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION")"
+temporal_server_bin="$(go_tool temporal-server go.temporal.io/server/cmd/server "$TEMPORAL_SERVER_VERSION")"
 
 # FerretDB is built with our patches (tools/ferretdb/patches) applied to the module's source.
 ferret_key="$(cat "$here/tools/ferretdb/go.mod" "$here/tools/ferretdb/go.sum" "$here/tools/ferretdb/main.go" "$here"/tools/ferretdb/patches/*.patch | sha256sum | cut -c1-12)"
@@ -42,4 +55,4 @@ if [ ! -x "$ferret_dir/ferretdb" ]; then
 fi
 
 # Machine-readable answer for the Node side.
-printf '{"temporal":"%s","ferretdb":"%s"}\n' "$temporal_dir/temporal" "$ferret_dir/ferretdb"
+printf '{"temporal":"%s","temporalServer":"%s","ferretdb":"%s"}\n' "$temporal_bin" "$temporal_server_bin" "$ferret_dir/ferretdb"

@@ -1,6 +1,6 @@
 // Installs npm dependencies when they are missing or differ from the lockfile, and builds the
-// Go-built servers (Temporal dev server, FerretDB) when this machine has not built them yet
-// (not with --npm-only: the unit tests need no servers). Plain Node, no dependencies: it runs
+// Go-built servers (Temporal dev server, the real Temporal server, FerretDB) when this machine has
+// not built them yet (not with --npm-only: the unit tests need no servers). Plain Node, no dependencies: it runs
 // before anything is installed.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

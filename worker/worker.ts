@@ -1,6 +1,6 @@
 // Wires the order process together: Temporal connection, workflows, activities and their adapters.
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -9,6 +9,7 @@ import { connectDb, type Db } from '../infra/db';
 import { HttpFraudProvider, RulesFraudProvider, type FraudProvider } from '../infra/fraud-providers';
 import { temporalDataConverter } from '../infra/payload-codec';
 import { HttpStockClient } from '../infra/stock-client';
+import { connectTemporalClient, connectTemporalWorker } from '../infra/temporal-connection';
 import { OutboxFolderTransport } from '../infra/warehouse-transport';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -40,7 +41,7 @@ export function defaultFraudProvider(config: Config, db: Db): FraudProvider {
 
 export async function startWorker({ config, workflowBundle, overrides, db: givenDb }: WorkerOptions): Promise<RunningWorker> {
   const db = givenDb ?? (await connectDb(config.mongodbUri));
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const clientConnection = await connectTemporalClient(config.temporal);
   const dataConverter = temporalDataConverter(config);
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
   const deps: ActivityDeps = {
@@ -56,7 +57,7 @@ export async function startWorker({ config, workflowBundle, overrides, db: given
           ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs)
           : null,
   };
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalWorker(config.temporal);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -1,7 +1,7 @@
 // The real system for one integration test file: its own database, task queue and data folder on
 // the shared Temporal dev server and FerretDB; the worker, the API (in process) and the warehouse
 // simulator and adaptor driven by the test.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { connectDb, type Db } from '../../infra/db';
 import { temporalDataConverter } from '../../infra/payload-codec';
 import { seedDemoData } from '../../infra/seed';
 import { HttpStockClient, type StockClient } from '../../infra/stock-client';
+import { connectTemporalClient } from '../../infra/temporal-connection';
 import { freePort } from '../../infra/dev-stack';
 import type { ActivityDeps } from '../../activities';
 import { WarehouseSimulator, type SimulatorOptions } from '../../simulators/warehouse';
@@ -66,7 +67,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   });
   const db = await connectDb(config.mongodbUri);
   await seedDemoData(db);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalClient(config.temporal);
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
   const simulator = new WarehouseSimulator({
     dataDir,

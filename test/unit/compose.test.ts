@@ -14,8 +14,17 @@ const root = path.resolve(import.meta.dirname, '../..');
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<
     string,
-    { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[]; secrets?: string[] }
+    {
+      image?: string;
+      build?: string;
+      command?: string[];
+      environment?: Record<string, string>;
+      depends_on?: unknown;
+      ports?: string[];
+      secrets?: string[];
+    }
   >;
+  secrets?: Record<string, { file?: string }>;
 };
 const ours = ['worker', 'api', 'adaptor'];
 
@@ -29,6 +38,16 @@ function resolve(value: string, env: Record<string, string>): string {
 }
 
 describe('docker-compose.yml', () => {
+  const dotenv = {
+    AGENT_TOKENS: 'a'.repeat(32),
+    ADAPTOR_TOKENS: 'b'.repeat(32),
+    OPS_TOKENS: 'c'.repeat(32),
+    POSTGRES_PASSWORD: 'x',
+    TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
+  };
+  const resolvedEnv = (name: string) =>
+    Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
+
   it('runs Temporal on PostgreSQL, its Web UI, MongoDB, and our three processes', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'mongodb', ...ours]));
     expect(compose.services.temporal.environment?.DB).toBe('postgres12');
@@ -59,7 +78,7 @@ describe('docker-compose.yml', () => {
       TEMPORAL_PAYLOAD_KEYS_PATH: './secrets/temporal-payload-keys.json',
     };
     for (const name of ours) {
-      const env = Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
+      const env = resolvedEnv(name);
       expect(env.NODE_ENV, name).toBe('production');
       expect(() => loadConfig(env), name).not.toThrow();
       expect(env.MONGODB_URI).toContain('mongodb:27017');
@@ -94,6 +113,39 @@ describe('docker-compose.yml', () => {
     }
     expect(published.map(({ name }) => name).sort()).toEqual(['api', proxy![0]].sort());
     expect(compose.services.api.ports).toEqual(['127.0.0.1:3000:3000']);
+  });
+
+  it('requires client certificates at Temporal and gives each of its clients its own, mounted as secrets', () => {
+    const temporal = compose.services.temporal.environment ?? {};
+    expect(temporal.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe('true');
+    for (const k of [
+      'TEMPORAL_TLS_FRONTEND_CERT',
+      'TEMPORAL_TLS_FRONTEND_KEY',
+      'TEMPORAL_TLS_CLIENT1_CA_CERT',
+      'TEMPORAL_TLS_SERVER_CERT',
+      'TEMPORAL_TLS_SERVER_KEY',
+    ]) {
+      expect(temporal[k], k).toMatch(/^\/run\/secrets\//);
+    }
+    const secretFile = (path: string) => path.replace(/^\/run\/secrets\//, '');
+    const certs = new Map<string, string>();
+    for (const name of ours) {
+      const config = loadConfig(resolvedEnv(name));
+      expect(config.temporal.tls, name).toEqual({
+        certFile: `/run/secrets/${name}.pem`,
+        keyFile: `/run/secrets/${name}-key.pem`,
+        caFile: '/run/secrets/temporal-ca.pem',
+        serverName: null,
+      });
+      certs.set(name, config.temporal.tls!.certFile!);
+      // Each service gets the CA and its own certificate and key, nobody else's.
+      expect(compose.services[name].secrets?.sort(), name).toEqual(['temporal-ca.pem', `${name}.pem`, `${name}-key.pem`].sort());
+    }
+    expect(new Set(certs.values()).size).toBe(ours.length);
+    for (const name of ['temporal-ui', 'temporal-admin-tools']) expect(compose.services[name].secrets, name).toContain('temporal-ca.pem');
+    // Every secret a service mounts is defined, from a file in ./certs/.
+    const mounted = Object.values(compose.services).flatMap((svc) => svc.secrets ?? []);
+    for (const secret of mounted) expect(compose.secrets?.[secret]?.file, secret).toBe(`./certs/${secretFile(secret)}`);
   });
 
   it('documents mTLS and the authorizer for Temporal in production', () => {
