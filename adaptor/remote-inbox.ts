@@ -4,15 +4,22 @@
 // quarantine, with a report). Only once the adaptor has stored it is the remote file moved to the
 // remote processed folder. A crash (ours or the server's) before that move leaves it in the remote
 // inbox: the next poll reads it again and its content hash makes it a duplicate, never applied twice.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { warehouseFolders } from '../infra/config';
 import { withSftp } from '../infra/sftp';
 import type { SftpSettings, ResponseExchange } from '../infra/warehouse-config';
 import { MAX_FILE_BYTES } from './ingest';
 
-/** Points in taking a remote file where a test can interrupt the server (test/integration/warehouse-sftp.test.ts). */
-export type RemoteInboxStep = 'listed' | 'stored';
+/**
+ * Points in taking a remote file where a test can interrupt the server
+ * (test/integration/warehouse-sftp.test.ts): its first bytes have arrived (a larger file is still
+ * downloading), and it is stored but not yet moved.
+ */
+export type RemoteInboxStep = 'receiving' | 'stored';
 
 export interface RemoteInboxPoll {
   warehouseId: string;
@@ -38,7 +45,6 @@ export async function pollRemoteInbox(p: RemoteInboxPoll): Promise<void> {
     const files = (await sftp.list(inbox)).filter((e) => e.type === '-' && p.isDataFile(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const file of files) {
       if (p.stopped()) return;
-      await p.onStep?.('listed', file.name);
       const remote = path.posix.join(inbox, file.name);
       const local = path.join(f.processing, file.name);
       // The same name still waiting locally (left by a crash): it goes first, this one next poll.
@@ -48,7 +54,16 @@ export async function pollRemoteInbox(p: RemoteInboxPoll): Promise<void> {
       } else {
         const partial = path.join(f.processing, `.${file.name}.${process.pid}.part`);
         try {
-          await sftp.get(remote, partial);
+          let first = true;
+          const step = p.onStep;
+          const tap = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              if (!first || !step) return done(null, chunk);
+              first = false;
+              step('receiving', file.name).then(() => done(null, chunk), done);
+            },
+          });
+          await pipeline(sftp.createReadStream(remote), tap, fs.createWriteStream(partial));
           const { size } = await fsp.stat(partial);
           if (size !== file.size) throw new Error(`downloaded ${size} of ${file.size} bytes of ${file.name}`);
           await fsp.rename(partial, local);

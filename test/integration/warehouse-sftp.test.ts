@@ -22,7 +22,8 @@ import {
   type WarehouseTransport,
 } from '../../infra/warehouse-transport';
 import { orderWorkflowId } from '../../workflows/messages';
-import { ordersAwaitingDispatch, startGeneratedOrders, waitForStatus } from '../support/dispatch-fixtures';
+import { ordersAwaitingDispatch, shippedRows, startGeneratedOrders, waitForStatus, type ResponseRow } from '../support/dispatch-fixtures';
+import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { fingerprintOf, keygen, startSshd, type TestSshd } from '../support/sshd';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
@@ -197,19 +198,34 @@ describe('a warehouse over SFTP (real OpenSSH server)', () => {
     const [order] = await ordersAwaitingDispatch(sys, 1, SPEC);
     const local = warehouseFolders(sys.config.dataDir, 'WH-NORTH');
 
-    // 1. Killed when the poll has listed the file and starts downloading it.
+    // 1. Killed while the file is downloading: its first bytes are here, the rest is not. The file
+    // holds the order's rows and a few hundred rows for orders we do not know (a 3PL's file with
+    // other depositors' orders), so it spans several SFTP reads.
+    const filler: ResponseRow[] = Array.from({ length: 600 }, (_, i) => ({
+      warehouse_id: 'WH-NORTH',
+      sub_order_number: `ORD-${String(i).padStart(10, '0')}-WH-NORTH`,
+      line_number: 1,
+      sku: 'PR-APL-USBC-20W',
+      quantity_shipped: 0,
+      disposition: 'error',
+      error_code: 'PICK_FAILED',
+      error_message: `carrier note ${'x'.repeat(150)} ${i}`,
+    }));
+    const csv = formatWarehouseResponseCsv([...shippedRows(order), ...filler]);
+    expect(csv.length).toBeGreaterThan(2 * 64 * 1024);
     let killed!: () => void;
     let wasKilled = new Promise<void>((r) => (killed = r));
-    remoteStep = once<RemoteInboxStep>('listed', async () => {
+    remoteStep = once<RemoteInboxStep>('receiving', async () => {
       await sshd.kill();
       killed();
     });
-    const [response] = await sys.simulator.respond();
-    const name = path.basename(response);
+    const name = 'big-response.csv';
+    fs.writeFileSync(path.join(remote.inbox, `.${name}.tmp`), csv);
+    fs.renameSync(path.join(remote.inbox, `.${name}.tmp`), path.join(remote.inbox, name));
     await wasKilled;
-    await adaptor.sweep(); // a poll while the server is down fails; nothing changes
+    await adaptor.sweep(); // the interrupted poll has ended, and one more while the server is down changes nothing
     expect(remoteFiles(remote.inbox)).toEqual([name]);
-    expect(remoteFiles(local.processing)).toEqual([]); // no partial download left behind
+    expect(remoteFiles(local.processing)).toEqual([]); // no partial download left behind, nothing handed over
     expect(await batchOf(path.join(remote.inbox, name))).toBeNull();
 
     // 2. Killed after the adaptor stored it, before the remote file was moved to processed.
@@ -267,21 +283,22 @@ describe('a warehouse over SFTP (real OpenSSH server)', () => {
       `presented host key ${sshd.hostKeyFingerprint.replace(/[+/]/g, '\\$&')}, which is not the configured hostKeyFingerprint \\(${wrong.replace(/[+/]/g, '\\$&')}\\); refusing to connect`,
     );
 
-    // Polling the inbox: refused, the file stays where it is.
-    fs.writeFileSync(path.join(remote.inbox, 'untouched.csv'), 'warehouse_id\n');
-    const north = wrongConfig.warehouses.exchanges['WH-NORTH'];
+    // Polling an inbox (one the running adaptor does not watch): refused, the file stays where it is.
+    const inbox = path.join(sshd.root, 'wrong-key-inbox');
+    fs.mkdirSync(inbox);
+    fs.writeFileSync(path.join(inbox, 'untouched.csv'), 'warehouse_id\n');
     const poll = pollRemoteInbox({
       warehouseId: 'WH-NORTH',
       dataDir: sys.config.dataDir,
-      sftp: north.sftp!,
-      responses: north.responses as Extract<typeof north.responses, { transport: 'sftp' }>,
+      sftp: wrongConfig.warehouses.exchanges['WH-NORTH'].sftp!,
+      responses: { transport: 'sftp', path: inbox, processedPath: path.join(inbox, 'processed'), pollMs: 1000 },
       isDataFile: () => true,
       stopped: () => false,
       handle: () => Promise.reject(new Error('no file may be handed over')),
     });
     await expect(poll).rejects.toThrow(HostKeyMismatchError);
     await expect(poll).rejects.toThrow(message);
-    fs.rmSync(path.join(remote.inbox, 'untouched.csv'));
+    expect(remoteFiles(inbox)).toEqual(['untouched.csv']);
 
     // Sending a sales order: the order waits (the activity retries, its last failure says why), nothing is uploaded.
     transport.inner = warehouseTransportFor(wrongConfig);
