@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { warehouseFolders } from '../infra/config';
 import { withSftp } from '../infra/sftp';
 import type { SftpSettings, ResponseExchange } from '../infra/warehouse-config';
+import type SftpClient from 'ssh2-sftp-client';
 import { MAX_FILE_BYTES } from './ingest';
 
 /**
@@ -39,47 +40,56 @@ export async function pollRemoteInbox(p: RemoteInboxPoll): Promise<void> {
   const { path: inbox, processedPath } = p.responses;
   const f = warehouseFolders(p.dataDir, p.warehouseId);
   await fsp.mkdir(f.processing, { recursive: true });
-  await withSftp(p.warehouseId, p.sftp, `poll of ${inbox}`, async (sftp) => {
+  // One session per piece of SFTP work, each within the timeout; none is held open while a file is
+  // stored, however long a large file takes.
+  const files = await withSftp(p.warehouseId, p.sftp, `listing of ${inbox}`, async (sftp) => {
     if ((await sftp.exists(processedPath)) !== 'd') await sftp.mkdir(processedPath, true);
     // Warehouses write `name.csv` via a hidden temporary name; only finished regular files are taken.
-    const files = (await sftp.list(inbox)).filter((e) => e.type === '-' && p.isDataFile(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const file of files) {
-      if (p.stopped()) return;
-      const remote = path.posix.join(inbox, file.name);
-      const local = path.join(f.processing, file.name);
-      // The same name still waiting locally (left by a crash): it goes first, this one next poll.
-      if (await exists(local)) continue;
-      if (file.size > MAX_FILE_BYTES) {
-        await refuseTooLarge(p, file.name, file.size);
-      } else {
-        const partial = path.join(f.processing, `.${file.name}.${process.pid}.part`);
-        try {
-          let first = true;
-          const step = p.onStep;
-          const tap = new Transform({
-            transform(chunk: Buffer, _enc, done) {
-              if (!first || !step) return done(null, chunk);
-              first = false;
-              step('receiving', file.name).then(() => done(null, chunk), done);
-            },
-          });
-          await pipeline(sftp.createReadStream(remote), tap, fs.createWriteStream(partial));
-          const { size } = await fsp.stat(partial);
-          if (size !== file.size) throw new Error(`downloaded ${size} of ${file.size} bytes of ${file.name}`);
-          await fsp.rename(partial, local);
-        } finally {
-          await fsp.rm(partial, { force: true });
-        }
-        if (!(await p.handle(file.name, local))) continue;
-      }
-      await p.onStep?.('stored', file.name);
-      await moveToProcessed(sftp, remote, processedPath, file.name);
-    }
+    return (await sftp.list(inbox)).filter((e) => e.type === '-' && p.isDataFile(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
   });
+  for (const file of files) {
+    if (p.stopped()) return;
+    const remote = path.posix.join(inbox, file.name);
+    const local = path.join(f.processing, file.name);
+    // The same name still waiting locally (left by a crash): it goes first, this one next poll.
+    if (await exists(local)) continue;
+    if (file.size > MAX_FILE_BYTES) {
+      await refuseTooLarge(p, file.name, file.size);
+    } else {
+      await download(p, remote, file.name, file.size, local);
+      if (!(await p.handle(file.name, local))) continue;
+    }
+    await p.onStep?.('stored', file.name);
+    await withSftp(p.warehouseId, p.sftp, `move of ${file.name} to ${processedPath}`, (sftp) => moveToProcessed(sftp, remote, processedPath, file.name));
+  }
+}
+
+/** The remote file into `local`, through a hidden partial file renamed only once every byte is here. */
+async function download(p: RemoteInboxPoll, remote: string, name: string, size: number, local: string): Promise<void> {
+  const partial = path.join(path.dirname(local), `.${name}.${process.pid}.part`);
+  try {
+    await withSftp(p.warehouseId, p.sftp, `download of ${name}`, async (sftp) => {
+      let first = true;
+      const step = p.onStep;
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          if (!first || !step) return done(null, chunk);
+          first = false;
+          step('receiving', name).then(() => done(null, chunk), done);
+        },
+      });
+      await pipeline(sftp.createReadStream(remote), tap, fs.createWriteStream(partial));
+    });
+    const got = (await fsp.stat(partial)).size;
+    if (got !== size) throw new Error(`warehouse ${p.warehouseId}: downloaded ${got} of ${size} bytes of ${name}; it is read again next poll`);
+    await fsp.rename(partial, local);
+  } finally {
+    await fsp.rm(partial, { force: true });
+  }
 }
 
 /** The remote file into the processed folder under its own name, or a stamped one if that name is taken (never over a file). */
-async function moveToProcessed(sftp: Parameters<Parameters<typeof withSftp>[3]>[0], remote: string, processedPath: string, name: string): Promise<void> {
+async function moveToProcessed(sftp: SftpClient, remote: string, processedPath: string, name: string): Promise<void> {
   try {
     await sftp.rename(remote, path.posix.join(processedPath, name));
   } catch (err) {

@@ -25,7 +25,7 @@ const SftpSchema = z
     passwordFile: SecretFile.optional(),
     /** The server's key, or several while the warehouse rotates it; any other key is refused. */
     hostKeyFingerprint: z.union([Fingerprint, z.array(Fingerprint).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
-    /** The SSH handshake, and then every whole transfer (upload, listing, download, move). */
+    /** The SSH handshake, and then each piece of SFTP work: an upload, a listing, a download, a move. */
     connectTimeoutMs: Millis.default(10_000),
     timeoutMs: Millis.default(30_000),
   })
