@@ -60,7 +60,7 @@ export function warehouseActivities({ db, config, stock, transport }: ActivityDe
             warehouseId: request.warehouseId,
             lines: input.lines,
             request,
-            transport: transport.name,
+            transport: transport.nameFor?.(request.warehouseId) ?? transport.name,
           },
         },
         { upsert: true },

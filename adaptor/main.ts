@@ -1,9 +1,11 @@
-// The warehouse adaptor process: watches the warehouses' inbox folders and turns each response
-// file into a dispatch batch for the Sales Order Dispatch job.
+// The warehouse adaptor process: watches the warehouses' inbox folders (and polls the SFTP inboxes
+// WAREHOUSES_FILE names) and turns each response file into a dispatch batch for the Sales Order
+// Dispatch job.
 import { Client } from '@temporalio/client';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { temporalDataConverter } from '../infra/payload-codec';
+import { sftpAddress } from '../infra/sftp';
 import { connectTemporalClient } from '../infra/temporal-connection';
 import { watchInboxes } from './watcher';
 
@@ -12,7 +14,11 @@ const db = await connectDb(config.mongodbUri);
 const connection = await connectTemporalClient(config.temporal);
 const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
 const watcher = watchInboxes({ config, db, temporal }, config.warehouses.ids, config.adaptorPollMs);
-console.log(`adaptor: watching inboxes of ${config.warehouses.ids.join(', ')} under ${config.dataDir}/warehouses`);
+const where = config.warehouses.ids.map((id) => {
+  const { responses, sftp } = config.warehouses.exchanges[id];
+  return responses.transport === 'sftp' ? `${id} (SFTP ${sftpAddress(sftp!)}${responses.path} every ${responses.pollMs} ms)` : `${id} (${responses.transport})`;
+});
+console.log(`adaptor: watching inboxes of ${where.join(', ')}; local copies under ${config.dataDir}/warehouses`);
 
 const stop = async () => {
   await watcher.stop();

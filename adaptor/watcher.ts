@@ -4,7 +4,9 @@
 // ingest fails while the database or Temporal is down goes back to the inbox for the next sweep.
 // Each entry is handled on its own: only regular files (never followed through a link) up to
 // MAX_FILE_BYTES are read, and one that keeps failing for reasons of its own is quarantined, so
-// no entry can stop the other files or the other warehouses.
+// no entry can stop the other files or the other warehouses. A warehouse whose response files
+// wait on its SFTP server is polled at its own interval (remote-inbox.ts); its files take the
+// same path from the local processing folder on.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -12,10 +14,11 @@ import type { Readable } from 'node:stream';
 import { isDependencyUnavailable } from '../api/errors';
 import { warehouseFolders } from '../infra/config';
 import { MAX_FILE_BYTES, ingestWarehouseFile, type IngestDeps, type IngestOutcome, type IngestSource } from './ingest';
+import { pollRemoteInbox, type RemoteInboxStep } from './remote-inbox';
 
 export interface WatchHandle {
   stop(): Promise<void>;
-  /** Processes whatever is waiting now (tests call this instead of waiting for the poll). */
+  /** Processes whatever is waiting now, SFTP inboxes included (tests call this instead of waiting for the poll). */
   sweep(): Promise<void>;
 }
 
@@ -101,8 +104,15 @@ export async function processInboxFile(
   return outcome;
 }
 
-export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: number): WatchHandle {
+export interface WatchOptions {
+  /** Called at each step of taking a remote file (tests interrupt the SFTP server there). */
+  onRemoteStep?: (warehouseId: string, step: RemoteInboxStep, name: string) => Promise<void>;
+}
+
+export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: number, opts: WatchOptions = {}): WatchHandle {
   let stopped = false;
+  /** When each SFTP inbox was last polled: each has its own interval, longer than the local sweep's. */
+  const remotePolledAt = new Map<string, number>();
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   // Only files a crash left behind: later, processing holds files other sweeps (or the API) are
@@ -111,7 +121,7 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
   /** Failures per warehouse/file that were the file's own (not an outage); cleared when it goes through. */
   const failures = new Map<string, number>();
 
-  const sweepWarehouse = async (id: string, takeLeftovers: boolean) => {
+  const sweepWarehouse = async (id: string, takeLeftovers: boolean, pollRemoteNow: boolean) => {
     const f = warehouseFolders(deps.config.dataDir, id);
     await fsp.mkdir(f.inbox, { recursive: true });
     await fsp.mkdir(f.processing, { recursive: true });
@@ -134,14 +144,29 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
       }
       await processOrReturn(id, name, processing, path.join(f.inbox, name));
     }
+    const { responses, sftp } = deps.config.warehouses.exchanges[id] ?? {};
+    if (responses?.transport !== 'sftp' || !sftp) return;
+    if (!pollRemoteNow && Date.now() - (remotePolledAt.get(id) ?? 0) < responses.pollMs) return;
+    remotePolledAt.set(id, Date.now());
+    await pollRemoteInbox({
+      warehouseId: id,
+      dataDir: deps.config.dataDir,
+      sftp,
+      responses,
+      isDataFile,
+      stopped: () => stopped,
+      // The remote file stays the original: a local copy that could not be stored is dropped, and read again next poll.
+      handle: (name, local) => processOrReturn(id, name, local, null),
+      onStep: opts.onRemoteStep && ((step, name) => opts.onRemoteStep!(id, step, name)),
+    });
   };
 
-  const sweepOnce = async () => {
+  const sweepOnce = async (pollRemoteNow: boolean) => {
     const takeLeftovers = !leftoversTaken;
     for (const id of warehouseIds) {
       if (stopped) return;
       try {
-        await sweepWarehouse(id, takeLeftovers);
+        await sweepWarehouse(id, takeLeftovers, pollRemoteNow);
       } catch (err) {
         console.error(`adaptor: sweep of ${id} failed; will retry`, err);
       }
@@ -149,12 +174,17 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
     leftoversTaken = true;
   };
 
-  /** Never throws: a file's failure is logged, and counted against it unless a dependency is down. */
-  const processOrReturn = async (warehouseId: string, name: string, processing: string, inbox: string) => {
+  /**
+   * Never throws: a file's failure is logged, and counted against it unless a dependency is down.
+   * true when the file was stored (archive or quarantine). On a failure to retry the file goes back
+   * to `inbox`, or, with no inbox (its original is on the warehouse's server), is dropped.
+   */
+  const processOrReturn = async (warehouseId: string, name: string, processing: string, inbox: string | null): Promise<boolean> => {
     const key = `${warehouseId}/${name}`;
     try {
       await processInboxFile(deps, warehouseId, processing);
       failures.delete(key);
+      return true;
     } catch (err) {
       const outage = isDependencyUnavailable(err);
       const attempts = outage ? (failures.get(key) ?? 0) : (failures.get(key) ?? 0) + 1;
@@ -173,29 +203,31 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
             reason: message,
             rejections: [{ rowNumber: 0, code: 'INGEST_FAILED', message }],
           });
-        } else {
-          failures.set(key, attempts);
-          await fsp.rename(processing, inbox);
+          return true;
         }
+        failures.set(key, attempts);
+        if (inbox) await fsp.rename(processing, inbox);
+        else await fsp.rm(processing, { force: true });
       } catch (moveErr) {
         console.error(`adaptor: could not move ${key} out of processing`, moveErr);
       }
+      return false;
     }
   };
 
-  const sweep = () => {
-    running = running.then(sweepOnce).catch((err) => console.error('adaptor: sweep failed; will retry', err));
+  const sweep = (pollRemoteNow = true) => {
+    running = running.then(() => sweepOnce(pollRemoteNow)).catch((err) => console.error('adaptor: sweep failed; will retry', err));
     return running;
   };
   const tick = () => {
     if (stopped) return;
-    void sweep().finally(() => {
+    void sweep(false).finally(() => {
       if (!stopped) timer = setTimeout(tick, pollMs);
     });
   };
   tick();
   return {
-    sweep,
+    sweep: () => sweep(true),
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

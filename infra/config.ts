@@ -2,6 +2,7 @@
 // Local defaults need no environment at all; production refuses to start on dev defaults.
 import { z } from 'zod';
 import path from 'node:path';
+import { WarehouseConfigError, loadWarehouseExchanges, type WarehouseExchange } from './warehouse-config';
 
 const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token' } as const;
 
@@ -45,6 +46,8 @@ const EnvSchema = z.object({
   /** Base URL of the warehouses' stock interface; empty = this deployment is not connected to a warehouse. */
   WAREHOUSE_STOCK_URL: z.string().default('http://127.0.0.1:3101'),
   WAREHOUSE_STOCK_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  /** YAML or JSON file: per warehouse, folder / SFTP / HTTP for sales orders and response files (infra/warehouse-config.ts); empty = folders. */
+  WAREHOUSES_FILE: z.string().default(''),
   WAREHOUSE_SIMULATOR_PORT: z.coerce.number().int().default(3101),
   WAREHOUSE_SIMULATOR_SEED: z.coerce.number().int().default(42),
   WAREHOUSE_SIMULATOR_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
@@ -111,7 +114,13 @@ export interface Config {
    * warehouse (as before) may act for every warehouse.
    */
   adaptorScopes: Record<string, string[]>;
-  warehouses: { ids: string[]; stockUrl: string | null; stockTimeoutMs: number };
+  warehouses: {
+    ids: string[];
+    stockUrl: string | null;
+    stockTimeoutMs: number;
+    /** Per warehouse id: how sales orders go out and response files come in (every id present). */
+    exchanges: Record<string, WarehouseExchange>;
+  };
   /** Durations are Temporal duration strings, read by the order workflow through the allocation step. */
   allocation: { shortage: 'backorder' | 'send'; backorderRecheck: string; backorderMaxWait: string };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number; replenishPerMinute: number };
@@ -193,6 +202,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together: set both (mTLS) or neither');
   }
   const tlsSet = e.TEMPORAL_TLS_CERT_FILE || e.TEMPORAL_TLS_CA_FILE || e.TEMPORAL_TLS_SERVER_NAME;
+  let exchanges: Record<string, WarehouseExchange>;
+  try {
+    exchanges = loadWarehouseExchanges(e.WAREHOUSES_FILE || undefined, e.WAREHOUSES);
+  } catch (err) {
+    if (err instanceof WarehouseConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     env: e.NODE_ENV ?? 'unset',
     port: e.PORT,
@@ -225,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ids: e.WAREHOUSES,
       stockUrl: e.WAREHOUSE_STOCK_URL ? e.WAREHOUSE_STOCK_URL.replace(/\/$/, '') : null,
       stockTimeoutMs: e.WAREHOUSE_STOCK_TIMEOUT_MS,
+      exchanges,
     },
     allocation: { shortage: e.ALLOCATION_SHORTAGE, backorderRecheck: e.BACKORDER_RECHECK, backorderMaxWait: e.BACKORDER_MAX_WAIT },
     warehouseSimulator: {

@@ -26,9 +26,12 @@ export interface ToolPaths {
   ferretdb: string;
 }
 
-/** Builds the tools on first use (cached outside the clone) and returns their paths. */
-export function ensureTools(): ToolPaths {
-  const out = execFileSync('bash', [path.join(repoRoot, 'scripts/build-tools.sh')], {
+/**
+ * Builds the tools on first use (cached outside the clone) and returns their paths. `sshd`: also
+ * installs Debian's OpenSSH server when missing (the SFTP warehouse tests run one).
+ */
+export function ensureTools(opts: { sshd?: boolean } = {}): ToolPaths {
+  const out = execFileSync('bash', [path.join(repoRoot, 'scripts/build-tools.sh'), ...(opts.sshd ? ['--sshd'] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });

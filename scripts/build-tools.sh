@@ -54,5 +54,20 @@ if [ ! -x "$ferret_dir/ferretdb" ]; then
   rm -rf "$ferret_dir" && mv "$ferret_dir.tmp" "$ferret_dir"
 fi
 
+# With --sshd (the integration tests' setup): Debian's OpenSSH server, which the SFTP warehouse
+# tests start on a free port with their own configuration. Installed from apt when we may;
+# otherwise a clear message here, and test/support/sshd.ts says the same when the test starts.
+if [ "${1:-}" = "--sshd" ] && [ ! -x /usr/sbin/sshd ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "build-tools: installing openssh-server (apt-get) for the SFTP warehouse tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends openssh-server >&2 ||
+      { apt-get update >&2 && apt-get install -y --no-install-recommends openssh-server >&2; } ||
+      echo "build-tools: could not install openssh-server; the SFTP warehouse tests will fail" >&2
+  else
+    echo "build-tools: /usr/sbin/sshd is missing and cannot be installed here (needs root and apt-get): install openssh-server for the SFTP warehouse tests" >&2
+  fi
+fi
+
 # Machine-readable answer for the Node side.
 printf '{"temporal":"%s","temporalServer":"%s","ferretdb":"%s"}\n' "$temporal_bin" "$temporal_server_bin" "$ferret_dir/ferretdb"

@@ -28,7 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   try {
     await buildAgentView();
-    const tools = ensureTools();
+    const tools = ensureTools({ sshd: true });
     const [tPort, uiPort, fPort] = [await freePort(), await freePort(), await freePort()];
     const [temporal, ferret] = await Promise.all([
       startTemporal({

@@ -10,7 +10,7 @@ import { HttpFraudProvider, RulesFraudProvider, type FraudProvider } from '../in
 import { temporalDataConverter } from '../infra/payload-codec';
 import { HttpStockClient } from '../infra/stock-client';
 import { connectTemporalClient, connectTemporalWorker } from '../infra/temporal-connection';
-import { OutboxFolderTransport } from '../infra/warehouse-transport';
+import { warehouseTransportFor } from '../infra/warehouse-transport';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 /** Written by `npm run build` at the root of dist/, beside the compiled worker/ (scripts/build.ts). */
@@ -49,7 +49,7 @@ export async function startWorker({ config, workflowBundle, overrides, db: given
     db,
     temporal,
     fraudProvider: overrides?.fraudProvider ?? defaultFraudProvider(config, db),
-    transport: overrides?.transport ?? new OutboxFolderTransport(config.dataDir),
+    transport: overrides?.transport ?? warehouseTransportFor(config),
     stock:
       overrides && 'stock' in overrides
         ? (overrides.stock ?? null)

@@ -18,7 +18,7 @@ import {
   waitForOrder,
   waitForStatus,
 } from '../support/orders';
-import { testDataConverter } from '../support/replay';
+import { openedFailureMessage } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 /** The built-in rules provider behind a switch that makes it unreachable. */
@@ -191,8 +191,7 @@ describe('fraud check', () => {
       }, 'the retrying fraud check in the workflow description');
       // Failure messages are sealed like every payload; through the codec ops read why it retries.
       expect(pending.lastFailure?.message).toBe('Encoded failure');
-      const [opened] = await testDataConverter.payloadCodecs![0].decode([pending.lastFailure!.encodedAttributes!]);
-      expect(JSON.parse(Buffer.from(opened.data!).toString()).message).toContain('fraud provider unreachable');
+      expect(await openedFailureMessage(pending.lastFailure)).toContain('fraud provider unreachable');
       const meanwhile = await readOrder(sys, id);
       expect(meanwhile.status).toBe('AwaitingGeneration');
       expect(meanwhile.fraud).toEqual({ required: true, reasons: ['ORDER_VALUE_ABOVE_THRESHOLD'] });

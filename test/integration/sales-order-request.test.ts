@@ -208,7 +208,7 @@ describe('sending over HTTP', () => {
     server = await new Promise((resolve) => {
       const s = serve({ fetch: warehouse.fetch, port, hostname: '127.0.0.1' }, () => resolve(s));
     });
-    const transport = new HttpWarehouseTransport((id) => `http://127.0.0.1:${port}/warehouses/${id}/sales-orders`, 5000);
+    const transport = new HttpWarehouseTransport((id) => ({ url: `http://127.0.0.1:${port}/warehouses/${id}/sales-orders`, timeoutMs: 5000 }));
     sys = await startSystem({ env: { FRAUD_VELOCITY_LIMIT: '1000' }, overrides: { transport } });
   });
   afterAll(async () => {

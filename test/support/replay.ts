@@ -4,6 +4,7 @@
 // on every run, so an incompatible change fails CI unless it is versioned with patched().
 import { Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,18 @@ import { temporalDataConverter } from '../../infra/payload-codec';
 
 /** Test systems seal payloads with the development key unless a test configures its own. */
 export const testDataConverter = temporalDataConverter({ temporal: { payloadKeysFile: null } });
+
+/**
+ * A failure's message as ops read it through the codec: failures are sealed like payloads, so the
+ * raw message is only "Encoded failure".
+ */
+export async function openedFailureMessage(
+  failure: { message?: string | null; encodedAttributes?: Payload | null } | null | undefined,
+): Promise<string | undefined> {
+  if (!failure?.encodedAttributes) return failure?.message ?? undefined;
+  const [opened] = await testDataConverter.payloadCodecs![0].decode([failure.encodedAttributes]);
+  return (JSON.parse(Buffer.from(opened.data!).toString()) as { message?: string }).message;
+}
 
 export const HISTORY_FIXTURES = path.resolve(import.meta.dirname, '../fixtures/histories');
 

@@ -44,6 +44,7 @@ describe('docker-compose.yml', () => {
     OPS_TOKENS: 'c'.repeat(32),
     POSTGRES_PASSWORD: 'x',
     TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
+    TEMPORAL_PAYLOAD_KEYS_PATH: './secrets/temporal-payload-keys.json',
   };
   const resolvedEnv = (name: string) =>
     Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
@@ -69,14 +70,6 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives each of our services a configuration that production accepts', () => {
-    const dotenv = {
-      AGENT_TOKENS: 'a'.repeat(32),
-      ADAPTOR_TOKENS: 'b'.repeat(32),
-      OPS_TOKENS: 'c'.repeat(32),
-      POSTGRES_PASSWORD: 'x',
-      TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
-      TEMPORAL_PAYLOAD_KEYS_PATH: './secrets/temporal-payload-keys.json',
-    };
     for (const name of ours) {
       const env = resolvedEnv(name);
       expect(env.NODE_ENV, name).toBe('production');
@@ -138,13 +131,13 @@ describe('docker-compose.yml', () => {
         serverName: null,
       });
       certs.set(name, config.temporal.tls!.certFile!);
-      // Each service gets the CA and its own certificate and key, nobody else's.
-      expect(compose.services[name].secrets?.sort(), name).toEqual(['temporal-ca.pem', `${name}.pem`, `${name}-key.pem`].sort());
+      // Each service gets the CA and its own certificate and key, nobody else's (and the payload keys).
+      expect(compose.services[name].secrets?.sort(), name).toEqual(['temporal-ca.pem', `${name}.pem`, `${name}-key.pem`, 'temporal-payload-keys'].sort());
     }
     expect(new Set(certs.values()).size).toBe(ours.length);
     for (const name of ['temporal-ui', 'temporal-admin-tools']) expect(compose.services[name].secrets, name).toContain('temporal-ca.pem');
     // Every secret a service mounts is defined, from a file in ./certs/.
-    const mounted = Object.values(compose.services).flatMap((svc) => svc.secrets ?? []);
+    const mounted = Object.values(compose.services).flatMap((svc) => (svc.secrets ?? []).filter((s) => s !== 'temporal-payload-keys'));
     for (const secret of mounted) expect(compose.secrets?.[secret]?.file, secret).toBe(`./certs/${secretFile(secret)}`);
   });
 
