@@ -11,6 +11,17 @@
 import type { DeviceErrorCode, DeviceOutcome, EnrolmentAction, EnrolmentDevice } from '../domain/enrolment';
 import type { Manufacturer } from '../domain/types';
 import type { Config } from './config';
+import {
+  CredentialsRefusedError,
+  TransientGatewayError,
+  describeTlsRefusal,
+  httpRequest,
+  loadManufacturerCredentials,
+  type HttpAnswer,
+  type ProgrammeCredentials,
+} from './manufacturer-auth';
+
+export { CredentialsRefusedError, TransientGatewayError };
 
 export interface GatewayDevice extends EnrolmentDevice {
   /** Apple order number (our order id to enrol, a return number to unenrol). */
@@ -44,11 +55,6 @@ export interface ManufacturerGateway {
   status(tx: GatewayTransaction & { reference: string }): Promise<StatusResult>;
 }
 
-/** The manufacturer could not be reached or answered with a temporary failure: retry later. */
-export class TransientGatewayError extends Error {
-  override name = 'TransientGatewayError';
-}
-
 export interface AuditEntry {
   manufacturer: Manufacturer;
   transactionId: string;
@@ -68,13 +74,20 @@ interface Exchange {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- foreign JSON, read field by field
 }
 
+const PROGRAMME_NAMES: Record<Manufacturer, string> = { apple: 'Apple', google: 'Android zero-touch', samsung: 'Samsung Knox' };
+
 class Http {
   constructor(
     private readonly manufacturer: Manufacturer,
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
     private readonly audit: AuditSink,
+    private readonly credentials: ProgrammeCredentials = {},
   ) {}
+
+  private refused(reason: string, message: string): CredentialsRefusedError {
+    return new CredentialsRefusedError(this.manufacturer, reason, `${PROGRAMME_NAMES[this.manufacturer]} refused our credentials: ${message}`);
+  }
 
   async call(
     transactionId: string,
@@ -94,30 +107,62 @@ class Http {
       ...(body === undefined ? {} : { request: body }),
       at: new Date().toISOString(),
     };
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      await this.audit({ ...entry, error: String(err) });
-      throw new TransientGatewayError(`${this.manufacturer} ${operation}: ${String(err)}`);
+    const { tokens, agent } = this.credentials;
+    const send = async (): Promise<{ answer: HttpAnswer; token?: string }> => {
+      // A token endpoint's refusal or outage is thrown from here, before anything reaches the API.
+      const token = tokens ? await tokens.get() : undefined;
+      try {
+        const answer = await httpRequest({
+          method,
+          url,
+          headers: {
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...headers,
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          timeoutMs: this.timeoutMs,
+          ...(agent ? { agent } : {}),
+        });
+        return { answer, ...(token ? { token } : {}) };
+      } catch (err) {
+        await this.audit({ ...entry, error: String(err) });
+        const tls = describeTlsRefusal(err);
+        if (tls) throw this.refused(tls.reason, `${operation}: ${tls.message}`);
+        throw new TransientGatewayError(`${this.manufacturer} ${operation}: ${String(err)}`);
+      }
+    };
+    let { answer, token } = await send();
+    if (answer.status === 401 && tokens && token) {
+      // An expired or revoked token: one fresh token, one retry.
+      await this.audit({ ...entry, httpStatus: 401, response: parse(answer.text) });
+      tokens.invalidate(token);
+      ({ answer, token } = await send());
+      if (answer.status === 401) {
+        await this.audit({ ...entry, httpStatus: 401, response: parse(answer.text) });
+        throw this.refused('TOKEN_REFUSED', `${operation}: HTTP 401 with a token just issued`);
+      }
     }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: kept as text
+    const parsed = parse(answer.text);
+    await this.audit({ ...entry, httpStatus: answer.status, response: parsed });
+    // Apple has no token to refresh: a 401 or 403 is its verdict on our certificate.
+    if (!tokens && this.manufacturer === 'apple' && (answer.status === 401 || answer.status === 403)) {
+      const b = parsed as { errorCode?: unknown; errorMessage?: unknown } | null;
+      throw this.refused(String(b?.errorCode ?? `HTTP_${answer.status}`), `${operation}: HTTP ${answer.status} ${String(b?.errorMessage ?? '')}`.trim());
     }
-    await this.audit({ ...entry, httpStatus: res.status, response: parsed });
-    if (res.status >= 500 || res.status === 429 || res.status === 408) {
-      throw new TransientGatewayError(`${this.manufacturer} ${operation}: HTTP ${res.status}`);
+    if (answer.status === 401) throw this.refused(`HTTP_401`, `${operation}: HTTP 401 (no credentials configured?)`);
+    if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
+      throw new TransientGatewayError(`${this.manufacturer} ${operation}: HTTP ${answer.status}`);
     }
-    return { status: res.status, body: parsed };
+    return { status: answer.status, body: parsed };
+  }
+}
+
+function parse(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return text; // not JSON: kept as text
   }
 }
 
@@ -394,10 +439,11 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
 
 export type ManufacturerGateways = Record<Manufacturer, ManufacturerGateway>;
 
-/** The three programmes over HTTP, as configured (the manufacturer simulator locally). */
+/** The three programmes over HTTP(S), each with its own URL and credentials (the manufacturer simulator locally). */
 export function createManufacturerGateways(config: Config, audit: AuditSink): ManufacturerGateways {
   const e = config.enrolment;
-  const http = (m: Manufacturer) => new Http(m, e.apiUrl, e.timeoutMs, audit);
+  const credentials = loadManufacturerCredentials(config);
+  const http = (m: Manufacturer) => new Http(m, e.programmes[m].baseUrl, e.timeoutMs, audit, credentials[m]);
   return {
     apple: new AppleDeviceEnrolmentGateway(http('apple'), e.resellerIds.apple, e.batchLimits.apple),
     google: new GoogleZeroTouchGateway(http('google'), e.resellerIds.google, e.batchLimits.google),
