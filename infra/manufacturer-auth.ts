@@ -31,6 +31,9 @@ export class CredentialsRefusedError extends Error {
   }
 }
 
+/** The programmes as ops know them, for messages. */
+export const PROGRAMME_NAMES: Record<Manufacturer, string> = { apple: 'Apple', google: 'Android zero-touch', samsung: 'Samsung Knox' };
+
 /** The manufacturer could not be reached or answered with a temporary failure: retry later. */
 export class TransientGatewayError extends Error {
   override name = 'TransientGatewayError';
@@ -214,7 +217,7 @@ export function readTokenAnswer(manufacturer: Manufacturer, endpoint: string, an
     throw new CredentialsRefusedError(
       manufacturer,
       reason,
-      `${manufacturer} refused our credentials at ${endpoint} (HTTP ${ans.status} ${reason}${description})`,
+      `${PROGRAMME_NAMES[manufacturer]} refused our credentials at its token endpoint ${endpoint} (HTTP ${ans.status} ${reason}${description})`,
     );
   }
   const expiresIn = Number(body.expires_in);
@@ -227,7 +230,7 @@ async function tokenExchange(manufacturer: Manufacturer, endpoint: string, req: 
     ans = await httpRequest({ ...req, method: 'POST', url: endpoint });
   } catch (err) {
     const tls = describeTlsRefusal(err);
-    if (tls) throw new CredentialsRefusedError(manufacturer, tls.reason, `${manufacturer} token endpoint ${endpoint}: ${tls.message}`);
+    if (tls) throw new CredentialsRefusedError(manufacturer, tls.reason, `${PROGRAMME_NAMES[manufacturer]} token endpoint ${endpoint}: ${tls.message}`);
     throw new TransientGatewayError(`${manufacturer} token endpoint ${endpoint}: ${(err as Error).message}`);
   }
   return readTokenAnswer(manufacturer, endpoint, ans, Date.now());

@@ -17,6 +17,7 @@ import {
   describeTlsRefusal,
   httpRequest,
   loadManufacturerCredentials,
+  PROGRAMME_NAMES,
   type HttpAnswer,
   type ProgrammeCredentials,
 } from './manufacturer-auth';
@@ -73,8 +74,6 @@ interface Exchange {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- foreign JSON, read field by field
 }
-
-const PROGRAMME_NAMES: Record<Manufacturer, string> = { apple: 'Apple', google: 'Android zero-touch', samsung: 'Samsung Knox' };
 
 class Http {
   constructor(
@@ -137,6 +136,7 @@ class Http {
       // An expired or revoked token: one fresh token, one retry.
       await this.audit({ ...entry, httpStatus: 401, response: parse(answer.text) });
       tokens.invalidate(token);
+      entry.at = new Date().toISOString();
       ({ answer, token } = await send());
       if (answer.status === 401) {
         await this.audit({ ...entry, httpStatus: 401, response: parse(answer.text) });

@@ -145,7 +145,9 @@ describe('token endpoint answers and TLS refusals', () => {
     })() as CredentialsRefusedError;
     expect(refused).toBeInstanceOf(CredentialsRefusedError);
     expect(refused.reason).toBe('invalid_client');
-    expect(refused.message).toBe('samsung refused our credentials at https://knox/token (HTTP 401 invalid_client: Client authentication failed.)');
+    expect(refused.message).toBe(
+      'Samsung Knox refused our credentials at its token endpoint https://knox/token (HTTP 401 invalid_client: Client authentication failed.)',
+    );
     expect(() => readTokenAnswer('google', 'T', { status: 400, text: 'nope' }, 0)).toThrow(CredentialsRefusedError);
     expect(() => readTokenAnswer('google', 'T', { status: 503, text: '' }, 0)).toThrow(TransientGatewayError);
     expect(() => readTokenAnswer('google', 'T', { status: 429, text: '' }, 0)).toThrow(TransientGatewayError);
@@ -308,7 +310,9 @@ describe('gateways against the simulator enforcing authentication', () => {
       await expect(gateways.samsung.submit(tx('knox-T3', '350000000000098'))).rejects.toMatchObject({
         name: 'CredentialsRefusedError',
         reason: 'invalid_client',
-        message: expect.stringMatching(/samsung refused our credentials at .*\/samsung\/oauth2\/token \(HTTP 401 invalid_client: The client was revoked\.\)/),
+        message: expect.stringMatching(
+          /^Samsung Knox refused our credentials at its token endpoint http:.*\/samsung\/oauth2\/token \(HTTP 401 invalid_client: The client was revoked\.\)$/,
+        ),
       });
       await expect(gateways.google.submit(tx('google-T3', '350000000000097'))).rejects.toMatchObject({
         name: 'CredentialsRefusedError',
