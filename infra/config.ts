@@ -126,8 +126,6 @@ export interface Config {
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   enrolment: {
-    /** Base URL of the manufacturers' reseller APIs (the manufacturer simulator locally). */
-    apiUrl: string;
     timeoutMs: number;
     resellerIds: { apple: string; google: string; samsung: string };
     /** Devices per transaction, per programme. */
@@ -232,7 +230,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     enrolment: {
-      apiUrl: e.MANUFACTURER_API_URL.replace(/\/$/, ''),
       timeoutMs: e.MANUFACTURER_API_TIMEOUT_MS,
       resellerIds: { apple: e.APPLE_RESELLER_ID, google: e.GOOGLE_PARTNER_ID, samsung: e.SAMSUNG_RESELLER_ID },
       batchLimits: { apple: e.ENROLMENT_BATCH_LIMIT_APPLE, google: e.ENROLMENT_BATCH_LIMIT_GOOGLE, samsung: e.ENROLMENT_BATCH_LIMIT_SAMSUNG },
@@ -253,14 +250,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Each programme's URL and authentication; a half-configured programme is refused here, the files are read by the worker. */
 function manufacturerProgrammes(e: z.infer<typeof EnvSchema>): ManufacturerProgrammes {
-  const url = (name: string, v: string) => {
-    const u = (v || e.MANUFACTURER_API_URL).replace(/\/$/, '');
+  // Each programme's root (paths such as /enroll-service/1.0/… or /v1/partners/… follow it); by
+  // default its own folder under MANUFACTURER_API_URL, as the manufacturer simulator serves them.
+  const url = (name: string, v: string, folder: string) => {
+    const u = (v || `${e.MANUFACTURER_API_URL.replace(/\/$/, '')}/${folder}`).replace(/\/$/, '');
     if (!/^https?:\/\/[^/]/.test(u)) throw new ConfigError(`${name}: not an http(s) URL: ${u}`);
     return u;
   };
-  const apple = url('APPLE_API_URL', e.APPLE_API_URL);
-  const google = url('GOOGLE_API_URL', e.GOOGLE_API_URL);
-  const samsung = url('SAMSUNG_API_URL', e.SAMSUNG_API_URL);
+  const apple = url('APPLE_API_URL', e.APPLE_API_URL, 'apple');
+  const google = url('GOOGLE_API_URL', e.GOOGLE_API_URL, 'google');
+  const samsung = url('SAMSUNG_API_URL', e.SAMSUNG_API_URL, 'samsung');
   const both = (a: [string, string], b: [string, string]) => {
     if (!a[1] !== !b[1]) throw new ConfigError(`${a[1] ? a[0] : b[0]} is set but ${a[1] ? b[0] : a[0]} is not: set both or neither`);
     return !!a[1];
@@ -282,7 +281,7 @@ function manufacturerProgrammes(e: z.infer<typeof EnvSchema>): ManufacturerProgr
       baseUrl: samsung,
       auth: knoxAuth
         ? {
-            tokenUrl: url('SAMSUNG_TOKEN_URL', e.SAMSUNG_TOKEN_URL || `${samsung}/samsung/oauth2/token`),
+            tokenUrl: url('SAMSUNG_TOKEN_URL', e.SAMSUNG_TOKEN_URL || `${samsung}/oauth2/token`, ''),
             clientId: e.SAMSUNG_CLIENT_ID,
             clientSecretFile: e.SAMSUNG_CLIENT_SECRET_FILE,
           }

@@ -221,7 +221,7 @@ export class AppleDeviceEnrolmentGateway implements ManufacturerGateway {
         devices: ds.map((d) => ({ deviceId: AppleDeviceEnrolmentGateway.appleId(d), assetTag: d.imei ?? '' })),
       })),
     }));
-    const ex = await this.http.call(tx.transactionId, 'bulk-enroll-devices', 'POST', '/apple/enroll-service/1.0/bulk-enroll-devices', {
+    const ex = await this.http.call(tx.transactionId, 'bulk-enroll-devices', 'POST', '/enroll-service/1.0/bulk-enroll-devices', {
       requestContext: this.context(),
       transactionId: tx.transactionId,
       depResellerId: this.resellerId,
@@ -237,7 +237,7 @@ export class AppleDeviceEnrolmentGateway implements ManufacturerGateway {
   }
 
   async status(tx: GatewayTransaction & { reference: string }): Promise<StatusResult> {
-    const ex = await this.http.call(tx.transactionId, 'check-transaction-status', 'POST', '/apple/enroll-service/1.0/check-transaction-status', {
+    const ex = await this.http.call(tx.transactionId, 'check-transaction-status', 'POST', '/enroll-service/1.0/check-transaction-status', {
       requestContext: this.context(),
       depResellerId: this.resellerId,
       deviceEnrollmentTransactionId: tx.reference,
@@ -291,7 +291,7 @@ export const GOOGLE_DEVICE_STATUSES: Record<string, { outcome: DeviceOutcome['ou
 export function googleOperationPath(name: string): string {
   const m = /^operations\/([A-Za-z0-9._~-]{1,200})$/.exec(name);
   if (!m) throw new Error(`google: not an operation name: ${JSON.stringify(name.slice(0, 100))}`);
-  return `/google/v1/operations/${encodeURIComponent(m[1])}`;
+  return `/v1/operations/${encodeURIComponent(m[1])}`;
 }
 
 export class GoogleZeroTouchGateway implements ManufacturerGateway {
@@ -319,7 +319,7 @@ export class GoogleZeroTouchGateway implements ManufacturerGateway {
       : { unclaims: tx.devices.map((d) => ({ deviceIdentifier: GoogleZeroTouchGateway.identifier(d), sectionType: 'SECTION_TYPE_ZERO_TOUCH' })) };
     const op = claim ? 'claimAsync' : 'unclaimAsync';
     // The request id makes a resent transaction the same operation.
-    const ex = await this.http.call(tx.transactionId, op, 'POST', `/google/v1/partners/${encodeURIComponent(this.partnerId)}/devices:${op}`, body, {
+    const ex = await this.http.call(tx.transactionId, op, 'POST', `/v1/partners/${encodeURIComponent(this.partnerId)}/devices:${op}`, body, {
       'x-request-id': tx.transactionId,
     });
     const b = ex.body ?? {};
@@ -389,7 +389,7 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
 
   async submit(tx: GatewayTransaction): Promise<SubmitResult> {
     const op = tx.action === 'enrol' ? 'upload' : 'delete';
-    const ex = await this.http.call(tx.transactionId, op, 'POST', `/samsung/kdp/v1/devices/${op}`, {
+    const ex = await this.http.call(tx.transactionId, op, 'POST', `/kdp/v1/devices/${op}`, {
       transactionId: tx.transactionId,
       resellerId: this.resellerId,
       customerId: tx.customerId,
@@ -410,7 +410,7 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
       tx.transactionId,
       'transaction-status',
       'GET',
-      `/samsung/kdp/v1/transactions/${encodeURIComponent(tx.reference)}?resellerId=${encodeURIComponent(this.resellerId)}`,
+      `/kdp/v1/transactions/${encodeURIComponent(tx.reference)}?resellerId=${encodeURIComponent(this.resellerId)}`,
     );
     const b = ex.body ?? {};
     if (ex.status !== 200) return unexpected('samsung', 'transaction-status', ex);

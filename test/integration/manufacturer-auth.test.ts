@@ -112,7 +112,7 @@ beforeAll(async () => {
   env = {
     FRAUD_POLICY_ENABLED: 'false',
     MANUFACTURER_API_URL: `http://127.0.0.1:${port}`,
-    APPLE_API_URL: `https://127.0.0.1:${applePort}`,
+    APPLE_API_URL: `https://127.0.0.1:${applePort}/apple`,
     APPLE_CLIENT_CERT_FILE: client.certPath,
     APPLE_CLIENT_KEY_FILE: client.keyPath,
     APPLE_CA_FILE: ca.certPath,

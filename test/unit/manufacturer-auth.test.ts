@@ -163,12 +163,12 @@ describe('token endpoint answers and TLS refusals', () => {
 });
 
 describe('per-programme configuration', () => {
-  it('falls back to MANUFACTURER_API_URL and has no credentials by default', () => {
+  it("falls back to the programme's folder under MANUFACTURER_API_URL and has no credentials by default", () => {
     const c = loadConfig({ NODE_ENV: 'test', MANUFACTURER_API_URL: 'http://sim:1/' });
     expect(c.enrolment.programmes).toEqual({
-      apple: { baseUrl: 'http://sim:1', caFile: null, auth: null },
-      google: { baseUrl: 'http://sim:1', auth: null },
-      samsung: { baseUrl: 'http://sim:1', auth: null },
+      apple: { baseUrl: 'http://sim:1/apple', caFile: null, auth: null },
+      google: { baseUrl: 'http://sim:1/google', auth: null },
+      samsung: { baseUrl: 'http://sim:1/samsung', auth: null },
     });
   });
 
@@ -194,7 +194,7 @@ describe('per-programme configuration', () => {
     });
     expect(c.enrolment.programmes.samsung).toEqual({
       baseUrl: 'https://knox.example.com',
-      auth: { tokenUrl: 'https://knox.example.com/samsung/oauth2/token', clientId: 'client-1', clientSecretFile: '/run/secrets/knox' },
+      auth: { tokenUrl: 'https://knox.example.com/oauth2/token', clientId: 'client-1', clientSecretFile: '/run/secrets/knox' },
     });
     expect(() => loadConfig({ NODE_ENV: 'test', APPLE_CLIENT_CERT_FILE: '/a' })).toThrow('APPLE_CLIENT_CERT_FILE is set but APPLE_CLIENT_KEY_FILE is not');
     expect(() => loadConfig({ NODE_ENV: 'test', SAMSUNG_CLIENT_SECRET_FILE: '/s' })).toThrow('SAMSUNG_CLIENT_SECRET_FILE is set but SAMSUNG_CLIENT_ID is not');
@@ -260,7 +260,7 @@ describe('gateways against the simulator enforcing authentication', () => {
     env = {
       NODE_ENV: 'test',
       MANUFACTURER_API_URL: `http://127.0.0.1:${port}`,
-      APPLE_API_URL: `https://127.0.0.1:${applePort}`,
+      APPLE_API_URL: `https://127.0.0.1:${applePort}/apple`,
       APPLE_CLIENT_CERT_FILE: client.certPath,
       APPLE_CLIENT_KEY_FILE: client.keyPath,
       APPLE_CA_FILE: ca.certPath,
