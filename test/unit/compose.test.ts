@@ -28,6 +28,20 @@ function resolve(value: string, env: Record<string, string>): string {
   });
 }
 
+/** What an operator's .env holds for our services (the secrets' files aside). */
+const appDotenv = {
+  AGENT_TOKENS: 'a'.repeat(32),
+  ADAPTOR_TOKENS: 'b'.repeat(32),
+  OPS_TOKENS: 'c'.repeat(32),
+  TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
+  APPLE_API_URL: 'https://apple.example.com',
+  APPLE_RESELLER_ID: 'R-1',
+  GOOGLE_PARTNER_ID: '123',
+  SAMSUNG_API_URL: 'https://knox.example.com',
+  SAMSUNG_RESELLER_ID: 'K-1',
+  SAMSUNG_CLIENT_ID: 'client',
+};
+
 describe('docker-compose.yml', () => {
   it('runs Temporal on PostgreSQL, its Web UI, MongoDB, and our three processes', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'mongodb', ...ours]));
@@ -50,13 +64,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives each of our services a configuration that production accepts', () => {
-    const dotenv = {
-      AGENT_TOKENS: 'a'.repeat(32),
-      ADAPTOR_TOKENS: 'b'.repeat(32),
-      OPS_TOKENS: 'c'.repeat(32),
-      POSTGRES_PASSWORD: 'x',
-      TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
-    };
+    const dotenv = { ...appDotenv, POSTGRES_PASSWORD: 'x' };
     for (const name of ours) {
       const env = Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
       expect(env.NODE_ENV, name).toBe('production');
@@ -64,6 +72,31 @@ describe('docker-compose.yml', () => {
       expect(env.MONGODB_URI).toContain('mongodb:27017');
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
     }
+  });
+
+  it("gives the worker every manufacturer programme's credentials as files from mounted secrets, and only the worker", () => {
+    const resolved = (name: string) =>
+      Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), appDotenv)]));
+    const worker = resolved('worker');
+    const programmes = loadConfig(worker).enrolment.programmes;
+    expect(programmes.apple.auth && programmes.google.auth && programmes.samsung.auth).toBeTruthy();
+    const files = Object.entries(worker).filter(([k]) => k.endsWith('_FILE'));
+    expect(files.map(([k]) => k).sort()).toEqual([
+      'APPLE_CLIENT_CERT_FILE',
+      'APPLE_CLIENT_KEY_FILE',
+      'GOOGLE_SERVICE_ACCOUNT_FILE',
+      'SAMSUNG_CLIENT_SECRET_FILE',
+    ]);
+    const mounted = (compose.services.worker as { secrets?: string[] }).secrets ?? [];
+    for (const [k, file] of files)
+      expect(
+        mounted.map((m) => `/run/secrets/${m}`),
+        k,
+      ).toContain(file);
+    const declared = (compose as unknown as { secrets: Record<string, { file: string }> }).secrets;
+    for (const m of mounted) expect(declared[m]?.file, m).toMatch(/^\.\/secrets\//);
+    for (const name of ['api', 'adaptor']) expect((compose.services[name] as { secrets?: string[] }).secrets, name).toBeUndefined();
+    expect(() => resolve(String(compose.services.worker.environment?.SAMSUNG_CLIENT_ID), {})).toThrow(/SAMSUNG_CLIENT_ID/);
   });
 
   it('runs the worker with the Node flags npm start and the benchmark use', () => {
