@@ -5,8 +5,9 @@
 // files, and devices go through the Device Enrolment Request and Response jobs. Covered: each
 // programme enrols with valid credentials; an expired token is refreshed once and the call goes
 // through; revoked credentials fail the devices at once (no retries), with the reason in the
-// failed-enrolment list, and a requeue after the fix enrols them; a worker with the wrong Apple
-// client certificate fails its devices with a clear reason.
+// failed-enrolment list, and a requeue after the fix enrols them; revoked while a transaction is
+// open, it stays open and is polled after the fix; a worker with the wrong Apple client
+// certificate fails its devices with a clear reason.
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -259,6 +260,30 @@ describe('manufacturer authentication', () => {
     expect(maker.holder('samsung', devices[0].imei)).toBe('KNOX-99');
     const instruction = await sys.db.models.EnrolmentInstruction.findOne({ instructionId: failed.body.items[0].instructionId }).lean();
     expect(instruction).toMatchObject({ status: 'enrolled', attempts: 2 });
+  });
+
+  it('credentials revoked while the manufacturer holds the transaction: the poll fails at once, the transaction stays open and is polled after the fix', async () => {
+    const orderId = `ORD-POLL-REVOKED-${Date.now()}`;
+    const device = { deviceId: '356938035643817', imei: '356938035643817', lineNumber: 1, sku: 'HS-GGL-PX9-128', deliveryNumber: 'SO-2' };
+    const handle = await sys.temporal.workflow.start('deviceEnrolmentWorkflow', {
+      workflowId: enrolmentWorkflowId(orderId, 'google'),
+      taskQueue: sys.config.temporal.taskQueue,
+      args: [{ orderId, manufacturer: 'google', customerId: '700999', devices: [device], requestedBy: 'test' }],
+    });
+    await eventually(async () => (await sys.db.models.EnrolmentInstruction.countDocuments({ orderId })) === 1, 'instruction queued');
+    expect(of(await requestJob(), 'google')).toMatchObject({ sent: 1, notSent: 0 });
+    maker.revokeCredentials('google', SERVICE_ACCOUNT);
+    try {
+      expect(of(await responseJob(), 'google')).toMatchObject({ open: 1, completed: 0, notPolled: 1 });
+      const tx = await sys.db.models.EnrolmentTransaction.findOne({ customerId: '700999' }).lean();
+      expect(tx).toMatchObject({ status: 'open', lastError: { code: 'CREDENTIALS_REFUSED', manufacturerCode: 'invalid_client' } });
+      expect((tx!.lastError as { message: string }).message).toMatch(/^Android zero-touch refused our credentials at its token endpoint/);
+      expect(await sys.db.models.EnrolmentInstruction.findOne({ orderId }).lean()).toMatchObject({ status: 'batched' });
+    } finally {
+      maker.reinstateCredentials('google', SERVICE_ACCOUNT);
+    }
+    expect(of(await responseJob(), 'google')).toMatchObject({ open: 1, completed: 1 });
+    expect((await handle.result()).counts).toMatchObject({ enrolled: 1 });
   });
 
   it('a worker with the wrong Apple client certificate: its devices fail with a clear reason, Apple takes nothing', async () => {
