@@ -17,6 +17,7 @@ import { accountRoutes } from './routes/accounts';
 import { adaptorRoutes } from './routes/adaptor';
 import { billingRoutes } from './routes/billing';
 import { catalogueRoutes } from './routes/catalogue';
+import { codecCors, codecRoutes } from './routes/codec';
 import { docsRoutes } from './routes/docs';
 import { enrolmentRoutes } from './routes/enrolment';
 import { orderRoutes } from './routes/orders';
@@ -62,6 +63,7 @@ export function createApp(deps: ApiDeps) {
       contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], imgSrc: ["'self'", 'data:'] },
     }),
   );
+  app.use('/api/v1/codec/*', codecCors(deps.config));
   // No token, no API: every path under /api, documented or not, answers 401 first.
   app.use('/api/*', requireToken(deps.config));
   // A slow dependency answers 503 rather than holding the agent's screen (toApiError maps the 503).
@@ -92,6 +94,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', adaptorRoutes(deps));
   app.route('/api/v1', enrolmentRoutes(deps));
   app.route('/api/v1', billingRoutes(deps));
+  app.route('/api/v1', codecRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.doc31('/openapi.json', {

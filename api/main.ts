@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
+import { temporalDataConverter } from '../infra/payload-codec';
 import { HttpStockClient } from '../infra/stock-client';
 import { createApp } from './app';
 import { startIdempotencySweep } from './idempotency';
@@ -10,7 +11,7 @@ import { startIdempotencySweep } from './idempotency';
 const config = loadConfig();
 const db = await connectDb(config.mongodbUri);
 const connection = await Connection.connect({ address: config.temporal.address });
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
 const stock = config.warehouses.stockUrl ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs) : null;
 const app = createApp({ config, db, temporal, stock });
 

@@ -16,6 +16,7 @@ import { createApp } from '../api/app';
 import { loadConfig, type Config } from '../infra/config';
 import { connectDb, type Db } from '../infra/db';
 import { freePort, startFerretDb, startTemporal, type ToolPaths } from '../infra/dev-stack';
+import { failureConverterPath, temporalDataConverter } from '../infra/payload-codec';
 import { seedDemoData } from '../infra/seed';
 import { HttpStockClient } from '../infra/stock-client';
 import type { SimulatorOptions } from '../simulators/warehouse';
@@ -121,11 +122,15 @@ export async function startServers(run: BenchRun, tools: ToolPaths): Promise<Ben
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (msg: string) => say(msg), log() {} };
   const realBundle = path.join(run.tmpRoot, 'workflows.js');
   const baselineBundle = path.join(run.tmpRoot, 'baseline-workflows.js');
-  fs.writeFileSync(realBundle, (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code);
-  fs.writeFileSync(baselineBundle, (await bundleWorkflowCode({ workflowsPath: path.join(benchDir, 'baseline-workflows.ts'), logger: quiet })).code);
+  fs.writeFileSync(realBundle, (await bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: quiet })).code);
+  fs.writeFileSync(
+    baselineBundle,
+    (await bundleWorkflowCode({ workflowsPath: path.join(benchDir, 'baseline-workflows.ts'), failureConverterPath, logger: quiet })).code,
+  );
   return {
     run,
-    temporal: new Client({ connection }),
+    // The bench runs in development: the development payload key, like its processes.
+    temporal: new Client({ connection, dataConverter: temporalDataConverter({ temporal: { payloadKeysFile: null } }) }),
     temporalAddress,
     mongoHost: `127.0.0.1:${fPort}`,
     pids: { temporal: temporalServer.child.pid, ferretdb: ferret.child.pid },

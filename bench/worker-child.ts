@@ -5,6 +5,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
+import { temporalDataConverter } from '../infra/payload-codec';
 import { startWorker } from '../worker/worker';
 import type { BaselineActivities } from './baseline-workflows';
 import { CommandCounter, memoryKb } from './metrics';
@@ -33,6 +34,8 @@ if (mode === 'real') {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    // The baseline seals its payloads too: encryption is part of any design that holds customer data.
+    dataConverter: temporalDataConverter(config),
     workflowBundle: { codePath },
     activities,
   });

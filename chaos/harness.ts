@@ -10,8 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
+import { loadConfig } from '../infra/config';
 import { connectDb, type Db } from '../infra/db';
 import { ensureTools, freePort, startFerretDb, startTemporal, waitForPort } from '../infra/dev-stack';
+import { temporalDataConverter } from '../infra/payload-codec';
 import { seedDemoData } from '../infra/seed';
 import { check, quiescent, type ChaosReport } from './checks';
 import { DEFAULT_KILLS, planKills, runKills, type KillTarget } from './crashes';
@@ -95,7 +97,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const db = await connectDb(env.MONGODB_URI!);
   await seedDemoData(db);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-  const temporal = new Client({ connection, namespace: 'default' });
+  const temporal = new Client({ connection, namespace: 'default', dataConverter: temporalDataConverter(loadConfig(env)) });
 
   const proc = (name: string, script: string, ready: RegExp) => new Supervised(name, script, env, path.join(logs, `${name}.log`), ready, log);
   const procs = {

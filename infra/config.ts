@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('hardware-orders'),
   TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+  /** JSON key file sealing payloads in Temporal (see infra/payload-codec.ts); required in production. */
+  TEMPORAL_PAYLOAD_KEYS_FILE: z.string().optional(),
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/hardware_orders'),
   DATA_DIR: z.string().default('data'),
   AGENT_TOKENS: list.optional(),
@@ -96,7 +98,7 @@ export interface Config {
   env: 'development' | 'test' | 'production' | 'unset';
   port: number;
   host: string;
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; payloadKeysFile: string | null };
   mongodbUri: string;
   dataDir: string;
   tokens: Record<Role, string[]>;
@@ -178,7 +180,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The dev tokens are published in the README: only a development or test run may accept them.
   const devTokens = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
   if (production) {
-    const missing = (['TEMPORAL_ADDRESS', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter((k) => !env[k]);
+    const missing = (['TEMPORAL_ADDRESS', 'TEMPORAL_PAYLOAD_KEYS_FILE', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter(
+      (k) => !env[k],
+    );
     if (missing.length) throw new ConfigError(`NODE_ENV=production requires ${missing.join(', ')}`);
     const all = [...(e.AGENT_TOKENS ?? []), ...(adaptor?.tokens ?? []), ...(e.OPS_TOKENS ?? [])];
     if (all.some((t) => (Object.values(DEV_TOKENS) as string[]).includes(t) || t.length < 16)) {
@@ -194,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      payloadKeysFile: e.TEMPORAL_PAYLOAD_KEYS_FILE || null,
     },
     mongodbUri: e.MONGODB_URI,
     dataDir: path.resolve(e.DATA_DIR),

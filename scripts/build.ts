@@ -98,7 +98,8 @@ export async function build(outDir = path.join(root, 'dist')): Promise<void> {
   // Imported here, not at the top: the layout above is read by unit tests, which load nothing native.
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { WORKFLOW_BUNDLE_FILE, workflowsPath } = await import('../worker/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const { failureConverterPath } = await import('../infra/payload-codec');
+  const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: quietLogger });
   fs.writeFileSync(path.join(outDir, WORKFLOW_BUNDLE_FILE), code);
 }
 

@@ -7,6 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { buildAgentView } from '../scripts/agentview-bundle';
 import { ensureTools, freePort, startFerretDb, startTemporal, type ManagedProcess } from '../infra/dev-stack';
+import { failureConverterPath } from '../infra/payload-codec';
 import { workflowsPath } from '../worker/worker';
 
 declare module 'vitest' {
@@ -41,7 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       startFerretDb({ binary: tools.ferretdb, port: fPort, dir: path.join(tmpRoot, 'ferretdb'), logFile: path.join(tmpRoot, 'ferretdb.log') }),
     ]);
     started.push(temporal, ferret);
-    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: quietLogger });
     const bundlePath = path.join(tmpRoot, 'workflow-bundle.js');
     fs.writeFileSync(bundlePath, code);
     project.provide('temporalAddress', `127.0.0.1:${tPort}`);

@@ -7,6 +7,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../infra/config';
 import { connectDb, type Db } from '../infra/db';
 import { HttpFraudProvider, RulesFraudProvider, type FraudProvider } from '../infra/fraud-providers';
+import { temporalDataConverter } from '../infra/payload-codec';
 import { HttpStockClient } from '../infra/stock-client';
 import { OutboxFolderTransport } from '../infra/warehouse-transport';
 
@@ -40,7 +41,8 @@ export function defaultFraudProvider(config: Config, db: Db): FraudProvider {
 export async function startWorker({ config, workflowBundle, overrides, db: givenDb }: WorkerOptions): Promise<RunningWorker> {
   const db = givenDb ?? (await connectDb(config.mongodbUri));
   const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const dataConverter = temporalDataConverter(config);
+  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
   const deps: ActivityDeps = {
     config,
     db,
@@ -59,6 +61,7 @@ export async function startWorker({ config, workflowBundle, overrides, db: given
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    dataConverter,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     activities: createActivities(deps),
     // FerretDB on SQLite has one writer at a time: a hundred concurrent writes only queue into

@@ -70,6 +70,9 @@ const TABLE: Record<string, Expectation> = {
   // An empty body: authorised, then refused as invalid (no bill run is started by this test).
   'POST /api/v1/bill-runs': { roles: ['ops'], body: {} },
   'GET /api/v1/bill-runs/{date}': { roles: ['ops'] },
+  // Decoding shows customer details: ops only.
+  'POST /api/v1/codec/decode': { roles: ['ops'], body: { payloads: [] } },
+  'POST /api/v1/codec/encode': { roles: ['ops'], body: { payloads: [] } },
   'POST /api/v1/orders/{orderId}/enrolment': { roles: AGENT_OPS, body: {} },
   'GET /api/v1/orders/{orderId}/enrolment': { roles: AGENT_OPS },
   'POST /api/v1/devices/{imeiOrSerial}/unenrolment': { roles: AGENT_OPS, body: {} },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { describe, expect, it, inject } from 'vitest';
-import { HISTORY_FIXTURES } from '../support/replay';
+import { HISTORY_FIXTURES, testDataConverter } from '../support/replay';
 
 const fixtures = fs.existsSync(HISTORY_FIXTURES)
   ? fs
@@ -20,6 +20,6 @@ describe('workflow determinism', () => {
 
   it.each(fixtures)('replays %s without nondeterminism', async (file) => {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORY_FIXTURES, file), 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: file }, history);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter, replayName: file }, history);
   });
 });

@@ -8,13 +8,20 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
+import { temporalDataConverter } from '../../infra/payload-codec';
+
+/** Test systems seal payloads with the development key unless a test configures its own. */
+export const testDataConverter = temporalDataConverter({ temporal: { payloadKeysFile: null } });
 
 export const HISTORY_FIXTURES = path.resolve(import.meta.dirname, '../fixtures/histories');
 
 export async function replayAndRecord(temporal: Client, workflowId: string, fixtureName: string): Promise<void> {
   const handle = temporal.workflow.getHandle(workflowId);
   const history = await handle.fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: fixtureName }, history);
+  await Worker.runReplayHistory(
+    { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter, replayName: fixtureName },
+    history,
+  );
   if (process.env.RECORD_HISTORIES === '1') {
     fs.mkdirSync(HISTORY_FIXTURES, { recursive: true });
     // protobufjs is pinned at the top level so that this and historyFromJSON share one copy.

@@ -11,6 +11,7 @@ import { createApp } from '../../api/app';
 import { watchInboxes, type WatchHandle } from '../../adaptor/watcher';
 import { loadConfig, type Config } from '../../infra/config';
 import { connectDb, type Db } from '../../infra/db';
+import { temporalDataConverter } from '../../infra/payload-codec';
 import { seedDemoData } from '../../infra/seed';
 import { HttpStockClient, type StockClient } from '../../infra/stock-client';
 import { freePort } from '../../infra/dev-stack';
@@ -66,7 +67,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const db = await connectDb(config.mongodbUri);
   await seedDemoData(db);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
   const simulator = new WarehouseSimulator({
     dataDir,
     warehouseIds: config.warehouses.ids,

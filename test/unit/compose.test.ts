@@ -14,7 +14,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<
     string,
-    { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[] }
+    { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[]; secrets?: string[] }
   >;
 };
 const ours = ['worker', 'api', 'adaptor'];
@@ -64,13 +64,16 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives each of our services a configuration that production accepts', () => {
-    const dotenv = { ...appDotenv, POSTGRES_PASSWORD: 'x' };
+    const dotenv = { ...appDotenv, POSTGRES_PASSWORD: 'x', TEMPORAL_PAYLOAD_KEYS_PATH: './secrets/temporal-payload-keys.json' };
     for (const name of ours) {
       const env = Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
       expect(env.NODE_ENV, name).toBe('production');
       expect(() => loadConfig(env), name).not.toThrow();
       expect(env.MONGODB_URI).toContain('mongodb:27017');
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      // Customer data is sealed in Temporal with keys mounted as a secret, never given inline.
+      expect(env.TEMPORAL_PAYLOAD_KEYS_FILE, name).toBe('/run/secrets/temporal-payload-keys');
+      expect(compose.services[name].secrets, name).toContain('temporal-payload-keys');
     }
   });
 
@@ -80,22 +83,23 @@ describe('docker-compose.yml', () => {
     const worker = resolved('worker');
     const programmes = loadConfig(worker).enrolment.programmes;
     expect(programmes.apple.auth && programmes.google.auth && programmes.samsung.auth).toBeTruthy();
-    const files = Object.entries(worker).filter(([k]) => k.endsWith('_FILE'));
+    const files = Object.entries(worker).filter(([k]) => /^(APPLE|GOOGLE|SAMSUNG)_.*_FILE$/.test(k));
     expect(files.map(([k]) => k).sort()).toEqual([
       'APPLE_CLIENT_CERT_FILE',
       'APPLE_CLIENT_KEY_FILE',
       'GOOGLE_SERVICE_ACCOUNT_FILE',
       'SAMSUNG_CLIENT_SECRET_FILE',
     ]);
-    const mounted = (compose.services.worker as { secrets?: string[] }).secrets ?? [];
+    const mounted = compose.services.worker.secrets ?? [];
     for (const [k, file] of files)
       expect(
         mounted.map((m) => `/run/secrets/${m}`),
         k,
       ).toContain(file);
     const declared = (compose as unknown as { secrets: Record<string, { file: string }> }).secrets;
-    for (const m of mounted) expect(declared[m]?.file, m).toMatch(/^\.\/secrets\//);
-    for (const name of ['api', 'adaptor']) expect((compose.services[name] as { secrets?: string[] }).secrets, name).toBeUndefined();
+    const manufacturers = files.map(([, file]) => file.replace('/run/secrets/', ''));
+    for (const m of manufacturers) expect(declared[m]?.file, m).toMatch(/^\.\/secrets\//);
+    for (const name of ['api', 'adaptor']) for (const m of manufacturers) expect(compose.services[name].secrets ?? [], name).not.toContain(m);
     expect(() => resolve(String(compose.services.worker.environment?.SAMSUNG_CLIENT_ID), {})).toThrow(/SAMSUNG_CLIENT_ID/);
   });
 

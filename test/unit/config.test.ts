@@ -19,11 +19,12 @@ describe('configuration', () => {
     expect(loadConfig({ AGENT_TOKENS: 'x'.repeat(20) }).tokens).toEqual({ agent: ['x'.repeat(20)], adaptor: [], ops: [] });
   });
 
-  it('refuses production without real tokens, Temporal address and MongoDB URI', () => {
+  it('refuses production without real tokens, Temporal address, payload keys and MongoDB URI', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     const full = {
       NODE_ENV: 'production',
       TEMPORAL_ADDRESS: 't:7233',
+      TEMPORAL_PAYLOAD_KEYS_FILE: '/run/secrets/temporal-payload-keys',
       MONGODB_URI: 'mongodb://m/x',
       AGENT_TOKENS: 'a'.repeat(20),
       ADAPTOR_TOKENS: 'b'.repeat(20),
@@ -32,6 +33,7 @@ describe('configuration', () => {
     expect(loadConfig(full).env).toBe('production');
     expect(() => loadConfig({ ...full, AGENT_TOKENS: 'agent-dev-token' })).toThrow(/development tokens/);
     expect(() => loadConfig({ ...full, OPS_TOKENS: 'short' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...full, TEMPORAL_PAYLOAD_KEYS_FILE: '' })).toThrow(/TEMPORAL_PAYLOAD_KEYS_FILE/);
   });
 
   it('scopes adaptor tokens to warehouses with token:WAREHOUSE, and keeps plain tokens for every warehouse', () => {
@@ -39,7 +41,14 @@ describe('configuration', () => {
     expect(c.tokens.adaptor.sort()).toEqual(['all-warehouses-token', 'north-token-00000', 'two-token-000000']);
     expect(c.adaptorScopes).toEqual({ 'north-token-00000': ['WH-NORTH'], 'two-token-000000': ['WH-NORTH', 'WH-SOUTH'] });
     expect(() => loadConfig({ ADAPTOR_TOKENS: 'x-token:WH-EAST' })).toThrow(/WH-EAST/);
-    const prod = { NODE_ENV: 'production', TEMPORAL_ADDRESS: 't:7233', MONGODB_URI: 'mongodb://m/x', AGENT_TOKENS: 'a'.repeat(20), OPS_TOKENS: 'c'.repeat(20) };
+    const prod = {
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 't:7233',
+      TEMPORAL_PAYLOAD_KEYS_FILE: '/k',
+      MONGODB_URI: 'mongodb://m/x',
+      AGENT_TOKENS: 'a'.repeat(20),
+      OPS_TOKENS: 'c'.repeat(20),
+    };
     expect(() => loadConfig({ ...prod, ADAPTOR_TOKENS: 'short:WH-NORTH' })).toThrow(/shorter than 16/);
     expect(loadConfig({ ...prod, ADAPTOR_TOKENS: `${'b'.repeat(20)}:WH-NORTH` }).adaptorScopes).toEqual({ ['b'.repeat(20)]: ['WH-NORTH'] });
   });
