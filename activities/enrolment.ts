@@ -3,6 +3,7 @@
 // and transaction ids are unique keys, a transaction is recorded before it is sent (so a resend
 // carries the same id) and per-device results are applied only to the instructions they belong to.
 import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import {
   instructionId,
@@ -15,7 +16,7 @@ import {
 } from '../domain/enrolment';
 import type { Manufacturer } from '../domain/types';
 import { isDuplicateKey } from '../infra/db';
-import { createManufacturerGateways, type GatewayTransaction, type ManufacturerGateways } from '../infra/manufacturer-gateways';
+import { CredentialsRefusedError, createManufacturerGateways, type GatewayTransaction, type ManufacturerGateways } from '../infra/manufacturer-gateways';
 import { enrolmentResultSignal } from '../workflows/messages';
 import type { ActivityDeps } from './index';
 
@@ -23,6 +24,9 @@ import type { ActivityDeps } from './index';
 const MAX_INSTRUCTIONS_PER_RUN = 10_000;
 
 const TX_PREFIX: Record<Manufacturer, string> = { apple: 'APL', google: 'GGL', samsung: 'KNX' };
+
+/** Retrying cannot fix refused credentials: the job step stops at once (the instructions carry the reason). */
+const credentialsFailure = (err: CredentialsRefusedError) => ApplicationFailure.nonRetryable(err.message, 'MANUFACTURER_CREDENTIALS_REFUSED');
 
 type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: string };
 
@@ -200,7 +204,25 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
       await Tx.updateOne({ transactionId }, { $inc: { sendAttempts: 1 } });
       const instrs = tx.sendAttempts ? await sentInstructions({ instructionIds: sentIds }) : owned;
       const gateway = gateways[tx.manufacturer as Manufacturer];
-      const res = await gateway.submit(gatewayTx(tx, instrs));
+      let res;
+      try {
+        res = await gateway.submit(gatewayTx(tx, instrs));
+      } catch (err) {
+        if (!(err instanceof CredentialsRefusedError)) throw err;
+        // The manufacturer never took the transaction: every device failed, with the reason, for
+        // ops to see in the failed list and requeue once the credentials are fixed.
+        const refusal = { code: 'CREDENTIALS_REFUSED' as const, manufacturerCode: err.reason, message: err.message };
+        const summary = await applyOutcomes(
+          transactionId,
+          instrs,
+          instrs.map((i) => ({ deviceId: i.deviceId, outcome: 'failed', ...refusal })),
+        );
+        await Tx.updateOne(
+          { transactionId, status: 'prepared' },
+          { $set: { status: 'rejected', error: refusal, completedAt: new Date().toISOString(), summary } },
+        );
+        throw credentialsFailure(err);
+      }
       const at = new Date().toISOString();
       if (res.accepted) {
         await Tx.updateOne({ transactionId, status: 'prepared' }, { $set: { status: 'open', reference: res.reference, sentAt: at } });
@@ -236,7 +258,18 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
       if (!tx || tx.status !== 'open' || !tx.reference) return { state: 'notOpen' };
       const instrs = await sentInstructions(tx);
       const gateway = gateways[tx.manufacturer as Manufacturer];
-      const res = await gateway.status({ ...gatewayTx(tx, instrs), reference: tx.reference });
+      let res;
+      try {
+        res = await gateway.status({ ...gatewayTx(tx, instrs), reference: tx.reference });
+      } catch (err) {
+        if (!(err instanceof CredentialsRefusedError)) throw err;
+        // The manufacturer holds the transaction: it stays open for a run after the fix; the refusal is on it.
+        await Tx.updateOne(
+          { transactionId },
+          { $set: { lastError: { code: 'CREDENTIALS_REFUSED', manufacturerCode: err.reason, message: err.message, at: new Date().toISOString() } } },
+        );
+        throw credentialsFailure(err);
+      }
       const at = new Date().toISOString();
       if (res.state === 'processing') {
         await Tx.updateOne({ transactionId }, { $inc: { polls: 1 }, $set: { lastPolledAt: at } });

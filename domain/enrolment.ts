@@ -80,6 +80,8 @@ export type DeviceErrorCode =
   | 'NOT_ENROLLED'
   | 'INVALID_CUSTOMER_ID'
   | 'TRANSACTION_REJECTED'
+  /** The manufacturer refused our credentials (certificate, service account, client id): an operator must fix them, then requeue. */
+  | 'CREDENTIALS_REFUSED'
   | 'NO_RESULT'
   | 'UNKNOWN';
 

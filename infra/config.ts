@@ -77,6 +77,18 @@ const EnvSchema = z.object({
   // Device enrolment (manufacturers' zero-touch programmes).
   MANUFACTURER_API_URL: z.string().default('http://127.0.0.1:3102'),
   MANUFACTURER_API_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  // Each programme's own base URL (empty: MANUFACTURER_API_URL) and authentication, secrets in files.
+  APPLE_API_URL: z.string().default(''),
+  APPLE_CLIENT_CERT_FILE: z.string().default(''),
+  APPLE_CLIENT_KEY_FILE: z.string().default(''),
+  APPLE_CA_FILE: z.string().default(''),
+  GOOGLE_API_URL: z.string().default(''),
+  GOOGLE_SERVICE_ACCOUNT_FILE: z.string().default(''),
+  GOOGLE_OAUTH_SCOPE: z.string().min(1).default('https://www.googleapis.com/auth/androidworkprovisioning'),
+  SAMSUNG_API_URL: z.string().default(''),
+  SAMSUNG_TOKEN_URL: z.string().default(''),
+  SAMSUNG_CLIENT_ID: z.string().default(''),
+  SAMSUNG_CLIENT_SECRET_FILE: z.string().default(''),
   APPLE_RESELLER_ID: z.string().default('DEV-RESELLER-APPLE'),
   GOOGLE_PARTNER_ID: z.string().default('1000001'),
   SAMSUNG_RESELLER_ID: z.string().default('DEV-RESELLER-KNOX'),
@@ -142,8 +154,6 @@ export interface Config {
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   enrolment: {
-    /** Base URL of the manufacturers' reseller APIs (the manufacturer simulator locally). */
-    apiUrl: string;
     timeoutMs: number;
     resellerIds: { apple: string; google: string; samsung: string };
     /** Devices per transaction, per programme. */
@@ -151,6 +161,8 @@ export interface Config {
     /** Temporal Schedule intervals of the Device Enrolment Request and Response jobs, e.g. '1 minute'. */
     requestJobInterval: string;
     responseJobInterval: string;
+    /** Each programme's base URL and authentication (null: none configured; refused by a production worker). */
+    programmes: ManufacturerProgrammes;
   };
   manufacturerSimulator: { port: number; seed: number; invalidIdRate: number; otherCustomerRate: number; processingPolls: number };
   /** Closed orders' read models checked against their workflows (workflows/order-view-reconciliation.ts). */
@@ -173,6 +185,29 @@ export interface TemporalTlsSettings {
   /** null: the system's trusted CAs verify the frontend. */
   caFile: string | null;
   serverName: string | null;
+}
+
+/** Apple's reseller API: mutual TLS with our client certificate and key. */
+export interface AppleAuth {
+  certFile: string;
+  keyFile: string;
+}
+/** Android zero-touch: a service account's key file (JSON), a signed JWT exchanged for an OAuth token at its token_uri. */
+export interface GoogleAuth {
+  serviceAccountFile: string;
+  scope: string;
+}
+/** Knox: OAuth client credentials exchanged at `tokenUrl`. */
+export interface KnoxAuth {
+  tokenUrl: string;
+  clientId: string;
+  clientSecretFile: string;
+}
+export interface ManufacturerProgrammes {
+  /** `caFile`: the CA we trust for Apple's server (null: the system's). */
+  apple: { baseUrl: string; caFile: string | null; auth: AppleAuth | null };
+  google: { baseUrl: string; auth: GoogleAuth | null };
+  samsung: { baseUrl: string; auth: KnoxAuth | null };
 }
 
 export class ConfigError extends Error {}
@@ -267,12 +302,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     enrolment: {
-      apiUrl: e.MANUFACTURER_API_URL.replace(/\/$/, ''),
       timeoutMs: e.MANUFACTURER_API_TIMEOUT_MS,
       resellerIds: { apple: e.APPLE_RESELLER_ID, google: e.GOOGLE_PARTNER_ID, samsung: e.SAMSUNG_RESELLER_ID },
       batchLimits: { apple: e.ENROLMENT_BATCH_LIMIT_APPLE, google: e.ENROLMENT_BATCH_LIMIT_GOOGLE, samsung: e.ENROLMENT_BATCH_LIMIT_SAMSUNG },
       requestJobInterval: e.ENROLMENT_REQUEST_JOB_INTERVAL,
       responseJobInterval: e.ENROLMENT_RESPONSE_JOB_INTERVAL,
+      programmes: manufacturerProgrammes(e),
     },
     manufacturerSimulator: {
       port: e.MANUFACTURER_SIMULATOR_PORT,
@@ -282,6 +317,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       processingPolls: e.MANUFACTURER_SIMULATOR_PROCESSING_POLLS,
     },
     orderViewReconciliation: { interval: e.ORDER_VIEW_RECONCILIATION_INTERVAL },
+  };
+}
+
+/** Each programme's URL and authentication; a half-configured programme is refused here, the files are read by the worker. */
+function manufacturerProgrammes(e: z.infer<typeof EnvSchema>): ManufacturerProgrammes {
+  // Each programme's root (paths such as /enroll-service/1.0/… or /v1/partners/… follow it); by
+  // default its own folder under MANUFACTURER_API_URL, as the manufacturer simulator serves them.
+  const url = (name: string, v: string, folder: string) => {
+    const u = (v || `${e.MANUFACTURER_API_URL.replace(/\/$/, '')}/${folder}`).replace(/\/$/, '');
+    if (!/^https?:\/\/[^/]/.test(u)) throw new ConfigError(`${name}: not an http(s) URL: ${u}`);
+    return u;
+  };
+  const apple = url('APPLE_API_URL', e.APPLE_API_URL, 'apple');
+  const google = url('GOOGLE_API_URL', e.GOOGLE_API_URL, 'google');
+  const samsung = url('SAMSUNG_API_URL', e.SAMSUNG_API_URL, 'samsung');
+  const both = (a: [string, string], b: [string, string]) => {
+    if (!a[1] !== !b[1]) throw new ConfigError(`${a[1] ? a[0] : b[0]} is set but ${a[1] ? b[0] : a[0]} is not: set both or neither`);
+    return !!a[1];
+  };
+  const appleAuth = both(['APPLE_CLIENT_CERT_FILE', e.APPLE_CLIENT_CERT_FILE], ['APPLE_CLIENT_KEY_FILE', e.APPLE_CLIENT_KEY_FILE]);
+  if (appleAuth && !apple.startsWith('https:')) throw new ConfigError(`APPLE_CLIENT_CERT_FILE needs an https APPLE_API_URL (mutual TLS), not ${apple}`);
+  const knoxAuth = both(['SAMSUNG_CLIENT_ID', e.SAMSUNG_CLIENT_ID], ['SAMSUNG_CLIENT_SECRET_FILE', e.SAMSUNG_CLIENT_SECRET_FILE]);
+  return {
+    apple: {
+      baseUrl: apple,
+      caFile: e.APPLE_CA_FILE || null,
+      auth: appleAuth ? { certFile: e.APPLE_CLIENT_CERT_FILE, keyFile: e.APPLE_CLIENT_KEY_FILE } : null,
+    },
+    google: {
+      baseUrl: google,
+      auth: e.GOOGLE_SERVICE_ACCOUNT_FILE ? { serviceAccountFile: e.GOOGLE_SERVICE_ACCOUNT_FILE, scope: e.GOOGLE_OAUTH_SCOPE } : null,
+    },
+    samsung: {
+      baseUrl: samsung,
+      auth: knoxAuth
+        ? {
+            tokenUrl: url('SAMSUNG_TOKEN_URL', e.SAMSUNG_TOKEN_URL || `${samsung}/oauth2/token`, ''),
+            clientId: e.SAMSUNG_CLIENT_ID,
+            clientSecretFile: e.SAMSUNG_CLIENT_SECRET_FILE,
+          }
+        : null,
+    },
   };
 }
 

@@ -371,6 +371,8 @@ const EnrolmentTransactionSchema = new Schema(
     lastPolledAt: { type: String },
     completedAt: { type: String },
     error: { type: anyObj },
+    /** Why the last poll could not be made (the manufacturer refused our credentials); the transaction stays open. */
+    lastError: { type: anyObj },
     summary: { type: anyObj },
   },
   opts,

@@ -11,6 +11,18 @@
 import type { DeviceErrorCode, DeviceOutcome, EnrolmentAction, EnrolmentDevice } from '../domain/enrolment';
 import type { Manufacturer } from '../domain/types';
 import type { Config } from './config';
+import {
+  CredentialsRefusedError,
+  TransientGatewayError,
+  describeTlsRefusal,
+  httpRequest,
+  loadManufacturerCredentials,
+  PROGRAMME_NAMES,
+  type HttpAnswer,
+  type ProgrammeCredentials,
+} from './manufacturer-auth';
+
+export { CredentialsRefusedError, TransientGatewayError };
 
 export interface GatewayDevice extends EnrolmentDevice {
   /** Apple order number (our order id to enrol, a return number to unenrol). */
@@ -44,11 +56,6 @@ export interface ManufacturerGateway {
   status(tx: GatewayTransaction & { reference: string }): Promise<StatusResult>;
 }
 
-/** The manufacturer could not be reached or answered with a temporary failure: retry later. */
-export class TransientGatewayError extends Error {
-  override name = 'TransientGatewayError';
-}
-
 export interface AuditEntry {
   manufacturer: Manufacturer;
   transactionId: string;
@@ -74,7 +81,12 @@ class Http {
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
     private readonly audit: AuditSink,
+    private readonly credentials: ProgrammeCredentials = {},
   ) {}
+
+  private refused(reason: string, message: string): CredentialsRefusedError {
+    return new CredentialsRefusedError(this.manufacturer, reason, `${PROGRAMME_NAMES[this.manufacturer]} refused our credentials: ${message}`);
+  }
 
   async call(
     transactionId: string,
@@ -94,30 +106,63 @@ class Http {
       ...(body === undefined ? {} : { request: body }),
       at: new Date().toISOString(),
     };
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      await this.audit({ ...entry, error: String(err) });
-      throw new TransientGatewayError(`${this.manufacturer} ${operation}: ${String(err)}`);
+    const { tokens, agent } = this.credentials;
+    const send = async (): Promise<{ answer: HttpAnswer; token?: string }> => {
+      // A token endpoint's refusal or outage is thrown from here, before anything reaches the API.
+      const token = tokens ? await tokens.get() : undefined;
+      try {
+        const answer = await httpRequest({
+          method,
+          url,
+          headers: {
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...headers,
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          timeoutMs: this.timeoutMs,
+          ...(agent ? { agent } : {}),
+        });
+        return { answer, ...(token ? { token } : {}) };
+      } catch (err) {
+        await this.audit({ ...entry, error: String(err) });
+        const tls = describeTlsRefusal(err);
+        if (tls) throw this.refused(tls.reason, `${operation}: ${tls.message}`);
+        throw new TransientGatewayError(`${this.manufacturer} ${operation}: ${String(err)}`);
+      }
+    };
+    let { answer, token } = await send();
+    if (answer.status === 401 && tokens && token) {
+      // An expired or revoked token: one fresh token, one retry.
+      await this.audit({ ...entry, httpStatus: 401, response: parse(answer.text) });
+      tokens.invalidate(token);
+      entry.at = new Date().toISOString();
+      ({ answer, token } = await send());
+      if (answer.status === 401) {
+        await this.audit({ ...entry, httpStatus: 401, response: parse(answer.text) });
+        throw this.refused('TOKEN_REFUSED', `${operation}: HTTP 401 with a token just issued`);
+      }
     }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: kept as text
+    const parsed = parse(answer.text);
+    await this.audit({ ...entry, httpStatus: answer.status, response: parsed });
+    // Apple has no token to refresh: a 401 or 403 is its verdict on our certificate.
+    if (!tokens && this.manufacturer === 'apple' && (answer.status === 401 || answer.status === 403)) {
+      const b = parsed as { errorCode?: unknown; errorMessage?: unknown } | null;
+      throw this.refused(String(b?.errorCode ?? `HTTP_${answer.status}`), `${operation}: HTTP ${answer.status} ${String(b?.errorMessage ?? '')}`.trim());
     }
-    await this.audit({ ...entry, httpStatus: res.status, response: parsed });
-    if (res.status >= 500 || res.status === 429 || res.status === 408) {
-      throw new TransientGatewayError(`${this.manufacturer} ${operation}: HTTP ${res.status}`);
+    if (answer.status === 401) throw this.refused(`HTTP_401`, `${operation}: HTTP 401 (no credentials configured?)`);
+    if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
+      throw new TransientGatewayError(`${this.manufacturer} ${operation}: HTTP ${answer.status}`);
     }
-    return { status: res.status, body: parsed };
+    return { status: answer.status, body: parsed };
+  }
+}
+
+function parse(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return text; // not JSON: kept as text
   }
 }
 
@@ -176,7 +221,7 @@ export class AppleDeviceEnrolmentGateway implements ManufacturerGateway {
         devices: ds.map((d) => ({ deviceId: AppleDeviceEnrolmentGateway.appleId(d), assetTag: d.imei ?? '' })),
       })),
     }));
-    const ex = await this.http.call(tx.transactionId, 'bulk-enroll-devices', 'POST', '/apple/enroll-service/1.0/bulk-enroll-devices', {
+    const ex = await this.http.call(tx.transactionId, 'bulk-enroll-devices', 'POST', '/enroll-service/1.0/bulk-enroll-devices', {
       requestContext: this.context(),
       transactionId: tx.transactionId,
       depResellerId: this.resellerId,
@@ -192,7 +237,7 @@ export class AppleDeviceEnrolmentGateway implements ManufacturerGateway {
   }
 
   async status(tx: GatewayTransaction & { reference: string }): Promise<StatusResult> {
-    const ex = await this.http.call(tx.transactionId, 'check-transaction-status', 'POST', '/apple/enroll-service/1.0/check-transaction-status', {
+    const ex = await this.http.call(tx.transactionId, 'check-transaction-status', 'POST', '/enroll-service/1.0/check-transaction-status', {
       requestContext: this.context(),
       depResellerId: this.resellerId,
       deviceEnrollmentTransactionId: tx.reference,
@@ -246,7 +291,7 @@ export const GOOGLE_DEVICE_STATUSES: Record<string, { outcome: DeviceOutcome['ou
 export function googleOperationPath(name: string): string {
   const m = /^operations\/([A-Za-z0-9._~-]{1,200})$/.exec(name);
   if (!m) throw new Error(`google: not an operation name: ${JSON.stringify(name.slice(0, 100))}`);
-  return `/google/v1/operations/${encodeURIComponent(m[1])}`;
+  return `/v1/operations/${encodeURIComponent(m[1])}`;
 }
 
 export class GoogleZeroTouchGateway implements ManufacturerGateway {
@@ -274,7 +319,7 @@ export class GoogleZeroTouchGateway implements ManufacturerGateway {
       : { unclaims: tx.devices.map((d) => ({ deviceIdentifier: GoogleZeroTouchGateway.identifier(d), sectionType: 'SECTION_TYPE_ZERO_TOUCH' })) };
     const op = claim ? 'claimAsync' : 'unclaimAsync';
     // The request id makes a resent transaction the same operation.
-    const ex = await this.http.call(tx.transactionId, op, 'POST', `/google/v1/partners/${encodeURIComponent(this.partnerId)}/devices:${op}`, body, {
+    const ex = await this.http.call(tx.transactionId, op, 'POST', `/v1/partners/${encodeURIComponent(this.partnerId)}/devices:${op}`, body, {
       'x-request-id': tx.transactionId,
     });
     const b = ex.body ?? {};
@@ -344,7 +389,7 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
 
   async submit(tx: GatewayTransaction): Promise<SubmitResult> {
     const op = tx.action === 'enrol' ? 'upload' : 'delete';
-    const ex = await this.http.call(tx.transactionId, op, 'POST', `/samsung/kdp/v1/devices/${op}`, {
+    const ex = await this.http.call(tx.transactionId, op, 'POST', `/kdp/v1/devices/${op}`, {
       transactionId: tx.transactionId,
       resellerId: this.resellerId,
       customerId: tx.customerId,
@@ -365,7 +410,7 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
       tx.transactionId,
       'transaction-status',
       'GET',
-      `/samsung/kdp/v1/transactions/${encodeURIComponent(tx.reference)}?resellerId=${encodeURIComponent(this.resellerId)}`,
+      `/kdp/v1/transactions/${encodeURIComponent(tx.reference)}?resellerId=${encodeURIComponent(this.resellerId)}`,
     );
     const b = ex.body ?? {};
     if (ex.status !== 200) return unexpected('samsung', 'transaction-status', ex);
@@ -394,10 +439,11 @@ export class SamsungKnoxGateway implements ManufacturerGateway {
 
 export type ManufacturerGateways = Record<Manufacturer, ManufacturerGateway>;
 
-/** The three programmes over HTTP, as configured (the manufacturer simulator locally). */
+/** The three programmes over HTTP(S), each with its own URL and credentials (the manufacturer simulator locally). */
 export function createManufacturerGateways(config: Config, audit: AuditSink): ManufacturerGateways {
   const e = config.enrolment;
-  const http = (m: Manufacturer) => new Http(m, e.apiUrl, e.timeoutMs, audit);
+  const credentials = loadManufacturerCredentials(config);
+  const http = (m: Manufacturer) => new Http(m, e.programmes[m].baseUrl, e.timeoutMs, audit, credentials[m]);
   return {
     apple: new AppleDeviceEnrolmentGateway(http('apple'), e.resellerIds.apple, e.batchLimits.apple),
     google: new GoogleZeroTouchGateway(http('google'), e.resellerIds.google, e.batchLimits.google),

@@ -12,7 +12,9 @@ const sim = new ManufacturerSimulator({
   limits: config.enrolment.batchLimits,
 });
 await sim.listen(s.port);
-console.log(`manufacturer-simulator: apple, google, samsung reseller APIs on http://127.0.0.1:${s.port}`);
+// dev: no authentication enforced here (no mTLS for Apple, no OAuth tokens); the tests run the
+// simulator with each programme's authentication (test/integration/manufacturer-auth.test.ts).
+console.log(`manufacturer-simulator: apple, google, samsung reseller APIs on http://127.0.0.1:${s.port} (dev: no authentication, no mTLS)`);
 const stop = () => void sim.stop().finally(() => process.exit(0));
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

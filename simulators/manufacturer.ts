@@ -6,9 +6,16 @@
 // id, assigned to another customer) come from seeded rates or from explicit test settings, so a
 // run repeats exactly. It remembers which customer holds each device, so unenrolment of a device
 // that is not enrolled is refused as the real programmes would.
-import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
-import { createHash } from 'node:crypto';
+// With `auth` set for a programme it also enforces that programme's authentication: Apple only over
+// mutual TLS (its own HTTPS listener, client certificates checked against a CA), Android zero-touch
+// and Knox only with a bearer token it issued (Google's JWT-bearer grant, the JWT's signature checked
+// against the service account's registered public key; Knox's client credentials), which expires.
+// Tests revoke credentials and expire tokens through methods here, never over HTTP.
+import { serve, type HttpBindings, type ServerType } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { createHash, createPublicKey, randomBytes, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { Manufacturer } from '../domain/types';
 
 export type DeviceFault = 'invalidId' | 'otherCustomer';
@@ -21,6 +28,26 @@ export interface ManufacturerSimulatorOptions {
   processingPolls: number;
   /** Most devices the simulator accepts in one transaction, per programme. */
   limits?: Partial<Record<Manufacturer, number>>;
+  /** Authentication to enforce, per programme; a programme left out accepts anyone (as before). */
+  auth?: SimulatorAuth;
+}
+
+export interface SimulatorAuth {
+  /** Apple over HTTPS (`listenApple`): this server certificate, client certificates signed by `clientCa`. */
+  apple?: { serverCert: string | Buffer; serverKey: string | Buffer; clientCa: string | Buffer };
+  /** Service accounts by client_email, with the public key of their registered key (PEM). */
+  google?: { serviceAccounts: Record<string, string>; scope?: string };
+  /** Knox OAuth clients: secret by client id. */
+  samsung?: { clients: Record<string, string> };
+  /** Lifetime of an issued access token (default one hour). */
+  tokenTtlSeconds?: number;
+}
+
+interface IssuedToken {
+  programme: 'google' | 'samsung';
+  /** The service account or client it was issued to. */
+  subject: string;
+  expiresAt: number;
 }
 
 interface SimResult {
@@ -65,9 +92,43 @@ export class ManufacturerSimulator {
   private processingPolls: number;
   private seq = 0;
   private server?: ServerType;
+  private appleServer?: ServerType;
+  private readonly tokens = new Map<string, IssuedToken>();
+  private readonly revoked = new Set<string>();
+  private readonly publicKeys = new Map<string, KeyObject>();
+  /** Tokens issued, in order (never the tokens themselves). */
+  readonly tokensIssued: { programme: 'google' | 'samsung'; subject: string }[] = [];
+  /** Every authentication the simulator refused, in order: who, and why. */
+  readonly refusals: { programme: Manufacturer; reason: string }[] = [];
 
   constructor(private readonly o: ManufacturerSimulatorOptions) {
     this.processingPolls = o.processingPolls;
+    for (const [email, pem] of Object.entries(o.auth?.google?.serviceAccounts ?? {})) this.publicKeys.set(email, createPublicKey(pem));
+  }
+
+  /**
+   * Revokes credentials (tests): an Apple client certificate by subject CN, a Google service
+   * account by client_email, a Knox client by id. Their tokens stop working too.
+   */
+  revokeCredentials(programme: Manufacturer, id: string): void {
+    this.revoked.add(`${programme}:${id}`);
+    for (const [token, t] of this.tokens) if (t.programme === programme && t.subject === id) this.tokens.delete(token);
+  }
+
+  /** Undoes `revokeCredentials` (tests). */
+  reinstateCredentials(programme: Manufacturer, id: string): void {
+    this.revoked.delete(`${programme}:${id}`);
+  }
+
+  /** Makes every token issued so far for the programme expired (tests). */
+  expireTokens(programme: 'google' | 'samsung'): number {
+    let n = 0;
+    for (const t of this.tokens.values()) {
+      if (t.programme !== programme || t.expiresAt === 0) continue;
+      t.expiresAt = 0;
+      n++;
+    }
+    return n;
   }
 
   /** Makes a device fail in every programme (tests); null clears it. */
@@ -157,9 +218,145 @@ export class ManufacturerSimulator {
     return limit !== undefined && n > limit;
   }
 
-  app(): Hono {
-    const app = new Hono();
+  private refuse(programme: Manufacturer, reason: string): void {
+    this.refusals.push({ programme, reason });
+  }
+
+  private issue(programme: 'google' | 'samsung', subject: string) {
+    const ttl = this.o.auth?.tokenTtlSeconds ?? 3600;
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, { programme, subject, expiresAt: Date.now() + ttl * 1000 });
+    this.tokensIssued.push({ programme, subject });
+    return { access_token: token, token_type: 'Bearer', expires_in: ttl };
+  }
+
+  /** Google's JWT-bearer grant: the assertion's signature, issuer, audience, lifetime and scope. */
+  private googleGrant(
+    form: Record<string, string>,
+    tokenUrl: string,
+  ): { ok: true; subject: string } | { ok: false; status: 400 | 401; error: string; why: string } {
+    const bad = (why: string) => ({ ok: false as const, status: 400 as const, error: 'invalid_grant', why });
+    if (form.grant_type !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return { ok: false, status: 400, error: 'unsupported_grant_type', why: 'grant_type' };
+    const parts = (form.assertion ?? '').split('.');
+    if (parts.length !== 3) return bad('Invalid JWT.');
+    let header: any, claims: any;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+    } catch {
+      return bad('Invalid JWT.');
+    }
+    if (header?.alg !== 'RS256') return bad('Invalid JWT: alg must be RS256.');
+    const key = this.publicKeys.get(String(claims?.iss));
+    if (!key) return bad('Invalid grant: account not found');
+    if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], 'base64url'))) return bad('Invalid JWT Signature.');
+    if (this.revoked.has(`google:${claims.iss}`)) return { ok: false, status: 401, error: 'invalid_client', why: 'The OAuth client was disabled.' };
+    const now = Date.now() / 1000;
+    if (claims.aud !== tokenUrl) return bad(`Invalid JWT: audience must be ${tokenUrl}.`);
+    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || claims.exp < now || claims.iat > now + 60 || claims.exp - claims.iat > 3600)
+      return bad('Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+    const scope = this.o.auth?.google?.scope ?? 'https://www.googleapis.com/auth/androidworkprovisioning';
+    if (
+      !String(claims.scope ?? '')
+        .split(' ')
+        .includes(scope)
+    )
+      return bad(`Invalid JWT: scope must include ${scope}.`);
+    return { ok: true, subject: String(claims.iss) };
+  }
+
+  /** Knox client credentials, from HTTP Basic or the form. */
+  private knoxGrant(
+    form: Record<string, string>,
+    authorization: string | undefined,
+  ): { ok: true; subject: string } | { ok: false; error: string; why: string } {
+    if (form.grant_type !== 'client_credentials') return { ok: false, error: 'unsupported_grant_type', why: 'grant_type' };
+    let id = form.client_id ?? '';
+    let secret = form.client_secret ?? '';
+    const basic = /^Basic (.+)$/i.exec(authorization ?? '')?.[1];
+    if (basic) {
+      const [u, p = ''] = Buffer.from(basic, 'base64').toString().split(':');
+      id = decodeURIComponent(u);
+      secret = decodeURIComponent(p);
+    }
+    const expected = this.o.auth?.samsung?.clients[id];
+    const same = expected !== undefined && expected.length === secret.length && timingSafeEqual(Buffer.from(expected), Buffer.from(secret));
+    if (!same) return { ok: false, error: 'invalid_client', why: 'Client authentication failed.' };
+    if (this.revoked.has(`samsung:${id}`)) return { ok: false, error: 'invalid_client', why: 'The client was revoked.' };
+    return { ok: true, subject: id };
+  }
+
+  /** The bearer token's check on a programme's routes: null when it may pass. */
+  private bearerRefusal(programme: 'google' | 'samsung', authorization: string | undefined): string | null {
+    const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+    if (!token) return 'no bearer token';
+    const t = this.tokens.get(token);
+    if (!t || t.programme !== programme) return 'unknown token';
+    if (t.expiresAt <= Date.now()) return 'token expired';
+    if (this.revoked.has(`${programme}:${t.subject}`)) return 'credentials revoked';
+    return null;
+  }
+
+  /** Apple's mutual TLS: only over the HTTPS listener, with a verified certificate that is not revoked. */
+  private appleRefusal(c: Context<{ Bindings: HttpBindings }>): string | null {
+    const socket = c.env?.incoming?.socket as TLSSocket | undefined;
+    if (!socket?.encrypted) return 'mutual TLS required';
+    if (!socket.authorized) return `client certificate not accepted (${String(socket.authorizationError ?? 'none given')})`;
+    const cn = socket.getPeerCertificate()?.subject?.CN;
+    if (typeof cn !== 'string' || this.revoked.has(`apple:${cn}`)) return 'client certificate revoked';
+    return null;
+  }
+
+  app(): Hono<{ Bindings: HttpBindings }> {
+    const app = new Hono<{ Bindings: HttpBindings }>();
     const lost = (c: { json: (b: unknown, s: 503) => Response }) => c.json({ error: 'upstream timeout' }, 503);
+    const auth = this.o.auth;
+
+    // ---- authentication ----
+    const formOf = async (c: Context) => Object.fromEntries(new URLSearchParams(await c.req.text())) as Record<string, string>;
+    if (auth?.google) {
+      app.post('/google/oauth2/token', async (c) => {
+        const grant = this.googleGrant(await formOf(c), c.req.url.split('?')[0]);
+        if (!grant.ok) {
+          this.refuse('google', grant.why);
+          return c.json({ error: grant.error, error_description: grant.why }, grant.status);
+        }
+        return c.json(this.issue('google', grant.subject));
+      });
+      app.use('/google/v1/*', async (c, next) => {
+        const why = this.bearerRefusal('google', c.req.header('authorization'));
+        if (!why) return next();
+        this.refuse('google', why);
+        c.header('www-authenticate', 'Bearer error="invalid_token"');
+        return c.json({ error: { code: 401, status: 'UNAUTHENTICATED', message: `Request had invalid authentication credentials (${why}).` } }, 401);
+      });
+    }
+    if (auth?.samsung) {
+      app.post('/samsung/oauth2/token', async (c) => {
+        const grant = this.knoxGrant(await formOf(c), c.req.header('authorization'));
+        if (!grant.ok) {
+          this.refuse('samsung', grant.why);
+          return c.json({ error: grant.error, error_description: grant.why }, grant.error === 'invalid_client' ? 401 : 400);
+        }
+        return c.json(this.issue('samsung', grant.subject));
+      });
+      app.use('/samsung/kdp/*', async (c, next) => {
+        const why = this.bearerRefusal('samsung', c.req.header('authorization'));
+        if (!why) return next();
+        this.refuse('samsung', why);
+        c.header('www-authenticate', 'Bearer error="invalid_token"');
+        return c.json({ code: 'KDP_UNAUTHORIZED', message: `invalid access token (${why})` }, 401);
+      });
+    }
+    if (auth?.apple) {
+      app.use('/apple/*', async (c, next) => {
+        const why = this.appleRefusal(c);
+        if (!why) return next();
+        this.refuse('apple', why);
+        return c.json({ errorCode: 'DEP-ERR-1002', errorMessage: why }, 403);
+      });
+    }
 
     // ---- Apple device enrolment ----
     app.post('/apple/enroll-service/1.0/bulk-enroll-devices', async (c) => {
@@ -341,7 +538,31 @@ export class ManufacturerSimulator {
     });
   }
 
+  /**
+   * Apple's HTTPS listener with mutual TLS (needs `auth.apple`). A certificate the CA did not sign
+   * (or none) is answered 403, as API gateways do: Node's TLS server would otherwise drop the
+   * connection without a TLS alert, which a client cannot tell from a network failure.
+   */
+  listenApple(port: number): Promise<void> {
+    const a = this.o.auth?.apple;
+    if (!a) throw new Error('listenApple needs auth.apple');
+    return new Promise((resolve) => {
+      this.appleServer = serve(
+        {
+          fetch: this.app().fetch,
+          port,
+          hostname: '127.0.0.1',
+          createServer: https.createServer,
+          serverOptions: { cert: a.serverCert, key: a.serverKey, ca: a.clientCa, requestCert: true, rejectUnauthorized: false },
+        },
+        () => resolve(),
+      );
+      this.appleServer.on('tlsClientError', (err: NodeJS.ErrnoException) => this.refuse('apple', `TLS handshake: ${err.code ?? err.message}`));
+    });
+  }
+
   async stop(): Promise<void> {
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    const close = (s?: ServerType) => new Promise<void>((r) => (s ? s.close(() => r()) : r()));
+    await Promise.all([close(this.server), close(this.appleServer)]);
   }
 }

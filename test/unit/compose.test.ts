@@ -37,15 +37,22 @@ function resolve(value: string, env: Record<string, string>): string {
   });
 }
 
+/** What an operator's .env holds for our services (the secrets' files aside). */
+const appDotenv = {
+  AGENT_TOKENS: 'a'.repeat(32),
+  ADAPTOR_TOKENS: 'b'.repeat(32),
+  OPS_TOKENS: 'c'.repeat(32),
+  TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
+  APPLE_API_URL: 'https://apple.example.com',
+  APPLE_RESELLER_ID: 'R-1',
+  GOOGLE_PARTNER_ID: '123',
+  SAMSUNG_API_URL: 'https://knox.example.com',
+  SAMSUNG_RESELLER_ID: 'K-1',
+  SAMSUNG_CLIENT_ID: 'client',
+};
+
 describe('docker-compose.yml', () => {
-  const dotenv = {
-    AGENT_TOKENS: 'a'.repeat(32),
-    ADAPTOR_TOKENS: 'b'.repeat(32),
-    OPS_TOKENS: 'c'.repeat(32),
-    POSTGRES_PASSWORD: 'x',
-    TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
-    TEMPORAL_PAYLOAD_KEYS_PATH: './secrets/temporal-payload-keys.json',
-  };
+  const dotenv = { ...appDotenv, POSTGRES_PASSWORD: 'x', TEMPORAL_PAYLOAD_KEYS_PATH: './secrets/temporal-payload-keys.json' };
   const resolvedEnv = (name: string) =>
     Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), dotenv)]));
 
@@ -80,6 +87,32 @@ describe('docker-compose.yml', () => {
       expect(env.TEMPORAL_PAYLOAD_KEYS_FILE, name).toBe('/run/secrets/temporal-payload-keys');
       expect(compose.services[name].secrets, name).toContain('temporal-payload-keys');
     }
+  });
+
+  it("gives the worker every manufacturer programme's credentials as files from mounted secrets, and only the worker", () => {
+    const resolved = (name: string) =>
+      Object.fromEntries(Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(String(v), appDotenv)]));
+    const worker = resolved('worker');
+    const programmes = loadConfig(worker).enrolment.programmes;
+    expect(programmes.apple.auth && programmes.google.auth && programmes.samsung.auth).toBeTruthy();
+    const files = Object.entries(worker).filter(([k]) => /^(APPLE|GOOGLE|SAMSUNG)_.*_FILE$/.test(k));
+    expect(files.map(([k]) => k).sort()).toEqual([
+      'APPLE_CLIENT_CERT_FILE',
+      'APPLE_CLIENT_KEY_FILE',
+      'GOOGLE_SERVICE_ACCOUNT_FILE',
+      'SAMSUNG_CLIENT_SECRET_FILE',
+    ]);
+    const mounted = compose.services.worker.secrets ?? [];
+    for (const [k, file] of files)
+      expect(
+        mounted.map((m) => `/run/secrets/${m}`),
+        k,
+      ).toContain(file);
+    const declared = (compose as unknown as { secrets: Record<string, { file: string }> }).secrets;
+    const manufacturers = files.map(([, file]) => file.replace('/run/secrets/', ''));
+    for (const m of manufacturers) expect(declared[m]?.file, m).toMatch(/^\.\/secrets\//);
+    for (const name of ['api', 'adaptor']) for (const m of manufacturers) expect(compose.services[name].secrets ?? [], name).not.toContain(m);
+    expect(() => resolve(String(compose.services.worker.environment?.SAMSUNG_CLIENT_ID), {})).toThrow(/SAMSUNG_CLIENT_ID/);
   });
 
   it('runs the worker with the Node flags npm start and the benchmark use', () => {
@@ -132,12 +165,14 @@ describe('docker-compose.yml', () => {
       });
       certs.set(name, config.temporal.tls!.certFile!);
       // Each service gets the CA and its own certificate and key, nobody else's (and the payload keys).
-      expect(compose.services[name].secrets?.sort(), name).toEqual(['temporal-ca.pem', `${name}.pem`, `${name}-key.pem`, 'temporal-payload-keys'].sort());
+      const temporalSecrets = (compose.services[name].secrets ?? []).filter((s) => s.endsWith('.pem'));
+      expect(temporalSecrets.sort(), name).toEqual(['temporal-ca.pem', `${name}.pem`, `${name}-key.pem`].sort());
+      expect(compose.services[name].secrets, name).toContain('temporal-payload-keys');
     }
     expect(new Set(certs.values()).size).toBe(ours.length);
     for (const name of ['temporal-ui', 'temporal-admin-tools']) expect(compose.services[name].secrets, name).toContain('temporal-ca.pem');
     // Every secret a service mounts is defined, from a file in ./certs/.
-    const mounted = Object.values(compose.services).flatMap((svc) => (svc.secrets ?? []).filter((s) => s !== 'temporal-payload-keys'));
+    const mounted = Object.values(compose.services).flatMap((svc) => (svc.secrets ?? []).filter((s) => s.endsWith('.pem')));
     for (const secret of mounted) expect(compose.secrets?.[secret]?.file, secret).toBe(`./certs/${secretFile(secret)}`);
   });
 
