@@ -12,6 +12,7 @@ import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { StockClient } from '../infra/stock-client';
 import { requireToken } from './auth';
+import type { ApiEnv } from './env';
 import { apiError, errorBody, sendError } from './errors';
 import { accountRoutes } from './routes/accounts';
 import { adaptorRoutes } from './routes/adaptor';
@@ -31,11 +32,9 @@ export interface ApiDeps {
   stock: StockClient | null;
 }
 
-export type ApiApp = OpenAPIHono;
-
 /** Validation failures of any route answer 400 in the common error shape. */
 export function newRouter() {
-  return new OpenAPIHono({
+  return new OpenAPIHono<ApiEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
         const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));

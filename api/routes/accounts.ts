@@ -5,10 +5,9 @@ import type { DeliveryContact } from '../../domain/types';
 import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, openedUpdate, orderWorkflowId } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import type { MiddlewareHandler } from 'hono';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
-import { idempotent, type IdemEnv } from '../idempotency';
+import { idempotent } from '../idempotency';
 import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
@@ -97,7 +96,7 @@ function newOrderId(seed?: string): string {
 export function accountRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, OrderView } = db.models;
   const r = newRouter();
-  const idem = idempotent(db) as MiddlewareHandler;
+  const idem = idempotent(db);
 
   const loadAccount = async (accountId: string) => {
     const account = await db.reference.account(accountId);
@@ -142,7 +141,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const parsed = CreateOrderBody.safeParse(body);
     if (!parsed.success) throw apiError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const account = await loadAccount(accountId);
-    const orderId = newOrderId((c as unknown as { get(k: 'idempotencyKey'): string | undefined }).get('idempotencyKey'));
+    const orderId = newOrderId(c.get('idempotencyKey'));
     const billingMode = parsed.data.billingMode ?? account.defaultBillingMode;
     const startOp = new WithStartWorkflowOperation('orderWorkflow', {
       workflowId: orderWorkflowId(orderId),
@@ -155,7 +154,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
           orderId,
           accountId,
           currency: account.currency,
-          createdBy: (c as unknown as { get(k: 'actor'): string }).get('actor'),
+          createdBy: c.get('actor'),
           delivery: (parsed.data.delivery ?? account.defaultDelivery) as DeliveryContact,
           billingMode,
         },
@@ -176,5 +175,3 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
   });
   return r;
 }
-
-export type { IdemEnv };

@@ -16,7 +16,7 @@ import { processInboxFile } from '../../adaptor/watcher';
 import { MAX_FILE_BYTES, type IngestOutcome } from '../../adaptor/ingest';
 import type { ApiDeps } from '../app';
 import { newRouter, reply } from '../app';
-import { guarded, requireWarehouse, roles, type AuthEnv } from '../auth';
+import { guarded, requireWarehouse, roles } from '../auth';
 import { ApiError, apiError } from '../errors';
 import { freeText } from '../schemas';
 
@@ -174,8 +174,6 @@ export function batchToCsv(batch: DispatchBatch): string {
   );
 }
 
-const vars = (c: unknown) => c as { get<K extends keyof AuthEnv['Variables']>(k: K): AuthEnv['Variables'][K] };
-
 export function adaptorRoutes(deps: ApiDeps) {
   const { config, db } = deps;
   const r = newRouter();
@@ -183,7 +181,7 @@ export function adaptorRoutes(deps: ApiDeps) {
   r.openapi(guarded(config, postFile), async (c) => {
     const { warehouseId, fileName } = c.req.valid('query');
     if (!config.warehouses.ids.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}`);
-    requireWarehouse(vars(c), warehouseId);
+    requireWarehouse(c, warehouseId);
     if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? ''))
       throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
     if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES)
@@ -205,7 +203,7 @@ export function adaptorRoutes(deps: ApiDeps) {
       });
     const b = batch as unknown as DispatchBatch;
     if (!config.warehouses.ids.includes(b.warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${b.warehouseId}`);
-    requireWarehouse(vars(c), b.warehouseId);
+    requireWarehouse(c, b.warehouseId);
     const rowNumbers = [...b.rows].sort((x, y) => x.rowNumber - y.rowNumber).map((r) => r.rowNumber);
     if (new Set(rowNumbers).size !== rowNumbers.length) throw apiError('VALIDATION_FAILED', 'row numbers must be unique within a batch');
     // Archived as received (JSON); the CSV it stands for is only read, never written where people
@@ -238,7 +236,7 @@ export function adaptorRoutes(deps: ApiDeps) {
     const { batchId } = c.req.valid('param');
     const stored = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
     // Another warehouse's batch is not this adaptor's to know of.
-    const allowed = vars(c).get('warehouses');
+    const allowed = c.get('warehouses');
     if (!stored || (allowed && !allowed.includes(stored.warehouseId))) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
     const batch = { ...stored, ...(await dispatchBatchState(db, stored)) };
     const orders = await db.models.OrderView.find({ orderId: { $in: batch.orderIds } }, { orderId: 1, status: 1, _id: 0 }).lean();

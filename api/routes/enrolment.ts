@@ -3,7 +3,6 @@
 // devices, requeue them and run the enrolment jobs on demand.
 import { createRoute, z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Context, MiddlewareHandler } from 'hono';
 import {
   FAILED_STATUSES,
   MANUFACTURERS,
@@ -136,8 +135,7 @@ type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: stri
 export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
   const { OrderView: Orders, Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
   const r = newRouter();
-  const idem = idempotent(db) as MiddlewareHandler;
-  const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
+  const idem = idempotent(db);
 
   const readOrder = async (orderId: string): Promise<OrderView> => {
     const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
@@ -169,8 +167,10 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     if (order.status === 'New') {
       // At order time the lines say which programme; the order keeps the customer's ids until dispatch.
       if (body.lines) throw apiError('VALIDATION_FAILED', 'on a New order, set the programme on each line (enrolment attribute); give only customerIds here');
-      const view = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: actor(c) }] });
-      await recordRequests(orderId, customerIds, 'orderTime', actor(c));
+      const view = await temporal.workflow
+        .getHandle(orderWorkflowId(orderId))
+        .executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: c.get('actor') }] });
+      await recordRequests(orderId, customerIds, 'orderTime', c.get('actor'));
       return reply(
         c,
         {
@@ -190,7 +190,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     >();
     checkLaterEnrolment(order, picks, customerIds, Object.fromEntries(products.map((p) => [p.sku, p.enrolmentProgrammes])));
     const plan = devicesToEnrol(order, picks, customerIds);
-    await recordRequests(orderId, customerIds, 'later', actor(c), picks);
+    await recordRequests(orderId, customerIds, 'later', c.get('actor'), picks);
     const started: { manufacturer: Manufacturer; workflowId: string; devices: number }[] = [];
     const alreadyRequested: Manufacturer[] = [];
     for (const e of plan) {
@@ -201,7 +201,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
           taskQueue: config.temporal.taskQueue,
           // One enrolment per order and manufacturer, ever: a second request is refused, not repeated.
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          args: [{ orderId, ...e, requestedBy: actor(c) }],
+          args: [{ orderId, ...e, requestedBy: c.get('actor') }],
           staticSummary: `Enrol ${e.devices.length} device(s) of order ${orderId} with ${e.manufacturer}`,
         });
         started.push({ manufacturer: e.manufacturer, workflowId, devices: e.devices.length });
@@ -279,7 +279,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
             // Apple: a return is a new order, with its own number.
             orderNumber: `${enrolledBy.orderId}-R${n}`,
             reason,
-            requestedBy: actor(c),
+            requestedBy: c.get('actor'),
           },
         ],
         staticSummary: `Unenrol device ${enrolledBy.deviceId} from ${enrolledBy.manufacturer}: ${reason}`,

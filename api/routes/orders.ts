@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { isTerminal } from '../../domain/order-state';
 import type { Product } from '../../domain/types';
 import {
@@ -17,6 +17,7 @@ import {
   type OrderView,
 } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
+import type { ApiEnv } from '../env';
 import { newRouter, reply } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
@@ -163,7 +164,7 @@ const fraudQueue = createRoute({
 export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   const { OrderView: Orders } = db.models;
   const r = newRouter();
-  const idem = idempotent(db) as MiddlewareHandler;
+  const idem = idempotent(db);
 
   const readOrder = async (orderId: string): Promise<OrderView> => {
     const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
@@ -172,9 +173,9 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   };
 
   /** Runs an agent action as a workflow update; refusals come back as the domain's error codes. */
-  async function act<Ret, Arg>(c: Context, orderId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  async function act<Ret, Arg>(c: Context<ApiEnv>, orderId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
     const handle: WorkflowHandle = temporal.workflow.getHandle(orderWorkflowId(orderId));
-    const key = (c as unknown as { get(k: 'idempotencyKey'): string | undefined }).get('idempotencyKey');
+    const key = c.get('idempotencyKey');
     try {
       return await handle.executeUpdate(def, { args: [arg], ...(key ? { updateId: key } : {}) });
     } catch (e) {
@@ -184,11 +185,10 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
       throw e;
     }
   }
-  const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
 
   r.openapi(guarded(config, getOrder), async (c) => {
     const order = await readOrder(c.req.valid('param').orderId);
-    const ops = (c as unknown as { get(k: 'role'): string }).get('role') === 'ops';
+    const ops = c.get('role') === 'ops';
     return reply(
       c,
       {
@@ -208,7 +208,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
       product,
       quantity: body.quantity,
       ...(body.enrolment ? { enrolment: body.enrolment } : {}),
-      by: actor(c),
+      by: c.get('actor'),
     });
     return reply(c, view, 200);
   });
@@ -222,23 +222,23 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
       const line = order.lines.find((l) => l.lineId === lineId);
       if (line) enrolmentProgrammes = ((await db.reference.product(line.sku)) as Product | null)?.enrolmentProgrammes ?? [];
     }
-    const view = await act(c, orderId, changeLineUpdate, { lineId, ...body, ...(enrolmentProgrammes ? { enrolmentProgrammes } : {}), by: actor(c) });
+    const view = await act(c, orderId, changeLineUpdate, { lineId, ...body, ...(enrolmentProgrammes ? { enrolmentProgrammes } : {}), by: c.get('actor') });
     return reply(c, view, 200);
   });
 
   r.openapi(guarded(config, removeLine), async (c) => {
     const { orderId, lineId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, removeLineUpdate, { lineId, by: actor(c) }), 200);
+    return reply(c, await act(c, orderId, removeLineUpdate, { lineId, by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, setDelivery), async (c) => {
     const { orderId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, setDeliveryUpdate, { delivery: c.req.valid('json'), by: actor(c) }), 200);
+    return reply(c, await act(c, orderId, setDeliveryUpdate, { delivery: c.req.valid('json'), by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, setBillingMode), async (c) => {
     const { orderId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, setBillingModeUpdate, { billingMode: c.req.valid('json').billingMode, by: actor(c) }), 200);
+    return reply(c, await act(c, orderId, setBillingModeUpdate, { billingMode: c.req.valid('json').billingMode, by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, stockCheck), async (c) => {
@@ -250,7 +250,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
 
   r.openapi(guarded(config, generate, idem), async (c) => {
     const { orderId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, generateUpdate, { by: actor(c) }), 200);
+    return reply(c, await act(c, orderId, generateUpdate, { by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, cancel, idem), async (c) => {
@@ -264,14 +264,14 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     }
     const parsed = CancelBody.safeParse(raw);
     if (!parsed.success) throw apiError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const res = await act(c, orderId, cancelUpdate, { reason: parsed.data.reason, by: actor(c) });
+    const res = await act(c, orderId, cancelUpdate, { reason: parsed.data.reason, by: c.get('actor') });
     return res.outcome === 'cancelled' ? reply(c, res.order, 200) : reply(c, { outcome: 'cancellationRequested', order: res.order }, 202);
   });
 
   r.openapi(guarded(config, fraudReview, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const { decision, reason } = c.req.valid('json');
-    return reply(c, await act(c, orderId, fraudReviewUpdate, { decision, reason, by: actor(c) }), 200);
+    return reply(c, await act(c, orderId, fraudReviewUpdate, { decision, reason, by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, fraudQueue), async (c) => {
