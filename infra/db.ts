@@ -196,8 +196,10 @@ const AdaptorExceptionSchema = new Schema(
     batchId: { type: String, required: true },
     rowNumber: { type: Number, required: true },
     warehouseId: { type: String, required: true },
-    code: { type: String, required: true },
+    /** UNKNOWN_ORDER: no such sales order was sent there; ORDER_CLOSED: its order no longer waits for dispatch. */
+    code: { type: String, required: true, enum: ['UNKNOWN_ORDER', 'ORDER_CLOSED'] },
     message: { type: String, required: true },
+    /** The DispatchRow as read. */
     row: { type: anyObj },
     createdAt: { type: String, required: true },
   },
@@ -422,7 +424,7 @@ EnrolmentAuditSchema.index({ manufacturer: 1, at: -1 });
 const EnrolmentRequestSchema = new Schema(
   {
     orderId: { type: String, required: true },
-    manufacturer: { type: String, required: true },
+    manufacturer: { type: String, required: true, enum: ['apple', 'google', 'samsung'] },
     customerId: { type: String, required: true },
     when: { type: String, required: true, enum: ['orderTime', 'later'] },
     lineNumbers: { type: [Number], default: [] },
