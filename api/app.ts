@@ -6,8 +6,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { StockClient } from '../infra/stock-client';
@@ -46,12 +44,6 @@ export function newRouter() {
 
 export const JSON_BODY_LIMIT = 256 * 1024;
 export const REQUEST_TIMEOUT_MS = 30_000;
-
-/**
- * Sends a JSON answer. The OpenAPI document describes the shapes; handlers return domain objects
- * whose static types are richer than the documented schema, so the typed-response check is skipped.
- */
-export const reply = (c: Context, body: unknown, status: ContentfulStatusCode = 200): never => c.json(body as object, status) as never;
 
 export function createApp(deps: ApiDeps) {
   const app = newRouter();

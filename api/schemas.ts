@@ -4,8 +4,8 @@
 import { z } from '@hono/zod-openapi';
 import { AddressSchema as DomainAddressSchema } from '../domain/address';
 import { freeText } from '../domain/free-text';
-import { INSTRUCTION_STATUSES } from '../domain/enrolment';
-import { DISPOSITIONS, ORDER_STATUSES, type DispatchRow } from '../domain/types';
+import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
+import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
 import type { OrderView } from '../workflows/messages';
 
 export { freeText };
@@ -47,8 +47,11 @@ export const OrderStatus = z.enum(ORDER_STATUSES);
 
 const text = freeText;
 
-/** The domain's address (domain/address.ts) with its OpenAPI name. */
-export const AddressSchema = DomainAddressSchema.openapi('Address');
+/**
+ * The domain's address (domain/address.ts) with its OpenAPI name. A copy (`extend`), because zod
+ * gives a schema `.openapi()` only if it was made after @hono/zod-openapi loaded.
+ */
+export const AddressSchema = DomainAddressSchema.extend({}).openapi('Address');
 
 export const DeliverySchema = z
   .object({
@@ -170,18 +173,23 @@ const FraudStateSchema = z
   })
   .openapi('FraudState');
 
+/** What a warehouse reports of a shipped unit: a dispatch row's and a dispatched unit's. */
+const shipmentFields = {
+  serialNumber: z.string().optional(),
+  imei: z.string().optional(),
+  imei2: z.string().optional(),
+  carrier: z.string().optional(),
+  trackingNumber: z.string().optional(),
+  shipDate: z.string().optional().openapi({ description: 'YYYY-MM-DD' }),
+};
+
 const DispatchedUnitSchema = z
   .object({
     rowKey: z.string(),
     lineNumber: z.number().int(),
     sku: z.string(),
     quantity: z.number().int(),
-    serialNumber: z.string().optional(),
-    imei: z.string().optional(),
-    imei2: z.string().optional(),
-    carrier: z.string().optional(),
-    trackingNumber: z.string().optional(),
-    shipDate: z.string().optional(),
+    ...shipmentFields,
     batchId: z.string(),
   })
   .openapi('DispatchedUnit');
@@ -496,12 +504,7 @@ export const DispatchRowSchema = z
     lineNumber: z.number().int(),
     sku: z.string(),
     quantityShipped: z.number().int(),
-    serialNumber: z.string().optional(),
-    imei: z.string().optional(),
-    imei2: z.string().optional(),
-    carrier: z.string().optional(),
-    trackingNumber: z.string().optional(),
-    shipDate: z.string().optional(),
+    ...shipmentFields,
     disposition: z.enum(DISPOSITIONS),
     errorCode: z.string().optional(),
     errorMessage: z.string().optional(),
@@ -526,7 +529,7 @@ export const DispatchBatchSchema = z
     warehouseId: z.string(),
     sourceFile: z.string(),
     source: z.enum(['inbox', 'api-csv', 'api-json']),
-    declaredBatchId: z.string().optional().openapi({ description: 'api-json: the batch id the sender declared' }),
+    declaredBatchId: z.string().nullish().openapi({ description: 'api-json: the batch id the sender declared' }),
     receivedAt: z.string(),
     status: z.enum(['received', 'signalling', 'done']),
     signalled: z.number().int().openapi({ description: 'orders signalled so far' }),
@@ -567,3 +570,6 @@ type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 
 const sameAsDomain = <_ extends true>() => undefined;
 sameAsDomain<Same<z.infer<typeof OrderSchema>, OrderView>>();
 sameAsDomain<Same<z.infer<typeof DispatchRowSchema>, DispatchRow>>();
+sameAsDomain<Same<z.infer<typeof ProductSchema>, Product>>();
+sameAsDomain<Same<z.infer<typeof AccountSchema>, Account>>();
+sameAsDomain<Same<z.infer<typeof EnrolmentDeviceSchema>, EnrolmentDevice>>();
