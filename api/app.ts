@@ -6,12 +6,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { StockClient } from '../infra/stock-client';
 import { requireToken } from './auth';
+import type { ApiEnv } from './env';
 import { apiError, errorBody, sendError } from './errors';
 import { accountRoutes } from './routes/accounts';
 import { adaptorRoutes } from './routes/adaptor';
@@ -32,11 +31,9 @@ export interface ApiDeps {
   stock: StockClient | null;
 }
 
-export type ApiApp = OpenAPIHono;
-
 /** Validation failures of any route answer 400 in the common error shape. */
 export function newRouter() {
-  return new OpenAPIHono({
+  return new OpenAPIHono<ApiEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
         const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -48,12 +45,6 @@ export function newRouter() {
 
 export const JSON_BODY_LIMIT = 256 * 1024;
 export const REQUEST_TIMEOUT_MS = 30_000;
-
-/**
- * Sends a JSON answer. The OpenAPI document describes the shapes; handlers return domain objects
- * whose static types are richer than the documented schema, so the typed-response check is skipped.
- */
-export const reply = (c: Context, body: unknown, status: ContentfulStatusCode = 200): never => c.json(body as object, status) as never;
 
 export function createApp(deps: ApiDeps) {
   const app = newRouter();

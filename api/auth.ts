@@ -3,12 +3,10 @@
 // `guarded` enforces exactly that declaration. Nothing matches path strings.
 import type { RouteConfig } from '@hono/zod-openapi';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Config, Role } from '../infra/config';
+import type { ApiEnv } from './env';
 import { apiError } from './errors';
-
-/** `warehouses`: the warehouses an adaptor token may act for; null = every one. */
-export type AuthEnv = { Variables: { role: Role; actor: string; warehouses: string[] | null } };
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -28,13 +26,13 @@ export function principalOf(config: Config, authorization: string | undefined): 
 export const roleOf = (config: Config, authorization: string | undefined): Role | null => principalOf(config, authorization)?.role ?? null;
 
 /** Refuses (403) an adaptor token acting for a warehouse it is not for. */
-export function requireWarehouse(c: { get(k: 'warehouses'): string[] | null | undefined }, warehouseId: string): void {
+export function requireWarehouse(c: Context<ApiEnv>, warehouseId: string): void {
   const allowed = c.get('warehouses');
   if (allowed && !allowed.includes(warehouseId)) throw apiError('FORBIDDEN', `this token acts for ${allowed.join(', ')}, not ${warehouseId}`);
 }
 
 /** Requires one of the roles; sets `role` and `actor` (a non-secret id for audit trails). */
-export function requireRole(config: Config, ...roles: Role[]): MiddlewareHandler<AuthEnv> {
+export function requireRole(config: Config, ...roles: Role[]): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const principal = principalOf(config, c.req.header('authorization'));
     if (!principal) throw apiError('UNAUTHENTICATED', 'a valid bearer token is required');
@@ -66,6 +64,6 @@ export function rolesOf(route: Pick<RouteConfig, 'security' | 'method' | 'path'>
  * The route with its declared roles checked first (before validation and any other middleware
  * given here, such as idempotency, which needs the caller's role).
  */
-export function guarded<R extends RouteConfig>(config: Config, route: R, ...then: MiddlewareHandler[]): R {
-  return { ...route, middleware: [requireRole(config, ...rolesOf(route)) as MiddlewareHandler, ...then] };
+export function guarded<R extends RouteConfig>(config: Config, route: R, ...then: MiddlewareHandler<ApiEnv>[]): R {
+  return { ...route, middleware: [requireRole(config, ...rolesOf(route)), ...then] };
 }

@@ -5,10 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { isDuplicateKey, type Db } from '../infra/db';
-import type { AuthEnv } from './auth';
+import type { ApiEnv } from './env';
 import { apiError } from './errors';
-
-export type IdemEnv = AuthEnv & { Variables: AuthEnv['Variables'] & { idempotencyKey?: string } };
 
 /** Long enough for any client retry (an agent's browser, a crashed integration); then forgotten. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -29,7 +27,7 @@ export function toReplay(body: unknown): { orderId?: string; orderAt?: 'body' | 
   return { body };
 }
 
-export function idempotent(db: Db): MiddlewareHandler<IdemEnv> {
+export function idempotent(db: Db): MiddlewareHandler<ApiEnv> {
   const { IdempotencyRecord, OrderView } = db.models;
   /** The stored answer rebuilt, or null when its order can no longer be read (then the request runs again: updates are idempotent by key too). */
   const replay = async (found: { orderId?: string | null; orderAt?: string | null; body?: unknown }): Promise<unknown> => {

@@ -1,6 +1,14 @@
-// Request and response shapes at the edge. The same schemas validate requests, type the handlers
-// and produce the OpenAPI document.
+// Request and response shapes at the edge. The same schemas validate requests, type the handlers'
+// answers (`c.json(body, status)` must match a response the route declares) and produce the
+// OpenAPI document.
 import { z } from '@hono/zod-openapi';
+import { AddressSchema as DomainAddressSchema } from '../domain/address';
+import { freeText } from '../domain/free-text';
+import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
+import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
+import type { OrderView } from '../workflows/messages';
+
+export { freeText };
 
 export const ErrorSchema = z
   .object({
@@ -26,41 +34,24 @@ export const LineParams = OrderIdParam.extend({ lineId: id('lineId', 'L1').opena
 
 export const Manufacturer = z.enum(['apple', 'google', 'samsung']);
 export const BillingMode = z.enum(['immediate', 'nextInvoice']);
-export const OrderStatus = z.enum(['New', 'AwaitingGeneration', 'AwaitingDispatch', 'Complete', 'Error', 'Cancelled']);
+const ProductKind = z.enum(['handset', 'peripheral', 'softwareLicence']);
+const UnitCapture = z.enum(['none', 'serial', 'imei']);
+export const minor = (description: string) =>
+  z
+    .number()
+    .int()
+    .openapi({ description: `${description}, minor units` });
+const TaxRateBps = z.number().int().openapi({ description: 'basis points: 2000 = 20%' });
+const CodeMessage = z.object({ code: z.string(), message: z.string() });
+export const OrderStatus = z.enum(ORDER_STATUSES);
 
-// C0 and C1 control characters and DEL: a NUL breaks BSON (regexes, keys) and the C strings
-// downstream, and none belongs in what a person types. Line breaks and tabs only in paragraphs.
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
-const CONTROL_BUT_LINES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
-
-/**
- * Every free-text field at the edge (bodies, queries, headers): trimmed, 1..max characters unless
- * `min` says otherwise, and no control characters (`multiline` lets line breaks and tabs through).
- */
-export function freeText(max: number, opts: { min?: number; multiline?: boolean } = {}) {
-  const forbidden = opts.multiline ? CONTROL_BUT_LINES : CONTROL;
-  return z
-    .string()
-    .trim()
-    .min(opts.min ?? 1)
-    .max(max)
-    .refine((v) => !forbidden.test(v), { message: 'must not contain control characters' });
-}
 const text = freeText;
 
-export const AddressSchema = z
-  .object({
-    lines: z
-      .array(freeText(100, { min: 0 }))
-      .min(1)
-      .max(4),
-    city: text(60),
-    region: freeText(60, { min: 0 }).optional(),
-    postcode: text(16),
-    country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code'),
-  })
-  .strict()
-  .openapi('Address');
+/**
+ * The domain's address (domain/address.ts) with its OpenAPI name. A copy (`extend`), because zod
+ * gives a schema `.openapi()` only if it was made after @hono/zod-openapi loaded.
+ */
+export const AddressSchema = DomainAddressSchema.extend({}).openapi('Address');
 
 export const DeliverySchema = z
   .object({
@@ -81,11 +72,11 @@ export const ProductSchema = z
   .object({
     sku: z.string(),
     name: z.string(),
-    kind: z.enum(['handset', 'peripheral', 'softwareLicence']),
+    kind: ProductKind,
     unitPrice: z.number().int().openapi({ description: 'minor units, excluding tax' }),
     currency: z.string(),
-    taxRateBps: z.number().int().openapi({ description: 'basis points: 2000 = 20%' }),
-    capture: z.enum(['none', 'serial', 'imei']),
+    taxRateBps: TaxRateBps,
+    capture: UnitCapture,
     manufacturer: Manufacturer.optional(),
     enrolmentProgrammes: z.array(Manufacturer),
     active: z.boolean(),
@@ -140,19 +131,137 @@ export const FraudReviewBody = z
   .strict()
   .openapi('FraudReview');
 
-/** Orders are returned as the workflow's view; documented loosely, as it grows with the product. */
+// ---- Orders: the workflow's view (workflows/messages.ts OrderView), field for field ----
+
+export const TotalsSchema = z.object({ net: minor('net'), tax: minor('tax'), gross: minor('gross') }).openapi('Totals');
+
+export const OrderLineSchema = z
+  .object({
+    lineId: z.string(),
+    lineNumber: z.number().int().openapi({ description: '1-based, stable once assigned; the warehouse line number' }),
+    sku: z.string(),
+    description: z.string(),
+    kind: ProductKind,
+    quantity: z.number().int(),
+    unitPrice: minor('captured from the catalogue when the line was added, excluding tax'),
+    taxRateBps: TaxRateBps,
+    capture: UnitCapture,
+    manufacturer: Manufacturer.optional(),
+    enrolment: Manufacturer.optional().openapi({ description: "the enrolment programme asked for this line's devices" }),
+  })
+  .openapi('OrderLine');
+
+const StatusChangeSchema = z
+  .object({ from: OrderStatus.nullable(), to: OrderStatus, at: z.string(), by: z.string(), reason: z.string() })
+  .openapi('StatusChange');
+
+const FraudStateSchema = z
+  .object({
+    required: z.boolean(),
+    reasons: z.array(z.string()),
+    result: z
+      .object({
+        decision: z.enum(['accept', 'refer', 'reject']),
+        reasons: z.array(z.string()),
+        provider: z.string(),
+        providerReference: z.string(),
+        checkedAt: z.string(),
+      })
+      .optional(),
+    awaitingReview: z.object({ since: z.string(), deadline: z.string() }).optional().openapi({ description: 'while a referred order waits for ops' }),
+    review: z.object({ decision: z.enum(['approve', 'reject']), by: z.string(), reason: z.string(), at: z.string() }).optional(),
+  })
+  .openapi('FraudState');
+
+/** What a warehouse reports of a shipped unit: a dispatch row's and a dispatched unit's. */
+const shipmentFields = {
+  serialNumber: z.string().optional(),
+  imei: z.string().optional(),
+  imei2: z.string().optional(),
+  carrier: z.string().optional(),
+  trackingNumber: z.string().optional(),
+  shipDate: z.string().optional().openapi({ description: 'YYYY-MM-DD' }),
+};
+
+const DispatchedUnitSchema = z
+  .object({
+    rowKey: z.string(),
+    lineNumber: z.number().int(),
+    sku: z.string(),
+    quantity: z.number().int(),
+    ...shipmentFields,
+    batchId: z.string(),
+  })
+  .openapi('DispatchedUnit');
+
+const LineExceptionSchema = z
+  .object({
+    rowKey: z.string(),
+    lineNumber: z.number().int(),
+    disposition: z.enum(['error', 'outOfStock', 'cancelled']),
+    code: z.string(),
+    message: z.string(),
+  })
+  .openapi('LineException');
+
+const SubOrderSchema = z
+  .object({
+    subOrderNumber: z.string(),
+    warehouseId: z.string(),
+    lines: z.array(z.object({ lineNumber: z.number().int(), sku: z.string(), quantity: z.number().int() })),
+    status: z.enum(['Pending', 'Sent', 'Shipped', 'Error', 'Cancelled']),
+    units: z.array(DispatchedUnitSchema),
+    error: CodeMessage.optional(),
+    lineExceptions: z.array(LineExceptionSchema).openapi({ description: 'rows that closed a line without shipping it' }),
+  })
+  .openapi('SubOrder');
+
+const chargeFields = {
+  chargeKey: z.string().openapi({ description: 'order id, line number and dispatch batch (or `licence`): the idempotency key' }),
+  lineNumber: z.number().int(),
+  sku: z.string(),
+  description: z.string(),
+  quantity: z.number().int().openapi({ description: 'units shipped (or licences provisioned) in this charge' }),
+  unitPrice: minor('unit price excluding tax'),
+  taxRateBps: TaxRateBps,
+  amount: minor('net amount'),
+  tax: minor('tax, rounded on the line'),
+  invoiceNumber: z.string().nullable().openapi({ description: 'null while the charge waits for the next cycle invoice' }),
+};
+
 export const OrderSchema = z
   .object({
     orderId: z.string(),
     accountId: z.string(),
+    currency: z.string(),
     status: OrderStatus,
-    lines: z.array(z.record(z.string(), z.unknown())),
-    totals: z.object({ net: z.number(), tax: z.number(), gross: z.number() }),
-    allowedActions: z.array(z.string()),
-    history: z.array(z.record(z.string(), z.unknown())),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    lines: z.array(OrderLineSchema),
+    nextLineNumber: z.number().int(),
+    delivery: DeliverySchema.nullable(),
+    billingMode: BillingMode,
+    fraud: FraudStateSchema.nullable(),
+    subOrders: z.array(SubOrderSchema),
+    sendStarted: z.boolean().openapi({ description: 'a sales order has started going to a warehouse: cancelling now needs the warehouse' }),
+    cancellationRequested: z.boolean(),
+    error: CodeMessage.nullable(),
+    history: z.array(StatusChangeSchema),
+    charges: z.array(z.object(chargeFields).openapi('OrderCharge')),
+    invoiceNumber: z.string().nullable(),
+    licences: z.array(z.object({ lineNumber: z.number().int(), keys: z.array(z.string()) })),
+    revision: z.number().int().openapi({ description: 'bumped once per committed change' }),
+    totals: TotalsSchema,
+    allowedActions: z.array(z.enum(['editLines', 'setDelivery', 'setBillingMode', 'requestEnrolment', 'generate', 'cancel'])),
   })
-  .passthrough()
   .openapi('Order');
+
+/** GET /orders/{orderId}: ops also get the link to the order's workflow. */
+export const OrderDetailSchema = OrderSchema.extend({
+  temporalUrl: z.string().optional().openapi({ description: "ops only: the order's workflow in the Temporal Web UI" }),
+}).openapi('OrderDetail');
+
+export const CancellationRequestedSchema = z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }).openapi('CancellationRequested');
 
 export const OrderListSchema = z.object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() }).openapi('OrderList');
 
@@ -177,3 +286,290 @@ export const StockCheckSchema = z
     unavailableWarehouses: z.array(z.object({ warehouseId: z.string(), code: z.string(), message: z.string() })),
   })
   .openapi('StockCheck');
+
+// ---- Billing ----
+
+export const ChargeSchema = z
+  .object({
+    ...chargeFields,
+    accountId: z.string(),
+    orderId: z.string(),
+    currency: z.string(),
+    billingMode: BillingMode,
+    createdAt: z.string(),
+  })
+  .openapi('Charge');
+
+const InvoiceFields = {
+  invoiceNumber: z.string().openapi({ example: 'INV-00000042' }),
+  accountId: z.string(),
+  kind: z.enum(['offCycle', 'cycle']).openapi({ description: 'offCycle: issued at once for one order; cycle: the bill run' }),
+  issuedAt: z.string(),
+  currency: z.string(),
+  billDate: z.string().optional().openapi({ description: 'cycle invoices: the bill date' }),
+  cutOff: z.string().optional().openapi({ description: 'cycle invoices: charges created up to this instant' }),
+};
+
+export const InvoiceSummarySchema = z.object({ ...InvoiceFields, chargeCount: z.number().int(), totals: TotalsSchema }).openapi('InvoiceSummary');
+
+export const InvoiceSchema = z
+  .object({
+    ...InvoiceFields,
+    lines: z.array(ChargeSchema),
+    taxByRate: z.array(z.object({ taxRateBps: TaxRateBps, net: minor('net'), tax: minor('tax'), gross: minor('gross') })),
+    totals: TotalsSchema,
+  })
+  .openapi('Invoice');
+
+export const BillRunSchema = z
+  .object({
+    workflowId: z.string(),
+    runId: z.string(),
+    status: z.string().openapi({ description: 'running, completed, failed, terminated, ...' }),
+    result: z
+      .object({
+        date: z.string(),
+        cutOff: z.string(),
+        accountsDue: z.number().int(),
+        invoices: z.array(
+          z.object({
+            accountId: z.string(),
+            invoiceNumber: z.string(),
+            currency: z.string(),
+            gross: z.number().int(),
+            chargeCount: z.number().int(),
+            created: z.boolean(),
+          }),
+        ),
+        nothingToBill: z.array(z.string()),
+        failed: z.array(z.object({ accountId: z.string(), message: z.string() })),
+      })
+      .optional()
+      .openapi({ description: 'once completed' }),
+  })
+  .openapi('BillRun');
+
+// ---- Device enrolment ----
+
+const CustomerIds = z
+  .object({ apple: z.string().optional(), google: z.string().optional(), samsung: z.string().optional() })
+  .openapi('EnrolmentCustomerIds', { description: "the customer's id in each programme" });
+const InstructionStatus = z.enum(INSTRUCTION_STATUSES);
+const EnrolmentAction = z.enum(['enrol', 'unenrol']);
+
+export const EnrolmentIdsRecordedSchema = z
+  .object({
+    orderId: z.string(),
+    when: z.literal('orderTime'),
+    enrolmentCustomerIds: CustomerIds,
+    lines: z.array(z.object({ lineNumber: z.number().int(), sku: z.string(), programme: Manufacturer })),
+  })
+  .openapi('EnrolmentIdsRecorded');
+
+export const EnrolmentStartedSchema = z
+  .object({
+    orderId: z.string(),
+    when: z.literal('later'),
+    started: z.array(z.object({ manufacturer: Manufacturer, workflowId: z.string(), devices: z.number().int() })),
+    alreadyRequested: z.array(Manufacturer).openapi({ description: 'manufacturers asked before for this order: not asked again' }),
+  })
+  .openapi('EnrolmentStarted');
+
+const DeviceResultSchema = z
+  .object({
+    status: InstructionStatus,
+    code: z.string().optional().openapi({ description: 'our code for a refusal: INVALID_DEVICE_ID, ASSIGNED_TO_ANOTHER_CUSTOMER, ...' }),
+    manufacturerCode: z.string().optional(),
+    message: z.string().optional(),
+    transactionId: z.string(),
+    at: z.string(),
+  })
+  .openapi('DeviceResult');
+
+const EnrolmentDeviceSchema = z
+  .object({
+    deviceId: z.string().openapi({ description: 'its IMEI, else its serial number' }),
+    imei: z.string().optional(),
+    serialNumber: z.string().optional(),
+    lineNumber: z.number().int(),
+    sku: z.string(),
+    deliveryNumber: z.string().openapi({ description: 'the warehouse sub-order that shipped it' }),
+    shipDate: z.string().optional(),
+  })
+  .openapi('EnrolmentDevice');
+
+export const OrderEnrolmentSchema = z
+  .object({
+    orderId: z.string(),
+    orderStatus: OrderStatus,
+    requests: z.array(
+      z.object({
+        orderId: z.string(),
+        manufacturer: Manufacturer,
+        customerId: z.string(),
+        when: z.enum(['orderTime', 'later']),
+        lineNumbers: z.array(z.number().int()),
+        requestedBy: z.string(),
+        requestedAt: z.string(),
+      }),
+    ),
+    devices: z.array(
+      z.object({
+        deviceId: z.string(),
+        imei: z.string().optional(),
+        serialNumber: z.string().optional(),
+        lineNumber: z.number().int(),
+        sku: z.string(),
+        manufacturer: Manufacturer,
+        customerId: z.string(),
+        enrolment: z.enum(['notEnrolled', 'enrolling', 'enrolled', 'unenrolling']),
+        last: z.object({
+          instructionId: z.string(),
+          action: EnrolmentAction,
+          status: InstructionStatus,
+          transactionId: z.string().nullable(),
+          result: DeviceResultSchema.nullable(),
+          updatedAt: z.string(),
+        }),
+      }),
+    ),
+    counts: z.record(InstructionStatus, z.number().int()).openapi({ description: 'devices per status of their latest instruction' }),
+  })
+  .openapi('OrderEnrolment');
+
+export const EnrolmentInstructionSchema = z
+  .object({
+    instructionId: z.string(),
+    requestId: z.string(),
+    action: EnrolmentAction,
+    manufacturer: Manufacturer,
+    customerId: z.string(),
+    orderId: z.string(),
+    orderNumber: z.string(),
+    deviceId: z.string(),
+    device: EnrolmentDeviceSchema,
+    status: InstructionStatus,
+    transactionId: z.string().nullable().optional(),
+    attempts: z.number().int(),
+    result: DeviceResultSchema.optional(),
+    reason: z.string().optional(),
+    requestedBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('EnrolmentInstruction');
+
+export const UnenrolmentQueuedSchema = z
+  .object({ deviceId: z.string(), manufacturer: Manufacturer, orderId: z.string(), workflowId: z.string(), status: z.literal('queued') })
+  .openapi('UnenrolmentQueued');
+
+export const RequeuedSchema = z
+  .object({
+    requeued: z.array(z.string()),
+    skipped: z.array(z.object({ instructionId: z.string(), reason: z.enum(['not failed', 'not found']) })),
+  })
+  .openapi('EnrolmentRequeued');
+
+const EnrolmentJob = z.enum(['request', 'response']);
+export const EnrolmentJobRunSchema = z
+  .discriminatedUnion('via', [
+    z.object({ job: EnrolmentJob, via: z.literal('schedule'), scheduleId: z.string() }),
+    z.object({ job: EnrolmentJob, via: z.literal('workflow'), workflowId: z.string() }),
+  ])
+  .openapi('EnrolmentJobRun');
+
+// ---- Warehouse adaptor ----
+
+const RowRejectionSchema = z.object({ rowNumber: z.number().int(), code: z.string(), message: z.string() }).openapi('RowRejection');
+
+export const IngestResultSchema = z
+  .object({
+    outcome: z.enum(['accepted', 'duplicate', 'unreadable']),
+    batchId: z.string().nullable(),
+    rowCount: z.number().int().optional(),
+    validRows: z.number().int().optional(),
+    rejectedRows: z.number().int().optional(),
+    exceptionRows: z.number().int().optional(),
+    rejections: z.array(RowRejectionSchema).optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('IngestResult');
+
+/** One row of a warehouse response file, as the adaptor read it (domain/types.ts DispatchRow). */
+export const DispatchRowSchema = z
+  .object({
+    rowNumber: z.number().int().openapi({ description: '1-based data row in the source file' }),
+    warehouseId: z.string(),
+    subOrderNumber: z.string(),
+    lineNumber: z.number().int(),
+    sku: z.string(),
+    quantityShipped: z.number().int(),
+    ...shipmentFields,
+    disposition: z.enum(DISPOSITIONS),
+    errorCode: z.string().optional(),
+    errorMessage: z.string().optional(),
+  })
+  .openapi('DispatchRow');
+
+export const AdaptorExceptionSchema = z
+  .object({
+    batchId: z.string(),
+    rowNumber: z.number().int(),
+    warehouseId: z.string(),
+    code: z.enum(['UNKNOWN_ORDER', 'ORDER_CLOSED']),
+    message: z.string(),
+    row: DispatchRowSchema.optional(),
+    createdAt: z.string(),
+  })
+  .openapi('AdaptorException');
+
+export const DispatchBatchSchema = z
+  .object({
+    batchId: z.string().openapi({ description: "sha256 of the file's bytes" }),
+    warehouseId: z.string(),
+    sourceFile: z.string(),
+    source: z.enum(['inbox', 'api-csv', 'api-json']),
+    declaredBatchId: z.string().nullish().openapi({ description: 'api-json: the batch id the sender declared' }),
+    receivedAt: z.string(),
+    status: z.enum(['received', 'signalling', 'done']),
+    signalled: z.number().int().openapi({ description: 'orders signalled so far' }),
+    rowCount: z.number().int(),
+    validRows: z.number().int(),
+    rejectedRows: z.number().int(),
+    exceptionRows: z.number().int(),
+    rejections: z.array(RowRejectionSchema),
+    orderIds: z.array(z.string()),
+    rowChunks: z.number().int().openapi({ description: 'how many stored chunks hold its valid rows' }),
+    report: z.object({
+      orders: z.number().int(),
+      completed: z.number().int(),
+      errored: z.number().int(),
+      cancelled: z.number().int(),
+      stillAwaitingDispatch: z.number().int(),
+      rowsRejected: z.number().int(),
+      exceptions: z.number().int(),
+    }),
+  })
+  .openapi('DispatchBatch');
+
+// ---- Declaring a route's answers ----
+
+/** A JSON answer of a route: `c.json(body, status)` in its handler is checked against `schema`. */
+export const answer = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
+/** A refusal, in the error handler's shape (api/errors.ts). */
+export const refusal = (description: string) => answer(description, ErrorSchema);
+/** A required JSON request body. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+/** `{ items: [...] }`: the lists' shape. */
+export const itemsOf = <T extends z.ZodType>(schema: T) => z.object({ items: z.array(schema) });
+
+// ---- The documented shapes are the domain's (checked by the compiler, not at run time) ----
+
+/** true when A and B are the same type, field for field (optional and nullable included). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const sameAsDomain = <_ extends true>() => undefined;
+sameAsDomain<Same<z.infer<typeof OrderSchema>, OrderView>>();
+sameAsDomain<Same<z.infer<typeof DispatchRowSchema>, DispatchRow>>();
+sameAsDomain<Same<z.infer<typeof ProductSchema>, Product>>();
+sameAsDomain<Same<z.infer<typeof AccountSchema>, Account>>();
+sameAsDomain<Same<z.infer<typeof EnrolmentDeviceSchema>, EnrolmentDevice>>();

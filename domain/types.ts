@@ -1,5 +1,7 @@
 // The business vocabulary shared by workflows, activities, the API and the adaptor.
-// Pure types only: no I/O, safe to import from workflow code.
+// Pure types only: no I/O, safe to import from workflow code (Address comes as a type from its
+// zod schema, so no zod code reaches a workflow bundle).
+import type { Address } from './address';
 
 /** Money is always integer minor units (pence, cents) with an ISO 4217 currency. */
 export type Currency = string;
@@ -27,14 +29,8 @@ export interface Product {
   active: boolean;
 }
 
-export interface Address {
-  lines: string[];
-  city: string;
-  region?: string;
-  postcode: string;
-  /** ISO 3166-1 alpha-2. */
-  country: string;
-}
+/** Inferred from its zod schema (domain/address.ts), the one definition of its fields. */
+export type { Address };
 
 export interface DeliveryContact {
   name: string;

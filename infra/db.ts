@@ -4,6 +4,8 @@
 // transactions, no reliance on atomic read-modify-write; one writer per document, and unique
 // indexes on business keys wherever something must happen exactly once.
 import mongoose, { Schema, type Connection } from 'mongoose';
+import { z } from 'zod';
+import { AddressSchema as DomainAddressSchema } from '../domain/address';
 import { referenceData, type ReferenceData } from './reference-data';
 import { guardedById, isIdOnlyPushdown, type GuardedById } from './store/guarded-writes';
 
@@ -27,7 +29,27 @@ const ProductSchema = new Schema(
 );
 ProductSchema.index({ kind: 1, sku: 1 });
 
-const AddressSchema = new Schema({ lines: [String], city: String, region: String, postcode: String, country: String }, { _id: false });
+/**
+ * A sub-document with a zod object's fields (strings, numbers, booleans and arrays of them;
+ * required unless optional or an array), so the database keeps the one field list of the domain.
+ */
+export function subdocumentOf(schema: z.ZodObject): Schema {
+  const typeOf = (t: z.core.$ZodType): unknown => {
+    if (t instanceof z.ZodArray) return [typeOf(t.element)];
+    if (t instanceof z.ZodString) return String;
+    if (t instanceof z.ZodNumber) return Number;
+    if (t instanceof z.ZodBoolean) return Boolean;
+    throw new Error(`no mongoose type for a zod ${t._zod.def.type}`);
+  };
+  const fields = Object.entries(schema.shape).map(([name, t]) => {
+    const optional = t instanceof z.ZodOptional;
+    const type = typeOf(optional ? t.unwrap() : t);
+    return [name, optional || Array.isArray(type) ? { type } : { type, required: true }];
+  });
+  return new Schema(Object.fromEntries(fields), { _id: false });
+}
+
+const AddressSchema = subdocumentOf(DomainAddressSchema);
 
 const AccountSchema = new Schema(
   {
@@ -174,8 +196,10 @@ const AdaptorExceptionSchema = new Schema(
     batchId: { type: String, required: true },
     rowNumber: { type: Number, required: true },
     warehouseId: { type: String, required: true },
-    code: { type: String, required: true },
+    /** UNKNOWN_ORDER: no such sales order was sent there; ORDER_CLOSED: its order no longer waits for dispatch. */
+    code: { type: String, required: true, enum: ['UNKNOWN_ORDER', 'ORDER_CLOSED'] },
     message: { type: String, required: true },
+    /** The DispatchRow as read. */
     row: { type: anyObj },
     createdAt: { type: String, required: true },
   },
@@ -200,7 +224,7 @@ const ChargeSchema = new Schema(
     taxRateBps: { type: Number, required: true },
     tax: { type: Number, required: true },
     currency: { type: String, required: true },
-    billingMode: { type: String, required: true },
+    billingMode: { type: String, required: true, enum: ['immediate', 'nextInvoice'] },
     createdAt: { type: String, required: true },
     invoiceNumber: { type: String, default: null },
   },
@@ -402,7 +426,7 @@ EnrolmentAuditSchema.index({ manufacturer: 1, at: -1 });
 const EnrolmentRequestSchema = new Schema(
   {
     orderId: { type: String, required: true },
-    manufacturer: { type: String, required: true },
+    manufacturer: { type: String, required: true, enum: ['apple', 'google', 'samsung'] },
     customerId: { type: String, required: true },
     when: { type: String, required: true, enum: ['orderTime', 'later'] },
     lineNumbers: { type: [Number], default: [] },

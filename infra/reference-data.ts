@@ -2,6 +2,7 @@
 // infra/fraud-providers.ts) changes rarely:
 // each process keeps what it read for a short time. On FerretDB a lookup by accountId or sku is a
 // scan of the collection, so this also keeps a real customer base off the order path.
+import type { Account as DomainAccount, Product as DomainProduct } from '../domain/types';
 import type { Models } from './db';
 
 /** How long a process trusts reference data it read: an edit shows everywhere within this. */
@@ -35,7 +36,7 @@ export type ReferenceData = ReturnType<typeof referenceData>;
 export function referenceData(models: Models, ttlMs = REFERENCE_DATA_TTL_MS) {
   const { Account, Product } = models;
   return {
-    account: cachedLookup((accountId) => Account.findOne({ accountId }, { _id: 0, nameLower: 0 }).lean().exec(), ttlMs),
-    product: cachedLookup((sku) => Product.findOne({ sku }, { _id: 0 }).lean().exec(), ttlMs),
+    account: cachedLookup((accountId) => Account.findOne({ accountId }, { _id: 0, nameLower: 0 }).lean<DomainAccount>().exec(), ttlMs),
+    product: cachedLookup((sku) => Product.findOne({ sku }, { _id: 0 }).lean<DomainProduct>().exec(), ttlMs),
   };
 }

@@ -1,17 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes, createHash } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { DeliveryContact } from '../../domain/types';
-import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, openedUpdate, orderWorkflowId } from '../../workflows/messages';
+import type { Account } from '../../domain/types';
+import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, openedUpdate, orderWorkflowId, type OrderView } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
-import type { MiddlewareHandler } from 'hono';
+import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
-import { idempotent, type IdemEnv } from '../idempotency';
-import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, ErrorSchema, OrderListSchema, OrderSchema, OrderStatus } from '../schemas';
-
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+import { idempotent } from '../idempotency';
+import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, OrderListSchema, OrderSchema, OrderStatus, answer, itemsOf, refusal } from '../schemas';
 
 const findAccounts = createRoute({
   ...roles('agent', 'ops'),
@@ -21,8 +18,8 @@ const findAccounts = createRoute({
   summary: 'Find accounts by id or name',
   request: { query: z.object({ query: freeText(60).openapi({ description: 'account id, or the start of the name' }) }) },
   responses: {
-    200: { description: 'Matching accounts', content: { 'application/json': { schema: z.object({ items: z.array(AccountSchema) }) } } },
-    400: err('Bad query'),
+    200: answer('Matching accounts', itemsOf(AccountSchema)),
+    400: refusal('Bad query'),
   },
 });
 
@@ -32,7 +29,7 @@ const getAccount = createRoute({
   path: '/accounts/{accountId}',
   tags: ['accounts'],
   request: { params: AccountIdParam },
-  responses: { 200: { description: 'The account', content: { 'application/json': { schema: AccountSchema } } }, 404: err('No such account') },
+  responses: { 200: answer('The account', AccountSchema), 404: refusal('No such account') },
 });
 
 const listOrders = createRoute({
@@ -50,9 +47,9 @@ const listOrders = createRoute({
     }),
   },
   responses: {
-    200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } },
-    400: err('Bad query'),
-    404: err('No such account'),
+    200: answer('A page of orders', OrderListSchema),
+    400: refusal('Bad query'),
+    404: refusal('No such account'),
   },
 });
 
@@ -68,9 +65,9 @@ const createOrder = createRoute({
     body: { required: false, content: { 'application/json': { schema: CreateOrderBody } } },
   },
   responses: {
-    201: { description: 'Created', content: { 'application/json': { schema: OrderSchema } } },
-    400: err('Invalid body'),
-    404: err('No such account'),
+    201: answer('Created', OrderSchema),
+    400: refusal('Invalid body'),
+    404: refusal('No such account'),
   },
 });
 
@@ -97,7 +94,7 @@ function newOrderId(seed?: string): string {
 export function accountRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, OrderView } = db.models;
   const r = newRouter();
-  const idem = idempotent(db) as MiddlewareHandler;
+  const idem = idempotent(db);
 
   const loadAccount = async (accountId: string) => {
     const account = await db.reference.account(accountId);
@@ -111,11 +108,11 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const items = await Account.find({ $or: [{ accountId: query }, { nameLower: prefix }] }, { _id: 0, nameLower: 0 })
       .sort({ name: 1 })
       .limit(20)
-      .lean();
-    return reply(c, { items: items });
+      .lean<Account[]>();
+    return c.json({ items }, 200);
   });
 
-  r.openapi(guarded(config, getAccount), async (c) => reply(c, await loadAccount(c.req.valid('param').accountId), 200));
+  r.openapi(guarded(config, getAccount), async (c) => c.json(await loadAccount(c.req.valid('param').accountId), 200));
 
   r.openapi(guarded(config, listOrders), async (c) => {
     const { accountId } = c.req.valid('param');
@@ -133,7 +130,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       .lean();
     const page = docs.slice(0, limit);
     const nextCursor = docs.length > limit ? encodeCursor(page[page.length - 1]) : null;
-    return reply(c, { items: page.map((d) => d.state), nextCursor });
+    return c.json({ items: page.map((d) => d.state as OrderView), nextCursor }, 200);
   });
 
   r.openapi(guarded(config, createOrder, idem), async (c) => {
@@ -142,7 +139,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const parsed = CreateOrderBody.safeParse(body);
     if (!parsed.success) throw apiError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const account = await loadAccount(accountId);
-    const orderId = newOrderId((c as unknown as { get(k: 'idempotencyKey'): string | undefined }).get('idempotencyKey'));
+    const orderId = newOrderId(c.get('idempotencyKey'));
     const billingMode = parsed.data.billingMode ?? account.defaultBillingMode;
     const startOp = new WithStartWorkflowOperation('orderWorkflow', {
       workflowId: orderWorkflowId(orderId),
@@ -155,8 +152,8 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
           orderId,
           accountId,
           currency: account.currency,
-          createdBy: (c as unknown as { get(k: 'actor'): string }).get('actor'),
-          delivery: (parsed.data.delivery ?? account.defaultDelivery) as DeliveryContact,
+          createdBy: c.get('actor'),
+          delivery: parsed.data.delivery ?? account.defaultDelivery,
           billingMode,
         },
       ],
@@ -165,16 +162,14 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     });
     try {
       const view = await temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation: startOp });
-      return reply(c, view, 201);
+      return c.json(view, 201);
     } catch (e) {
       // A retried create whose order has since closed: answer with that order, start nothing.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
       const existing = await OrderView.findOne({ _id: orderId }, { state: 1 }).lean();
       // Its read model not written (yet): the closed workflow answers for itself.
-      return reply(c, existing?.state ?? (await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)), 201);
+      return c.json((existing?.state as OrderView | undefined) ?? (await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)), 201);
     }
   });
   return r;
 }
-
-export type { IdemEnv };

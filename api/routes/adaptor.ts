@@ -15,27 +15,11 @@ import type { Db } from '../../infra/db';
 import { processInboxFile } from '../../adaptor/watcher';
 import { MAX_FILE_BYTES, type IngestOutcome } from '../../adaptor/ingest';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
-import { guarded, requireWarehouse, roles, type AuthEnv } from '../auth';
+import { newRouter } from '../app';
+import { guarded, requireWarehouse, roles } from '../auth';
 import { ApiError, apiError } from '../errors';
-import { freeText } from '../schemas';
+import { AdaptorExceptionSchema, DispatchBatchSchema, IngestResultSchema, answer, freeText, itemsOf, refusal } from '../schemas';
 
-const err = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) } },
-});
-const IngestResult = z
-  .object({
-    outcome: z.enum(['accepted', 'duplicate', 'unreadable']),
-    batchId: z.string().nullable(),
-    rowCount: z.number().optional(),
-    validRows: z.number().optional(),
-    rejectedRows: z.number().optional(),
-    exceptionRows: z.number().optional(),
-    rejections: z.array(z.object({ rowNumber: z.number(), code: z.string(), message: z.string() })).optional(),
-    reason: z.string().optional(),
-  })
-  .openapi('IngestResult');
 const WarehouseQuery = z.object({
   warehouseId: z
     .string()
@@ -59,10 +43,12 @@ const postFile = createRoute({
     body: { content: { 'text/csv': { schema: z.string() } }, required: true },
   },
   responses: {
-    202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } },
-    413: err('Too large'),
-    415: err('Not CSV'),
-    422: err('Unreadable file: quarantined with a report'),
+    202: answer('Accepted (or recognised as a duplicate)', IngestResultSchema),
+    400: refusal('Invalid request'),
+    403: refusal('This token does not act for that warehouse'),
+    413: refusal('Too large'),
+    415: refusal('Not CSV'),
+    422: answer('Unreadable file: quarantined with a report', IngestResultSchema),
   },
 });
 const postBatch = createRoute({
@@ -73,9 +59,10 @@ const postBatch = createRoute({
   summary: 'An already converted dispatch batch (contracts/dispatch-batch.v1.schema.json)',
   request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true } },
   responses: {
-    202: { description: 'Accepted (or recognised as a duplicate)', content: { 'application/json': { schema: IngestResult } } },
-    400: err('Breaks the contract'),
-    422: err('Unreadable'),
+    202: answer('Accepted (or recognised as a duplicate)', IngestResultSchema),
+    400: refusal('Breaks the contract'),
+    403: refusal('This token does not act for that warehouse'),
+    422: answer('Unreadable: quarantined with a report', IngestResultSchema),
   },
 });
 const listExceptions = createRoute({
@@ -88,10 +75,7 @@ const listExceptions = createRoute({
     query: z.object({ warehouseId: freeText(40).optional(), batchId: freeText(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
   },
   responses: {
-    200: {
-      description: 'Exceptions, newest first',
-      content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
-    },
+    200: answer('Exceptions, newest first', itemsOf(AdaptorExceptionSchema)),
   },
 });
 const getBatch = createRoute({
@@ -101,14 +85,14 @@ const getBatch = createRoute({
   tags: ['adaptor'],
   summary: 'A dispatch batch and its report',
   request: { params: z.object({ batchId: z.string().regex(/^[a-f0-9]{64}$/) }) },
-  responses: { 200: { description: 'The batch', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, 404: err('No such batch') },
+  responses: { 200: answer('The batch, what the job has done with it and its orders now', DispatchBatchSchema), 404: refusal('No such batch') },
 });
 
 /** What the job has done with a batch: `received`, `signalling` (with progress so far) or `done`. */
 async function dispatchBatchState(db: Db, batch: { batchId: string; status: string; signalled?: number | null }) {
-  if (batch.status === 'done') return { status: 'done', signalled: batch.signalled ?? 0 };
+  if (batch.status === 'done') return { status: 'done' as const, signalled: batch.signalled ?? 0 };
   const progress = await db.models.DispatchProgress.findOne({ _id: batch.batchId }).lean();
-  return progress ? { status: 'signalling', signalled: progress.signalled } : { status: 'received', signalled: 0 };
+  return progress ? { status: 'signalling' as const, signalled: progress.signalled } : { status: 'received' as const, signalled: 0 };
 }
 
 function toResult(o: IngestOutcome) {
@@ -174,8 +158,6 @@ export function batchToCsv(batch: DispatchBatch): string {
   );
 }
 
-const vars = (c: unknown) => c as { get<K extends keyof AuthEnv['Variables']>(k: K): AuthEnv['Variables'][K] };
-
 export function adaptorRoutes(deps: ApiDeps) {
   const { config, db } = deps;
   const r = newRouter();
@@ -183,7 +165,7 @@ export function adaptorRoutes(deps: ApiDeps) {
   r.openapi(guarded(config, postFile), async (c) => {
     const { warehouseId, fileName } = c.req.valid('query');
     if (!config.warehouses.ids.includes(warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${warehouseId}`);
-    requireWarehouse(vars(c), warehouseId);
+    requireWarehouse(c, warehouseId);
     if (!/^(text\/csv|text\/plain|application\/octet-stream)\b/i.test(c.req.header('content-type') ?? ''))
       throw apiError('UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
     if (Number(c.req.header('content-length') ?? 0) > MAX_FILE_BYTES)
@@ -193,7 +175,7 @@ export function adaptorRoutes(deps: ApiDeps) {
     const outcome = await receiveFile(deps, warehouseId, fileName ?? 'upload.csv', Readable.fromWeb(raw as unknown as WebReadableStream), {
       source: 'api-csv',
     });
-    return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
+    return outcome.kind === 'unreadable' ? c.json(toResult(outcome), 422) : c.json(toResult(outcome), 202);
   });
 
   r.openapi(guarded(config, postBatch), async (c) => {
@@ -205,7 +187,7 @@ export function adaptorRoutes(deps: ApiDeps) {
       });
     const b = batch as unknown as DispatchBatch;
     if (!config.warehouses.ids.includes(b.warehouseId)) throw apiError('VALIDATION_FAILED', `unknown warehouse ${b.warehouseId}`);
-    requireWarehouse(vars(c), b.warehouseId);
+    requireWarehouse(c, b.warehouseId);
     const rowNumbers = [...b.rows].sort((x, y) => x.rowNumber - y.rowNumber).map((r) => r.rowNumber);
     if (new Set(rowNumbers).size !== rowNumbers.length) throw apiError('VALIDATION_FAILED', 'row numbers must be unique within a batch');
     // Archived as received (JSON); the CSV it stands for is only read, never written where people
@@ -222,7 +204,7 @@ export function adaptorRoutes(deps: ApiDeps) {
         declared: { batchId: b.batchId, rowNumbers },
       },
     );
-    return reply(c, toResult(outcome), outcome.kind === 'unreadable' ? 422 : 202);
+    return outcome.kind === 'unreadable' ? c.json(toResult(outcome), 422) : c.json(toResult(outcome), 202);
   });
 
   r.openapi(guarded(config, listExceptions), async (c) => {
@@ -231,21 +213,20 @@ export function adaptorRoutes(deps: ApiDeps) {
     if (warehouseId) filter.warehouseId = warehouseId;
     if (batchId) filter.batchId = batchId;
     const items = await db.models.AdaptorException.find(filter, { _id: 0 }).sort({ createdAt: -1 }).limit(limit).lean();
-    return reply(c, { items: items });
+    return c.json({ items }, 200);
   });
 
   r.openapi(guarded(config, getBatch), async (c) => {
     const { batchId } = c.req.valid('param');
     const stored = await db.models.DispatchBatch.findOne({ _id: batchId }, { _id: 0 }).lean();
     // Another warehouse's batch is not this adaptor's to know of.
-    const allowed = vars(c).get('warehouses');
+    const allowed = c.get('warehouses');
     if (!stored || (allowed && !allowed.includes(stored.warehouseId))) throw apiError('NOT_FOUND', `no dispatch batch ${batchId}`);
     const batch = { ...stored, ...(await dispatchBatchState(db, stored)) };
     const orders = await db.models.OrderView.find({ orderId: { $in: batch.orderIds } }, { orderId: 1, status: 1, _id: 0 }).lean();
     const count = (s: string) => orders.filter((o) => o.status === s).length;
     const exceptions = await db.models.AdaptorException.countDocuments({ batchId });
-    return reply(
-      c,
+    return c.json(
       {
         ...batch,
         report: {

@@ -5,62 +5,10 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { billRunWorkflowId, invoiceSummary, isBillDate, type BillRunResult } from '../../domain/billing';
 import type { billRunWorkflow } from '../../workflows/bill-run';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
+import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
-import { AccountIdParam, BillingMode, ErrorSchema } from '../schemas';
-
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
-const json = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
-
-const minor = (description: string) =>
-  z
-    .number()
-    .int()
-    .openapi({ description: `${description}, minor units` });
-
-export const ChargeSchema = z
-  .object({
-    chargeKey: z.string().openapi({ description: 'order id, line number and dispatch batch (or `licence`): the idempotency key' }),
-    accountId: z.string(),
-    orderId: z.string(),
-    lineNumber: z.number().int(),
-    sku: z.string(),
-    description: z.string(),
-    quantity: z.number().int().openapi({ description: 'units shipped (or licences provisioned) in this charge' }),
-    unitPrice: minor('unit price excluding tax'),
-    taxRateBps: z.number().int().openapi({ description: 'basis points: 2000 = 20%' }),
-    amount: minor('net amount'),
-    tax: minor('tax, rounded on the line'),
-    currency: z.string(),
-    billingMode: BillingMode,
-    createdAt: z.string(),
-    invoiceNumber: z.string().nullable().openapi({ description: 'null while the charge waits for the next cycle invoice' }),
-  })
-  .openapi('Charge');
-
-const TotalsSchema = z.object({ net: minor('net'), tax: minor('tax'), gross: minor('gross') }).openapi('InvoiceTotals');
-
-const InvoiceFields = {
-  invoiceNumber: z.string().openapi({ example: 'INV-00000042' }),
-  accountId: z.string(),
-  kind: z.enum(['offCycle', 'cycle']).openapi({ description: 'offCycle: issued at once for one order; cycle: the bill run' }),
-  issuedAt: z.string(),
-  currency: z.string(),
-  billDate: z.string().optional().openapi({ description: 'cycle invoices: the bill date' }),
-  cutOff: z.string().optional().openapi({ description: 'cycle invoices: charges created up to this instant' }),
-};
-
-export const InvoiceSummarySchema = z.object({ ...InvoiceFields, chargeCount: z.number().int(), totals: TotalsSchema }).openapi('InvoiceSummary');
-
-export const InvoiceSchema = z
-  .object({
-    ...InvoiceFields,
-    lines: z.array(ChargeSchema),
-    taxByRate: z.array(z.object({ taxRateBps: z.number().int(), net: minor('net'), tax: minor('tax'), gross: minor('gross') })),
-    totals: TotalsSchema,
-  })
-  .openapi('Invoice');
+import { AccountIdParam, BillRunSchema, ChargeSchema, InvoiceSchema, InvoiceSummarySchema, answer, itemsOf, refusal } from '../schemas';
 
 const BillDate = z
   .string()
@@ -76,34 +24,6 @@ export const StartBillRunBody = z
   .strict()
   .openapi('StartBillRun');
 
-export const BillRunSchema = z
-  .object({
-    workflowId: z.string(),
-    runId: z.string(),
-    status: z.string().openapi({ description: 'running, completed, failed, terminated, ...' }),
-    result: z
-      .object({
-        date: z.string(),
-        cutOff: z.string(),
-        accountsDue: z.number().int(),
-        invoices: z.array(
-          z.object({
-            accountId: z.string(),
-            invoiceNumber: z.string(),
-            currency: z.string(),
-            gross: z.number().int(),
-            chargeCount: z.number().int(),
-            created: z.boolean(),
-          }),
-        ),
-        nothingToBill: z.array(z.string()),
-        failed: z.array(z.object({ accountId: z.string(), message: z.string() })),
-      })
-      .optional()
-      .openapi({ description: 'once completed' }),
-  })
-  .openapi('BillRun');
-
 const listCharges = createRoute({
   ...roles('agent', 'ops'),
   method: 'get',
@@ -114,7 +34,7 @@ const listCharges = createRoute({
     params: AccountIdParam,
     query: z.object({ status: z.enum(['pending', 'invoiced']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
   },
-  responses: { 200: json('Charges', z.object({ items: z.array(ChargeSchema) })), 400: err('Bad query'), 404: err('No such account') },
+  responses: { 200: answer('Charges', itemsOf(ChargeSchema)), 400: refusal('Bad query'), 404: refusal('No such account') },
 });
 
 const listInvoices = createRoute({
@@ -124,7 +44,7 @@ const listInvoices = createRoute({
   tags: ['billing'],
   summary: "The account's invoices, newest first",
   request: { params: AccountIdParam, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
-  responses: { 200: json('Invoices', z.object({ items: z.array(InvoiceSummarySchema) })), 400: err('Bad query'), 404: err('No such account') },
+  responses: { 200: answer('Invoices', itemsOf(InvoiceSummarySchema)), 400: refusal('Bad query'), 404: refusal('No such account') },
 });
 
 const getInvoice = createRoute({
@@ -141,7 +61,7 @@ const getInvoice = createRoute({
         .openapi({ param: { name: 'invoiceNumber', in: 'path' }, example: 'INV-00000042' }),
     }),
   },
-  responses: { 200: json('The invoice', InvoiceSchema), 400: err('Bad invoice number'), 404: err('No such invoice') },
+  responses: { 200: answer('The invoice', InvoiceSchema), 400: refusal('Bad invoice number'), 404: refusal('No such invoice') },
 });
 
 const startBillRun = createRoute({
@@ -151,7 +71,7 @@ const startBillRun = createRoute({
   tags: ['billing'],
   summary: 'Run the bill run for a date now (or join the one already running); a rerun of a finished date issues nothing twice',
   request: { body: { required: true, content: { 'application/json': { schema: StartBillRunBody } } } },
-  responses: { 200: json('Finished', BillRunSchema), 202: json('Still running: poll GET /bill-runs/{date}', BillRunSchema), 400: err('Invalid date') },
+  responses: { 200: answer('Finished', BillRunSchema), 202: answer('Still running: poll GET /bill-runs/{date}', BillRunSchema), 400: refusal('Invalid date') },
 });
 
 const getBillRun = createRoute({
@@ -161,7 +81,7 @@ const getBillRun = createRoute({
   tags: ['billing'],
   summary: 'The latest bill run for a date',
   request: { params: z.object({ date: BillDate.openapi({ param: { name: 'date', in: 'path' } }) }) },
-  responses: { 200: json('The bill run', BillRunSchema), 400: err('Invalid date'), 404: err('No bill run for that date') },
+  responses: { 200: answer('The bill run', BillRunSchema), 400: refusal('Invalid date'), 404: refusal('No bill run for that date') },
 });
 
 type Lean<T> = T & { _id?: unknown };
@@ -182,8 +102,9 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     const filter: Record<string, unknown> = { accountId };
     if (status === 'pending') filter.invoiceNumber = null;
     if (status === 'invoiced') filter.invoiceNumber = { $ne: null };
-    const items = await Charge.find(filter, { _id: 0 }).sort({ createdAt: 1, chargeKey: 1 }).limit(limit).lean();
-    return reply(c, { items });
+    const charges = await Charge.find(filter, { _id: 0 }).sort({ createdAt: 1, chargeKey: 1 }).limit(limit).lean();
+    // A pending charge may have no invoiceNumber field at all: it answers null.
+    return c.json({ items: charges.map((ch) => ({ ...ch, invoiceNumber: ch.invoiceNumber ?? null })) }, 200);
   });
 
   r.openapi(guarded(config, listInvoices), async (c) => {
@@ -196,7 +117,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
       chargeCount: d.chargeKeys.length,
       totals: { net: d.net ?? 0, tax: d.tax ?? 0, gross: d.gross ?? 0 },
     }));
-    return reply(c, { items });
+    return c.json({ items }, 200);
   });
 
   r.openapi(guarded(config, getInvoice), async (c) => {
@@ -210,7 +131,7 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
       .filter((l) => l !== null)
       .map((l) => withoutId({ ...l, invoiceNumber }))
       .sort((a, b) => a.orderId.localeCompare(b.orderId) || a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
-    return reply(c, { ...invoiceFields(invoice), lines, ...invoiceSummary(lines) });
+    return c.json({ ...invoiceFields(invoice), lines, ...invoiceSummary(lines) }, 200);
   });
 
   r.openapi(guarded(config, startBillRun), async (c) => {
@@ -227,13 +148,13 @@ export function billingRoutes({ config, db, temporal }: ApiDeps) {
     });
     const finished = waitSeconds > 0 && (await settledWithin(handle, waitSeconds * 1000));
     const view = await billRunView(handle);
-    return reply(c, view, finished || view.status !== 'running' ? 200 : 202);
+    return finished || view.status !== 'running' ? c.json(view, 200) : c.json(view, 202);
   });
 
   r.openapi(guarded(config, getBillRun), async (c) => {
     const { date } = c.req.valid('param');
     try {
-      return reply(c, await billRunView(temporal.workflow.getHandle(billRunWorkflowId(date))));
+      return c.json(await billRunView(temporal.workflow.getHandle(billRunWorkflowId(date))), 200);
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) throw apiError('NOT_FOUND', `no bill run for ${date}`);
       throw e;
@@ -269,7 +190,7 @@ async function billRunView(handle: WorkflowHandle) {
 function invoiceFields(d: {
   invoiceNumber: string;
   accountId: string;
-  kind: string;
+  kind: 'offCycle' | 'cycle';
   issuedAt: string;
   currency: string;
   billDate?: string | null;

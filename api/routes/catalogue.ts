@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
+import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
-import { ErrorSchema, ProductSchema, freeText } from '../schemas';
+import type { Product } from '../../domain/types';
+import { ProductSchema, answer, freeText, itemsOf, refusal } from '../schemas';
 
 const listCatalogue = createRoute({
   ...roles('agent', 'ops'),
@@ -18,8 +19,8 @@ const listCatalogue = createRoute({
     }),
   },
   responses: {
-    200: { description: 'Products', content: { 'application/json': { schema: z.object({ items: z.array(ProductSchema) }) } } },
-    400: { description: 'Bad query', content: { 'application/json': { schema: ErrorSchema } } },
+    200: answer('Products', itemsOf(ProductSchema)),
+    400: refusal('Bad query'),
   },
 });
 
@@ -34,8 +35,8 @@ export function catalogueRoutes({ config, db }: ApiDeps) {
       const re = new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
       filter.$or = [{ sku: re }, { name: re }];
     }
-    const items = await db.models.Product.find(filter, { _id: 0 }).sort({ kind: 1, sku: 1 }).limit(500).lean();
-    return reply(c, { items: items });
+    const items = await db.models.Product.find(filter, { _id: 0 }).sort({ kind: 1, sku: 1 }).limit(500).lean<Product[]>();
+    return c.json({ items }, 200);
   });
   return r;
 }

@@ -3,7 +3,6 @@
 // devices, requeue them and run the enrolment jobs on demand.
 import { createRoute, z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Context, MiddlewareHandler } from 'hono';
 import {
   FAILED_STATUSES,
   MANUFACTURERS,
@@ -24,17 +23,29 @@ import { enrolmentRequestScheduleId, enrolmentResponseScheduleId } from '../../i
 import type { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow } from '../../workflows/enrolment';
 import { orderWorkflowId, requestEnrolmentUpdate, type OrderView } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
+import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { idempotent } from '../idempotency';
 import { apiError } from '../errors';
 import { isDuplicateKey } from '../../infra/db';
-import { ErrorSchema, Manufacturer as ManufacturerSchema, OrderIdParam, freeText } from '../schemas';
+import {
+  EnrolmentIdsRecordedSchema,
+  EnrolmentInstructionSchema,
+  EnrolmentJobRunSchema,
+  EnrolmentStartedSchema,
+  Manufacturer as ManufacturerSchema,
+  OrderEnrolmentSchema,
+  OrderIdParam,
+  RequeuedSchema,
+  UnenrolmentQueuedSchema,
+  answer,
+  freeText,
+  itemsOf,
+  jsonBody,
+  refusal,
+} from '../schemas';
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
-const ok = (description: string, schema: z.ZodType = z.record(z.string(), z.unknown())) => ({ description, content: { 'application/json': { schema } } });
-const json = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
-const refusals = { 400: err('Invalid request'), 404: err('No such order'), 409: err('Not allowed now'), 422: err('Business rule refused it') };
+const refusals = { 400: refusal('Invalid request'), 404: refusal('No such order'), 409: refusal('Not allowed now'), 422: refusal('Business rule refused it') };
 
 const CustomerId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "1 to 64 letters, digits, '.', '_', ':' or '-'");
 export const EnrolmentRequestBody = z
@@ -76,8 +87,12 @@ const requestEnrolment = createRoute({
   path: '/orders/{orderId}/enrolment',
   tags: ['enrolment'],
   summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now",
-  request: { params: OrderIdParam, ...json(EnrolmentRequestBody) },
-  responses: { ...refusals, 200: ok('Programme ids recorded on the New order'), 202: ok('Enrolment started per manufacturer') },
+  request: { params: OrderIdParam, ...jsonBody(EnrolmentRequestBody) },
+  responses: {
+    ...refusals,
+    200: answer('Programme ids recorded on the New order', EnrolmentIdsRecordedSchema),
+    202: answer('Enrolment started per manufacturer', EnrolmentStartedSchema),
+  },
 });
 const getOrderEnrolment = createRoute({
   ...roles('agent', 'ops'),
@@ -86,7 +101,7 @@ const getOrderEnrolment = createRoute({
   tags: ['enrolment'],
   summary: "Per-device enrolment status of an order's devices",
   request: { params: OrderIdParam },
-  responses: { 404: err('No such order'), 200: ok('Requests and devices') },
+  responses: { 404: refusal('No such order'), 200: answer('Requests and devices', OrderEnrolmentSchema) },
 });
 const unenrol = createRoute({
   ...roles('agent', 'ops'),
@@ -94,8 +109,8 @@ const unenrol = createRoute({
   path: '/devices/{imeiOrSerial}/unenrolment',
   tags: ['enrolment'],
   summary: 'Unenrol an enrolled device (returned, sold, lost)',
-  request: { params: DeviceParam, ...json(UnenrolBody) },
-  responses: { 400: err('Invalid request'), 409: err('The device is not enrolled'), 202: ok('Unenrolment queued') },
+  request: { params: DeviceParam, ...jsonBody(UnenrolBody) },
+  responses: { 400: refusal('Invalid request'), 409: refusal('The device is not enrolled'), 202: answer('Unenrolment queued', UnenrolmentQueuedSchema) },
 });
 const listFailed = createRoute({
   ...roles('ops'),
@@ -110,7 +125,7 @@ const listFailed = createRoute({
       limit: z.coerce.number().int().min(1).max(500).default(100),
     }),
   },
-  responses: { 200: ok('Failed instructions, newest first') },
+  responses: { 200: answer('Failed instructions, newest first', itemsOf(EnrolmentInstructionSchema)) },
 });
 const requeue = createRoute({
   ...roles('ops'),
@@ -118,8 +133,8 @@ const requeue = createRoute({
   path: '/enrolment/requeue',
   tags: ['enrolment'],
   summary: 'Queue failed instructions again for the next Device Enrolment Request job',
-  request: json(RequeueBody),
-  responses: { 400: err('Invalid request'), 200: ok('What was requeued') },
+  request: jsonBody(RequeueBody),
+  responses: { 400: refusal('Invalid request'), 200: answer('What was requeued', RequeuedSchema) },
 });
 const runJob = createRoute({
   ...roles('ops'),
@@ -128,7 +143,7 @@ const runJob = createRoute({
   tags: ['enrolment'],
   summary: 'Run the Device Enrolment Request or Response job now',
   request: { params: z.object({ job: z.enum(['request', 'response']).openapi({ param: { name: 'job', in: 'path' } }) }) },
-  responses: { 202: ok('Started') },
+  responses: { 202: answer('Started', EnrolmentJobRunSchema) },
 });
 
 type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: string };
@@ -136,8 +151,7 @@ type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: stri
 export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
   const { OrderView: Orders, Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
   const r = newRouter();
-  const idem = idempotent(db) as MiddlewareHandler;
-  const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
+  const idem = idempotent(db);
 
   const readOrder = async (orderId: string): Promise<OrderView> => {
     const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
@@ -169,15 +183,16 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     if (order.status === 'New') {
       // At order time the lines say which programme; the order keeps the customer's ids until dispatch.
       if (body.lines) throw apiError('VALIDATION_FAILED', 'on a New order, set the programme on each line (enrolment attribute); give only customerIds here');
-      const view = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: actor(c) }] });
-      await recordRequests(orderId, customerIds, 'orderTime', actor(c));
-      return reply(
-        c,
+      const view = await temporal.workflow
+        .getHandle(orderWorkflowId(orderId))
+        .executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: c.get('actor') }] });
+      await recordRequests(orderId, customerIds, 'orderTime', c.get('actor'));
+      return c.json(
         {
           orderId,
-          when: 'orderTime',
+          when: 'orderTime' as const,
           enrolmentCustomerIds: view.enrolmentCustomerIds,
-          lines: view.lines.filter((l) => l.enrolment).map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, programme: l.enrolment })),
+          lines: view.lines.flatMap((l) => (l.enrolment ? [{ lineNumber: l.lineNumber, sku: l.sku, programme: l.enrolment }] : [])),
         },
         200,
       );
@@ -190,7 +205,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     >();
     checkLaterEnrolment(order, picks, customerIds, Object.fromEntries(products.map((p) => [p.sku, p.enrolmentProgrammes])));
     const plan = devicesToEnrol(order, picks, customerIds);
-    await recordRequests(orderId, customerIds, 'later', actor(c), picks);
+    await recordRequests(orderId, customerIds, 'later', c.get('actor'), picks);
     const started: { manufacturer: Manufacturer; workflowId: string; devices: number }[] = [];
     const alreadyRequested: Manufacturer[] = [];
     for (const e of plan) {
@@ -201,7 +216,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
           taskQueue: config.temporal.taskQueue,
           // One enrolment per order and manufacturer, ever: a second request is refused, not repeated.
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          args: [{ orderId, ...e, requestedBy: actor(c) }],
+          args: [{ orderId, ...e, requestedBy: c.get('actor') }],
           staticSummary: `Enrol ${e.devices.length} device(s) of order ${orderId} with ${e.manufacturer}`,
         });
         started.push({ manufacturer: e.manufacturer, workflowId, devices: e.devices.length });
@@ -213,7 +228,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     if (started.length === 0) {
       throw apiError('INVALID_TRANSITION', `enrolment with ${alreadyRequested.join(', ')} was already requested for order ${orderId}`, { alreadyRequested });
     }
-    return reply(c, { orderId, when: 'later', started, alreadyRequested }, 202);
+    return c.json({ orderId, when: 'later' as const, started, alreadyRequested }, 202);
   });
 
   r.openapi(guarded(config, getOrderEnrolment), async (c) => {
@@ -247,7 +262,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
         },
       };
     });
-    return reply(c, { orderId, orderStatus: order.status, requests, devices, counts: summarise(devices.map((d) => ({ status: d.last.status }))) });
+    return c.json({ orderId, orderStatus: order.status, requests, devices, counts: summarise(devices.map((d) => ({ status: d.last.status }))) }, 200);
   });
 
   r.openapi(guarded(config, unenrol), async (c) => {
@@ -279,7 +294,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
             // Apple: a return is a new order, with its own number.
             orderNumber: `${enrolledBy.orderId}-R${n}`,
             reason,
-            requestedBy: actor(c),
+            requestedBy: c.get('actor'),
           },
         ],
         staticSummary: `Unenrol device ${enrolledBy.deviceId} from ${enrolledBy.manufacturer}: ${reason}`,
@@ -288,7 +303,10 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
       throw apiError('INVALID_TRANSITION', `device ${imeiOrSerial} is already being unenrolled`, { enrolmentState: 'unenrolling' });
     }
-    return reply(c, { deviceId: enrolledBy.deviceId, manufacturer: enrolledBy.manufacturer, orderId: enrolledBy.orderId, workflowId, status: 'queued' }, 202);
+    return c.json(
+      { deviceId: enrolledBy.deviceId, manufacturer: enrolledBy.manufacturer, orderId: enrolledBy.orderId, workflowId, status: 'queued' as const },
+      202,
+    );
   });
 
   r.openapi(guarded(config, listFailed), async (c) => {
@@ -299,8 +317,8 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     )
       .sort({ updatedAt: -1 })
       .limit(q.limit)
-      .lean();
-    return reply(c, { items });
+      .lean<InstructionDoc[]>();
+    return c.json({ items }, 200);
   });
 
   r.openapi(guarded(config, requeue), async (c) => {
@@ -319,8 +337,8 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     }
     const skipped = instructionIds
       .filter((id) => !requeuable.includes(id))
-      .map((id) => ({ instructionId: id, reason: before.some((b) => b.instructionId === id) ? 'not failed' : 'not found' }));
-    return reply(c, { requeued: requeuable, skipped });
+      .map((id) => ({ instructionId: id, reason: before.some((b) => b.instructionId === id) ? ('not failed' as const) : ('not found' as const) }));
+    return c.json({ requeued: requeuable, skipped }, 200);
   });
 
   r.openapi(guarded(config, runJob), async (c) => {
@@ -330,7 +348,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
       // Through the schedule with SKIP, so a run already going is not doubled (trigger() alone
       // would use ALLOW_ALL, whatever the schedule's own policy says).
       await temporal.schedule.getHandle(scheduleId).trigger('SKIP');
-      return reply(c, { job, via: 'schedule', scheduleId }, 202);
+      return c.json({ job, via: 'schedule' as const, scheduleId }, 202);
     } catch (e) {
       if (!(e instanceof ScheduleNotFoundError)) throw e;
     }
@@ -346,7 +364,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     } catch (e) {
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }
-    return reply(c, { job, via: 'workflow', workflowId }, 202);
+    return c.json({ job, via: 'workflow' as const, workflowId }, 202);
   });
 
   return r;

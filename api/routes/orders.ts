@@ -1,7 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { isTerminal } from '../../domain/order-state';
 import type { Product } from '../../domain/types';
 import {
@@ -17,33 +17,37 @@ import {
   type OrderView,
 } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
+import type { ApiEnv } from '../env';
+import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { idempotent } from '../idempotency';
 import {
   AddLineBody,
   CancelBody,
+  CancellationRequestedSchema,
   ChangeLineBody,
   DeliverySchema,
-  ErrorSchema,
   FraudReviewBody,
   LineParams,
+  OrderDetailSchema,
   OrderIdParam,
   OrderSchema,
   SetBillingModeBody,
   StockCheckSchema,
+  answer,
+  itemsOf,
+  jsonBody,
+  refusal,
 } from '../schemas';
 import { runStockCheck } from './stock';
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
-const orderOk = (description: string) => ({ description, content: { 'application/json': { schema: OrderSchema } } });
-const json = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+const orderOk = (description: string) => answer(description, OrderSchema);
 const refusals = {
-  400: err('Invalid request'),
-  404: err('No such order or line'),
-  409: err('Not allowed in the order’s current status'),
-  422: err('Business rule refused it'),
+  400: refusal('Invalid request'),
+  404: refusal('No such order or line'),
+  409: refusal('Not allowed in the order’s current status'),
+  422: refusal('Business rule refused it'),
 };
 
 const getOrder = createRoute({
@@ -53,7 +57,7 @@ const getOrder = createRoute({
   summary: 'Read an order: state, lines, totals, history, allocation, charges',
   tags: ['orders'],
   ...{ request: { params: OrderIdParam } },
-  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+  responses: { ...refusals, ...{ 200: answer('The order', OrderDetailSchema) } },
 });
 const addLine = createRoute({
   ...roles('agent', 'ops'),
@@ -61,7 +65,7 @@ const addLine = createRoute({
   path: '/orders/{orderId}/lines',
   summary: 'Add a catalogue product (price captured now); New orders only',
   tags: ['orders'],
-  ...{ request: { params: OrderIdParam, ...json(AddLineBody) } },
+  ...{ request: { params: OrderIdParam, ...jsonBody(AddLineBody) } },
   responses: { ...refusals, ...{ 200: orderOk('The order with the line') } },
 });
 const changeLine = createRoute({
@@ -70,7 +74,7 @@ const changeLine = createRoute({
   path: '/orders/{orderId}/lines/{lineId}',
   summary: 'Change quantity or enrolment of a line; New orders only',
   tags: ['orders'],
-  ...{ request: { params: LineParams, ...json(ChangeLineBody) } },
+  ...{ request: { params: LineParams, ...jsonBody(ChangeLineBody) } },
   responses: { ...refusals, ...{ 200: orderOk('The order') } },
 });
 const removeLine = createRoute({
@@ -88,7 +92,7 @@ const setDelivery = createRoute({
   path: '/orders/{orderId}/delivery',
   summary: 'Set the delivery contact and address; New orders only',
   tags: ['orders'],
-  ...{ request: { params: OrderIdParam, ...json(DeliverySchema) } },
+  ...{ request: { params: OrderIdParam, ...jsonBody(DeliverySchema) } },
   responses: { ...refusals, ...{ 200: orderOk('The order') } },
 });
 const setBillingMode = createRoute({
@@ -97,7 +101,7 @@ const setBillingMode = createRoute({
   path: '/orders/{orderId}/billing-mode',
   summary: 'Bill immediately on completion, or on the next invoice',
   tags: ['orders'],
-  ...{ request: { params: OrderIdParam, ...json(SetBillingModeBody) } },
+  ...{ request: { params: OrderIdParam, ...jsonBody(SetBillingModeBody) } },
   responses: { ...refusals, ...{ 200: orderOk('The order') } },
 });
 const stockCheck = createRoute({
@@ -110,8 +114,8 @@ const stockCheck = createRoute({
   responses: {
     ...refusals,
     ...{
-      200: { description: 'Stock per line SKU', content: { 'application/json': { schema: StockCheckSchema } } },
-      503: err('Not connected to a warehouse, or none answered'),
+      200: answer('Stock per line SKU', StockCheckSchema),
+      503: refusal('Not connected to a warehouse, or none answered'),
     },
   },
 });
@@ -135,10 +139,7 @@ const cancel = createRoute({
     ...refusals,
     ...{
       200: orderOk('Cancelled'),
-      202: {
-        description: 'Cancellation requested from the warehouse',
-        content: { 'application/json': { schema: z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }) } },
-      },
+      202: answer('Cancellation requested from the warehouse', CancellationRequestedSchema),
     },
   },
 });
@@ -148,7 +149,7 @@ const fraudReview = createRoute({
   path: '/orders/{orderId}/fraud-review',
   summary: 'Ops decision on an order referred by the fraud check',
   tags: ['orders'],
-  ...{ request: { params: OrderIdParam, ...json(FraudReviewBody) } },
+  ...{ request: { params: OrderIdParam, ...jsonBody(FraudReviewBody) } },
   responses: { ...refusals, ...{ 200: orderOk('The order') } },
 });
 const fraudQueue = createRoute({
@@ -157,13 +158,13 @@ const fraudQueue = createRoute({
   path: '/fraud-reviews',
   tags: ['fraud'],
   summary: 'Orders waiting for a fraud review decision',
-  responses: { 200: { description: 'The queue', content: { 'application/json': { schema: z.object({ items: z.array(OrderSchema) }) } } } },
+  responses: { 200: answer('The queue', itemsOf(OrderSchema)) },
 });
 
 export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   const { OrderView: Orders } = db.models;
   const r = newRouter();
-  const idem = idempotent(db) as MiddlewareHandler;
+  const idem = idempotent(db);
 
   const readOrder = async (orderId: string): Promise<OrderView> => {
     const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
@@ -172,9 +173,9 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   };
 
   /** Runs an agent action as a workflow update; refusals come back as the domain's error codes. */
-  async function act<Ret, Arg>(c: Context, orderId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  async function act<Ret, Arg>(c: Context<ApiEnv>, orderId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
     const handle: WorkflowHandle = temporal.workflow.getHandle(orderWorkflowId(orderId));
-    const key = (c as unknown as { get(k: 'idempotencyKey'): string | undefined }).get('idempotencyKey');
+    const key = c.get('idempotencyKey');
     try {
       return await handle.executeUpdate(def, { args: [arg], ...(key ? { updateId: key } : {}) });
     } catch (e) {
@@ -184,33 +185,26 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
       throw e;
     }
   }
-  const actor = (c: Context) => (c as unknown as { get(k: 'actor'): string }).get('actor');
 
   r.openapi(guarded(config, getOrder), async (c) => {
     const order = await readOrder(c.req.valid('param').orderId);
-    const ops = (c as unknown as { get(k: 'role'): string }).get('role') === 'ops';
-    return reply(
-      c,
-      {
-        ...order,
-        ...(ops ? { temporalUrl: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${orderWorkflowId(order.orderId)}` } : {}),
-      },
-      200,
-    );
+    const ops = c.get('role') === 'ops';
+    const temporalUrl = `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${orderWorkflowId(order.orderId)}`;
+    return c.json({ ...order, ...(ops ? { temporalUrl } : {}) }, 200);
   });
 
   r.openapi(guarded(config, addLine, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const body = c.req.valid('json');
-    const product = (await db.reference.product(body.sku)) as Product | null;
+    const product = await db.reference.product(body.sku);
     if (!product) throw apiError('PRODUCT_NOT_FOUND', `no product ${body.sku} in the catalogue`);
     const view = await act(c, orderId, addLineUpdate, {
       product,
       quantity: body.quantity,
       ...(body.enrolment ? { enrolment: body.enrolment } : {}),
-      by: actor(c),
+      by: c.get('actor'),
     });
-    return reply(c, view, 200);
+    return c.json(view, 200);
   });
 
   r.openapi(guarded(config, changeLine), async (c) => {
@@ -220,37 +214,37 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     if (body.enrolment) {
       const order = await readOrder(orderId);
       const line = order.lines.find((l) => l.lineId === lineId);
-      if (line) enrolmentProgrammes = ((await db.reference.product(line.sku)) as Product | null)?.enrolmentProgrammes ?? [];
+      if (line) enrolmentProgrammes = (await db.reference.product(line.sku))?.enrolmentProgrammes ?? [];
     }
-    const view = await act(c, orderId, changeLineUpdate, { lineId, ...body, ...(enrolmentProgrammes ? { enrolmentProgrammes } : {}), by: actor(c) });
-    return reply(c, view, 200);
+    const view = await act(c, orderId, changeLineUpdate, { lineId, ...body, ...(enrolmentProgrammes ? { enrolmentProgrammes } : {}), by: c.get('actor') });
+    return c.json(view, 200);
   });
 
   r.openapi(guarded(config, removeLine), async (c) => {
     const { orderId, lineId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, removeLineUpdate, { lineId, by: actor(c) }), 200);
+    return c.json(await act(c, orderId, removeLineUpdate, { lineId, by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, setDelivery), async (c) => {
     const { orderId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, setDeliveryUpdate, { delivery: c.req.valid('json'), by: actor(c) }), 200);
+    return c.json(await act(c, orderId, setDeliveryUpdate, { delivery: c.req.valid('json'), by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, setBillingMode), async (c) => {
     const { orderId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, setBillingModeUpdate, { billingMode: c.req.valid('json').billingMode, by: actor(c) }), 200);
+    return c.json(await act(c, orderId, setBillingModeUpdate, { billingMode: c.req.valid('json').billingMode, by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, stockCheck), async (c) => {
     const order = await readOrder(c.req.valid('param').orderId);
     const items = order.lines.filter((l) => l.kind !== 'softwareLicence').map((l) => ({ sku: l.sku, quantity: l.quantity }));
     if (!items.length) throw apiError('VALIDATION_FAILED', 'the order has no warehouse lines to check');
-    return reply(c, await runStockCheck(stock, items));
+    return c.json(await runStockCheck(stock, items), 200);
   });
 
   r.openapi(guarded(config, generate, idem), async (c) => {
     const { orderId } = c.req.valid('param');
-    return reply(c, await act(c, orderId, generateUpdate, { by: actor(c) }), 200);
+    return c.json(await act(c, orderId, generateUpdate, { by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, cancel, idem), async (c) => {
@@ -264,14 +258,14 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     }
     const parsed = CancelBody.safeParse(raw);
     if (!parsed.success) throw apiError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const res = await act(c, orderId, cancelUpdate, { reason: parsed.data.reason, by: actor(c) });
-    return res.outcome === 'cancelled' ? reply(c, res.order, 200) : reply(c, { outcome: 'cancellationRequested', order: res.order }, 202);
+    const res = await act(c, orderId, cancelUpdate, { reason: parsed.data.reason, by: c.get('actor') });
+    return res.outcome === 'cancelled' ? c.json(res.order, 200) : c.json({ outcome: 'cancellationRequested' as const, order: res.order }, 202);
   });
 
   r.openapi(guarded(config, fraudReview, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const { decision, reason } = c.req.valid('json');
-    return reply(c, await act(c, orderId, fraudReviewUpdate, { decision, reason, by: actor(c) }), 200);
+    return c.json(await act(c, orderId, fraudReviewUpdate, { decision, reason, by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, fraudQueue), async (c) => {
@@ -282,7 +276,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
       .sort({ createdAt: 1 })
       .limit(200)
       .lean();
-    return reply(c, { items: docs.map((d) => d.state) });
+    return c.json({ items: docs.map((d) => d.state as OrderView) }, 200);
   });
   return r;
 }

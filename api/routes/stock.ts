@@ -2,10 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { summariseStock, type StockRequest } from '../../domain/allocation';
 import type { StockClient } from '../../infra/stock-client';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
+import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
-import { ErrorSchema, StockCheckSchema, freeText } from '../schemas';
+import { StockCheckSchema, answer, freeText, refusal } from '../schemas';
 
 /** Asks every (or one) warehouse about the items; a warehouse that fails is reported, not fatal. */
 export async function runStockCheck(stock: StockClient | null, items: StockRequest[], warehouseId?: string) {
@@ -35,9 +35,9 @@ const stockRoute = createRoute({
   summary: 'Stand-alone stock check for one or more SKUs, independent of any order',
   request: { query: z.object({ sku: SkuQuery, warehouse: freeText(40).optional() }) },
   responses: {
-    200: { description: 'Stock per SKU and warehouse', content: { 'application/json': { schema: StockCheckSchema } } },
-    400: { description: 'Bad query', content: { 'application/json': { schema: ErrorSchema } } },
-    503: { description: 'Not connected to a warehouse, or none answered', content: { 'application/json': { schema: ErrorSchema } } },
+    200: answer('Stock per SKU and warehouse', StockCheckSchema),
+    400: refusal('Bad query'),
+    503: refusal('Not connected to a warehouse, or none answered'),
   },
 });
 
@@ -60,7 +60,7 @@ export function stockRoutes({ config, stock }: ApiDeps) {
   const r = newRouter();
   r.openapi(guarded(config, stockRoute), async (c) => {
     const { sku, warehouse } = c.req.valid('query');
-    return reply(c, await runStockCheck(stock, parseSkuQuery(sku), warehouse));
+    return c.json(await runStockCheck(stock, parseSkuQuery(sku), warehouse), 200);
   });
   return r;
 }
