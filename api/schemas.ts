@@ -250,6 +250,15 @@ export const OrderSchema = z
     charges: z.array(z.object(chargeFields).openapi('OrderCharge')),
     invoiceNumber: z.string().nullable(),
     licences: z.array(z.object({ lineNumber: z.number().int(), keys: z.array(z.string()) })),
+    backorder: z
+      .object({
+        since: z.string(),
+        shortages: z.array(z.object({ sku: z.string(), lineNumbers: z.array(z.number().int()), requested: z.number().int(), available: z.number().int() })),
+        lastCheckedAt: z.string(),
+        expiresAt: z.string().openapi({ description: 'after this the order goes to Error BACKORDER_EXPIRED' }),
+      })
+      .nullable()
+      .openapi('Backorder', { description: 'waiting in Awaiting Generation for stock no warehouse has yet' }),
     revision: z.number().int().openapi({ description: 'bumped once per committed change' }),
     totals: TotalsSchema,
     allowedActions: z.array(z.enum(['editLines', 'setDelivery', 'setBillingMode', 'requestEnrolment', 'generate', 'cancel'])),

@@ -8,10 +8,10 @@ import { cors } from 'hono/cors';
 import type { Config } from '../../infra/config';
 import { EncryptionCodec, loadPayloadKeys } from '../../infra/payload-codec';
 import type { ApiDeps } from '../app';
-import { newRouter, reply } from '../app';
+import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
-import { ErrorSchema } from '../schemas';
+import { answer, jsonBody, refusal } from '../schemas';
 
 const base64 = z
   .string()
@@ -44,11 +44,11 @@ const codecRoute = (op: 'encode' | 'decode') =>
     path: `/codec/${op}`,
     tags: ['ops'],
     summary: op === 'decode' ? 'Opens sealed Temporal payloads (Temporal remote codec protocol)' : 'Seals payloads (Temporal remote codec protocol)',
-    request: { body: { content: { 'application/json': { schema: PayloadsSchema } }, required: true } },
+    request: jsonBody(PayloadsSchema),
     responses: {
-      200: { description: 'The payloads, in the same order', content: { 'application/json': { schema: PayloadsSchema } } },
-      400: { description: 'Not payloads, or a payload that does not open with the configured keys', content: { 'application/json': { schema: ErrorSchema } } },
-      403: { description: 'Not ops, or a browser origin other than the Temporal UI', content: { 'application/json': { schema: ErrorSchema } } },
+      200: answer('The payloads, in the same order', PayloadsSchema),
+      400: refusal('Not payloads, or a payload that does not open with the configured keys'),
+      403: refusal('Not ops, or a browser origin other than the Temporal UI'),
     },
   });
 
@@ -81,7 +81,7 @@ export function codecRoutes({ config }: ApiDeps) {
       } catch (err) {
         throw apiError('VALIDATION_FAILED', `cannot ${op} these payloads: ${(err as Error).message}`);
       }
-      return reply(c, { payloads: out.map(toJson) });
+      return c.json({ payloads: out.map(toJson) }, 200);
     });
   }
   return r;

@@ -104,6 +104,7 @@ describe('OpenAPI document', () => {
         'charges',
         'invoiceNumber',
         'licences',
+        'backorder',
         'revision',
         'totals',
         'allowedActions',
