@@ -102,9 +102,12 @@ export class WarehouseSimulator {
     return app;
   }
 
-  listen(port: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.server = serve({ fetch: this.app().fetch, port, hostname: '127.0.0.1' }, () => resolve());
+  /** Serves the stock interface on `port` (0: any free one); resolves with the port, rejects if it is taken. */
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = serve({ fetch: this.app().fetch, port, hostname: '127.0.0.1' }, (info) => resolve(info.port));
+      server.once('error', reject);
+      this.server = server;
     });
   }
 

@@ -15,7 +15,6 @@ import { temporalDataConverter } from '../../infra/payload-codec';
 import { seedDemoData } from '../../infra/seed';
 import { HttpStockClient, type StockClient } from '../../infra/stock-client';
 import { connectTemporalClient } from '../../infra/temporal-connection';
-import { freePort } from '../../infra/dev-stack';
 import type { ActivityDeps } from '../../activities';
 import { WarehouseSimulator, type SimulatorOptions } from '../../simulators/warehouse';
 import { startWorker, type RunningWorker } from '../../worker/worker';
@@ -54,24 +53,17 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const id = randomBytes(4).toString('hex');
   const dataDir = path.join(inject('tmpRoot'), `sys-${id}`);
   fs.mkdirSync(dataDir, { recursive: true });
-  const simPort = await freePort();
-  const config = loadConfig({
+  const env = {
     NODE_ENV: 'test',
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `test-${id}`,
     MONGODB_URI: `mongodb://${inject('mongoHost')}/t_${id}`,
     DATA_DIR: dataDir,
-    WAREHOUSE_STOCK_URL: opts.noWarehouseConnection ? '' : `http://127.0.0.1:${simPort}`,
     ADAPTOR_POLL_MS: '200',
-    ...opts.env,
-  });
-  const db = await connectDb(config.mongodbUri);
-  await seedDemoData(db);
-  const connection = await connectTemporalClient(config.temporal);
-  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
+  };
   const simulator = new WarehouseSimulator({
     dataDir,
-    warehouseIds: config.warehouses.ids,
+    warehouseIds: loadConfig({ ...env, ...opts.env }).warehouses.ids,
     seed: 7,
     errorRate: 0,
     outOfStockRate: 0,
@@ -79,7 +71,13 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     pollMs: 200,
     ...opts.simulator,
   });
-  await simulator.listen(simPort);
+  // The simulator takes its port first: a port picked free and bound later can be taken meanwhile.
+  const simPort = await simulator.listen(0);
+  const config = loadConfig({ ...env, WAREHOUSE_STOCK_URL: opts.noWarehouseConnection ? '' : `http://127.0.0.1:${simPort}`, ...opts.env });
+  const db = await connectDb(config.mongodbUri);
+  await seedDemoData(db);
+  const connection = await connectTemporalClient(config.temporal);
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
   const stock: StockClient | null = config.warehouses.stockUrl
     ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs)
     : null;
