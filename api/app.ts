@@ -97,7 +97,7 @@ export function createApp(deps: ApiDeps) {
     },
     security: [{ bearer: [] }],
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor or ops token' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor, ops or admin token' });
   app.route('/', docsRoutes());
   app.route('/', uiRoutes());
 

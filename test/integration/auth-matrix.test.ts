@@ -1,5 +1,5 @@
 // Table-driven authorisation: every operation in the OpenAPI document × {no token, wrong token,
-// agent, adaptor, ops}. A role the route does not name gets 401 (no or bad token) or 403 (wrong
+// agent, adaptor, ops, admin}. A role the route does not name gets 401 (no or bad token) or 403 (wrong
 // role); a role it names gets past authorisation (2xx, or a 4xx other than 401/403). Nothing 5xx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 type Role = keyof typeof TOKENS;
 type Caller = Role | 'none' | 'wrong';
-const CALLERS: Caller[] = ['none', 'wrong', 'agent', 'adaptor', 'ops'];
+const CALLERS: Caller[] = ['none', 'wrong', 'agent', 'adaptor', 'ops', 'admin'];
 const AGENT_OPS: Role[] = ['agent', 'ops'];
 
 interface Expectation {
