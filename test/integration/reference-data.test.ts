@@ -7,6 +7,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../domain/reference-data';
+import { MAX_IMPORT_BYTES } from '../../api/routes/reference-data';
+import { MAX_IMPORT_ROWS } from '../../infra/reference-import';
 import { addLine, createOrder, readOrder } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -206,6 +208,18 @@ describe('CSV imports over HTTP', () => {
     const json = await sys.call('POST', '/api/v1/imports/blocklist', { role: 'admin', body: { kind: 'email' } });
     expect(json).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });
     expect(await sys.db.models.FraudListEntry.countDocuments({ value: 'a@example.invalid' })).toBe(0);
+  });
+
+  it('refuses a file of more than 100,000 rows, and a body over 16 MiB (413), without a 5xx', async () => {
+    // Rows refused one by one (an empty value) cost no writes; the limits are what is tested.
+    const many = await importCsv('blocklist', 'kind,value,note\n' + 'name,,x\n'.repeat(MAX_IMPORT_ROWS + 1));
+    expect(many).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/more than 100000 data rows/) } } });
+    expect(many.body.error.details.counts).toMatchObject({ rows: MAX_IMPORT_ROWS, rejected: MAX_IMPORT_ROWS });
+    expect(many.body.error.details.rejected).toHaveLength(1000);
+    expect(many.body.error.details.truncated).toBe(true);
+    const note = 'n'.repeat(190);
+    const big = await importCsv('blocklist', 'kind,value,note\n' + `name,,${note}\n`.repeat(Math.ceil(MAX_IMPORT_BYTES / 190)));
+    expect(big).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
   });
 
   it('imports blocklist entries the fraud rules read', async () => {
