@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../domain/reference-data';
 import { MAX_IMPORT_BYTES } from '../../api/routes/reference-data';
 import { MAX_IMPORT_ROWS } from '../../infra/reference-import';
-import { addLine, createOrder, readOrder } from '../support/orders';
+import { addLine, createOrder, deliveryElsewhere, generate, readOrder, waitForStatus } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
 const run = promisify(execFile);
@@ -233,6 +233,12 @@ describe('CSV imports over HTTP', () => {
       value: 'RD1 1RD',
       note: 'test drop',
     });
+    // The worker's fraud rules read it (this file's first fraud check: nothing cached before it).
+    const order = await createOrder(sys, 'ACC-1001', { delivery: deliveryElsewhere({ postcode: 'RD1 1RD' }) });
+    await addLine(sys, order.orderId, 'HS-APL-IP16-128', 1);
+    await generate(sys, order.orderId);
+    const failed = await waitForStatus(sys, order.orderId, 'Error');
+    expect(failed.fraud.result.reasons).toEqual(expect.arrayContaining(['BLOCKLISTED_POSTCODE']));
   });
 });
 
