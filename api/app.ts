@@ -20,6 +20,7 @@ import { codecCors, codecRoutes } from './routes/codec';
 import { docsRoutes } from './routes/docs';
 import { enrolmentRoutes } from './routes/enrolment';
 import { orderRoutes } from './routes/orders';
+import { referenceDataRoutes } from './routes/reference-data';
 import { stockRoutes } from './routes/stock';
 import { uiRoutes } from './ui/routes';
 
@@ -59,9 +60,10 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/*', requireToken(deps.config));
   // A slow dependency answers 503 rather than holding the agent's screen (toApiError maps the 503).
   app.use('/api/*', timeout(REQUEST_TIMEOUT_MS, new HTTPException(503, { message: 'the request took too long' })));
-  // Files come to the adaptor routes as streams with their own, larger cap.
+  // Files come to the adaptor and import routes as streams with their own, larger caps.
+  const streamed = (path: string) => path.startsWith('/api/v1/adaptor/warehouse-files') || path.startsWith('/api/v1/imports/');
   app.use('/api/*', async (c, next) => {
-    if (c.req.path.startsWith('/api/v1/adaptor/warehouse-files')) return next();
+    if (streamed(c.req.path)) return next();
     return bodyLimit({
       maxSize: JSON_BODY_LIMIT,
       onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `request bodies are limited to ${JSON_BODY_LIMIT} bytes`), 413),
@@ -69,7 +71,7 @@ export function createApp(deps: ApiDeps) {
   });
   app.use('/api/*', async (c, next) => {
     const method = c.req.method;
-    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !c.req.path.startsWith('/api/v1/adaptor/warehouse-files')) {
+    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !streamed(c.req.path)) {
       const type = c.req.header('content-type') ?? '';
       const length = c.req.header('content-length');
       const hasBody = length !== undefined ? Number(length) > 0 : c.req.header('transfer-encoding') !== undefined;
@@ -86,6 +88,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', enrolmentRoutes(deps));
   app.route('/api/v1', billingRoutes(deps));
   app.route('/api/v1', codecRoutes(deps));
+  app.route('/api/v1', referenceDataRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.doc31('/openapi.json', {
@@ -97,7 +100,7 @@ export function createApp(deps: ApiDeps) {
     },
     security: [{ bearer: [] }],
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor or ops token' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor, ops or admin token' });
   app.route('/', docsRoutes());
   app.route('/', uiRoutes());
 

@@ -16,7 +16,7 @@ export function principalOf(config: Config, authorization: string | undefined): 
   const given = digest(m[1]);
   let found: { role: Role; token: string } | null = null;
   // Check every token (no early exit) so timing says nothing about which role nearly matched.
-  for (const role of ['agent', 'adaptor', 'ops'] as const) {
+  for (const role of ['agent', 'adaptor', 'ops', 'admin'] as const) {
     for (const t of config.tokens[role]) if (timingSafeEqual(given, digest(t)) && !found) found = { role, token: t };
   }
   if (!found) return null;
@@ -48,7 +48,7 @@ export function requireRole(config: Config, ...roles: Role[]): MiddlewareHandler
 }
 
 /** Any valid token: the API's outer gate, so a route that forgot its roles is still not public. */
-export const requireToken = (config: Config) => requireRole(config, 'agent', 'adaptor', 'ops');
+export const requireToken = (config: Config) => requireRole(config, 'agent', 'adaptor', 'ops', 'admin');
 
 /** A route's roles as an OpenAPI security requirement (OpenAPI 3.1 allows role names for http schemes). */
 export const roles = (...names: [Role, ...Role[]]) => ({ security: [{ bearer: names }] });

@@ -3,10 +3,12 @@
 // OpenAPI document.
 import { z } from '@hono/zod-openapi';
 import { AddressSchema as DomainAddressSchema } from '../domain/address';
+import { AccountWriteSchema, BLOCKLIST_KINDS, DeliveryContactSchema, ProductWriteSchema } from '../domain/reference-data';
 import { freeText } from '../domain/free-text';
 import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
 import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
 import type { OrderView } from '../workflows/messages';
+import type { ImportReport } from '../infra/reference-import';
 
 export { freeText };
 
@@ -53,20 +55,8 @@ const text = freeText;
  */
 export const AddressSchema = DomainAddressSchema.extend({}).openapi('Address');
 
-export const DeliverySchema = z
-  .object({
-    name: text(100),
-    phone: z
-      .string()
-      .trim()
-      .max(32)
-      .regex(/^[+0-9 ()-]*$/, 'digits, spaces, +, (, ) and - only')
-      .optional(),
-    email: z.email().max(254).optional(),
-    address: AddressSchema,
-  })
-  .strict()
-  .openapi('DeliveryContact');
+/** The domain's delivery contact (domain/reference-data.ts) with its OpenAPI name. */
+export const DeliverySchema = DeliveryContactSchema.extend({ address: AddressSchema }).openapi('DeliveryContact');
 
 export const ProductSchema = z
   .object({
@@ -487,6 +477,49 @@ export const EnrolmentJobRunSchema = z
   ])
   .openapi('EnrolmentJobRun');
 
+// ---- Reference data (admin) ----
+
+export const SkuParam = z.object({ sku: id('sku', 'HS-APL-IP16-128').openapi({ param: { name: 'sku', in: 'path' } }) });
+export const BlocklistParams = z.object({
+  kind: z.enum(BLOCKLIST_KINDS).openapi({ param: { name: 'kind', in: 'path' } }),
+  value: z
+    .string()
+    .min(1)
+    .max(300)
+    .openapi({ param: { name: 'value', in: 'path' }, example: 'ZZ99 9ZZ', description: 'an address is COUNTRY|POSTCODE|CITY|LINES' }),
+});
+
+/** A product as an administrator writes it: the whole record, the sku from the path. */
+export const ProductWriteBody = ProductWriteSchema.omit({ sku: true }).openapi('ProductWrite');
+/** An account as an administrator writes it: the whole record, the account id from the path. */
+export const AccountWriteBody = AccountWriteSchema.omit({ accountId: true })
+  .extend({ billingAddress: AddressSchema, defaultDelivery: DeliverySchema })
+  .openapi('AccountWrite');
+export const BlocklistNoteBody = z
+  .object({ note: text(200).optional() })
+  .strict()
+  .openapi('BlocklistNote');
+
+export const BlocklistEntrySchema = z.object({ kind: z.enum(BLOCKLIST_KINDS), value: z.string(), note: z.string().optional() }).openapi('BlocklistEntry');
+
+export const ImportReportSchema = z
+  .object({
+    kind: z.enum(['products', 'accounts', 'blocklist']),
+    error: z.string().optional(),
+    counts: z.object({
+      rows: z.number().int(),
+      created: z.number().int(),
+      updated: z.number().int(),
+      unchanged: z.number().int(),
+      rejected: z.number().int(),
+    }),
+    accepted: z.array(z.object({ line: z.number().int(), key: z.string(), change: z.enum(['created', 'updated']) })),
+    unchanged: z.array(z.object({ line: z.number().int(), key: z.string() })),
+    rejected: z.array(z.object({ line: z.number().int(), key: z.string().nullable(), reason: z.string() })),
+    truncated: z.boolean().openapi({ description: 'a list was cut at 1000 rows; the counts are complete' }),
+  })
+  .openapi('ImportReport');
+
 // ---- Warehouse adaptor ----
 
 const RowRejectionSchema = z.object({ rowNumber: z.number().int(), code: z.string(), message: z.string() }).openapi('RowRejection');
@@ -581,4 +614,7 @@ sameAsDomain<Same<z.infer<typeof OrderSchema>, OrderView>>();
 sameAsDomain<Same<z.infer<typeof DispatchRowSchema>, DispatchRow>>();
 sameAsDomain<Same<z.infer<typeof ProductSchema>, Product>>();
 sameAsDomain<Same<z.infer<typeof AccountSchema>, Account>>();
+sameAsDomain<Same<z.infer<typeof ProductWriteSchema>, Product>>();
+sameAsDomain<Same<z.infer<typeof AccountWriteSchema>, Account>>();
+sameAsDomain<Same<z.infer<typeof ImportReportSchema>, ImportReport>>();
 sameAsDomain<Same<z.infer<typeof EnrolmentDeviceSchema>, EnrolmentDevice>>();

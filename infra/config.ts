@@ -4,7 +4,7 @@ import { z } from 'zod';
 import path from 'node:path';
 import { WarehouseConfigError, loadWarehouseExchanges, type WarehouseExchange } from './warehouse-config';
 
-const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token' } as const;
+const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const list = z.string().transform((v) =>
@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   AGENT_TOKENS: list.optional(),
   ADAPTOR_TOKENS: list.optional(),
   OPS_TOKENS: list.optional(),
+  /** Reference-data administrators (products, prices, accounts, fraud blocklist); none unless set. */
+  ADMIN_TOKENS: list.optional(),
   /** Comma list of warehouse ids in preference order. */
   WAREHOUSES: list.default(['WH-NORTH', 'WH-SOUTH']),
   /** Base URL of the warehouses' stock interface; empty = this deployment is not connected to a warehouse. */
@@ -109,7 +111,7 @@ const EnvSchema = z.object({
 /** Every environment variable the configuration reads. */
 export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
 
-export type Role = 'agent' | 'adaptor' | 'ops';
+export type Role = 'agent' | 'adaptor' | 'ops' | 'admin';
 
 export interface Config {
   /** 'unset' when NODE_ENV is not given: development defaults except the dev tokens. */
@@ -228,7 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       (k) => !env[k],
     );
     if (missing.length) throw new ConfigError(`NODE_ENV=production requires ${missing.join(', ')}`);
-    const all = [...(e.AGENT_TOKENS ?? []), ...(adaptor?.tokens ?? []), ...(e.OPS_TOKENS ?? [])];
+    const all = [...(e.AGENT_TOKENS ?? []), ...(adaptor?.tokens ?? []), ...(e.OPS_TOKENS ?? []), ...(e.ADMIN_TOKENS ?? [])];
     if (all.some((t) => (Object.values(DEV_TOKENS) as string[]).includes(t) || t.length < 16)) {
       throw new ConfigError('NODE_ENV=production refuses development tokens and tokens shorter than 16 characters');
     }
@@ -270,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       agent: e.AGENT_TOKENS ?? (devTokens ? [DEV_TOKENS.agent] : []),
       adaptor: adaptor ? adaptor.tokens : devTokens ? [DEV_TOKENS.adaptor] : [],
       ops: e.OPS_TOKENS ?? (devTokens ? [DEV_TOKENS.ops] : []),
+      admin: e.ADMIN_TOKENS ?? (devTokens ? [DEV_TOKENS.admin] : []),
     },
     adaptorScopes: adaptor ? adaptor.scopes : {},
     warehouses: {

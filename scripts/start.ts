@@ -132,7 +132,7 @@ hardware-orders is running (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)
   API docs            http://localhost:${config.port}/docs   (OpenAPI: /openapi.json)
   Temporal Web UI     ${config.temporal.uiUrl}   (filter: OrderStatus="AwaitingDispatch")
   MongoDB (FerretDB)  ${config.mongodbUri}
-  Demo tokens         agent: ${config.tokens.agent[0]}   ops: ${config.tokens.ops[0]}   adaptor: ${config.tokens.adaptor[0]}
+  Demo tokens         agent: ${config.tokens.agent[0]}   ops: ${config.tokens.ops[0]}   adaptor: ${config.tokens.adaptor[0]}   admin: ${config.tokens.admin[0]}
   Demo accounts       ACC-1001 (Alice Johnson), ACC-1002 (Brightwater Logistics Ltd), ACC-1003 (Callum MacLeod)
   Data and logs       ${config.dataDir}
 Ctrl-C stops everything.`);

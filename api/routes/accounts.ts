@@ -24,7 +24,7 @@ const findAccounts = createRoute({
 });
 
 const getAccount = createRoute({
-  ...roles('agent', 'ops'),
+  ...roles('agent', 'ops', 'admin'),
   method: 'get',
   path: '/accounts/{accountId}',
   tags: ['accounts'],

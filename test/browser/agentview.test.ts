@@ -109,7 +109,11 @@ describe('AgentView', () => {
     // Browse handsets, add the iPhone; search peripherals, add the charger and a case.
     await page.getByLabel('Kind').selectOption('handset');
     await showing(page, '#catalogue tbody', 'iPhone 16 128GB Black');
-    await expect.poll(() => page.locator('#catalogue tbody tr').count(), { timeout: 10_000 }).toBe(5); // active handsets only
+    await expect.poll(() => page.locator('#catalogue tbody tr').count(), { timeout: 10_000 }).toBe(6); // five on sale, the retired Nokia last
+    const retired = page.locator('#catalogue tbody tr').last();
+    expect(await retired.getAttribute('data-sku')).toBe('HS-NOK-3310-OLD');
+    expect(await retired.textContent()).toContain('Unavailable: no longer sold');
+    expect(await retired.getByRole('button').count()).toBe(0);
     await page.getByRole('button', { name: 'Add iPhone 16 128GB Black' }).click();
     await showing(page, '#lines tbody', 'HS-APL-IP16-128');
     await showing(page, '#total-gross', '£958.80');

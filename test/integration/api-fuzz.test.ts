@@ -275,7 +275,7 @@ function queryArb(op: Operation): fc.Arbitrary<string> {
 }
 
 const roleArb = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom<keyof typeof TOKENS>('agent', 'ops', 'adaptor').map((r) => `Bearer ${TOKENS[r]}`) },
+  { weight: 6, arbitrary: fc.constantFrom<keyof typeof TOKENS>('agent', 'ops', 'adaptor', 'admin').map((r) => `Bearer ${TOKENS[r]}`) },
   {
     weight: 1,
     arbitrary: fc.constantFrom(

@@ -1,5 +1,5 @@
 // Table-driven authorisation: every operation in the OpenAPI document × {no token, wrong token,
-// agent, adaptor, ops}. A role the route does not name gets 401 (no or bad token) or 403 (wrong
+// agent, adaptor, ops, admin}. A role the route does not name gets 401 (no or bad token) or 403 (wrong
 // role); a role it names gets past authorisation (2xx, or a 4xx other than 401/403). Nothing 5xx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 type Role = keyof typeof TOKENS;
 type Caller = Role | 'none' | 'wrong';
-const CALLERS: Caller[] = ['none', 'wrong', 'agent', 'adaptor', 'ops'];
+const CALLERS: Caller[] = ['none', 'wrong', 'agent', 'adaptor', 'ops', 'admin'];
 const AGENT_OPS: Role[] = ['agent', 'ops'];
 
 interface Expectation {
@@ -38,7 +38,7 @@ const TABLE: Record<string, Expectation> = {
   'GET /api/v1/catalogue': { roles: AGENT_OPS },
   'GET /api/v1/stock': { roles: AGENT_OPS, query: 'sku=HS-APL-IP16-128' },
   'GET /api/v1/accounts': { roles: AGENT_OPS, query: 'query=ACC' },
-  'GET /api/v1/accounts/{accountId}': { roles: AGENT_OPS },
+  'GET /api/v1/accounts/{accountId}': { roles: [...AGENT_OPS, 'admin'] },
   'GET /api/v1/accounts/{accountId}/orders': { roles: AGENT_OPS },
   'POST /api/v1/accounts/{accountId}/orders': { roles: AGENT_OPS, body: {} },
   'GET /api/v1/orders/{orderId}': { roles: AGENT_OPS },
@@ -80,6 +80,16 @@ const TABLE: Record<string, Expectation> = {
   'POST /api/v1/enrolment/requeue': { roles: ['ops'], body: {} },
   // An unknown job name: authorised, then refused (no job is started by this test).
   'POST /api/v1/enrolment/jobs/{job}/run': { roles: ['ops'] },
+  // Reference data: admin writes (invalid bodies here, so nothing changes); agents and ops read.
+  'GET /api/v1/products/{sku}': { roles: [...AGENT_OPS, 'admin'] },
+  'PUT /api/v1/products/{sku}': { roles: ['admin'], body: {} },
+  'PUT /api/v1/accounts/{accountId}': { roles: ['admin'], body: {} },
+  'GET /api/v1/fraud-blocklist': { roles: ['admin', 'ops'] },
+  'PUT /api/v1/fraud-blocklist/{kind}/{value}': { roles: ['admin'], body: { note: 5 } },
+  // Not listed: 404 for admin.
+  'DELETE /api/v1/fraud-blocklist/{kind}/{value}': { roles: ['admin'] },
+  // A header and no rows: an empty report.
+  'POST /api/v1/imports/{kind}': { roles: ['admin'], body: 'kind,value,note\n', contentType: 'text/csv' },
 };
 
 const PARAMS: Record<string, () => string> = {
@@ -91,7 +101,12 @@ const PARAMS: Record<string, () => string> = {
   date: () => '2025-03-01',
   imeiOrSerial: () => '353325110000016',
   job: () => 'no-such-job',
+  sku: () => 'HS-APL-IP16-128',
+  kind: () => (currentOp.includes('/imports/') ? 'blocklist' : 'email'),
+  value: () => 'auth-matrix-not-listed@example.invalid',
 };
+/** The operation being called (a path parameter's sample may depend on it). */
+let currentOp = '';
 
 function operations(): string[] {
   return Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, methods]) =>
@@ -102,6 +117,7 @@ function operations(): string[] {
 }
 
 function url(op: string, e: Expectation): string {
+  currentOp = op;
   const path = op.split(' ')[1].replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = PARAMS[name];
     if (!value) throw new Error(`no sample value for path parameter ${name} (${op})`);
@@ -163,6 +179,8 @@ describe('authorisation matrix', () => {
       'GET /api/v1/orders/{orderId}',
       'GET /api/v1/fraud-reviews',
       'GET /api/v1/adaptor/exceptions',
+      'GET /api/v1/products/{sku}',
+      'GET /api/v1/fraud-blocklist',
     ]) {
       for (const role of TABLE[op].roles) {
         const r = await callAs(role, op, TABLE[op]);

@@ -89,6 +89,7 @@ describe('npm run build', () => {
       'adaptor/main.js',
       'simulators/warehouse-main.js',
       'simulators/manufacturer-main.js',
+      'infra/reference-import-main.js',
       'workflow-bundle.js',
     ]) {
       expect(fs.existsSync(path.join(out, file)), file).toBe(true);

@@ -22,7 +22,7 @@ import { startWorker, type RunningWorker } from '../../worker/worker';
 // Worker lifecycle chatter hides test output; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-export const TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token' } as const;
+export const TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
 
 export interface TestSystem {
   config: Config;

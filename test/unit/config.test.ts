@@ -12,11 +12,11 @@ describe('configuration', () => {
   });
 
   it('accepts the published dev tokens only when NODE_ENV is explicitly development or test', () => {
-    const dev = { agent: ['agent-dev-token'], adaptor: ['adaptor-dev-token'], ops: ['ops-dev-token'] };
+    const dev = { agent: ['agent-dev-token'], adaptor: ['adaptor-dev-token'], ops: ['ops-dev-token'], admin: ['admin-dev-token'] };
     expect(loadConfig({ NODE_ENV: 'development' }).tokens).toEqual(dev);
     expect(loadConfig({ NODE_ENV: 'test' }).tokens).toEqual(dev);
-    expect(loadConfig({}).tokens).toEqual({ agent: [], adaptor: [], ops: [] });
-    expect(loadConfig({ AGENT_TOKENS: 'x'.repeat(20) }).tokens).toEqual({ agent: ['x'.repeat(20)], adaptor: [], ops: [] });
+    expect(loadConfig({}).tokens).toEqual({ agent: [], adaptor: [], ops: [], admin: [] });
+    expect(loadConfig({ AGENT_TOKENS: 'x'.repeat(20) }).tokens).toEqual({ agent: ['x'.repeat(20)], adaptor: [], ops: [], admin: [] });
   });
 
   it('refuses production without real tokens, Temporal address, payload keys and MongoDB URI', () => {
@@ -33,6 +33,10 @@ describe('configuration', () => {
     expect(loadConfig(full).env).toBe('production');
     expect(() => loadConfig({ ...full, AGENT_TOKENS: 'agent-dev-token' })).toThrow(/development tokens/);
     expect(() => loadConfig({ ...full, OPS_TOKENS: 'short' })).toThrow(ConfigError);
+    // Admin tokens are optional in production, but held to the same rules when given.
+    expect(loadConfig({ ...full, ADMIN_TOKENS: 'd'.repeat(20) }).tokens.admin).toEqual(['d'.repeat(20)]);
+    expect(() => loadConfig({ ...full, ADMIN_TOKENS: 'admin-dev-token' })).toThrow(/development tokens/);
+    expect(() => loadConfig({ ...full, ADMIN_TOKENS: 'short' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...full, TEMPORAL_PAYLOAD_KEYS_FILE: '' })).toThrow(/TEMPORAL_PAYLOAD_KEYS_FILE/);
   });
 

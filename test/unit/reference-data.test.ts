@@ -64,3 +64,16 @@ describe('cachedLookup with a thenable that runs again on each await (a mongoose
     expect(runs).toBe(1);
   });
 });
+
+describe('cachedLookup.forget (a process that wrote a record reads it again at once)', () => {
+  it('drops one key, keeps the others', async () => {
+    const { reads, load } = counting({ 'ACC-1': 'Alice', 'ACC-2': 'Bob' });
+    const account = cachedLookup(load, 30_000, () => 0);
+    await account('ACC-1');
+    await account('ACC-2');
+    account.forget('ACC-1');
+    await account('ACC-1');
+    await account('ACC-2');
+    expect(reads).toEqual(['ACC-1', 'ACC-2', 'ACC-1']);
+  });
+});

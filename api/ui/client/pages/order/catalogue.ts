@@ -1,5 +1,6 @@
 // Adding products to a New order: search the catalogue by kind and text, pick quantity and
-// enrolment programme per product.
+// enrolment programme per product. Retired products (active: false) are listed after the others
+// as no longer sold, without an Add button: the API refuses them (PRODUCT_INACTIVE).
 import { KIND_LABELS, PROGRAMME_LABELS } from '../../../../../domain/labels';
 import type { Manufacturer } from '../../../../../domain/types';
 import { api } from '../../api';
@@ -24,14 +25,24 @@ export function catalogue(ctx: OrderContext) {
     const qs = new URLSearchParams();
     if (kind.value) qs.set('kind', kind.value);
     if (q.value.trim()) qs.set('q', q.value.trim());
+    qs.set('includeInactive', 'true');
     const r = await run(control, 'Searching the catalogue', () => api<List<Product>>('GET', `/catalogue?${qs}`));
     if (!r) return;
     for (const p of r.body.items) ctx.products.set(p.sku, p);
-    body.replaceChildren(...r.body.items.map(row));
+    const items = [...r.body.items.filter((p) => p.active), ...r.body.items.filter((p) => !p.active)];
+    body.replaceChildren(...items.map(row));
     if (!r.body.items.length) body.replaceChildren(h('tr', null, h('td', { colspan: 5, class: 'muted' }, 'Nothing matches.')));
   }
 
   function row(p: Product): HTMLTableRowElement {
+    if (!p.active)
+      return h(
+        'tr',
+        { 'data-sku': p.sku, class: 'unavailable' },
+        h('td', null, h('div', null, p.name), h('small', { class: 'muted' }, `${p.sku} · ${KIND_LABELS[p.kind] || p.kind}`)),
+        h('td', { class: 'num muted' }, money(p.unitPrice, p.currency)),
+        h('td', { colspan: 3, class: 'muted' }, 'Unavailable: no longer sold'),
+      );
     const qty = h('input', { type: 'number', min: 1, max: 999, value: '1', class: 'qty', 'aria-label': `Quantity of ${p.name}` });
     const enrol = p.enrolmentProgrammes.length
       ? h(

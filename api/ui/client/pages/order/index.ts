@@ -96,7 +96,8 @@ export function initOrder(): void {
     if (!first) return;
     const [acc, cat] = await Promise.all([
       api<Account>('GET', `/accounts/${encodeURIComponent(first.body.accountId)}`).catch(() => null),
-      api<List<Product>>('GET', '/catalogue').catch(() => null),
+      // Retired products too: lines added before a product was retired still name it.
+      api<List<Product>>('GET', '/catalogue?includeInactive=true').catch(() => null),
     ]);
     account = acc?.body ?? null;
     if (cat) for (const p of cat.body.items) ctx.products.set(p.sku, p);
