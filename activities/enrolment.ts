@@ -209,8 +209,17 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
         res = await gateway.submit(gatewayTx(tx, instrs));
       } catch (err) {
         if (!(err instanceof CredentialsRefusedError)) throw err;
-        // The manufacturer never took the transaction: every device failed, with the reason, for
-        // ops to see in the failed list and requeue once the credentials are fixed.
+        // A re-send may follow a first send the manufacturer took without our hearing it: keep the
+        // transaction (same id) to send again once the credentials are fixed.
+        if (tx.sendAttempts) {
+          await Tx.updateOne(
+            { transactionId, status: 'prepared' },
+            { $set: { lastError: { code: 'CREDENTIALS_REFUSED', manufacturerCode: err.reason, message: err.message, at: new Date().toISOString() } } },
+          );
+          throw credentialsFailure(err);
+        }
+        // The first send: the manufacturer never took the transaction. Every device failed, with
+        // the reason, for ops to see in the failed list and requeue once the credentials are fixed.
         const refusal = { code: 'CREDENTIALS_REFUSED' as const, manufacturerCode: err.reason, message: err.message };
         const summary = await applyOutcomes(
           transactionId,

@@ -1,5 +1,6 @@
 // One typed configuration for every process (worker, API, adaptor, simulators, tools).
 // Local defaults need no environment at all; production refuses to start on dev defaults.
+import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import path from 'node:path';
 import { WarehouseConfigError, loadWarehouseExchanges, type WarehouseExchange } from './warehouse-config';
@@ -13,6 +14,19 @@ const list = z.string().transform((v) =>
     .map((s) => s.trim())
     .filter(Boolean),
 );
+
+/** A Temporal duration ('1h', '14 days', '90s'), at least `minMs`: a typo fails at start, not in a workflow. */
+const duration = (minMs: number) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return msToNumber(v as Duration) >= minMs;
+      } catch {
+        return false;
+      }
+    },
+    { message: `a duration such as '1h' or '14 days', at least ${minMs / 1000} s` },
+  );
 
 // Every variable is listed in docs/configuration.md (test/unit/config-reference.test.ts checks it).
 const EnvSchema = z.object({
@@ -56,8 +70,8 @@ const EnvSchema = z.object({
   WAREHOUSE_SIMULATOR_OUT_OF_STOCK_RATE: z.coerce.number().min(0).max(1).default(0),
   /** What happens to a line no warehouse can fill: held until stock arrives, or sent anyway (the warehouse answers out of stock). */
   ALLOCATION_SHORTAGE: z.enum(['backorder', 'send']).default('backorder'),
-  BACKORDER_RECHECK: z.string().default('1h'),
-  BACKORDER_MAX_WAIT: z.string().default('14 days'),
+  BACKORDER_RECHECK: duration(1000).default('1h'),
+  BACKORDER_MAX_WAIT: duration(1000).default('14 days'),
   /** Units of each sku the warehouse simulator receives per warehouse each minute (0 = none). */
   WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE: z.coerce.number().int().nonnegative().default(0),
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),

@@ -113,9 +113,14 @@ export class SftpWarehouseTransport implements WarehouseTransport {
         if (!there) throw err;
         this.sameOrRefuse(request, there, body);
       }
-      // Temporary files of attempts the server or the worker lost half way.
-      const leftovers = (await sftp.list(this.remoteDir)).filter((f) => f.name.startsWith(`.${name}.`) && f.name.endsWith('.part'));
-      for (const f of leftovers) await sftp.delete(path.posix.join(this.remoteDir, f.name), true);
+      // Temporary files of attempts the server or the worker lost half way. The sales order is
+      // delivered by now: a failure here must not fail (and so repeat) the send.
+      try {
+        const leftovers = (await sftp.list(this.remoteDir)).filter((f) => f.name.startsWith(`.${name}.`) && f.name.endsWith('.part'));
+        for (const f of leftovers) await sftp.delete(path.posix.join(this.remoteDir, f.name), true);
+      } catch {
+        // The next send of this warehouse tidies its own; a stray .part file is never collected.
+      }
       return { location };
     });
   }

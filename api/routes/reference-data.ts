@@ -191,7 +191,11 @@ export function referenceDataRoutes({ config, db }: ApiDeps) {
       throw apiError('PAYLOAD_TOO_LARGE', `import files are limited to ${MAX_IMPORT_BYTES} bytes over HTTP; use npm run import`);
     const raw = c.req.raw.body;
     if (!raw) throw apiError('VALIDATION_FAILED', 'the body is empty');
-    const report = await importReferenceCsv(kind, Readable.fromWeb(raw as unknown as WebReadableStream).pipe(limitBytes(MAX_IMPORT_BYTES)), writer());
+    const upload = Readable.fromWeb(raw as unknown as WebReadableStream);
+    const limited = limitBytes(MAX_IMPORT_BYTES);
+    // pipe() does not pass a source error on: an aborted upload must end the import, not hang it.
+    upload.once('error', (err) => limited.destroy(err));
+    const report = await importReferenceCsv(kind, upload.pipe(limited), writer());
     if (report.error) throw apiError('VALIDATION_FAILED', report.error, report);
     return c.json(report, 200);
   });

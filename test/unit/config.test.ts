@@ -77,4 +77,10 @@ describe('configuration', () => {
     expect(loadConfig({}).host).toBe('127.0.0.1');
     expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });
+
+  it('refuses a backorder duration that is not one, or under a second', () => {
+    expect(loadConfig({ BACKORDER_RECHECK: '90s' }).allocation.backorderRecheck).toBe('90s');
+    expect(() => loadConfig({ BACKORDER_RECHECK: 'hourly' })).toThrow(/BACKORDER_RECHECK/);
+    expect(() => loadConfig({ BACKORDER_MAX_WAIT: '0' })).toThrow(/BACKORDER_MAX_WAIT/);
+  });
 });
