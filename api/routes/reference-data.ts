@@ -168,7 +168,16 @@ export function referenceDataRoutes({ config, db }: ApiDeps) {
 
   r.openapi(guarded(config, putBlocklistEntry), async (c) => {
     const { kind, value } = c.req.valid('param');
-    const body = c.req.header('content-length') === '0' ? {} : ((await c.req.json().catch(() => ({}))) ?? {});
+    // No body is an entry without a note; a body that is not JSON is refused, never read as "no note".
+    const text = await c.req.text();
+    let body: unknown = {};
+    if (text.trim()) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw apiError('VALIDATION_FAILED', 'the body is not JSON');
+      }
+    }
     const note = BlocklistNoteBody.safeParse(body);
     if (!note.success) throw invalid(note.error);
     const parsed = BlocklistEntryWrite.safeParse({ kind, value, ...note.data });

@@ -137,6 +137,9 @@ describe('fraud blocklist', () => {
     const url = `/api/v1/fraud-blocklist/email/${encodeURIComponent('rd.mule@example.invalid')}`;
     expect((await sys.call('PUT', url, { role: 'admin', body: { note: 'test mule' } })).status).toBe(201);
     expect((await sys.call('PUT', url, { role: 'admin', body: { note: 'test mule' } })).status).toBe(200);
+    // A body that is not JSON is refused; it does not clear the note.
+    const garbled = await sys.call('PUT', url, { role: 'admin', body: '{"note": ', headers: { 'content-type': 'application/json' } });
+    expect(garbled.status).toBe(400);
     const listed = await sys.call('GET', '/api/v1/fraud-blocklist', { role: 'ops' });
     expect(listed.body.items.filter((e: { value: string }) => e.value === 'rd.mule@example.invalid')).toEqual([
       { kind: 'email', value: 'rd.mule@example.invalid', note: 'test mule' },
