@@ -229,17 +229,7 @@ describe('a worker killed while signalling a large batch', () => {
     await sys.worker.shutdown();
     const script = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
     child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        TEMPORAL_ADDRESS: sys.config.temporal.address,
-        TEMPORAL_NAMESPACE: sys.config.temporal.namespace,
-        TEMPORAL_TASK_QUEUE: sys.config.temporal.taskQueue,
-        MONGODB_URI: sys.config.mongodbUri,
-        DATA_DIR: sys.config.dataDir,
-        WAREHOUSE_STOCK_URL: sys.config.warehouses.stockUrl ?? '',
-        WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-      },
+      env: { ...process.env, ...sys.env, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const proc = child;

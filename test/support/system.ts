@@ -26,6 +26,8 @@ export const TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', 
 
 export interface TestSystem {
   config: Config;
+  /** The environment the config was loaded from: a process of its own configures itself from it. */
+  env: Record<string, string>;
   db: Db;
   temporal: Client;
   worker: RunningWorker;
@@ -73,7 +75,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   });
   // The simulator takes its port first: a port picked free and bound later can be taken meanwhile.
   const simPort = await simulator.listen(0);
-  const config = loadConfig({ ...env, WAREHOUSE_STOCK_URL: opts.noWarehouseConnection ? '' : `http://127.0.0.1:${simPort}`, ...opts.env });
+  const systemEnv: Record<string, string> = { ...env, WAREHOUSE_STOCK_URL: opts.noWarehouseConnection ? '' : `http://127.0.0.1:${simPort}`, ...opts.env };
+  const config = loadConfig(systemEnv);
   const db = await connectDb(config.mongodbUri);
   await seedDemoData(db);
   const connection = await connectTemporalClient(config.temporal);
@@ -87,6 +90,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
 
   return {
     config,
+    env: systemEnv,
     db,
     temporal,
     worker,
