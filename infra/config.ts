@@ -255,7 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const tlsSet = e.TEMPORAL_TLS_CERT_FILE || e.TEMPORAL_TLS_CA_FILE || e.TEMPORAL_TLS_SERVER_NAME;
   let exchanges: Record<string, WarehouseExchange>;
   try {
-    exchanges = loadWarehouseExchanges(e.WAREHOUSES_FILE || undefined, e.WAREHOUSES);
+    exchanges = loadWarehouseExchanges(e.WAREHOUSES_FILE || undefined, e.WAREHOUSES, production);
   } catch (err) {
     if (err instanceof WarehouseConfigError) throw new ConfigError(err.message);
     throw err;

@@ -269,6 +269,8 @@ export interface ProgrammeCredentials {
 
 const warnedUnauthenticated = new Set<Manufacturer>();
 
+const isHttps = (url: string) => URL.canParse(url) && new URL(url).protocol === 'https:';
+
 function readSecret(setting: string, file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -294,6 +296,16 @@ export function loadManufacturerCredentials(
       `NODE_ENV=production requires credentials for every manufacturer programme; none for ${missing.join(', ')} (see docs/configuration.md, Device enrolment)`,
     );
   }
+  if (config.env === 'production') {
+    // Credentials and customers' device data never go in clear text (checked where they are sent:
+    // the API and adaptor read the same settings but never call a manufacturer).
+    const plain = [
+      ...(['apple', 'google', 'samsung'] as const).filter((m) => !isHttps(p[m].baseUrl)).map((m) => `${m.toUpperCase()}_API_URL`),
+      ...(p.samsung.auth && !isHttps(p.samsung.auth.tokenUrl) ? ['SAMSUNG_TOKEN_URL'] : []),
+    ];
+    if (plain.length)
+      throw new ConfigError(`NODE_ENV=production requires https URLs for the manufacturers: ${plain.join(', ')} (see docs/configuration.md, Device enrolment)`);
+  }
   for (const m of missing.filter((x) => !warnedUnauthenticated.has(x))) {
     warnedUnauthenticated.add(m);
     warn(
@@ -317,6 +329,8 @@ export function loadManufacturerCredentials(
   const google = p.google.auth;
   if (google) {
     const key = parseServiceAccountKey(readSecret('GOOGLE_SERVICE_ACCOUNT_FILE', google.serviceAccountFile), 'GOOGLE_SERVICE_ACCOUNT_FILE');
+    if (config.env === 'production' && !isHttps(key.tokenUri))
+      throw new ConfigError('GOOGLE_SERVICE_ACCOUNT_FILE: NODE_ENV=production requires an https token_uri');
     out.google.tokens = new TokenCache(googleTokenFetcher(key, google.scope, timeoutMs));
   }
   const knox = p.samsung.auth;

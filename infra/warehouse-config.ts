@@ -96,7 +96,7 @@ export class WarehouseConfigError extends Error {
 }
 
 /** Every warehouse's exchange: from the file when one is named, the local folders otherwise. */
-export function loadWarehouseExchanges(file: string | undefined, warehouseIds: string[]): Record<string, WarehouseExchange> {
+export function loadWarehouseExchanges(file: string | undefined, warehouseIds: string[], production = false): Record<string, WarehouseExchange> {
   const all = Object.fromEntries(warehouseIds.map((id) => [id, FOLDERS]));
   if (!file) return all;
   const where = `WAREHOUSES_FILE ${file}`;
@@ -106,13 +106,14 @@ export function loadWarehouseExchanges(file: string | undefined, warehouseIds: s
   } catch (err) {
     throw new WarehouseConfigError(`${where}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return { ...all, ...parseWarehouseExchanges(text, { where, baseDir: path.dirname(path.resolve(file)), warehouseIds }) };
+  return { ...all, ...parseWarehouseExchanges(text, { where, baseDir: path.dirname(path.resolve(file)), warehouseIds, production }) };
 }
 
 /** The file's warehouses, validated, with secret paths made absolute and checked readable. */
 export function parseWarehouseExchanges(
   text: string,
-  o: { where: string; baseDir: string; warehouseIds: string[]; checkSecrets?: boolean },
+  /** production: sales orders (customers' names and addresses) and their auth header go over https only. */
+  o: { where: string; baseDir: string; warehouseIds: string[]; checkSecrets?: boolean; production?: boolean },
 ): Record<string, WarehouseExchange> {
   let raw: unknown;
   try {
@@ -140,6 +141,8 @@ export function parseWarehouseExchanges(
       passphraseFile: secret('sftp.passphraseFile', w.sftp.passphraseFile),
       passwordFile: secret('sftp.passwordFile', w.sftp.passwordFile),
     };
+    if (o.production && w.salesOrders.transport === 'http' && new URL(w.salesOrders.url).protocol !== 'https:')
+      throw new WarehouseConfigError(`${o.where}: warehouses.${id}.salesOrders.url: NODE_ENV=production sends sales orders over https only`);
     const salesOrders =
       w.salesOrders.transport === 'http'
         ? { ...w.salesOrders, authHeaderFile: secret('salesOrders.authHeaderFile', w.salesOrders.authHeaderFile) }

@@ -216,6 +216,31 @@ describe('per-programme configuration', () => {
     expect(new Set(said).size).toBe(said.length);
   });
 
+  it('a production worker sends credentials and device data over https only', () => {
+    const credentials = {
+      NODE_ENV: 'test',
+      APPLE_API_URL: 'https://apple.example.com',
+      APPLE_CLIENT_CERT_FILE: '/a',
+      APPLE_CLIENT_KEY_FILE: '/b',
+      GOOGLE_SERVICE_ACCOUNT_FILE: '/g',
+      SAMSUNG_CLIENT_ID: 'c',
+      SAMSUNG_CLIENT_SECRET_FILE: '/s',
+    };
+    const prod = (env: Record<string, string>) => ({ ...loadConfig({ ...credentials, ...env }), env: 'production' as const });
+    expect(() => loadManufacturerCredentials(prod({ GOOGLE_API_URL: 'http://google.example.com', SAMSUNG_API_URL: 'http://knox.example.com' }))).toThrow(
+      'NODE_ENV=production requires https URLs for the manufacturers: GOOGLE_API_URL, SAMSUNG_API_URL, SAMSUNG_TOKEN_URL',
+    );
+    expect(() =>
+      loadManufacturerCredentials(
+        prod({ GOOGLE_API_URL: 'https://google.example.com', SAMSUNG_API_URL: 'https://knox.example.com', SAMSUNG_TOKEN_URL: 'http://knox.example.com/token' }),
+      ),
+    ).toThrow('NODE_ENV=production requires https URLs for the manufacturers: SAMSUNG_TOKEN_URL');
+    // All https: the check passes and the secret files are read next (here: missing).
+    expect(() => loadManufacturerCredentials(prod({ GOOGLE_API_URL: 'https://google.example.com', SAMSUNG_API_URL: 'https://knox.example.com' }))).toThrow(
+      /APPLE_CLIENT_CERT_FILE: cannot read/,
+    );
+  });
+
   it('a missing or malformed secret file stops the start, naming the setting', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mfr-cfg-'));
     const env = { NODE_ENV: 'test', SAMSUNG_CLIENT_ID: 'c', SAMSUNG_CLIENT_SECRET_FILE: path.join(dir, 'missing') };

@@ -147,6 +147,29 @@ describe('warehouse exchange configuration', () => {
     expect(() => configWith({ warehouses })).toThrow(message);
   });
 
+  it("in production sends sales orders over https only (they carry customers' names, addresses and an auth header)", () => {
+    const file = path.join(dir, 'plain-http.json');
+    const http = (url: string) => ({ warehouses: { 'WH-SOUTH': { salesOrders: { transport: 'http', url }, responses: { transport: 'http' } } } });
+    const production = {
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 't:7233',
+      TEMPORAL_PAYLOAD_KEYS_FILE: '/k',
+      MONGODB_URI: 'mongodb://m/x',
+      AGENT_TOKENS: 'a'.repeat(20),
+      ADAPTOR_TOKENS: 'b'.repeat(20),
+      OPS_TOKENS: 'c'.repeat(20),
+      DATA_DIR: dir,
+      WAREHOUSES_FILE: file,
+    };
+    fs.writeFileSync(file, JSON.stringify(http('http://3pl.example.com/orders')));
+    expect(() => loadConfig(production)).toThrow(/warehouses\.WH-SOUTH\.salesOrders\.url: NODE_ENV=production sends sales orders over https only/);
+    expect(loadConfig({ ...production, NODE_ENV: 'test' }).warehouses.exchanges['WH-SOUTH'].salesOrders).toMatchObject({
+      url: 'http://3pl.example.com/orders',
+    });
+    fs.writeFileSync(file, JSON.stringify(http('https://3pl.example.com/orders')));
+    expect(loadConfig(production).warehouses.exchanges['WH-SOUTH'].salesOrders).toMatchObject({ url: 'https://3pl.example.com/orders' });
+  });
+
   it('refuses a file that cannot be read or parsed, naming it', () => {
     expect(() => loadConfig({ WAREHOUSES_FILE: path.join(dir, 'missing.yaml') })).toThrow(/WAREHOUSES_FILE .*missing\.yaml: cannot be read \(ENOENT\)/);
     expect(() => configWith('warehouses: [\n', 'broken.yaml')).toThrow(/broken\.yaml: not valid YAML or JSON/);
