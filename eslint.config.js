@@ -13,6 +13,23 @@ export default tseslint.config(
     },
   },
   {
+    // The services log through the one structured logger (infra/log.ts); command-line tools and
+    // the browser code print for a person.
+    files: [
+      'api/**/*.ts',
+      'api/**/*.tsx',
+      'worker/**/*.ts',
+      'adaptor/**/*.ts',
+      'activities/**/*.ts',
+      'workflows/**/*.ts',
+      'domain/**/*.ts',
+      'infra/**/*.ts',
+      'simulators/**/*.ts',
+    ],
+    ignores: ['api/ui/client/**', 'infra/reference-import-main.ts'],
+    rules: { 'no-console': 'error' },
+  },
+  {
     // Tests read loosely typed JSON answers.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -9,6 +9,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     fileParallelism: true,
+    // Request and progress lines would bury the test output; child processes a test waits on for
+    // their ready line set LOG_LEVEL=info themselves.
+    env: { LOG_LEVEL: 'warn' },
     maxWorkers: 2,
     projects: [
       {

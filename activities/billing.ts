@@ -4,6 +4,7 @@ import { invoiceTotals } from '../domain/money';
 import type { BillingMode, Charge } from '../domain/types';
 import { isDuplicateKey, type Db } from '../infra/db';
 import { invoiceNumbers, type InvoiceNumbers, type Issued } from '../infra/store/invoice-numbers';
+import { businessEvents } from './business-events';
 import type { ActivityDeps } from './index';
 
 /**
@@ -133,10 +134,11 @@ export class MongoLedger implements BillingLedger {
   private async record(input: RecordChargesInput): Promise<ChargeDoc[]> {
     const { Charge } = this.db.models;
     const createdAt = new Date().toISOString();
+    let recorded = 0;
     const stored = await Promise.all(
       input.charges.map(async (c) => {
         try {
-          return (
+          const doc = (
             await Charge.create({
               _id: c.chargeKey,
               ...c,
@@ -148,6 +150,8 @@ export class MongoLedger implements BillingLedger {
               invoiceNumber: null,
             })
           ).toObject() as ChargeDoc;
+          recorded++;
+          return doc;
         } catch (err) {
           if (!isDuplicateKey(err)) throw err; // recorded by an earlier attempt
           const doc = await Charge.findOne({ _id: c.chargeKey }).lean<ChargeDoc>();
@@ -156,6 +160,7 @@ export class MongoLedger implements BillingLedger {
         }
       }),
     );
+    businessEvents.chargesRecorded(recorded, input.billingMode);
     return stored.sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
   }
 
@@ -193,6 +198,7 @@ function toCharges(stored: ChargeDoc[]): Charge[] {
 }
 
 function summary({ invoice, created }: Issued): IssuedInvoice {
+  if (created) businessEvents.invoiceIssued(invoice.kind);
   return { invoiceNumber: invoice.invoiceNumber, currency: invoice.currency, gross: invoice.gross ?? 0, chargeCount: invoice.chargeKeys.length, created };
 }
 

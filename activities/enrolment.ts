@@ -18,6 +18,7 @@ import type { Manufacturer } from '../domain/types';
 import { isDuplicateKey } from '../infra/db';
 import { CredentialsRefusedError, createManufacturerGateways, type GatewayTransaction, type ManufacturerGateways } from '../infra/manufacturer-gateways';
 import { enrolmentResultSignal } from '../workflows/messages';
+import { businessEvents } from './business-events';
 import type { ActivityDeps } from './index';
 
 /** Instructions one Request job run takes per manufacturer; the rest wait for the next run. */
@@ -72,7 +73,11 @@ export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gate
     for (const i of instrs) {
       const result = resultFor(i.action, byDevice.get(i.deviceId), transactionId, at);
       // Only while it is still this transaction's (a retry after a crash finds it applied already).
-      await Instr.updateOne({ instructionId: i.instructionId, transactionId, status: 'batched' }, { $set: { status: result.status, result, updatedAt: at } });
+      const { modifiedCount } = await Instr.updateOne(
+        { instructionId: i.instructionId, transactionId, status: 'batched' },
+        { $set: { status: result.status, result, updatedAt: at } },
+      );
+      if (modifiedCount) businessEvents.enrolmentResult(i.action, result.status);
     }
     const applied = await Instr.find({ instructionId: { $in: instrs.map((i) => i.instructionId) }, 'result.transactionId': transactionId }).lean<
       InstructionDoc[]

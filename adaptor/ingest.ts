@@ -12,6 +12,7 @@ import { DispatchRowValidator, MAX_RECORD_CHARS, MalformedCsvError, csvParseOpti
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
+import { warehouseFiles, warehouseRows } from '../infra/metrics';
 import { deleteDispatchRows, storeDispatchRowChunk, type StoredDispatchRow } from '../infra/store/dispatch-rows';
 import { hashStream } from './file-hash';
 import { dispatchWorkflowId } from '../workflows/messages';
@@ -63,6 +64,18 @@ export function jsonBatchId(warehouseId: string, declaredBatchId: string, conten
 }
 
 export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): Promise<IngestOutcome> {
+  const outcome = await ingest(deps, src);
+  const warehouse = src.warehouseId;
+  warehouseFiles.inc({ warehouse, outcome: outcome.kind === 'unreadable' ? 'quarantined' : outcome.kind });
+  if (outcome.kind === 'accepted') {
+    warehouseRows.inc({ warehouse, kind: 'valid' }, outcome.validRows);
+    warehouseRows.inc({ warehouse, kind: 'rejected' }, outcome.rejectedRows);
+    warehouseRows.inc({ warehouse, kind: 'exception' }, outcome.exceptionRows);
+  }
+  return outcome;
+}
+
+async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcome> {
   const { models } = deps.db;
   const contentHash = await hashStream(src.open());
   const batchId = src.declared ? jsonBatchId(src.warehouseId, src.declared.batchId, contentHash) : contentHash;

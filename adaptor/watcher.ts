@@ -15,6 +15,9 @@ import { isDependencyUnavailable } from '../api/errors';
 import { warehouseFolders } from '../infra/config';
 import { MAX_FILE_BYTES, ingestWarehouseFile, type IngestDeps, type IngestOutcome, type IngestSource } from './ingest';
 import { pollRemoteInbox, type RemoteInboxStep } from './remote-inbox';
+import { errorFields, log } from '../infra/log';
+
+const adaptorLog = log.child({ component: 'adaptor' });
 
 export interface WatchHandle {
   stop(): Promise<void>;
@@ -139,7 +142,7 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
         await fsp.rename(path.join(f.inbox, name), processing);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another adaptor took it
-        console.error(`adaptor: cannot take ${id}/${name}; will retry`, err);
+        adaptorLog.error({ warehouse: id, file: name, ...errorFields(err) }, 'cannot take the file; will retry');
         continue;
       }
       await processOrReturn(id, name, processing, path.join(f.inbox, name));
@@ -168,7 +171,7 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
       try {
         await sweepWarehouse(id, takeLeftovers, pollRemoteNow);
       } catch (err) {
-        console.error(`adaptor: sweep of ${id} failed; will retry`, err);
+        adaptorLog.error({ warehouse: id, ...errorFields(err) }, 'sweep failed; will retry');
       }
     }
     leftoversTaken = true;
@@ -188,12 +191,13 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
     } catch (err) {
       const outage = isDependencyUnavailable(err);
       const attempts = outage ? (failures.get(key) ?? 0) : (failures.get(key) ?? 0) + 1;
-      console.error(
-        `adaptor: ${key} failed (${outage ? 'a dependency is unavailable' : `attempt ${attempts} of ${MAX_FILE_ATTEMPTS}`}); ${!outage && attempts >= MAX_FILE_ATTEMPTS ? 'quarantined' : 'will retry'}`,
-        err,
+      const quarantining = !outage && attempts >= MAX_FILE_ATTEMPTS;
+      adaptorLog.error(
+        { warehouse: warehouseId, file: name, outage, attempt: attempts, maxAttempts: MAX_FILE_ATTEMPTS, ...errorFields(err) },
+        quarantining ? 'file failed: quarantined' : 'file failed: will retry',
       );
       try {
-        if (!outage && attempts >= MAX_FILE_ATTEMPTS) {
+        if (quarantining) {
           failures.delete(key);
           const message = `ingest failed ${attempts} times: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
           await quarantine(deps.config.dataDir, warehouseId, processing, name, {
@@ -209,14 +213,14 @@ export function watchInboxes(deps: IngestDeps, warehouseIds: string[], pollMs: n
         if (inbox) await fsp.rename(processing, inbox);
         else await fsp.rm(processing, { force: true });
       } catch (moveErr) {
-        console.error(`adaptor: could not move ${key} out of processing`, moveErr);
+        adaptorLog.error({ warehouse: warehouseId, file: name, ...errorFields(moveErr) }, 'could not move the file out of processing');
       }
       return false;
     }
   };
 
   const sweep = (pollRemoteNow = true) => {
-    running = running.then(() => sweepOnce(pollRemoteNow)).catch((err) => console.error('adaptor: sweep failed; will retry', err));
+    running = running.then(() => sweepOnce(pollRemoteNow)).catch((err) => adaptorLog.error(errorFields(err), 'sweep failed; will retry'));
     return running;
   };
   const tick = () => {

@@ -8,10 +8,13 @@ import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
+import { metrics } from '../infra/metrics';
+import { readinessOf } from '../infra/readiness';
 import type { StockClient } from '../infra/stock-client';
-import { requireToken } from './auth';
+import { requireRole, requireToken } from './auth';
 import type { ApiEnv } from './env';
 import { apiError, errorBody, sendError } from './errors';
+import { observeRequests } from './observability';
 import { accountRoutes } from './routes/accounts';
 import { adaptorRoutes } from './routes/adaptor';
 import { billingRoutes } from './routes/billing';
@@ -49,6 +52,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 
 export function createApp(deps: ApiDeps) {
   const app = newRouter();
+  app.use('*', observeRequests());
   app.use(
     '*',
     secureHeaders({
@@ -89,7 +93,15 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', billingRoutes(deps));
   app.route('/api/v1', codecRoutes(deps));
   app.route('/api/v1', referenceDataRoutes(deps));
+  // Probes and the scraper: alive, able to work (MongoDB and Temporal answer), and metrics for the
+  // ops role's token (they name routes and rates, nothing of customers).
   app.get('/healthz', (c) => c.json({ ok: true }));
+  const ready = readinessOf(deps.db, deps.temporal.connection);
+  app.get('/readyz', async (c) => {
+    const r = await ready();
+    return c.json(r, r.ok ? 200 : 503);
+  });
+  app.get('/metrics', requireRole(deps.config, 'ops'), async (c) => c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

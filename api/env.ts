@@ -12,5 +12,7 @@ export type ApiEnv = {
     warehouses: string[] | null;
     /** Set by `idempotent` (api/idempotency.ts) for a request with an Idempotency-Key: its Temporal update id. */
     idempotencyKey?: string;
+    /** Set by observeRequests (api/observability.ts) for every request; echoed as x-request-id. */
+    requestId: string;
   };
 };

@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, ERROR_CODES, isErrorCode, type ErrorCode } from '../domain/errors';
 import { isDatabaseUnavailable, isInvalidInput } from '../infra/db';
+import { errorFields, log } from '../infra/log';
 
 export class ApiError extends Error {
   constructor(
@@ -67,6 +68,7 @@ export function toApiError(err: unknown): ApiError {
 
 export function sendError(c: Context, err: unknown) {
   const e = toApiError(err);
-  if (e.status >= 500 && e.code === 'INTERNAL') console.error('api: unhandled error', c.req.method, c.req.routePath, err);
+  if (e.status >= 500 && e.code === 'INTERNAL')
+    log.error({ component: 'api', requestId: c.get('requestId'), method: c.req.method, ...errorFields(err) }, 'unhandled error');
   return c.json(errorBody(e.code, e.message, e.details), e.status);
 }

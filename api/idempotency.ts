@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { isDuplicateKey, type Db } from '../infra/db';
 import type { ApiEnv } from './env';
 import { apiError } from './errors';
+import { errorFields, log } from '../infra/log';
 
 /** Long enough for any client retry (an agent's browser, a crashed integration); then forgotten. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -93,7 +94,7 @@ export async function sweepIdempotencyRecords(db: Db, now = new Date()): Promise
  */
 export function startIdempotencySweep(db: Db, everyMs = IDEMPOTENCY_SWEEP_MS): () => void {
   const timer = setInterval(() => {
-    sweepIdempotencyRecords(db).catch((err) => console.error('api: idempotency sweep failed; will retry', err));
+    sweepIdempotencyRecords(db).catch((err) => log.warn({ component: 'api', ...errorFields(err) }, 'idempotency sweep failed; will retry'));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
+import { log, logReady } from '../infra/log';
 import { temporalDataConverter } from '../infra/payload-codec';
 import { HttpStockClient } from '../infra/stock-client';
 import { connectTemporalClient } from '../infra/temporal-connection';
@@ -18,11 +19,11 @@ const app = createApp({ config, db, temporal, stock });
 
 if (!Object.values(config.tokens).some((t) => t.length)) {
   // Without NODE_ENV=development (or test) the published dev tokens are refused, so nobody could sign in.
-  console.error('api: no tokens configured: set AGENT_TOKENS, ADAPTOR_TOKENS and OPS_TOKENS, or NODE_ENV=development for the dev tokens');
+  log.fatal({ component: 'api' }, 'no tokens configured: set AGENT_TOKENS, ADAPTOR_TOKENS and OPS_TOKENS, or NODE_ENV=development for the dev tokens');
   process.exit(1);
 }
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  console.log(`api: listening on http://${config.host}:${info.port} (docs at /docs)`);
+  logReady('api', { url: `http://${config.host}:${info.port}`, docs: '/docs' });
 });
 // Slow or stuck clients cannot hold connections forever.
 const http = server as unknown as { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number };

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { loadConfig } from '../infra/config';
 import { connectDb, type Db } from '../infra/db';
+import { readyLine } from '../infra/log';
 import { ensureTools, freePort, startFerretDb, startTemporal, waitForPort } from '../infra/dev-stack';
 import { temporalDataConverter } from '../infra/payload-codec';
 import { seedDemoData } from '../infra/seed';
@@ -76,6 +77,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'test',
+    // The ready lines are info lines.
+    LOG_LEVEL: 'info',
     TEMPORAL_ADDRESS: `127.0.0.1:${tPort}`,
     TEMPORAL_TASK_QUEUE: taskQueue,
     MONGODB_URI: `mongodb://127.0.0.1:${fPort}/chaos`,
@@ -102,12 +105,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
   const proc = (name: string, script: string, ready: RegExp) => new Supervised(name, script, env, path.join(logs, `${name}.log`), ready, log);
   const procs = {
-    simulator: proc('warehouse-simulator', 'simulators/warehouse-main.ts', /warehouse-simulator:/),
-    manufacturers: proc('manufacturer-simulator', 'simulators/manufacturer-main.ts', /manufacturer-simulator:/),
+    simulator: proc('warehouse-simulator', 'simulators/warehouse-main.ts', readyLine('warehouse-simulator')),
+    manufacturers: proc('manufacturer-simulator', 'simulators/manufacturer-main.ts', readyLine('manufacturer-simulator')),
     // The production entry point: it also keeps the Schedules (bill run, enrolment jobs) in place.
-    worker: proc('worker', 'worker/main.ts', /worker: polling/),
-    api: proc('api', 'api/main.ts', /api: listening/),
-    adaptor: proc('adaptor', 'adaptor/main.ts', /adaptor: watching/),
+    worker: proc('worker', 'worker/main.ts', readyLine('worker')),
+    api: proc('api', 'api/main.ts', readyLine('api')),
+    adaptor: proc('adaptor', 'adaptor/main.ts', readyLine('adaptor')),
   };
   const stopAll = async () => {
     await Promise.allSettled(Object.values(procs).map((p) => p.stop()));

@@ -3,6 +3,7 @@
 import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import path from 'node:path';
+import { LOG_LEVELS, type LogLevel } from './log';
 import { WarehouseConfigError, loadWarehouseExchanges, type WarehouseExchange } from './warehouse-config';
 
 const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
@@ -35,6 +36,14 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** The API's listening address: loopback unless a deployment says otherwise (the container: 0.0.0.0). */
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** The worker's and adaptor's probes and metrics port (unset: none; 0: any free port). */
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** host:port of Core's Prometheus exporter in a worker (empty: off). */
+  WORKER_CORE_METRICS_ADDRESS: z
+    .string()
+    .regex(/^$|^[^\s:]+:\d{1,5}$/, 'host:port')
+    .default(''),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('hardware-orders'),
@@ -89,7 +98,7 @@ const EnvSchema = z.object({
   FRAUD_REVIEW_DEADLINE: z.string().default('48h'),
   /** An external HTTP fraud provider instead of the built-in rules; empty = the built-in rules. */
   FRAUD_PROVIDER_URL: z.union([z.literal(''), z.string().url()]).default(''),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   // Device enrolment (manufacturers' zero-touch programmes).
   MANUFACTURER_API_URL: z.string().default('http://127.0.0.1:3102'),
   MANUFACTURER_API_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -132,6 +141,9 @@ export interface Config {
   env: 'development' | 'test' | 'production' | 'unset';
   port: number;
   host: string;
+  /** The worker's and adaptor's ops port (/healthz, /readyz, /metrics); null: not served. */
+  ops: { port: number; host: string } | null;
+  workerCoreMetricsAddress: string | null;
   temporal: TemporalSettings & { namespace: string; taskQueue: string; uiUrl: string; payloadKeysFile: string | null };
   mongodbUri: string;
   dataDir: string;
@@ -168,7 +180,7 @@ export interface Config {
     /** null: the built-in rules decide (infra/fraud-providers.ts). */
     providerUrl: string | null;
   };
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: LogLevel;
   enrolment: {
     timeoutMs: number;
     resellerIds: { apple: string; google: string; samsung: string };
@@ -264,6 +276,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV ?? 'unset',
     port: e.PORT,
     host: e.HOST,
+    ops: e.OPS_PORT === undefined ? null : { port: e.OPS_PORT, host: e.OPS_HOST },
+    workerCoreMetricsAddress: e.WORKER_CORE_METRICS_ADDRESS || null,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       tls: tlsSet

@@ -14,6 +14,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type { Manufacturer } from '../domain/types';
 import { ConfigError, type Config, type ManufacturerProgrammes } from './config';
+import { log } from './log';
 
 /**
  * The manufacturer refused our credentials (a token endpoint's 4xx, a refused client certificate, a
@@ -286,7 +287,7 @@ function readSecret(setting: string, file: string): string {
  */
 export function loadManufacturerCredentials(
   config: Pick<Config, 'env'> & { enrolment: Pick<Config['enrolment'], 'timeoutMs'> & { programmes: ManufacturerProgrammes } },
-  warn: (message: string) => void = (m) => console.warn(m),
+  warn: (message: string) => void = (m) => log.warn({ component: 'manufacturers' }, m),
 ): Record<Manufacturer, ProgrammeCredentials> {
   const p = config.enrolment.programmes;
   const timeoutMs = config.enrolment.timeoutMs;

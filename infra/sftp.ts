@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import SftpClient from 'ssh2-sftp-client';
 import { readSecret, type SftpSettings } from './warehouse-config';
+import { log } from './log';
 
 /** The server offered a host key the configuration does not name: a misconfiguration or an impostor. */
 export class HostKeyMismatchError extends Error {
@@ -32,7 +33,7 @@ export const sftpAddress = (s: SftpSettings) => `${s.username}@${s.host}:${s.por
 export async function withSftp<T>(warehouseId: string, s: SftpSettings, what: string, work: (sftp: SftpClient) => Promise<T>): Promise<T> {
   const client = new SftpClient(`warehouse ${warehouseId}`, {
     // Connection-level errors after a call has already failed; the call's own error says what happened.
-    error: (err: unknown) => console.warn(`warehouse ${warehouseId}: SFTP connection to ${sftpAddress(s)}: ${describe(err)}`),
+    error: (err: unknown) => log.warn({ component: 'sftp', warehouse: warehouseId, server: sftpAddress(s), reason: describe(err) }, 'SFTP connection error'),
     end: () => {},
     close: () => {},
   });

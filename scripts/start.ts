@@ -62,18 +62,26 @@ process.once('SIGINT', () => void stopAll());
 process.once('SIGTERM', () => void stopAll());
 
 /** Runs one of our processes; restarts it if it dies (as a supervisor would), logging to data/logs. */
-function run(name: string, script: string): void {
+function run(name: string, script: string, env: NodeJS.ProcessEnv = {}): void {
   const out = fs.openSync(path.join(logs, `${name}.log`), 'a');
   const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(root, script)], { cwd: root, env: process.env, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(root, script)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', out, out],
+  });
   children.set(name, child);
   child.once('exit', (code, signal) => {
     if (stopping) return;
     console.error(`${name} exited (${signal ?? code}); restarting in 2 s — see ${path.join(logs, `${name}.log`)}`);
-    setTimeout(() => !stopping && run(name, script), 2000);
+    setTimeout(() => !stopping && run(name, script, env), 2000);
   });
 }
 
+// Probes and metrics as a deployment has them (docs/operations.md, Metrics); each overridable.
+const workerOps = process.env.WORKER_OPS_PORT ?? '9101';
+const adaptorOps = process.env.ADAPTOR_OPS_PORT ?? '9102';
+const coreMetrics = process.env.WORKER_CORE_METRICS_ADDRESS ?? '127.0.0.1:9464';
 for (const [what, port] of [
   ['Temporal', temporalPort],
   ['Temporal UI', uiPort],
@@ -81,6 +89,9 @@ for (const [what, port] of [
   ['API', config.port],
   ['warehouse simulator', config.warehouseSimulator.port],
   ['manufacturer simulator', config.manufacturerSimulator.port],
+  ['worker ops port (WORKER_OPS_PORT)', Number(workerOps)],
+  ['adaptor ops port (ADAPTOR_OPS_PORT)', Number(adaptorOps)],
+  ['worker Temporal metrics (WORKER_CORE_METRICS_ADDRESS)', Number(coreMetrics.split(':').pop())],
 ] as const) {
   if (!(await portFree(port))) {
     console.error(`port ${port} (${what}) is in use: is hardware-orders already running? Set the matching *_PORT variable to move it.`);
@@ -111,9 +122,9 @@ const db = await connectDb(config.mongodbUri);
 await seedDemoData(db);
 await db.close();
 
-run('worker', 'worker/main.ts');
+run('worker', 'worker/main.ts', { OPS_PORT: workerOps, WORKER_CORE_METRICS_ADDRESS: coreMetrics });
 run('api', 'api/main.ts');
-run('adaptor', 'adaptor/main.ts');
+run('adaptor', 'adaptor/main.ts', { OPS_PORT: adaptorOps });
 run('warehouse-simulator', 'simulators/warehouse-main.ts');
 run('manufacturer-simulator', 'simulators/manufacturer-main.ts');
 
@@ -132,6 +143,7 @@ hardware-orders is running (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)
   API docs            http://localhost:${config.port}/docs   (OpenAPI: /openapi.json)
   Temporal Web UI     ${config.temporal.uiUrl}   (filter: OrderStatus="AwaitingDispatch")
   MongoDB (FerretDB)  ${config.mongodbUri}
+  Metrics             API http://localhost:${config.port}/metrics (ops token)   worker http://localhost:${workerOps}/metrics and http://${coreMetrics}/metrics (Temporal)   adaptor http://localhost:${adaptorOps}/metrics
   Demo tokens         agent: ${config.tokens.agent[0]}   ops: ${config.tokens.ops[0]}   adaptor: ${config.tokens.adaptor[0]}   admin: ${config.tokens.admin[0]}
   Demo accounts       ACC-1001 (Alice Johnson), ACC-1002 (Brightwater Logistics Ltd), ACC-1003 (Callum MacLeod)
   Data and logs       ${config.dataDir}

@@ -1,6 +1,7 @@
 // The warehouse simulator process (started by `npm start`).
 import { loadConfig } from '../infra/config';
 import { WarehouseSimulator } from './warehouse';
+import { logReady } from '../infra/log';
 
 const config = loadConfig();
 const sim = new WarehouseSimulator({
@@ -14,7 +15,7 @@ const sim = new WarehouseSimulator({
 });
 await sim.listen(config.warehouseSimulator.port);
 sim.start();
-console.log(`warehouse-simulator: ${config.warehouses.ids.join(', ')}; stock API on http://127.0.0.1:${config.warehouseSimulator.port}`);
+logReady('warehouse-simulator', { warehouses: config.warehouses.ids, stockApi: `http://127.0.0.1:${config.warehouseSimulator.port}` });
 const stop = () => void sim.stop().finally(() => process.exit(0));
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

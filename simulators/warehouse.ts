@@ -12,6 +12,7 @@ import type { SalesOrderRequest } from '../domain/types';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../domain/warehouse-response';
 import { formatWarehouseResponseCsv } from '../domain/warehouse-response-csv';
 import { warehouseFolders } from '../infra/config';
+import { errorFields, log } from '../infra/log';
 
 export interface SimulatorOptions {
   dataDir: string;
@@ -140,7 +141,7 @@ export class WarehouseSimulator {
         await this.takeOrders();
         if (this.o.autoRespond !== false) await this.respondNow();
       })
-      .catch((err) => console.error('warehouse-simulator:', err));
+      .catch((err) => log.error({ component: 'warehouse-simulator', ...errorFields(err) }, 'round failed'));
     return this.busy;
   }
 

@@ -8,6 +8,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  metricMeter,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
@@ -78,12 +79,14 @@ function openRecord(input: OrderWorkflowInput): OrderRecord {
     if (value !== undefined) Object.assign(started, { [name]: value });
   }
   const now = () => new Date().toISOString(); // workflow time: deterministic on replay
+  const transitions = metricMeter.createCounter('order_transitions', 'transitions', 'Order status transitions, by event and the status reached');
   return new OrderRecord(
     rules.newOrder(input, now()),
     {
       publishAttributes: (changed) => upsertSearchAttributes(Object.entries(changed).map(([name, value]) => attr(keys[name as keyof OrderAttributes], value))),
       showDetails: setCurrentDetails,
       now,
+      countTransition: (event, status) => transitions.add(1, { event, status }),
     },
     started,
   );

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import fs from 'node:fs';
 import { UI_DIST } from './dist';
 import { AccountPage, AccountsPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage } from './pages';
+import { log } from '../../infra/log';
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -25,7 +26,7 @@ export function sameOriginPath(next: string, origin: string): string | null {
 }
 
 export function uiRoutes() {
-  if (!fs.existsSync(UI_DIST)) console.error(`AgentView's bundle is missing (${UI_DIST}): run npm run build:ui`);
+  if (!fs.existsSync(UI_DIST)) log.error({ component: 'api', bundle: UI_DIST }, "AgentView's bundle is missing: run npm run build:ui");
   const r = new Hono();
   r.get('/', (c) => c.redirect('/accounts'));
   r.get('/signin', (c) => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectDb } from '../../infra/db';
 import { freePort } from '../../infra/dev-stack';
+import { readyLine } from '../../infra/log';
 import { seedDemoData } from '../../infra/seed';
 import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
 import { build } from '../../scripts/build';
@@ -22,7 +23,7 @@ let env: NodeJS.ProcessEnv;
 let api: string;
 
 /** Starts `node <flags> dist/<file>` and waits for its line that says it is up. */
-async function start(file: string, ready: string, flags: string[] = []): Promise<ChildProcess> {
+async function start(file: string, ready: RegExp, flags: string[] = []): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...flags, path.join(out, file)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -30,7 +31,7 @@ async function start(file: string, ready: string, flags: string[] = []): Promise
     const timer = setTimeout(() => reject(new Error(`${file} did not start:\n${output}`)), 60_000);
     const read = (d: Buffer) => {
       output += d.toString();
-      if (output.includes(ready)) {
+      if (ready.test(output)) {
         clearTimeout(timer);
         resolve();
       }
@@ -99,11 +100,11 @@ describe('npm run build', () => {
   });
 
   it('runs every process with plain node and takes an order to Complete', async () => {
-    await start('simulators/warehouse-main.js', 'warehouse-simulator:');
-    await start('simulators/manufacturer-main.js', 'manufacturer-simulator:');
-    const worker = await start('worker/main.js', 'worker: schedules', WORKER_NODE_FLAGS);
-    await start('api/main.js', 'api: listening');
-    await start('adaptor/main.js', 'adaptor: watching');
+    await start('simulators/warehouse-main.js', readyLine('warehouse-simulator'));
+    await start('simulators/manufacturer-main.js', readyLine('manufacturer-simulator'));
+    const worker = await start('worker/main.js', readyLine('worker'), WORKER_NODE_FLAGS);
+    await start('api/main.js', readyLine('api'));
+    await start('adaptor/main.js', readyLine('adaptor'));
 
     expect((await call('GET', '/openapi.json')).status).toBe(200);
     expect((await call('GET', '/docs')).status).toBe(200);

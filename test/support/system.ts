@@ -2,7 +2,6 @@
 // the shared Temporal dev server and FerretDB; the worker, the API (in process) and the warehouse
 // simulator and adaptor driven by the test.
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,9 +17,10 @@ import { connectTemporalClient } from '../../infra/temporal-connection';
 import type { ActivityDeps } from '../../activities';
 import { WarehouseSimulator, type SimulatorOptions } from '../../simulators/warehouse';
 import { startWorker, type RunningWorker } from '../../worker/worker';
+import { installWorkerRuntime } from '../../worker/runtime';
 
 // Worker lifecycle chatter hides test output; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+installWorkerRuntime({ logLevel: 'warn', workerCoreMetricsAddress: null });
 
 export const TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
 

@@ -28,9 +28,19 @@ const started: Partial<OrderAttributes> = { OrderStatus: 'New', AccountId: 'ACC-
 function open(startAttributes = started) {
   const upserts: Partial<OrderAttributes>[] = [];
   const details: string[] = [];
+  const transitions: string[] = [];
   const order = newOrder({ orderId: 'ORD-1', accountId: 'ACC-1', currency: 'GBP', createdBy: 'agent:a1', delivery, billingMode: 'immediate' }, AT);
-  const record = new OrderRecord(order, { publishAttributes: (c) => upserts.push(c), showDetails: (t) => details.push(t), now: () => AT }, startAttributes);
-  return { record, order, upserts, details };
+  const record = new OrderRecord(
+    order,
+    {
+      publishAttributes: (c) => upserts.push(c),
+      showDetails: (t) => details.push(t),
+      now: () => AT,
+      countTransition: (event, status) => transitions.push(`${event}→${status}`),
+    },
+    startAttributes,
+  );
+  return { record, order, upserts, details, transitions };
 }
 
 /** What the projector does at the end of a workflow task: take a snapshot and write it. */
@@ -56,12 +66,14 @@ describe('OrderRecord', () => {
     expect(order.history.at(-1)).toMatchObject({ from: 'New', to: 'AwaitingGeneration', by: 'agent:a1' });
   });
 
-  it('records a failure as the rejected transition with its code', () => {
-    const { record, order } = open();
+  it('records a failure as the rejected transition with its code, and counts each transition once', () => {
+    const { record, order, transitions } = open();
     record.move('generate', 'agent:a1', 'generated');
     record.fail('FRAUD_REJECTED', 'fraud check rejected the delivery');
+    record.commit({ by: 'ops:o1', reason: 'a note, not a transition' });
+    expect(transitions).toEqual(['generate→AwaitingGeneration', 'rejected→Error']);
     expect(order).toMatchObject({ status: 'Error', error: { code: 'FRAUD_REJECTED', message: 'fraud check rejected the delivery' } });
-    expect(order.history.at(-1)).toMatchObject({ to: 'Error', by: 'system', reason: 'FRAUD_REJECTED: fraud check rejected the delivery' });
+    expect(order.history.at(-2)).toMatchObject({ to: 'Error', by: 'system', reason: 'FRAUD_REJECTED: fraud check rejected the delivery' });
   });
 
   it('upserts only the attributes that changed, once per snapshot however many changes came before', () => {

@@ -21,6 +21,8 @@ export interface RecordEffects {
   showDetails(text: string): void;
   /** Workflow time, deterministic on replay. */
   now(): string;
+  /** Counts a status transition for the operators' metrics (not again on replay). */
+  countTransition(event: OrderEvent, status: OrderState['status']): void;
 }
 
 export const SYSTEM = 'system';
@@ -69,6 +71,7 @@ export class OrderRecord {
   /** Moves the order along the transition table, recording who and why. */
   move(event: OrderEvent, by: string, reason: string): void {
     rules.transition(this.order, event, this.effects.now(), by, reason);
+    this.effects.countTransition(event, this.order.status);
     this.commit();
   }
 
