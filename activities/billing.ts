@@ -1,5 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { cycleDayOf, cycleInvoiceKey, isBillDate, billCutOff, type BillRunInvoice, type ChargeDraft } from '../domain/billing';
+import {
+  cycleDayOf,
+  cycleInvoiceKey,
+  isBillDate,
+  isOrderInvoiceKey,
+  billCutOff,
+  orderInvoiceKey,
+  type BillRunInvoice,
+  type ChargeDraft,
+} from '../domain/billing';
 import { invoiceTotals } from '../domain/money';
 import type { BillingMode, Charge } from '../domain/types';
 import { isDuplicateKey, type Db } from '../infra/db';
@@ -25,7 +34,8 @@ export interface BillingLedger {
   issueCycleInvoice(input: IssueCycleInvoiceInput): Promise<IssuedInvoice | null>;
   /**
    * Bills an order for what shipped: records its charges, and issues its own invoice (key
-   * `order:<orderId>`) when the account pays at once. Idempotent under those keys.
+   * `order:<orderId>`, or `order:<orderId>:<n>` for what a resubmission shipped later) when the
+   * account pays at once. Idempotent under those keys.
    */
   billOrder(input: RecordChargesInput): Promise<BilledOrder>;
 }
@@ -37,6 +47,8 @@ export interface BilledOrder {
 
 export interface RecordChargesInput {
   orderId: string;
+  /** The order's immediate invoice key (`orderInvoiceKey`): `order:<orderId>` unless the order was billed before. */
+  invoiceKey?: string;
   accountId: string;
   currency: string;
   billingMode: BillingMode;
@@ -102,7 +114,12 @@ export class MongoLedger implements BillingLedger {
     const charges = toCharges(recorded);
     if (input.billingMode !== 'immediate') return { charges, invoiceNumber: null };
     const { invoiceNumber } = await this.invoiceCharges(
-      { accountId: input.accountId, idempotencyKey: `order:${input.orderId}`, kind: 'offCycle', chargeKeys: recorded.map((c) => c.chargeKey) },
+      {
+        accountId: input.accountId,
+        idempotencyKey: input.invoiceKey ?? orderInvoiceKey(input.orderId, 0),
+        kind: 'offCycle',
+        chargeKeys: recorded.map((c) => c.chargeKey),
+      },
       recorded,
     );
     // The agent sees each charge on the order with the invoice it went on.
@@ -174,7 +191,7 @@ export class MongoLedger implements BillingLedger {
       if (!c || c.accountId !== input.accountId) throw refuse(`charge ${input.chargeKeys[i]} does not exist on account ${input.accountId}`);
       // Each immediate charge can go on one invoice only: its own order's.
       if (c.billingMode !== 'immediate') throw refuse(`charge ${c.chargeKey} waits for the cycle invoice`);
-      if (key !== `order:${c.orderId}`) throw refuse(`charge ${c.chargeKey} belongs to order ${c.orderId}`);
+      if (!isOrderInvoiceKey(key, c.orderId)) throw refuse(`charge ${c.chargeKey} belongs to order ${c.orderId}`);
     }
     const known = charges as ChargeDoc[];
     const content = { kind: input.kind, currency: known[0].currency, chargeKeys: input.chargeKeys, ...invoiceTotals(known) };

@@ -1,14 +1,31 @@
 import { Context } from '@temporalio/activity';
+import { msToNumber, type Duration } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type { OrderView } from '../workflows/messages';
 import { isDuplicateKey } from '../infra/db';
 import type { OrderViewWriter } from '../infra/store/order-views';
 import type { ActivityDeps } from './index';
 
-export function orderActivities({ db }: ActivityDeps, writeOrderView: OrderViewWriter) {
+export function orderActivities({ db, config }: ActivityDeps, writeOrderView: OrderViewWriter) {
   const { Licence } = db.models;
+  const ms = (d: string) => msToNumber(d as Duration);
 
   return {
+    /** How long an order in Error stays open for ops (ERROR_RESOLUTION_WINDOW), read when it gets there. */
+    errorResolutionPolicy: async () => ({
+      errorResolutionWindow: config.exceptions.errorResolutionWindow,
+      errorResolutionWindowMs: ms(config.exceptions.errorResolutionWindow),
+    }),
+
+    /** DISPATCH_SLA (with each warehouse's own from WAREHOUSES_FILE) and CANCEL_ANSWER_TIMEOUT, read at Awaiting Dispatch. */
+    stuckOrderPolicy: async () => ({
+      defaultDispatchSlaMs: ms(config.exceptions.dispatchSla),
+      dispatchSlaMs: Object.fromEntries(
+        Object.entries(config.warehouses.exchanges).flatMap(([id, w]) => (w.dispatchSla ? [[id, ms(w.dispatchSla)] as const] : [])),
+      ) as Record<string, number>,
+      cancelAnswerTimeoutMs: ms(config.exceptions.cancelAnswerTimeout),
+    }),
+
     /** The order's read model, as the workflow sees it now (a local activity after each change). */
     projectOrder: (view: OrderView): Promise<void> => writeOrderView(view, Context.current().cancellationSignal),
 

@@ -6,6 +6,7 @@ import { AddressSchema as DomainAddressSchema } from '../domain/address';
 import { AccountWriteSchema, BLOCKLIST_KINDS, DeliveryContactSchema, ProductWriteSchema } from '../domain/reference-data';
 import { freeText } from '../domain/free-text';
 import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
+import { ATTENTION_FLAGS } from '../domain/order-exceptions';
 import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
 import type { OrderView } from '../workflows/messages';
 import type { ImportReport } from '../infra/reference-import';
@@ -116,6 +117,17 @@ export const CancelBody = z
   .object({ reason: text(200, { multiline: true }).default('cancelled by agent') })
   .strict()
   .openapi('Cancel');
+export const ResubmitBody = z
+  .object({
+    delivery: DeliverySchema.optional().openapi({ description: 'a corrected delivery; a changed address runs the fraud check again' }),
+    reason: text(500, { multiline: true }),
+  })
+  .strict()
+  .openapi('Resubmit');
+export const OpsReasonBody = z
+  .object({ reason: text(500, { multiline: true }) })
+  .strict()
+  .openapi('OpsReason');
 export const FraudReviewBody = z
   .object({ decision: z.enum(['approve', 'reject']), reason: text(500, { multiline: true }) })
   .strict()
@@ -203,6 +215,12 @@ const SubOrderSchema = z
     units: z.array(DispatchedUnitSchema),
     error: CodeMessage.optional(),
     lineExceptions: z.array(LineExceptionSchema).openapi({ description: 'rows that closed a line without shipping it' }),
+    resubmission: z.number().int().optional().openapi({ description: 'set on the sub-orders of the n-th resubmission (`<orderId>-<warehouseId>-R<n>`)' }),
+    superseded: z.boolean().optional().openapi({ description: "its unshipped quantity was resubmitted: it no longer decides the order's outcome" }),
+    sentAt: z.string().optional().openapi({ description: 'when its sales order last went out (first send or resend)' }),
+    dispatchDueBy: z.string().optional().openapi({ description: 'still Sent after this, it is overdue (DISPATCH_SLA)' }),
+    overdue: z.boolean().optional(),
+    resends: z.number().int().optional().openapi({ description: 'times ops resent its sales order' }),
   })
   .openapi('SubOrder');
 
@@ -249,9 +267,33 @@ export const OrderSchema = z
       })
       .nullable()
       .openapi('Backorder', { description: 'waiting in Awaiting Generation for stock no warehouse has yet' }),
+    errorResolution: z
+      .object({
+        openUntil: z.string().openapi({ description: 'the end of ERROR_RESOLUTION_WINDOW: with no ops action by then the order closes as Error' }),
+        closed: z.object({ by: z.string(), reason: z.string(), at: z.string() }).nullable(),
+      })
+      .nullable()
+      .openapi('ErrorResolution', { description: 'in Error: open for ops to resubmit or close until openUntil' }),
+    resubmissions: z.number().int().openapi({ description: 'resubmissions so far' }),
+    cancellation: z
+      .object({
+        sentAt: z.string(),
+        answerDueBy: z.string().optional().openapi({ description: 'unanswered past this (CANCEL_ANSWER_TIMEOUT), the order is flagged' }),
+        unanswered: z.boolean(),
+        sends: z.number().int(),
+      })
+      .nullable()
+      .openapi('CancellationSent', { description: 'the cancellation sent to the warehouses, waiting for their answer' }),
     revision: z.number().int().openapi({ description: 'bumped once per committed change' }),
     totals: TotalsSchema,
-    allowedActions: z.array(z.enum(['editLines', 'setDelivery', 'setBillingMode', 'requestEnrolment', 'generate', 'cancel'])),
+    allowedActions: z
+      .array(
+        z.enum(['editLines', 'setDelivery', 'setBillingMode', 'requestEnrolment', 'generate', 'cancel', 'resubmit', 'close', 'resend', 'resendCancellation']),
+      )
+      .openapi({ description: 'resubmit, close, resend and resendCancellation are for ops' }),
+    needsAttention: z
+      .array(z.enum(ATTENTION_FLAGS))
+      .openapi({ description: 'why ops should look at it: the NeedsAttention search attribute and the work queue' }),
   })
   .openapi('Order');
 

@@ -90,6 +90,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     WAREHOUSE_SIMULATOR_SEED: String(opts.seed),
     WAREHOUSE_SIMULATOR_ERROR_RATE: String(opts.warehouseErrorRate ?? 0.05),
     ADAPTOR_POLL_MS: '300',
+    // Orders in Error (the warehouse errors above) wait for ops this long, then close: the run drains.
+    ERROR_RESOLUTION_WINDOW: '5s',
     MANUFACTURER_SIMULATOR_PORT: String(makerPort),
     MANUFACTURER_API_URL: `http://127.0.0.1:${makerPort}`,
     ENROLMENT_REQUEST_JOB_INTERVAL: '10 seconds',

@@ -1,6 +1,7 @@
 // What a customer is charged for: exactly the units they received. One charge per order line per
-// dispatch batch that shipped it (a partial then final shipment gives two), and one per licence
-// line. The charge key is the business idempotency key: retries and replays find the same key.
+// dispatch batch that shipped it (a partial then final shipment gives two; a resubmission's
+// shipments add `:R<n>`), and one per licence line. The charge key is the business idempotency
+// key: retries and replays find the same key.
 import { invoiceTotals, lineAmounts, type InvoiceTotals } from './money';
 import type { OrderState } from './order-state';
 import { isValidIsoDate } from './warehouse-response';
@@ -20,9 +21,11 @@ export interface ChargeDraft {
 export function chargesForOrder(order: OrderState): ChargeDraft[] {
   const shipped = new Map<string, { lineNumber: number; batchId: string; quantity: number }>();
   for (const sub of order.subOrders) {
+    // A resubmission's shipments are charges of their own, even in a file that also closes an earlier sub-order's line.
+    const round = sub.resubmission ? `:R${sub.resubmission}` : '';
     for (const u of sub.units) {
-      const k = `${u.lineNumber}:${u.batchId}`;
-      const cur = shipped.get(k) ?? { lineNumber: u.lineNumber, batchId: u.batchId, quantity: 0 };
+      const k = `${u.lineNumber}:${u.batchId}${round}`;
+      const cur = shipped.get(k) ?? { lineNumber: u.lineNumber, batchId: `${u.batchId}${round}`, quantity: 0 };
       cur.quantity += u.quantity;
       shipped.set(k, cur);
     }
@@ -47,6 +50,20 @@ export function chargesForOrder(order: OrderState): ChargeDraft[] {
   for (const s of shipped.values()) draft(`${order.orderId}:${s.lineNumber}:${s.batchId}`, s.lineNumber, s.quantity);
   for (const l of order.licences) draft(`${order.orderId}:${l.lineNumber}:licence`, l.lineNumber, l.keys.length);
   return drafts.sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
+}
+
+/**
+ * The idempotency key of an order's own (immediate) invoice. An order billed again later (what a
+ * resubmission shipped) gets a further invoice for the new charges only: `order:<orderId>:<n>`.
+ */
+export function orderInvoiceKey(orderId: string, invoicesSoFar: number): string {
+  return invoicesSoFar === 0 ? `order:${orderId}` : `order:${orderId}:${invoicesSoFar + 1}`;
+}
+
+/** True when the invoice key is one of this order's own invoices. */
+export function isOrderInvoiceKey(key: string, orderId: string): boolean {
+  const prefix = `order:${orderId}`;
+  return key === prefix || (key.startsWith(`${prefix}:`) && /^[0-9]+$/.test(key.slice(prefix.length + 1)));
 }
 
 // ---- Invoices: what an invoice shows, computed from its charges by the one money module.

@@ -168,7 +168,7 @@ export function checkCustomerIds(customerIds: EnrolmentCustomerIds): void {
 
 /** An agent gives the customer's programme ids on a New order (lines say which programme). */
 export function checkRequestEnrolment(
-  order: Pick<OrderState, 'orderId' | 'status' | 'cancellationRequested' | 'sendStarted' | 'revision'>,
+  order: Pick<OrderState, 'orderId' | 'status' | 'cancellationRequested' | 'sendStarted' | 'revision' | 'errorResolution' | 'cancellation' | 'subOrders'>,
   customerIds: EnrolmentCustomerIds,
 ): void {
   if (!allowedActions(order).includes('requestEnrolment')) {

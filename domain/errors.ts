@@ -11,6 +11,10 @@ export const ERROR_CODES = {
   PRODUCT_NOT_FOUND: 404,
   PRODUCT_INACTIVE: 422,
   INVALID_TRANSITION: 409,
+  /** Resubmit: every unit of the order shipped or is still with a warehouse. */
+  NOTHING_TO_RESUBMIT: 409,
+  /** Resubmit of an order the fraud check rejected: only with a corrected delivery address. */
+  DELIVERY_CHANGE_REQUIRED: 409,
   ORDER_HAS_NO_LINES: 422,
   DELIVERY_ADDRESS_INVALID: 422,
   CURRENCY_MISMATCH: 422,

@@ -26,7 +26,10 @@ export type OrderEvent =
   | 'rejected' // fraud rejected or a warehouse refused the request
   | 'dispatchComplete' // every sub-order line shipped
   | 'dispatchError' // a warehouse reported an error or out of stock
-  | 'cancellationConfirmed'; // every sub-order confirmed cancelled by its warehouse
+  | 'cancellationConfirmed' // every sub-order confirmed cancelled by its warehouse
+  | 'resubmit' // ops re-send what did not ship (Error → a fresh Sales Order Request for it)
+  | 'close' // ops accept an order in Error as it is
+  | 'resolutionExpired'; // ERROR_RESOLUTION_WINDOW passed with no ops action: closed as Error
 
 /** The one transition table: status -> event -> next status. Anything absent is refused. */
 export const TRANSITIONS: Readonly<Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>> = {
@@ -43,11 +46,15 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, Partial<Record<OrderEvent
     cancellationConfirmed: 'Cancelled',
   },
   Complete: {},
-  Error: {},
+  // Error ends the agent's process; ops may still resolve it within the resolution window.
+  Error: { resubmit: 'AwaitingGeneration', close: 'Error', resolutionExpired: 'Error' },
   Cancelled: {},
 };
 
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['Complete', 'Error', 'Cancelled'];
+
+/** Events out of a terminal status: ops resolving an order in Error (domain/order-exceptions.ts). */
+export const RESOLUTION_EVENTS: readonly OrderEvent[] = ['resubmit', 'close', 'resolutionExpired'];
 
 export function isTerminal(status: OrderStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -57,16 +64,29 @@ export function nextStatus(status: OrderStatus, event: OrderEvent): OrderStatus 
   return TRANSITIONS[status][event];
 }
 
-/** Agent actions and the statuses in which each is offered. */
-export type AgentAction = 'editLines' | 'setDelivery' | 'setBillingMode' | 'requestEnrolment' | 'generate' | 'cancel';
+/**
+ * Agent actions and the statuses in which each is offered. The last four are ops' (the API allows
+ * them to the ops role only): resolving an Error, and unsticking an order Awaiting Dispatch.
+ */
+export type AgentAction =
+  'editLines' | 'setDelivery' | 'setBillingMode' | 'requestEnrolment' | 'generate' | 'cancel' | 'resubmit' | 'close' | 'resend' | 'resendCancellation';
 
-export function allowedActions(order: Pick<OrderState, 'status' | 'cancellationRequested' | 'sendStarted'>): AgentAction[] {
+export function allowedActions(
+  order: Pick<OrderState, 'status' | 'cancellationRequested' | 'sendStarted' | 'errorResolution' | 'cancellation' | 'subOrders'>,
+): AgentAction[] {
   switch (order.status) {
     case 'New':
       return ['editLines', 'setDelivery', 'setBillingMode', 'requestEnrolment', 'generate', 'cancel'];
     case 'AwaitingGeneration':
-    case 'AwaitingDispatch':
       return order.cancellationRequested ? [] : ['cancel'];
+    case 'AwaitingDispatch':
+      if (order.cancellationRequested) return order.cancellation?.unanswered ? ['resendCancellation', 'close'] : [];
+      return order.subOrders.some((s) => s.status === 'Sent' && !s.superseded) ? ['cancel', 'resend'] : ['cancel'];
+    case 'Error':
+      // Open only while the workflow waits for ops (after billing what shipped), until closed.
+      if (!order.errorResolution || order.errorResolution.closed) return [];
+      // The customer asked to cancel: nothing goes out again.
+      return order.cancellationRequested ? ['close'] : ['resubmit', 'close'];
     default:
       return [];
   }
@@ -104,6 +124,12 @@ export interface OrderState {
   licences: { lineNumber: number; keys: string[] }[];
   /** Waiting for stock no warehouse has yet (Awaiting Generation); null once sent or never short. */
   backorder: Backorder | null;
+  /** In Error: open for ops (resubmit or close) until `openUntil`; null before the workflow waits for them. */
+  errorResolution: ErrorResolution | null;
+  /** Resubmissions so far: the n-th sends sub-orders `<orderId>-<warehouseId>-R<n>`. */
+  resubmissions: number;
+  /** The cancellation sent to the warehouses, waiting for their answer. */
+  cancellation: CancellationSent | null;
   /** Bumped by the workflow once per committed change; the read model keeps only the newest revision. */
   revision: number;
 }
@@ -116,6 +142,23 @@ export interface Backorder {
   lastCheckedAt: string;
   /** After this the order goes to Error BACKORDER_EXPIRED. */
   expiresAt: string;
+}
+
+export interface ErrorResolution {
+  /** When the window (ERROR_RESOLUTION_WINDOW) ends and the order closes as Error. */
+  openUntil: string;
+  /** Closed by ops or by the window passing: nothing more can be done to the order. */
+  closed: { by: string; reason: string; at: string } | null;
+}
+
+export interface CancellationSent {
+  /** When it last went out (first send or ops' resend). */
+  sentAt: string;
+  /** Unanswered past this (CANCEL_ANSWER_TIMEOUT), the order is flagged for ops. */
+  answerDueBy?: string;
+  unanswered: boolean;
+  /** How many times it went out. */
+  sends: number;
 }
 
 export interface NewOrderInput {
@@ -149,6 +192,9 @@ export function newOrder(input: NewOrderInput, at: string): OrderState {
     invoiceNumber: null,
     licences: [],
     backorder: null,
+    errorResolution: null,
+    resubmissions: 0,
+    cancellation: null,
     revision: 1,
   };
 }
@@ -421,12 +467,17 @@ export function subOrderStatus(sub: SubOrder): SubOrder['status'] {
 
 /** Where dispatch leaves the order once no sub-order is still waiting, or undefined while one is. */
 export function dispatchOutcome(order: OrderState): OrderEvent | undefined {
-  const subs = order.subOrders;
+  const subs = activeSubOrders(order);
   if (subs.length === 0 || subs.some((s) => s.status === 'Sent' || s.status === 'Pending')) return undefined;
   if (subs.some((s) => s.status === 'Error')) return 'dispatchError';
   if (subs.every((s) => s.status === 'Cancelled')) return 'cancellationConfirmed';
   // Some shipped, some cancelled: what shipped is what the customer has.
   return 'dispatchComplete';
+}
+
+/** The sub-orders that decide the order's outcome: all but those a resubmission replaced. */
+export function activeSubOrders(order: Pick<OrderState, 'subOrders'>): SubOrder[] {
+  return order.subOrders.filter((s) => !s.superseded);
 }
 
 /** Quantity shipped per order line across all sub-orders: what the customer is charged for. */

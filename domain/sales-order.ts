@@ -17,6 +17,8 @@ export interface BuildSalesOrderRequestInput {
   subOrderNumber: string;
   warehouseId: string;
   purpose: SalesOrderPurpose;
+  /** The n-th send of this purpose for the sub-order (a resend, a cancellation sent again); 1 when absent. */
+  send?: number;
   /** ISO 8601, passed in (workflow time) so that the build stays deterministic. */
   generatedAt: string;
   serviceLevel: SalesOrderRequest['serviceLevel'];
@@ -25,9 +27,9 @@ export interface BuildSalesOrderRequestInput {
   lines: SalesOrderAllocation[];
 }
 
-/** `<subOrderNumber>-<purpose>`: one file per sub-order and purpose, whatever the retries. */
-export function salesOrderFileId(subOrderNumber: string, purpose: SalesOrderPurpose): string {
-  return `${subOrderNumber}-${purpose}`;
+/** `<subOrderNumber>-<purpose>`, and `-<n>` from the second send of a purpose on: one file per send, whatever the retries. */
+export function salesOrderFileId(subOrderNumber: string, purpose: SalesOrderPurpose, send = 1): string {
+  return send > 1 ? `${subOrderNumber}-${purpose}-${send}` : `${subOrderNumber}-${purpose}`;
 }
 
 /**
@@ -68,7 +70,7 @@ export function buildSalesOrderRequest(input: BuildSalesOrderRequestInput): Sale
 
   return canonicalSalesOrderRequest({
     schemaVersion: '1',
-    fileId: salesOrderFileId(input.subOrderNumber, input.purpose),
+    fileId: salesOrderFileId(input.subOrderNumber, input.purpose, input.send),
     warehouseId: input.warehouseId,
     generatedAt: input.generatedAt,
     purpose: input.purpose,

@@ -124,6 +124,17 @@ export interface SubOrder {
   error?: { code: string; message: string };
   /** Rows that closed a line without shipping it: error, out of stock, cancelled. */
   lineExceptions: LineException[];
+  /** Set on the sub-orders of the n-th resubmission (`<orderId>-<warehouseId>-R<n>`). */
+  resubmission?: number;
+  /** Its unshipped quantity went out again in a resubmission: it no longer decides the order's outcome. */
+  superseded?: boolean;
+  /** When its sales order last went out (first send or resend): the dispatch SLA runs from here. */
+  sentAt?: string;
+  /** Past this while still Sent, the sub-order is overdue (DISPATCH_SLA, per warehouse). */
+  dispatchDueBy?: string;
+  overdue?: boolean;
+  /** How many times ops resent its sales order (purpose `resend`). */
+  resends?: number;
 }
 
 export interface LineException {
@@ -155,7 +166,8 @@ export interface Charge {
 
 // ---- Outbound: the sales order sent to a warehouse (EDI 940 mapped to JSON) ----
 
-export type SalesOrderPurpose = 'new' | 'cancel';
+/** `resend`: the same sales order again (same sub-order number); a warehouse that already has it ignores it. */
+export type SalesOrderPurpose = 'new' | 'cancel' | 'resend';
 
 export interface SalesOrderRequestLine {
   lineNumber: number;
@@ -170,7 +182,7 @@ export interface SalesOrderRequestLine {
 
 export interface SalesOrderRequest {
   schemaVersion: '1';
-  /** `<subOrderNumber>-<purpose>`: one file per sub-order and purpose, whatever the retries. */
+  /** `<subOrderNumber>-<purpose>` (`-<n>` added for the n-th send of a purpose): one file per send, whatever the retries. */
   fileId: string;
   warehouseId: string;
   generatedAt: string;

@@ -81,6 +81,12 @@ const EnvSchema = z.object({
   ALLOCATION_SHORTAGE: z.enum(['backorder', 'send']).default('backorder'),
   BACKORDER_RECHECK: duration(1000).default('1h'),
   BACKORDER_MAX_WAIT: duration(1000).default('14 days'),
+  /** An order in Error stays open this long for ops to resubmit or close it; then it closes as Error. */
+  ERROR_RESOLUTION_WINDOW: duration(1000).default('30 days'),
+  /** An order Awaiting Dispatch this long after its sales order went out is flagged dispatchOverdue (per warehouse: WAREHOUSES_FILE dispatchSla). */
+  DISPATCH_SLA: duration(1000).default('3 days'),
+  /** A cancellation the warehouse has not answered this long after it went out is flagged cancellationUnanswered. */
+  CANCEL_ANSWER_TIMEOUT: duration(1000).default('2 days'),
   /** Units of each sku the warehouse simulator receives per warehouse each minute (0 = none). */
   WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE: z.coerce.number().int().nonnegative().default(0),
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
@@ -163,6 +169,8 @@ export interface Config {
   };
   /** Durations are Temporal duration strings, read by the order workflow through the allocation step. */
   allocation: { shortage: 'backorder' | 'send'; backorderRecheck: string; backorderMaxWait: string };
+  /** The order's exception paths (Temporal duration strings): the resolution window of an Error, stuck-order deadlines. */
+  exceptions: { errorResolutionWindow: string; dispatchSla: string; cancelAnswerTimeout: string };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number; replenishPerMinute: number };
   adaptorPollMs: number;
   adaptorMaxFileRows: number;
@@ -310,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       exchanges,
     },
     allocation: { shortage: e.ALLOCATION_SHORTAGE, backorderRecheck: e.BACKORDER_RECHECK, backorderMaxWait: e.BACKORDER_MAX_WAIT },
+    exceptions: { errorResolutionWindow: e.ERROR_RESOLUTION_WINDOW, dispatchSla: e.DISPATCH_SLA, cancelAnswerTimeout: e.CANCEL_ANSWER_TIMEOUT },
     warehouseSimulator: {
       port: e.WAREHOUSE_SIMULATOR_PORT,
       seed: e.WAREHOUSE_SIMULATOR_SEED,

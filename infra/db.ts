@@ -74,6 +74,8 @@ const OrderViewSchema = new Schema(
     orderId: { type: String, required: true, unique: true },
     accountId: { type: String, required: true },
     status: { type: String, required: true },
+    /** Why ops should look at it (domain/order-exceptions.ts): the work queue lists orders by it. */
+    needsAttention: { type: [String], default: [] },
     revision: { type: Number, required: true },
     createdAt: { type: String, required: true },
     updatedAt: { type: String, required: true },
@@ -82,6 +84,7 @@ const OrderViewSchema = new Schema(
   opts,
 );
 OrderViewSchema.index({ accountId: 1, createdAt: -1, orderId: -1 });
+OrderViewSchema.index({ needsAttention: 1, createdAt: 1, orderId: 1 });
 OrderViewSchema.index({ accountId: 1, status: 1, createdAt: -1, orderId: -1 });
 
 /** One document per sales order file sent to a warehouse: the outbound record. */
@@ -91,7 +94,7 @@ const SalesOrderSchema = new Schema(
     _id: { type: String, required: true },
     fileId: { type: String, required: true, unique: true },
     subOrderNumber: { type: String, required: true },
-    purpose: { type: String, required: true, enum: ['new', 'cancel'] },
+    purpose: { type: String, required: true, enum: ['new', 'cancel', 'resend'] },
     orderId: { type: String, required: true, index: true },
     warehouseId: { type: String, required: true },
     lines: { type: anyObj, required: true },

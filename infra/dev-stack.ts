@@ -16,6 +16,7 @@ export const SEARCH_ATTRIBUTES = {
   AccountId: 'Keyword',
   BillingMode: 'Keyword',
   WarehouseIds: 'KeywordList',
+  NeedsAttention: 'KeywordList',
 } as const;
 
 export interface ToolPaths {

@@ -4,6 +4,7 @@
 // folders. Secrets stay in their own files: the configuration keeps their paths (relative ones
 // are taken from the file's folder) and checks at start that they can be read; the transports
 // read them when they connect, so a rotated key needs no restart and no secret sits in the config.
+import { msToNumber, type Duration } from '@temporalio/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -61,8 +62,22 @@ const ResponsesSchema = z.discriminatedUnion('transport', [
   z.object({ transport: z.literal('http') }).strict(),
 ]);
 
+/** A Temporal duration such as '5 days' or '36h', at least a second. */
+const Sla = z.string().refine(
+  (v) => {
+    try {
+      return msToNumber(v as Duration) >= 1000;
+    } catch {
+      return false;
+    }
+  },
+  { message: "a duration such as '5 days' or '36h', at least 1 s" },
+);
+
 const WarehouseSchema = z
   .object({
+    /** This warehouse's dispatch SLA, instead of DISPATCH_SLA. */
+    dispatchSla: Sla.optional(),
     sftp: SftpSchema.optional(),
     salesOrders: SalesOrdersSchema.default({ transport: 'folder' }),
     responses: ResponsesSchema.default({ transport: 'folder' }),
@@ -147,7 +162,7 @@ export function parseWarehouseExchanges(
       w.salesOrders.transport === 'http'
         ? { ...w.salesOrders, authHeaderFile: secret('salesOrders.authHeaderFile', w.salesOrders.authHeaderFile) }
         : w.salesOrders;
-    out[id] = { ...(sftp ? { sftp } : {}), salesOrders, responses: w.responses };
+    out[id] = { ...(w.dispatchSla ? { dispatchSla: w.dispatchSla } : {}), ...(sftp ? { sftp } : {}), salesOrders, responses: w.responses };
   }
   return out;
 }

@@ -177,8 +177,10 @@ export class WarehouseSimulator {
           // Not yet picked: cancel it. Already answered: too late, the order ships as normal.
           if (i >= 0) list[i] = req;
         } else if (!this.answered.has(req.subOrderNumber) && !list.some((p) => p.subOrderNumber === req.subOrderNumber)) {
+          // A new order, or a resend of one this warehouse never received.
           list.push(req);
         }
+        // A resend of a sub-order already taken or answered is a duplicate: ignored, nothing ships twice.
         this.pending.set(id, list);
       }
     }
@@ -259,6 +261,6 @@ export class WarehouseSimulator {
 
 /** A sub-order's cancel can arrive in the same pickup as the order itself: take the order first. */
 function newBeforeCancel(a: string, b: string): number {
-  const rank = (n: string) => (n.endsWith('-cancel.json') ? 1 : 0);
+  const rank = (n: string) => (/-cancel(-[0-9]+)?\.json$/.test(n) ? 1 : 0);
   return rank(a) - rank(b) || a.localeCompare(b);
 }

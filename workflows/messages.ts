@@ -3,6 +3,7 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AddLineRequest, CancelOutcome, ChangeLineRequest, OrderState, AgentAction } from '../domain/order-state';
+import type { AttentionFlag } from '../domain/order-exceptions';
 import type { BillingMode, DeliveryContact, DispatchRow } from '../domain/types';
 import type { EnrolmentCustomerIds, EnrolmentProgress, FinalInstructionStatus } from '../domain/enrolment';
 
@@ -21,6 +22,8 @@ export interface OrderTotals {
 export interface OrderView extends OrderState {
   totals: OrderTotals;
   allowedActions: AgentAction[];
+  /** Why ops should look at it (the `NeedsAttention` search attribute, the work queue). */
+  needsAttention: AttentionFlag[];
 }
 
 export interface Actor {
@@ -41,6 +44,15 @@ export const generateUpdate = defineUpdate<OrderView, [Actor]>('generate');
 export const cancelUpdate = defineUpdate<{ outcome: CancelOutcome; order: OrderView }, [{ reason: string } & Actor]>('cancel');
 export const fraudReviewUpdate = defineUpdate<OrderView, [{ decision: 'approve' | 'reject'; reason: string } & Actor]>('fraudReview');
 
+// Ops' exception actions (workflows/order/resolution.ts, stuck-orders.ts).
+/** An order in Error: send what did not ship again, optionally to a corrected delivery. */
+export const resubmitUpdate = defineUpdate<OrderView, [{ delivery?: DeliveryContact; reason: string } & Actor]>('resubmit');
+/** An order in Error accepted as it is, or one whose cancellation the warehouse never answered. */
+export const closeUpdate = defineUpdate<OrderView, [{ reason: string } & Actor]>('close');
+/** The sales order of each open sub-order again (purpose `resend`, same sub-order numbers). */
+export const resendUpdate = defineUpdate<OrderView, [{ reason: string } & Actor]>('resend');
+export const resendCancellationUpdate = defineUpdate<OrderView, [{ reason: string } & Actor]>('resendCancellation');
+
 export interface DispatchResultSignal {
   batchId: string;
   warehouseId: string;
@@ -53,6 +65,8 @@ export const OrderStatusAttr = defineSearchAttributeKey('OrderStatus', SearchAtt
 export const AccountIdAttr = defineSearchAttributeKey('AccountId', SearchAttributeType.KEYWORD);
 export const BillingModeAttr = defineSearchAttributeKey('BillingMode', SearchAttributeType.KEYWORD);
 export const WarehouseIdsAttr = defineSearchAttributeKey('WarehouseIds', SearchAttributeType.KEYWORD_LIST);
+/** fraudReview, backordered, error, dispatchOverdue, cancellationUnanswered (domain/order-exceptions.ts). */
+export const NeedsAttentionAttr = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.KEYWORD_LIST);
 
 /** A typed search-attribute value, for start options and upserts alike. */
 export function attr(key: ReturnType<typeof defineSearchAttributeKey>, value: SearchAttributePair['value']): SearchAttributePair {

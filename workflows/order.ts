@@ -2,27 +2,22 @@
 // Request job checks fraud and sends a sales order to each warehouse (Awaiting Generation); the
 // warehouses' results arrive through the Sales Order Dispatch job (Awaiting Dispatch → Complete or
 // Error); shipped devices are enrolled with their manufacturers and the customer is billed for
-// what shipped. Each step lives in workflows/order/.
-import {
-  allHandlersFinished,
-  CancellationScope,
-  condition,
-  isCancellation,
-  metricMeter,
-  setCurrentDetails,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+// what shipped. An order in Error stays open for ops to resubmit what did not ship, or close it.
+// Each step lives in workflows/order/.
+import { allHandlersFinished, condition, metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import * as rules from '../domain/order-state';
 import type { NewOrderInput, OrderState } from '../domain/order-state';
-import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, WarehouseIdsAttr, attr } from './messages';
+import { AccountIdAttr, BillingModeAttr, NeedsAttentionAttr, OrderStatusAttr, WarehouseIdsAttr, attr } from './messages';
 import { handleAgentActions, type EnrolmentRequest } from './order/agent-actions';
 import { bill } from './order/billing';
 import { awaitDispatch, handleDispatchResults } from './order/dispatch';
 import { enrolDevices } from './order/enrolment';
+import { OrderJob } from './order/job-step';
 import { keepReadModelCurrent, readModelCaughtUp } from './order/projection';
 import { OrderRecord, SYSTEM, type OrderAttributes } from './order/record';
+import { awaitResolution, ErrorResolution, handleResolutionActions } from './order/resolution';
 import { salesOrderRequest } from './order/sales-order-request';
+import { handleStuckOrderActions, StuckOrders } from './order/stuck-orders';
 
 export interface OrderWorkflowInput extends NewOrderInput {
   /** How long a New order may sit untouched before it is cancelled as abandoned. */
@@ -40,9 +35,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   const { order } = record;
   const enrolment: EnrolmentRequest = { customerIds: {}, requestedBy: SYSTEM };
   // Cancelling before any warehouse holds the order stops the Sales Order Request job at once.
-  const salesOrderJob = new CancellationScope();
-  handleAgentActions(record, enrolment, () => salesOrderJob.cancel());
+  const job = new OrderJob();
+  const stuck = new StuckOrders(record);
+  const resolution = new ErrorResolution();
+  handleAgentActions(record, enrolment, () => job.cancel());
   handleDispatchResults(record);
+  handleStuckOrderActions(record, stuck);
+  handleResolutionActions(record, resolution, stuck);
   keepReadModelCurrent(record);
 
   // New: the agent builds the order until they generate or cancel it.
@@ -51,19 +50,20 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   }
 
   // Awaiting Generation: fraud check, allocation, a sales order per warehouse.
-  if (order.status === 'AwaitingGeneration') {
-    await salesOrderJob
-      .run(() => salesOrderRequest(record))
-      .catch((err) => {
-        if (!isCancellation(err)) throw err;
-      });
+  if (order.status === 'AwaitingGeneration') await job.run(() => salesOrderRequest(record));
+
+  for (;;) {
+    // Awaiting Dispatch: the warehouses' results, until every sub-order is resolved.
+    if (order.status === 'AwaitingDispatch') await awaitDispatch(record, stuck);
+
+    if (order.status === 'Complete') await enrolDevices(record, enrolment);
+    await bill(record);
+
+    // Error: ops resubmit what did not ship (the job again, for that only) or close it.
+    const resubmission = await awaitResolution(record, resolution);
+    if (!resubmission) break;
+    if (order.status === 'AwaitingGeneration') await job.run(() => salesOrderRequest(record, resubmission));
   }
-
-  // Awaiting Dispatch: the warehouses' results, until every sub-order is resolved.
-  if (order.status === 'AwaitingDispatch') await awaitDispatch(record);
-
-  if (order.status === 'Complete') await enrolDevices(record, enrolment);
-  await bill(record);
 
   await readModelCaughtUp(record);
   await condition(allHandlersFinished);
@@ -72,7 +72,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
 
 /** The order's record, wired to Temporal: search attributes for ops, the summary line, workflow time. */
 function openRecord(input: OrderWorkflowInput): OrderRecord {
-  const keys = { OrderStatus: OrderStatusAttr, AccountId: AccountIdAttr, BillingMode: BillingModeAttr, WarehouseIds: WarehouseIdsAttr };
+  const keys = {
+    OrderStatus: OrderStatusAttr,
+    AccountId: AccountIdAttr,
+    BillingMode: BillingModeAttr,
+    WarehouseIds: WarehouseIdsAttr,
+    NeedsAttention: NeedsAttentionAttr,
+  };
   const started: Partial<OrderAttributes> = {};
   for (const [name, key] of Object.entries(keys)) {
     const value = workflowInfo().typedSearchAttributes.get(key);

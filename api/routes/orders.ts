@@ -8,10 +8,14 @@ import {
   addLineUpdate,
   cancelUpdate,
   changeLineUpdate,
+  closeUpdate,
   fraudReviewUpdate,
   generateUpdate,
   orderWorkflowId,
   removeLineUpdate,
+  resendCancellationUpdate,
+  resendUpdate,
+  resubmitUpdate,
   setBillingModeUpdate,
   setDeliveryUpdate,
   type OrderView,
@@ -33,6 +37,8 @@ import {
   OrderDetailSchema,
   OrderIdParam,
   OrderSchema,
+  OpsReasonBody,
+  ResubmitBody,
   SetBillingModeBody,
   StockCheckSchema,
   answer,
@@ -152,6 +158,43 @@ const fraudReview = createRoute({
   ...{ request: { params: OrderIdParam, ...jsonBody(FraudReviewBody) } },
   responses: { ...refusals, ...{ 200: orderOk('The order') } },
 });
+// Ops' exception actions: an order in Error resolved, an order stuck Awaiting Dispatch unstuck.
+const resubmit = createRoute({
+  ...roles('ops'),
+  method: 'post',
+  path: '/orders/{orderId}/resubmit',
+  summary: 'Error: send what did not ship again (new sub-orders …-R<n>), optionally to a corrected delivery (the fraud check runs again)',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...jsonBody(ResubmitBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order, resubmitted (Awaiting Generation until the sales orders are sent)') } },
+});
+const close = createRoute({
+  ...roles('ops'),
+  method: 'post',
+  path: '/orders/{orderId}/close',
+  summary: 'Error: accept the order as it is; or end an order whose cancellation the warehouse never answered',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...jsonBody(OpsReasonBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order, closed') } },
+});
+const resend = createRoute({
+  ...roles('ops'),
+  method: 'post',
+  path: '/orders/{orderId}/resend',
+  summary: 'Awaiting Dispatch: the same sales order again to each warehouse that has not dispatched (purpose resend, same sub-order numbers)',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...jsonBody(OpsReasonBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
+const resendCancellation = createRoute({
+  ...roles('ops'),
+  method: 'post',
+  path: '/orders/{orderId}/resend-cancellation',
+  summary: 'Awaiting Dispatch with the cancellation unanswered: send the cancellation again',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...jsonBody(OpsReasonBody) } },
+  responses: { ...refusals, ...{ 200: orderOk('The order') } },
+});
 const fraudQueue = createRoute({
   ...roles('ops'),
   method: 'get',
@@ -266,6 +309,27 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     const { orderId } = c.req.valid('param');
     const { decision, reason } = c.req.valid('json');
     return c.json(await act(c, orderId, fraudReviewUpdate, { decision, reason, by: c.get('actor') }), 200);
+  });
+
+  r.openapi(guarded(config, resubmit, idem), async (c) => {
+    const { orderId } = c.req.valid('param');
+    const { delivery, reason } = c.req.valid('json');
+    return c.json(await act(c, orderId, resubmitUpdate, { ...(delivery ? { delivery } : {}), reason, by: c.get('actor') }), 200);
+  });
+
+  r.openapi(guarded(config, close, idem), async (c) => {
+    const { orderId } = c.req.valid('param');
+    return c.json(await act(c, orderId, closeUpdate, { reason: c.req.valid('json').reason, by: c.get('actor') }), 200);
+  });
+
+  r.openapi(guarded(config, resend, idem), async (c) => {
+    const { orderId } = c.req.valid('param');
+    return c.json(await act(c, orderId, resendUpdate, { reason: c.req.valid('json').reason, by: c.get('actor') }), 200);
+  });
+
+  r.openapi(guarded(config, resendCancellation, idem), async (c) => {
+    const { orderId } = c.req.valid('param');
+    return c.json(await act(c, orderId, resendCancellationUpdate, { reason: c.req.valid('json').reason, by: c.get('actor') }), 200);
   });
 
   r.openapi(guarded(config, fraudQueue), async (c) => {

@@ -66,6 +66,7 @@ export function orderViewWriter(db: Db): OrderViewWriter {
       orderId: view.orderId,
       accountId: view.accountId,
       status: view.status,
+      needsAttention: view.needsAttention,
       revision: view.revision,
       createdAt: view.createdAt,
       updatedAt: new Date().toISOString(),

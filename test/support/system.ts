@@ -62,6 +62,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     MONGODB_URI: `mongodb://${inject('mongoHost')}/t_${id}`,
     DATA_DIR: dataDir,
     ADAPTOR_POLL_MS: '200',
+    // An order in Error waits this long for ops before it closes (30 days by default): tests that
+    // wait for an Error order's workflow to end do not wait a month. order-exceptions.test sets its own.
+    ERROR_RESOLUTION_WINDOW: '2s',
   };
   const simulator = new WarehouseSimulator({
     dataDir,

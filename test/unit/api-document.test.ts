@@ -105,9 +105,13 @@ describe('OpenAPI document', () => {
         'invoiceNumber',
         'licences',
         'backorder',
+        'errorResolution',
+        'resubmissions',
+        'cancellation',
         'revision',
         'totals',
         'allowedActions',
+        'needsAttention',
       ].sort(),
     );
     expect(components.schemas.DeliveryContact.properties.address).toEqual({ $ref: '#/components/schemas/Address' });

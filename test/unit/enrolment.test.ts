@@ -113,7 +113,7 @@ describe('which devices are enrolled', () => {
     expect(() => checkEnrolmentCustomerIds([{ lineNumber: 1 }], {})).not.toThrow();
   });
   it('takes programme ids only on a New order, well formed', () => {
-    const base = { orderId: 'O1', cancellationRequested: false, sendStarted: false, revision: 1 };
+    const base = { orderId: 'O1', cancellationRequested: false, sendStarted: false, revision: 1, errorResolution: null, cancellation: null, subOrders: [] };
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, { apple: 'ORG-1' })).not.toThrow();
     expect(() => checkRequestEnrolment({ ...base, status: 'AwaitingDispatch' }, { apple: 'ORG-1' })).toThrow(
       expect.objectContaining({ code: 'INVALID_TRANSITION' }),

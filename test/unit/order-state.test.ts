@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DomainError, type ErrorCode } from '../../domain/errors';
 import { checkRequestEnrolment } from '../../domain/enrolment';
 import {
+  RESOLUTION_EVENTS,
   TERMINAL_STATUSES,
   TRANSITIONS,
   allowedActions,
@@ -47,6 +48,9 @@ const EVENTS: OrderEvent[] = [
   'dispatchComplete',
   'dispatchError',
   'cancellationConfirmed',
+  'resubmit',
+  'close',
+  'resolutionExpired',
 ];
 
 /** The product's state machine, written out independently of the module under test. */
@@ -60,6 +64,10 @@ const EXPECTED: [OrderStatus, OrderEvent, OrderStatus][] = [
   ['AwaitingDispatch', 'dispatchComplete', 'Complete'],
   ['AwaitingDispatch', 'dispatchError', 'Error'],
   ['AwaitingDispatch', 'cancellationConfirmed', 'Cancelled'],
+  // Error: ops resubmit what did not ship, or close it; the resolution window closes it otherwise.
+  ['Error', 'resubmit', 'AwaitingGeneration'],
+  ['Error', 'close', 'Error'],
+  ['Error', 'resolutionExpired', 'Error'],
 ];
 const expectedNext = (s: OrderStatus, e: OrderEvent) => EXPECTED.find(([from, ev]) => from === s && ev === e)?.[2];
 
@@ -106,7 +114,12 @@ describe('transition table', () => {
   it('covers exactly the product statuses, and only terminal ones have no way out', () => {
     expect(Object.keys(TRANSITIONS).sort()).toEqual([...ORDER_STATUSES].sort());
     expect([...TERMINAL_STATUSES].sort()).toEqual(['Cancelled', 'Complete', 'Error']);
-    for (const s of ORDER_STATUSES) expect(isTerminal(s)).toBe(Object.keys(TRANSITIONS[s]).length === 0);
+    // A terminal status has no way out but ops' resolution of an Error.
+    for (const s of ORDER_STATUSES) {
+      const out = Object.keys(TRANSITIONS[s]).filter((e) => !RESOLUTION_EVENTS.includes(e as OrderEvent));
+      expect(isTerminal(s)).toBe(out.length === 0);
+    }
+    expect(Object.keys(TRANSITIONS.Error).sort()).toEqual([...RESOLUTION_EVENTS].sort());
   });
 
   for (const status of ORDER_STATUSES) {
@@ -161,6 +174,15 @@ describe('allowedActions', () => {
     ['AwaitingDispatch', { cancellationRequested: true }, []],
     ['Complete', {}, []],
     ['Error', {}, []],
+    ['Error', { errorResolution: { openUntil: AT, closed: null } }, ['resubmit', 'close']],
+    ['Error', { errorResolution: { openUntil: AT, closed: null }, cancellationRequested: true }, ['close']],
+    ['Error', { errorResolution: { openUntil: AT, closed: { by: 'ops:o1', reason: 'x', at: AT } } }, []],
+    [
+      'AwaitingDispatch',
+      { subOrders: [{ subOrderNumber: 'S', warehouseId: 'W', lines: [], status: 'Sent', units: [], lineExceptions: [] }] },
+      ['cancel', 'resend'],
+    ],
+    ['AwaitingDispatch', { cancellationRequested: true, cancellation: { sentAt: AT, unanswered: true, sends: 1 } }, ['resendCancellation', 'close']],
     ['Cancelled', {}, []],
   ];
   for (const [status, flags, expected] of cases) {

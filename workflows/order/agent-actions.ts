@@ -27,7 +27,7 @@ export interface EnrolmentRequest {
 }
 
 /** Domain refusals become update failures with the stable code as the failure type. */
-function validate(check: () => unknown): void {
+export function validate(check: () => unknown): void {
   try {
     check();
   } catch (err) {

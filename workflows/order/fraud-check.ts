@@ -6,7 +6,8 @@ import { jobStep } from './job-step';
 import type { OrderRecord } from './record';
 
 /** True when the order may go to the warehouse; otherwise the order has failed. */
-export async function fraudCheckPasses(record: OrderRecord): Promise<boolean> {
+/** `checkId`: one per check (`<orderId>:fraud`, `…:fraud:R<n>` for a resubmission's), the provider's idempotency key. */
+export async function fraudCheckPasses(record: OrderRecord, checkId: string): Promise<boolean> {
   const { order } = record;
   const policy = await jobStep(
     record.inStep(
@@ -17,9 +18,7 @@ export async function fraudCheckPasses(record: OrderRecord): Promise<boolean> {
   record.commit();
   if (!policy.required) return true;
 
-  const result = await jobStep(
-    outsideSteps.runFraudCheck({ checkId: `${order.orderId}:fraud`, orderId: order.orderId, accountId: order.accountId, delivery: order.delivery! }),
-  );
+  const result = await jobStep(outsideSteps.runFraudCheck({ checkId, orderId: order.orderId, accountId: order.accountId, delivery: order.delivery! }));
   const fraud = order.fraud;
   fraud.result = result;
   record.commit({

@@ -2,6 +2,7 @@
 // the rules (one revision per change, attributes and summary only when they changed, projections
 // coalesced) are unit-tested without a worker.
 import { orderTotals } from '../../domain/money';
+import { needsAttention } from '../../domain/order-exceptions';
 import * as rules from '../../domain/order-state';
 import type { OrderEvent, OrderState } from '../../domain/order-state';
 import type { OrderView } from '../messages';
@@ -12,6 +13,7 @@ export interface OrderAttributes {
   AccountId: string;
   BillingMode: string;
   WarehouseIds: string[];
+  NeedsAttention: string[];
 }
 
 export interface RecordEffects {
@@ -29,7 +31,12 @@ export const SYSTEM = 'system';
 
 export function viewOf(order: OrderState): OrderView {
   const t = orderTotals(order.lines);
-  return { ...order, totals: { net: t.net, tax: t.tax, gross: t.gross }, allowedActions: rules.allowedActions(order) };
+  return {
+    ...order,
+    totals: { net: t.net, tax: t.tax, gross: t.gross },
+    allowedActions: rules.allowedActions(order),
+    needsAttention: needsAttention(order),
+  };
 }
 
 export class OrderRecord {
@@ -125,12 +132,13 @@ export class OrderRecord {
       OrderStatus: o.status,
       AccountId: o.accountId,
       BillingMode: o.billingMode,
-      WarehouseIds: o.subOrders.map((s) => s.warehouseId),
+      WarehouseIds: [...new Set(o.subOrders.map((s) => s.warehouseId))],
+      NeedsAttention: needsAttention(o),
     };
     const changed: Partial<OrderAttributes> = {};
     for (const key of Object.keys(next) as (keyof OrderAttributes)[]) {
-      // WarehouseIds starts unset: an empty list is not worth an upsert.
-      if (key === 'WarehouseIds' && next.WarehouseIds.length === 0 && this.attributes.WarehouseIds === undefined) continue;
+      // The lists start unset: an empty list is not worth an upsert.
+      if ((key === 'WarehouseIds' || key === 'NeedsAttention') && next[key].length === 0 && this.attributes[key] === undefined) continue;
       if (JSON.stringify(next[key]) !== JSON.stringify(this.attributes[key])) Object.assign(changed, { [key]: next[key] });
     }
     if (Object.keys(changed).length) {

@@ -1,54 +1,61 @@
 // The Sales Order Request job: once generated, the order passes the fraud check, is allocated to
 // warehouses from their stock, and one sales order goes to each; software licences are issued here.
+// A resubmission by ops runs the same job for what did not ship.
 import { sleep } from '@temporalio/workflow';
 import type { AllocationLine, StockShortage, WarehouseAllocation } from '../../domain/allocation';
+import * as exceptions from '../../domain/order-exceptions';
 import { buildSalesOrderRequest } from '../../domain/sales-order';
 import * as rules from '../../domain/order-state';
+import type { SalesOrderPurpose, SubOrder } from '../../domain/types';
 import { localSteps, outsideSteps } from './activities';
 import { fraudCheckPasses } from './fraud-check';
 import { jobStep } from './job-step';
 import { SYSTEM, type OrderRecord } from './record';
 
-export async function salesOrderRequest(record: OrderRecord): Promise<void> {
+/**
+ * The job once generated (round 0), and again for each resubmission by ops (round n: only what
+ * did not ship, as sub-orders `…-R<n>`, the fraud check again only when asked).
+ */
+export async function salesOrderRequest(record: OrderRecord, job: { round: number; fraudCheck: boolean } = { round: 0, fraudCheck: true }): Promise<void> {
   const { order } = record;
-  if (!(await fraudCheckPasses(record))) return;
+  const { round } = job;
+  if (job.fraudCheck && !(await fraudCheckPasses(record, round ? `${order.orderId}:fraud:R${round}` : `${order.orderId}:fraud`))) return;
 
-  const lineRefs = (kind: 'warehouse' | 'licence') =>
-    order.lines
-      .filter((l) => (l.kind === 'softwareLicence') === (kind === 'licence'))
-      .map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, quantity: l.quantity }));
-  const warehouseLines = lineRefs('warehouse');
-  const licenceLines = lineRefs('licence');
-
+  const warehouseLines = exceptions.outstandingLines(order);
+  let sent: SubOrder[] = [];
   if (warehouseLines.length) {
     const allocation = await allocateFromStock(record, warehouseLines);
     if (!allocation) return;
-    order.subOrders = allocation.map((a) => ({
-      subOrderNumber: `${order.orderId}-${a.warehouseId}`,
+    sent = allocation.map((a) => ({
+      subOrderNumber: round ? exceptions.resubmittedSubOrderNumber(order.orderId, a.warehouseId, round) : `${order.orderId}-${a.warehouseId}`,
       warehouseId: a.warehouseId,
       lines: a.lines,
       status: 'Pending',
       units: [],
       lineExceptions: [],
+      ...(round ? { resubmission: round } : {}),
     }));
+    order.subOrders.push(...sent);
     // From here on a warehouse may hold the order: cancelling must go through it.
     order.sendStarted = true;
     record.commit();
-    const refused = await sendSalesOrders(record, 'new');
+    const refused = await sendSalesOrders(record, 'new', sent);
     if (refused) {
       record.fail('WAREHOUSE_REJECTED', refused);
       // Warehouses that took their part must not ship half an order that is now in Error.
-      if (order.subOrders.some((s) => s.status === 'Sent')) await sendSalesOrders(record, 'cancel');
+      const took = sent.filter((s) => s.status === 'Sent');
+      if (took.length) await sendSalesOrders(record, 'cancel', took);
       return;
     }
   }
 
-  if (licenceLines.length) {
+  if (exceptions.licencesMissing(order)) {
+    const licenceLines = order.lines.filter((l) => l.kind === 'softwareLicence').map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, quantity: l.quantity }));
     order.licences = await jobStep(record.inStep(localSteps.provisionLicences({ orderId: order.orderId, lines: licenceLines })));
     record.commit();
   }
 
-  if (order.subOrders.length) record.move('sentToWarehouse', SYSTEM, `sales order sent to ${order.subOrders.map((s) => s.warehouseId).join(', ')}`);
+  if (rules.activeSubOrders(order).length) record.move('sentToWarehouse', SYSTEM, `sales order sent to ${sent.map((s) => s.warehouseId).join(', ')}`);
   else record.move('fulfilledWithoutWarehouse', SYSTEM, 'software licences provisioned');
 }
 
@@ -95,17 +102,19 @@ async function allocateFromStock(record: OrderRecord, lines: AllocationLine[]): 
 const shortfall = (shortages: StockShortage[]) => shortages.map((s) => `${s.sku} ${s.available} of ${s.requested}`).join(', ');
 
 /**
- * Sends one sales order per sub-order (a cancellation only to those the warehouse holds); returns
- * the first warehouse refusal, if any.
+ * Sends one sales order per given sub-order (a cancellation only to those the warehouse holds);
+ * returns the first warehouse refusal, if any. A resend or a cancellation sent again is a file of
+ * its own (`…-resend-2`), with the same sub-order number.
  */
-export async function sendSalesOrders(record: OrderRecord, purpose: 'new' | 'cancel'): Promise<string | undefined> {
+export async function sendSalesOrders(record: OrderRecord, purpose: SalesOrderPurpose, subs: SubOrder[]): Promise<string | undefined> {
   const { order } = record;
   const generatedAt = record.now();
   const lineOf = (lineNumber: number) => order.lines.find((l) => l.lineNumber === lineNumber)!;
   const fraud = order.fraud;
+  const sendOf = (sub: SubOrder) => (purpose === 'resend' ? (sub.resends ?? 1) : purpose === 'cancel' ? (order.cancellation?.sends ?? 1) : 1);
   const results = await Promise.allSettled(
-    order.subOrders
-      .filter((s) => purpose === 'new' || s.status === 'Sent')
+    subs
+      .filter((s) => purpose !== 'cancel' || s.status === 'Sent')
       .map(async (sub) => {
         const request = buildSalesOrderRequest({
           orderId: order.orderId,
@@ -113,6 +122,7 @@ export async function sendSalesOrders(record: OrderRecord, purpose: 'new' | 'can
           subOrderNumber: sub.subOrderNumber,
           warehouseId: sub.warehouseId,
           purpose,
+          send: sendOf(sub),
           generatedAt,
           serviceLevel: 'standard',
           fraudCheck: {
@@ -131,6 +141,8 @@ export async function sendSalesOrders(record: OrderRecord, purpose: 'new' | 'can
           // retried it): rows applied meanwhile left the sub-order Pending, so resolve it now.
           sub.status = 'Sent';
           sub.status = rules.subOrderStatus(sub);
+          // The dispatch SLA runs from here (workflows/order/stuck-orders.ts).
+          sub.sentAt = generatedAt;
         }
       }),
   );
