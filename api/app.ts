@@ -21,7 +21,9 @@ import { docsRoutes } from './routes/docs';
 import { enrolmentRoutes } from './routes/enrolment';
 import { orderRoutes } from './routes/orders';
 import { referenceDataRoutes } from './routes/reference-data';
+import { searchRoutes } from './routes/search';
 import { stockRoutes } from './routes/stock';
+import { workQueueRoutes } from './routes/work-queue';
 import { uiRoutes } from './ui/routes';
 
 export interface ApiDeps {
@@ -89,6 +91,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', billingRoutes(deps));
   app.route('/api/v1', codecRoutes(deps));
   app.route('/api/v1', referenceDataRoutes(deps));
+  app.route('/api/v1', searchRoutes(deps));
+  app.route('/api/v1', workQueueRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.doc31('/openapi.json', {

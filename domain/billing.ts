@@ -49,6 +49,9 @@ export function chargesForOrder(order: OrderState): ChargeDraft[] {
   return drafts.sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
 }
 
+/** The order a charge is for: its key starts with the order id (order ids hold no ':'). */
+export const orderIdOfChargeKey = (chargeKey: string): string => chargeKey.slice(0, chargeKey.indexOf(':'));
+
 // ---- Invoices: what an invoice shows, computed from its charges by the one money module.
 
 export interface InvoiceTaxLine {
