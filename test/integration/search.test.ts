@@ -4,11 +4,13 @@
 // backfill for orders that shipped before their references were noted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoLedger } from '../../activities/billing';
+import { createApp } from '../../api/app';
 import { billCutOff } from '../../domain/billing';
+import { connectDb } from '../../infra/db';
 import { backfillOrderReferences } from '../../infra/store/order-references';
 import type { OrderView } from '../../workflows/messages';
 import { deliver, ordersAwaitingDispatch, shippedRows, waitForStatus } from '../support/dispatch-fixtures';
-import { startSystem, type TestSystem } from '../support/system';
+import { startSystem, TOKENS, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 beforeAll(async () => {
@@ -112,6 +114,34 @@ describe('search', () => {
     expect((await sys.call('GET', '/api/v1/search')).status).toBe(400);
     expect((await sys.call('GET', '/api/v1/search?q=x', { role: 'adaptor' })).status).toBe(403);
     expect((await sys.call('GET', '/api/v1/search?q=x', { role: null })).status).toBe(401);
+  });
+
+  it('reads by _id only (FerretDB pushes down nothing else): one find per kind probed, then one per order found', async () => {
+    // The same API on a connection that reports every command it sends.
+    const db = await connectDb(`${sys.config.mongodbUri}?monitorCommands=true`);
+    try {
+      const finds: { collection: string; filter: unknown }[] = [];
+      db.conn.getClient().on('commandStarted', (e) => {
+        if (e.commandName === 'find') finds.push({ collection: String(e.command.find), filter: e.command.filter });
+      });
+      const app = createApp({ config: sys.config, db, temporal: sys.temporal, stock: null });
+      const u = order.subOrders[0].units[0];
+      const res = await app.request(`/api/v1/search?q=${u.imei}`, { headers: { authorization: `Bearer ${TOKENS.agent}` } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { items: unknown[] }).items).toHaveLength(1);
+      // IMEI, serial and tracking probed (the IMEI's slot 0 holds this order, slot 1 is free), then the order.
+      expect(finds.map((f) => `${f.collection} ${JSON.stringify(f.filter)}`).sort()).toEqual(
+        [
+          `orderReferences {"_id":"imei:${u.imei}#0"}`,
+          `orderReferences {"_id":"imei:${u.imei}#1"}`,
+          `orderReferences {"_id":"serial:${u.imei}#0"}`,
+          `orderReferences {"_id":"tracking:${u.imei}#0"}`,
+          `orders {"_id":"${order.orderId}"}`,
+        ].sort(),
+      );
+    } finally {
+      await db.close();
+    }
   });
 
   it('notes references by keyed documents, and the backfill restores those of orders shipped before the search existed', async () => {
