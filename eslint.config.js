@@ -26,7 +26,7 @@ export default tseslint.config(
       'infra/**/*.ts',
       'simulators/**/*.ts',
     ],
-    ignores: ['api/ui/client/**', 'infra/reference-import-main.ts'],
+    ignores: ['api/ui/client/**', 'infra/reference-import-main.ts', 'infra/backfill-references-main.ts'],
     rules: { 'no-console': 'error' },
   },
   {

@@ -24,7 +24,9 @@ import { docsRoutes } from './routes/docs';
 import { enrolmentRoutes } from './routes/enrolment';
 import { orderRoutes } from './routes/orders';
 import { referenceDataRoutes } from './routes/reference-data';
+import { searchRoutes } from './routes/search';
 import { stockRoutes } from './routes/stock';
+import { workQueueRoutes } from './routes/work-queue';
 import { uiRoutes } from './ui/routes';
 
 export interface ApiDeps {
@@ -93,6 +95,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', billingRoutes(deps));
   app.route('/api/v1', codecRoutes(deps));
   app.route('/api/v1', referenceDataRoutes(deps));
+  app.route('/api/v1', searchRoutes(deps));
+  app.route('/api/v1', workQueueRoutes(deps));
   // Probes and the scraper: alive, able to work (MongoDB and Temporal answer), and metrics for the
   // ops role's token (they name routes and rates, nothing of customers).
   app.get('/healthz', (c) => c.json({ ok: true }));

@@ -7,6 +7,8 @@ import { AccountWriteSchema, BLOCKLIST_KINDS, DeliveryContactSchema, ProductWrit
 import { freeText } from '../domain/free-text';
 import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
 import { ATTENTION_FLAGS } from '../domain/order-exceptions';
+import { ORDER_REFERENCE_KINDS } from '../domain/search';
+import { WORK_QUEUE_KINDS, type WorkQueueKind as WorkQueueKindName } from '../domain/needs-attention';
 import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
 import type { OrderView } from '../workflows/messages';
 import type { ImportReport } from '../infra/reference-import';
@@ -636,6 +638,50 @@ export const DispatchBatchSchema = z
   })
   .openapi('DispatchBatch');
 
+// ---- Finding an order, and the ops work queue ----
+
+export const SearchMatchSchema = z
+  .object({
+    kind: z.enum(ORDER_REFERENCE_KINDS).openapi({ description: 'what the query matched: order number, IMEI, serial, tracking number or invoice number' }),
+    value: z.string().openapi({ description: 'the reference as stored (normalised)', example: '353325110000012' }),
+    orderId: z.string(),
+    accountId: z.string(),
+    status: OrderStatus,
+  })
+  .openapi('SearchMatch');
+export const SearchResultSchema = z.object({ query: z.string(), items: z.array(SearchMatchSchema) }).openapi('SearchResult');
+
+export const WorkQueueKind = z.enum(WORK_QUEUE_KINDS);
+const count = z.number().int().min(0);
+export const WorkQueueItemSchema = z
+  .object({
+    kind: WorkQueueKind,
+    id: z.string().openapi({ description: 'the order id, the adaptor exception id or the enrolment instruction id' }),
+    at: z.string().openapi({ description: 'orders: when created; adaptor exceptions: when raised; enrolments: when they failed. The queue is oldest first' }),
+    orderId: z.string().nullable(),
+    accountId: z.string().nullable(),
+    status: OrderStatus.nullable().openapi({ description: "the order's status (order kinds)" }),
+    summary: z.string().openapi({ description: 'what needs doing, in a line' }),
+  })
+  .openapi('WorkQueueItem');
+export const WorkQueueSchema = z
+  .object({
+    counts: z
+      .object({
+        fraudReview: count,
+        backordered: count,
+        error: count,
+        dispatchOverdue: count,
+        cancellationUnanswered: count,
+        adaptorException: count,
+        enrolmentFailed: count,
+      })
+      .openapi({ description: 'items of each kind waiting' }),
+    items: z.array(WorkQueueItemSchema),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi('WorkQueue');
+
 // ---- Declaring a route's answers ----
 
 /** A JSON answer of a route: `c.json(body, status)` in its handler is checked against `schema`. */
@@ -660,3 +706,4 @@ sameAsDomain<Same<z.infer<typeof ProductWriteSchema>, Product>>();
 sameAsDomain<Same<z.infer<typeof AccountWriteSchema>, Account>>();
 sameAsDomain<Same<z.infer<typeof ImportReportSchema>, ImportReport>>();
 sameAsDomain<Same<z.infer<typeof EnrolmentDeviceSchema>, EnrolmentDevice>>();
+sameAsDomain<Same<keyof z.infer<typeof WorkQueueSchema>['counts'], WorkQueueKindName>>();

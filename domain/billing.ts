@@ -66,6 +66,9 @@ export function isOrderInvoiceKey(key: string, orderId: string): boolean {
   return key === prefix || (key.startsWith(`${prefix}:`) && /^[0-9]+$/.test(key.slice(prefix.length + 1)));
 }
 
+/** The order a charge is for: its key starts with the order id (order ids hold no ':'). */
+export const orderIdOfChargeKey = (chargeKey: string): string => chargeKey.slice(0, chargeKey.indexOf(':'));
+
 // ---- Invoices: what an invoice shows, computed from its charges by the one money module.
 
 export interface InvoiceTaxLine {

@@ -1,5 +1,7 @@
 // The names people read for the domain's codes: one place, so AgentView's pages, its browser code
 // and anything else that shows a status or a kind say the same thing.
+import type { WorkQueueKind } from './needs-attention';
+import type { OrderReferenceKind } from './search';
 import type { BillingMode, Manufacturer, OrderStatus, ProductKind } from './types';
 
 export const STATUS_LABELS: Readonly<Record<OrderStatus, string>> = {
@@ -17,3 +19,23 @@ export const BILLING_MODE_LABELS: Readonly<Record<BillingMode, string>> = { imme
 
 /** Enrolment programmes, named by the manufacturer that runs each. */
 export const PROGRAMME_LABELS: Readonly<Record<Manufacturer, string>> = { apple: 'Apple', google: 'Android zero-touch', samsung: 'Samsung Knox' };
+
+/** The ops work queue's kinds, as its tabs and an order's flags read. */
+export const WORK_QUEUE_LABELS: Readonly<Record<WorkQueueKind, string>> = {
+  fraudReview: 'Fraud review',
+  backordered: 'Backordered',
+  error: 'Error',
+  dispatchOverdue: 'Dispatch overdue',
+  cancellationUnanswered: 'Cancellation unanswered',
+  adaptorException: 'Adaptor exception',
+  enrolmentFailed: 'Enrolment failed',
+};
+
+/** What a search matched an order by. */
+export const REFERENCE_LABELS: Readonly<Record<OrderReferenceKind, string>> = {
+  order: 'order number',
+  imei: 'IMEI',
+  serial: 'serial number',
+  tracking: 'tracking number',
+  invoice: 'invoice number',
+};

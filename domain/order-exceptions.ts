@@ -4,12 +4,11 @@
 // workflow (workflows/order/resolution.ts, stuck-orders.ts) and the API ask these rules.
 import type { AllocationLine } from './allocation';
 import { DomainError } from './errors';
+import { ATTENTION_FLAGS, type AttentionFlag } from './needs-attention';
 import { activeSubOrders, allowedActions, deliveryProblems, shippedQuantity, type OrderState } from './order-state';
 import type { DeliveryContact, SubOrder } from './types';
 
-/** Why an order is on the ops work queue; the `NeedsAttention` search attribute and the read model's `needsAttention`. */
-export const ATTENTION_FLAGS = ['fraudReview', 'backordered', 'error', 'dispatchOverdue', 'cancellationUnanswered'] as const;
-export type AttentionFlag = (typeof ATTENTION_FLAGS)[number];
+export { ATTENTION_FLAGS, type AttentionFlag };
 
 export function needsAttention(order: OrderState): AttentionFlag[] {
   const open = (s: SubOrder) => s.status === 'Sent' && !s.superseded;

@@ -87,6 +87,21 @@ OrderViewSchema.index({ accountId: 1, createdAt: -1, orderId: -1 });
 OrderViewSchema.index({ needsAttention: 1, createdAt: 1, orderId: 1 });
 OrderViewSchema.index({ accountId: 1, status: 1, createdAt: -1, orderId: -1 });
 
+/**
+ * A unit reference (IMEI, serial, tracking number) to the order that shipped it, for the search: one
+ * document per reference and order, `_id` = `<kind>:<value>#<n>`, slots taken in turn
+ * (infra/store/order-references.ts), so a lookup is a few `_id` reads.
+ */
+const OrderReferenceSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    value: { type: String, required: true },
+    orderId: { type: String, required: true },
+  },
+  opts,
+);
+
 /** One document per sales order file sent to a warehouse: the outbound record. */
 const SalesOrderSchema = new Schema(
   {
@@ -445,6 +460,7 @@ export function defineModels(conn: Connection) {
     Product: conn.model('Product', ProductSchema, 'products'),
     Account: conn.model('Account', AccountSchema, 'accounts'),
     OrderView: conn.model('OrderView', OrderViewSchema, 'orders'),
+    OrderReference: conn.model('OrderReference', OrderReferenceSchema, 'orderReferences'),
     SalesOrder: conn.model('SalesOrder', SalesOrderSchema, 'salesOrders'),
     FraudDecision: conn.model('FraudDecision', FraudDecisionSchema, 'fraudDecisions'),
     FraudListEntry: conn.model('FraudListEntry', FraudListEntrySchema, 'fraudLists'),

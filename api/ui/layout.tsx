@@ -12,7 +12,7 @@ interface LayoutProps {
   /** Non-secret values the controller needs (ids from the URL), as data-* attributes. */
   data?: Record<string, string>;
   /** Marks the current navigation entry. */
-  nav?: 'accounts' | 'stock' | 'fraud' | 'exceptions';
+  nav?: 'accounts' | 'stock' | 'queue' | 'fraud' | 'exceptions';
 }
 
 const NavLink: FC<{ href: string; current: boolean; opsOnly?: boolean; children: Child }> = ({ href, current, opsOnly, children }) => (
@@ -52,6 +52,9 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, page, data =
                   <NavLink href="/stock" current={nav === 'stock'}>
                     Stock check
                   </NavLink>
+                  <NavLink href="/ops/queue" current={nav === 'queue'} opsOnly>
+                    Work queue
+                  </NavLink>
                   <NavLink href="/ops/fraud-reviews" current={nav === 'fraud'} opsOnly>
                     Fraud reviews
                   </NavLink>
@@ -60,6 +63,25 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, page, data =
                   </NavLink>
                 </ul>
               </nav>
+              {/* Any order by what a customer reads out; the script goes straight to it (search.ts). */}
+              <form id="order-search" class="order-search" role="search" action="/accounts">
+                <label for="order-search-q" class="visually-hidden">
+                  Find an order
+                </label>
+                <input
+                  id="order-search-q"
+                  name="q"
+                  type="search"
+                  required
+                  maxlength={64}
+                  autocomplete="off"
+                  placeholder="Order, IMEI, serial, tracking or invoice number"
+                />
+                <button type="submit" class="secondary">
+                  Go to order
+                </button>
+                <div id="order-search-results" class="order-search-results" role="region" aria-label="Orders found" hidden></div>
+              </form>
               <div class="who">
                 <span id="signed-in-as"></span>
                 <button type="button" id="sign-out" class="secondary">

@@ -339,6 +339,18 @@ export const StockPage: FC = () => (
   </Layout>
 );
 
+export const WorkQueuePage: FC = () => (
+  <Layout title="Work queue" page="work-queue" nav="queue">
+    <h1>Work queue</h1>
+    <p class="muted">Everything waiting for ops, oldest first: flagged orders, adaptor exceptions and failed device enrolments.</p>
+    <div id="queue-tabs" class="tabs" role="tablist" aria-label="Kinds of work"></div>
+    <div id="queue-items" role="tabpanel"></div>
+    <button type="button" id="queue-more" class="secondary" hidden>
+      Show more
+    </button>
+  </Layout>
+);
+
 export const FraudReviewsPage: FC = () => (
   <Layout title="Fraud reviews" page="fraud-reviews" nav="fraud">
     <h1>Fraud review queue</h1>

@@ -13,8 +13,10 @@
 // (activities/reconciliation.ts).
 // The plain MongoDB way: `replaceOne({_id: orderId, revision: {$lt: n}}, view, {upsert: true})`,
 // one atomic command, no queue and no memory (a duplicate key error then means a newer view).
+import { unitReferences } from '../../domain/search';
 import type { OrderView } from '../../workflows/messages';
 import { isDuplicateKey, type Db } from '../db';
+import { orderReferences } from './order-references';
 
 /**
  * Runs `fn` after every earlier call with the same key has settled. A local activity attempt that
@@ -47,11 +49,14 @@ const REMEMBERED_ORDER_VIEWS = 20_000;
  * revision this process last stored for an order is remembered, so the usual write (the next
  * revision of an order projected here before) is a single replace, without reading first. A
  * repair (`verify`) reads what is stored instead: it mends what was written elsewhere.
+ * After the view, the order's unit references for the search (order-references.ts), when the
+ * order has more than this process last noted (units are only ever added), and on every repair.
  */
 export type OrderViewWriter = (view: OrderView, cancelled: AbortSignal, opts?: { verify?: boolean }) => Promise<void>;
 
 export function orderViewWriter(db: Db): OrderViewWriter {
   const { OrderView } = db.models;
+  const references = orderReferences(db.models);
   const inOrder = oneAtATimePerKey();
   // Insertion order is recency: a write moves its order to the end, the oldest go first.
   const storedRevision = new Map<string, number>();
@@ -60,6 +65,18 @@ export function orderViewWriter(db: Db): OrderViewWriter {
     storedRevision.set(orderId, revision);
     if (storedRevision.size > REMEMBERED_ORDER_VIEWS) storedRevision.delete(storedRevision.keys().next().value!);
   };
+  // How many unit references this process noted per order (same bound as the revisions).
+  const notedReferences = new Map<string, number>();
+
+  async function noteReferences(view: OrderView, verify: boolean): Promise<void> {
+    const refs = unitReferences(view);
+    const noted = verify ? undefined : notedReferences.get(view.orderId);
+    if (noted !== undefined ? noted >= refs.length : refs.length === 0) return;
+    await references.note(view.orderId, refs);
+    notedReferences.delete(view.orderId);
+    notedReferences.set(view.orderId, refs.length);
+    if (notedReferences.size > REMEMBERED_ORDER_VIEWS) notedReferences.delete(notedReferences.keys().next().value!);
+  }
 
   async function write(view: OrderView, cancelled: AbortSignal, verify: boolean): Promise<void> {
     const doc = {
@@ -103,5 +120,11 @@ export function orderViewWriter(db: Db): OrderViewWriter {
     else if (!verify) await write(view, cancelled, true);
   }
 
-  return (view, cancelled, opts) => inOrder(view.orderId, () => write(view, cancelled, opts?.verify ?? false));
+  return (view, cancelled, opts) =>
+    inOrder(view.orderId, async () => {
+      const verify = opts?.verify ?? false;
+      await write(view, cancelled, verify);
+      // A retry whose view write had landed still notes what the failed attempt did not.
+      await noteReferences(view, verify);
+    });
 }

@@ -55,6 +55,8 @@ const TABLE: Record<string, Expectation> = {
   'POST /api/v1/orders/{orderId}/cancel': { roles: AGENT_OPS, body: { reason: 'auth test' } },
   'POST /api/v1/orders/{orderId}/fraud-review': { roles: ['ops'], body: { decision: 'approve', reason: 'checked by phone' } },
   'GET /api/v1/fraud-reviews': { roles: ['ops'] },
+  'GET /api/v1/search': { roles: AGENT_OPS, query: 'q=ACC-1001' },
+  'GET /api/v1/work-queue': { roles: ['ops'] },
   'POST /api/v1/adaptor/warehouse-files': {
     roles: ['adaptor'],
     query: 'warehouseId=WH-NORTH&fileName=auth-test.csv',
@@ -178,6 +180,8 @@ describe('authorisation matrix', () => {
       'GET /api/v1/accounts/{accountId}/orders',
       'GET /api/v1/orders/{orderId}',
       'GET /api/v1/fraud-reviews',
+      'GET /api/v1/search',
+      'GET /api/v1/work-queue',
       'GET /api/v1/adaptor/exceptions',
       'GET /api/v1/products/{sku}',
       'GET /api/v1/fraud-blocklist',

@@ -31,6 +31,7 @@ const view = (orderId: string, revision: number): OrderView =>
     revision,
     createdAt: '2026-11-26T10:00:00.000Z',
     lines: [],
+    subOrders: [],
     history: [],
   }) as unknown as OrderView;
 const stored = async (orderId: string) =>
@@ -54,6 +55,38 @@ describe('order view writer', () => {
     expect(doc?.revision).toBe(3);
     expect(doc?.state.revision).toBe(3);
     expect(doc?.status).toBe('AwaitingGeneration');
+  });
+
+  it("notes the units' search references once, when they ship, not again on each later revision", async () => {
+    const write = orderViewWriter(db);
+    const id = newOrderId();
+    await write(view(id, 1), live());
+    const unit = {
+      rowKey: 'b:1',
+      lineNumber: 1,
+      sku: 'HS',
+      quantity: 1,
+      batchId: 'b',
+      imei: '490154203237518',
+      serialNumber: `SN-${id}`,
+      trackingNumber: `TRK-${id}`,
+    };
+    const shipped = (revision: number) =>
+      ({
+        ...view(id, revision),
+        subOrders: [{ subOrderNumber: `${id}-WH-NORTH`, warehouseId: 'WH-NORTH', lines: [], status: 'Shipped', units: [unit], lineExceptions: [] }],
+      }) as OrderView;
+    // One keyed read and one insert per reference: the IMEI, the serial, the tracking number.
+    expect(await commandsOf(() => write(shipped(2), live()))).toEqual({ 'update orders': 1, 'find orderReferences': 3, 'insert orderReferences': 3 });
+    expect(await commandsOf(() => write(shipped(3), live()))).toEqual({ 'update orders': 1 });
+    // A repair notes them again, finding each its own.
+    expect(await commandsOf(() => write(shipped(4), live(), { verify: true }))).toEqual({
+      'insert orders': 1,
+      'find orders': 1,
+      'update orders': 1,
+      'find orderReferences': 3,
+    });
+    expect(await db.models.OrderReference.findOne({ _id: `serial:SN-${id}#0` }).lean()).toMatchObject({ orderId: id });
   });
 
   it('never writes an older or the same revision again (a retried or replayed snapshot)', async () => {

@@ -14,7 +14,9 @@ import type {
   OrderDetailSchema,
   OrderEnrolmentSchema,
   OrderListSchema,
+  SearchResultSchema,
   StockCheckSchema,
+  WorkQueueSchema,
 } from '../../schemas';
 
 export type { Account, OrderView, Product };
@@ -37,3 +39,8 @@ export type EnrolmentIdsRecorded = z.infer<typeof EnrolmentIdsRecordedSchema>;
 export type OrderEnrolment = z.infer<typeof OrderEnrolmentSchema>;
 export type EnrolmentDeviceProgress = OrderEnrolment['devices'][number];
 export type AdaptorException = z.infer<typeof AdaptorExceptionSchema>;
+/** GET /search. */
+export type SearchResult = z.infer<typeof SearchResultSchema>;
+/** GET /work-queue. */
+export type WorkQueue = z.infer<typeof WorkQueueSchema>;
+export type WorkQueueItem = WorkQueue['items'][number];

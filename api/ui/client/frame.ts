@@ -1,5 +1,6 @@
 // What every signed-in page shares: who is signed in, the ops-only navigation, signing out.
 import { $ } from './dom';
+import { initOrderSearch } from './search';
 import { session, signInUrl } from './session';
 
 /** False (and off to sign in) when this tab has no token. */
@@ -12,6 +13,7 @@ export function requireSession(): boolean {
 export function initFrame(): void {
   $('#signed-in-as').textContent = `Signed in as ${session.agentId || 'an unnamed agent'} (${session.role})`;
   if (session.role === 'ops') for (const el of document.querySelectorAll<HTMLElement>('[data-ops-only]')) el.hidden = false;
+  initOrderSearch();
   $('#sign-out').addEventListener('click', () => {
     session.clear();
     location.assign('/signin');

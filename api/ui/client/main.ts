@@ -10,6 +10,7 @@ import { initFraudReviews } from './pages/fraud-reviews';
 import { initOrder } from './pages/order';
 import { initSignIn } from './pages/signin';
 import { initStock } from './pages/stock';
+import { initWorkQueue } from './pages/work-queue';
 import { session } from './session';
 
 /** By the shell's data-page (Layout's `page`). */
@@ -20,8 +21,9 @@ const PAGES: Record<string, () => void | Promise<void>> = {
   stock: initStock,
   'fraud-reviews': initFraudReviews,
   exceptions: initExceptions,
+  'work-queue': initWorkQueue,
 };
-const OPS_PAGES = ['fraud-reviews', 'exceptions'];
+const OPS_PAGES = ['work-queue', 'fraud-reviews', 'exceptions'];
 
 const page = document.body.dataset.page ?? '';
 if (page === 'signin') {
