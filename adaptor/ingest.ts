@@ -1,6 +1,7 @@
 // The warehouse adaptor's core: a response file in, a dispatch batch out. The file is parsed as a
 // stream in chunks (bounded memory), every row validated; valid rows are stored in MongoDB, rows
-// for unknown orders go to the exceptions list, rejected rows to the batch report; then the Sales
+// for unknown orders go to the exceptions list, rejected rows to the batch's rejected rows (the
+// first 1,000 also to its report); then the Sales
 // Order Dispatch job is started under the file's hash, so the same file is never applied twice.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -12,14 +13,23 @@ import { DispatchRowValidator, MAX_RECORD_CHARS, MalformedCsvError, csvParseOpti
 import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
-import { deleteDispatchRows, storeDispatchRowChunk, type StoredDispatchRow } from '../infra/store/dispatch-rows';
+import { adaptorExceptionId } from '../domain/adaptor-exceptions';
+import {
+  deleteDispatchRows,
+  deleteRejectedRows,
+  rejectedCells,
+  storeDispatchRowChunk,
+  storeRejectionChunk,
+  type StoredDispatchRow,
+  type StoredRejectedRow,
+} from '../infra/store/dispatch-rows';
 import { hashStream } from './file-hash';
 import { dispatchWorkflowId } from '../workflows/messages';
 
 export { hashStream };
 
 const CHUNK = 500;
-/** Rejections kept in full on the batch; beyond this they are counted (the file keeps the rest). */
+/** Rejections kept on the batch for its report; every one is also stored with the batch's rejected rows. */
 const MAX_STORED_REJECTIONS = 1000;
 /** Sub-orders remembered between chunks; beyond this the cache starts again (memory stays bounded). */
 const MAX_CACHED_SUB_ORDERS = 20_000;
@@ -88,6 +98,14 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
   let chunk: unknown[][] = [];
   let recordsRead = 0;
   let rowChunks = 0;
+  let rejectionChunks = 0;
+  /** Removes what was stored of a file that turns out unreadable: nothing of it may be applied or listed. */
+  const discard = () =>
+    Promise.all([
+      deleteDispatchRows(models, batchId, rowChunks),
+      deleteRejectedRows(models, batchId, rejectionChunks),
+      models.AdaptorException.deleteMany({ batchId }),
+    ]);
 
   const flush = async () => {
     if (!chunk.length) return;
@@ -110,6 +128,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
     }
     const rows: StoredDispatchRow[] = [];
     const unknown: DispatchRow[] = [];
+    const rejected: StoredRejectedRow[] = [];
     for (const cells of chunk) {
       rowCount++;
       const r = validator.acceptCells(cells, src.declared?.rowNumbers[rowCount - 1] ?? rowCount);
@@ -120,15 +139,18 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       } else if ('rejection' in r) {
         rejectedRows++;
         if (rejections.length < MAX_STORED_REJECTIONS) rejections.push(r.rejection);
+        rejected.push({ ...r.rejection, cells: rejectedCells(cells) });
       } else unknown.push(r.unknownOrder);
     }
     chunk = [];
     validRows += rows.length;
     exceptionRows += unknown.length;
     await storeDispatchRowChunk(models, batchId, rowChunks++, rows);
+    if (rejected.length) await storeRejectionChunk(models, batchId, rejectionChunks++, rejected);
     await insertIgnoringDuplicates(
       models.AdaptorException,
       unknown.map((row) => ({
+        _id: adaptorExceptionId(batchId, row.rowNumber),
         batchId,
         rowNumber: row.rowNumber,
         warehouseId: src.warehouseId,
@@ -136,6 +158,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
         message: `no sales order ${row.subOrderNumber} was sent to ${src.warehouseId}`,
         row,
         createdAt: receivedAt,
+        resolved: false,
       })),
     );
   };
@@ -152,7 +175,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       recordsRead++;
       if (recordsRead > deps.config.adaptorMaxFileRows) {
         const reason = `the file has more than ${deps.config.adaptorMaxFileRows} data rows; split it`;
-        await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
+        await discard();
         return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead, code: 'TOO_MANY_ROWS', message: reason }] };
       }
       chunk.push(record);
@@ -167,7 +190,7 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
         ? `a record after ${recordsRead} data rows is longer than ${MAX_RECORD_CHARS} characters`
         : `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
       // Quarantined as a whole: nothing of it may be applied or listed, not even rows stored so far.
-      await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
+      await discard();
       return {
         kind: 'unreadable',
         batchId,
@@ -203,7 +226,9 @@ export async function ingestWarehouseFile(deps: IngestDeps, src: IngestSource): 
       exceptionRows,
       rejections,
       orderIds: [...orderIds].sort(),
+      orderCount: orderIds.size,
       rowChunks,
+      rejectionChunks,
     });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;

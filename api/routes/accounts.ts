@@ -6,6 +6,7 @@ import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, o
 import type { ApiDeps } from '../app';
 import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
+import { decodeCursor, encodeCursor } from '../cursor';
 import { apiError } from '../errors';
 import { idempotent } from '../idempotency';
 import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, OrderListSchema, OrderSchema, OrderStatus, answer, itemsOf, refusal } from '../schemas';
@@ -71,17 +72,6 @@ const createOrder = createRoute({
   },
 });
 
-const encodeCursor = (o: { createdAt: string; orderId: string }) => Buffer.from(JSON.stringify([o.createdAt, o.orderId])).toString('base64url');
-function decodeCursor(s: string): { createdAt: string; orderId: string } {
-  try {
-    const [createdAt, orderId] = JSON.parse(Buffer.from(s, 'base64url').toString()) as unknown[];
-    if (typeof createdAt === 'string' && typeof orderId === 'string') return { createdAt, orderId };
-  } catch {
-    // fall through
-  }
-  throw apiError('VALIDATION_FAILED', 'cursor is not one this API handed out');
-}
-
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** ORD- and 10 Crockford base-32 characters: from the idempotency key when given, else random. */
 function newOrderId(seed?: string): string {
@@ -121,15 +111,15 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const filter: Record<string, unknown> = { accountId };
     if (status) filter.status = status;
     if (cursor) {
-      const at = decodeCursor(cursor);
-      filter.$or = [{ createdAt: { $lt: at.createdAt } }, { createdAt: at.createdAt, orderId: { $lt: at.orderId } }];
+      const [createdAt, orderId] = decodeCursor(cursor, ['string', 'string']);
+      filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, orderId: { $lt: orderId } }];
     }
     const docs = await OrderView.find(filter, { state: 1, createdAt: 1, orderId: 1 })
       .sort({ createdAt: -1, orderId: -1 })
       .limit(limit + 1)
       .lean();
     const page = docs.slice(0, limit);
-    const nextCursor = docs.length > limit ? encodeCursor(page[page.length - 1]) : null;
+    const nextCursor = docs.length > limit ? encodeCursor([page[page.length - 1].createdAt, page[page.length - 1].orderId]) : null;
     return c.json({ items: page.map((d) => d.state as OrderView), nextCursor }, 200);
   });
 
