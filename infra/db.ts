@@ -234,8 +234,8 @@ const AdaptorExceptionSchema = new Schema(
 );
 AdaptorExceptionSchema.index({ batchId: 1, rowNumber: 1 }, { unique: true });
 AdaptorExceptionSchema.index({ createdAt: -1 });
+// The open (or resolved) list, newest first; one index more only: every row of a file for unknown orders is inserted through all of them.
 AdaptorExceptionSchema.index({ resolved: 1, createdAt: -1, _id: -1 });
-AdaptorExceptionSchema.index({ resolved: 1, warehouseId: 1, createdAt: -1, _id: -1 });
 
 /**
  * How an exception is resolved: inserted once (its unique _id, the exception's, is the claim), so

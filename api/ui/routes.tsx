@@ -4,7 +4,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import fs from 'node:fs';
 import { UI_DIST } from './dist';
-import { AccountPage, AccountsPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage } from './pages';
+import { AccountPage, AccountsPage, BatchesPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage } from './pages';
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -51,6 +51,7 @@ export function uiRoutes() {
   r.get('/stock', (c) => c.html(<StockPage />));
   r.get('/ops/fraud-reviews', (c) => c.html(<FraudReviewsPage />));
   r.get('/ops/exceptions', (c) => c.html(<ExceptionsPage />));
+  r.get('/ops/batches', (c) => c.html(<BatchesPage />));
   r.use(
     '/ui/*',
     serveStatic({

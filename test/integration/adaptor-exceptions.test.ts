@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
-import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { reapplyBatchId } from '../../domain/adaptor-exceptions';
 import type { Product } from '../../domain/types';
 import { addLineUpdate, dispatchResultSignal, generateUpdate, orderWorkflowId, type OrderView } from '../../workflows/messages';

@@ -5,7 +5,11 @@ import type { z } from '@hono/zod-openapi';
 import type { Account, Product } from '../../../domain/types';
 import type { OrderView } from '../../../workflows/messages';
 import type {
+  AdaptorExceptionListSchema,
   AdaptorExceptionSchema,
+  DispatchBatchListSchema,
+  DispatchBatchSummarySchema,
+  RejectedRowsSchema,
   CancellationRequestedSchema,
   ChargeSchema,
   EnrolmentIdsRecordedSchema,
@@ -37,3 +41,7 @@ export type EnrolmentIdsRecorded = z.infer<typeof EnrolmentIdsRecordedSchema>;
 export type OrderEnrolment = z.infer<typeof OrderEnrolmentSchema>;
 export type EnrolmentDeviceProgress = OrderEnrolment['devices'][number];
 export type AdaptorException = z.infer<typeof AdaptorExceptionSchema>;
+export type AdaptorExceptionList = z.infer<typeof AdaptorExceptionListSchema>;
+export type DispatchBatchSummary = z.infer<typeof DispatchBatchSummarySchema>;
+export type DispatchBatchList = z.infer<typeof DispatchBatchListSchema>;
+export type RejectedRows = z.infer<typeof RejectedRowsSchema>;
