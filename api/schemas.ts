@@ -588,11 +588,9 @@ export const ResolveExceptionBody = z
   .discriminatedUnion('action', [
     z.object({
       action: z.literal('reapply'),
-      orderId: id('orderId', 'ORD-7KQ2M9XD4A')
-        .optional()
-        .openapi({
-          description: "the order the row belongs to, when the warehouse got the order's number wrong; the row goes to its sub-order at the row's warehouse",
-        }),
+      orderId: id('orderId', 'ORD-7KQ2M9XD4A').optional().openapi({
+        description: "the order the row belongs to, when the warehouse got the order's number wrong; the row goes to its sub-order at the row's warehouse",
+      }),
     }),
     z.object({ action: z.literal('dismiss'), reason: freeText(500, { multiline: true }).openapi({ description: 'why the row is not applied' }) }),
   ])

@@ -178,13 +178,11 @@ describe('resolving exceptions', () => {
     // The same again answers the same; the row signalled again changes nothing.
     const again = await ops('POST', `/adaptor/exceptions/${exc.id}/resolve`, { action: 'reapply', orderId: order.orderId });
     expect(again).toMatchObject({ status: 200, body: { resolution: first.body.resolution } });
-    await sys.temporal.workflow
-      .getHandle(orderWorkflowId(order.orderId))
-      .signal(dispatchResultSignal, {
-        batchId: reapplyBatchId(exc.id),
-        warehouseId: sub.warehouseId,
-        rows: [{ ...exc.row, subOrderNumber: sub.subOrderNumber }],
-      });
+    await sys.temporal.workflow.getHandle(orderWorkflowId(order.orderId)).signal(dispatchResultSignal, {
+      batchId: reapplyBatchId(exc.id),
+      warehouseId: sub.warehouseId,
+      rows: [{ ...exc.row, subOrderNumber: sub.subOrderNumber }],
+    });
     await settledHistoryLength(sys, order.orderId);
     const [after] = await readOrders(sys, [order.orderId]);
     expect(after).toMatchObject({ status: 'AwaitingDispatch', subOrders: [{ units: [expect.objectContaining({ rowKey: key })] }] });
