@@ -275,6 +275,13 @@ describe('resolving exceptions', () => {
     await deliver(sys, wh, 'other-ships.csv', shippedRows(other));
     await waitForStatus(sys, [other.orderId], 'Complete');
     await refused(twoUnits.id, other.orderId, 'ORDER_NOT_AWAITING_DISPATCH');
+    // A row for an order whose workflow has closed is an ORDER_CLOSED exception; reapplying it to its own order is refused.
+    await sys.temporal.workflow.getHandle(orderWorkflowId(other.orderId)).result();
+    const late = await deliver(sys, wh, 'late.csv', [{ ...shippedRows(other)[0], tracking_number: 'TRK-LATE' }]);
+    await batchDone(late);
+    const [closed] = await exceptionsOf(late);
+    expect(closed).toMatchObject({ id: `${late}:1`, code: 'ORDER_CLOSED', resolved: false });
+    expect(await resolve(closed.id, { action: 'reapply' })).toMatchObject({ status: 409, body: { error: { code: 'ORDER_NOT_AWAITING_DISPATCH' } } });
     // Refused attempts leave the exceptions open, for another try.
     expect((await exceptionsOf(batchId, 'unresolved')).map((e) => e.id).sort()).toEqual([wrongSku.id, twoUnits.id].sort());
 
