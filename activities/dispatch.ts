@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { adaptorExceptionId } from '../domain/adaptor-exceptions';
 import { rowKey, type OrderState } from '../domain/order-state';
 import type { DispatchRow } from '../domain/types';
 import { readDispatchRows } from '../infra/store/dispatch-rows';
@@ -78,7 +79,7 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
           await AdaptorException.bulkWrite(
             unapplied.map((row) => ({
               updateOne: {
-                filter: { batchId, rowNumber: row.rowNumber },
+                filter: { _id: adaptorExceptionId(batchId, row.rowNumber) },
                 update: {
                   $setOnInsert: {
                     batchId,
@@ -88,6 +89,7 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
                     message: `order ${orderId} is no longer waiting for dispatch results`,
                     row,
                     createdAt,
+                    resolved: false,
                   },
                 },
                 upsert: true,

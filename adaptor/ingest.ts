@@ -1,6 +1,7 @@
 // The warehouse adaptor's core: a response file in, a dispatch batch out. The file is parsed as a
 // stream in chunks (bounded memory), every row validated; valid rows are stored in MongoDB, rows
-// for unknown orders go to the exceptions list, rejected rows to the batch report; then the Sales
+// for unknown orders go to the exceptions list, rejected rows to the batch's rejected rows (the
+// first 1,000 also to its report); then the Sales
 // Order Dispatch job is started under the file's hash, so the same file is never applied twice.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -13,14 +14,23 @@ import type { DispatchRow, RowRejection, SubOrderRef } from '../domain/types';
 import type { Config } from '../infra/config';
 import { isDuplicateKey, type Db } from '../infra/db';
 import { warehouseFiles, warehouseRows } from '../infra/metrics';
-import { deleteDispatchRows, storeDispatchRowChunk, type StoredDispatchRow } from '../infra/store/dispatch-rows';
+import { adaptorExceptionId } from '../domain/adaptor-exceptions';
+import {
+  deleteDispatchRows,
+  deleteRejectedRows,
+  rejectedCells,
+  storeDispatchRowChunk,
+  storeRejectionChunk,
+  type StoredDispatchRow,
+  type StoredRejectedRow,
+} from '../infra/store/dispatch-rows';
 import { hashStream } from './file-hash';
 import { dispatchWorkflowId } from '../workflows/messages';
 
 export { hashStream };
 
 const CHUNK = 500;
-/** Rejections kept in full on the batch; beyond this they are counted (the file keeps the rest). */
+/** Rejections kept on the batch for its report; every one is also stored with the batch's rejected rows. */
 const MAX_STORED_REJECTIONS = 1000;
 /** Sub-orders remembered between chunks; beyond this the cache starts again (memory stays bounded). */
 const MAX_CACHED_SUB_ORDERS = 20_000;
@@ -101,6 +111,14 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
   let chunk: unknown[][] = [];
   let recordsRead = 0;
   let rowChunks = 0;
+  let rejectionChunks = 0;
+  /** Removes what was stored of a file that turns out unreadable: nothing of it may be applied or listed. */
+  const discard = () =>
+    Promise.all([
+      deleteDispatchRows(models, batchId, rowChunks),
+      deleteRejectedRows(models, batchId, rejectionChunks),
+      models.AdaptorException.deleteMany({ batchId }),
+    ]);
 
   const flush = async () => {
     if (!chunk.length) return;
@@ -123,6 +141,7 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
     }
     const rows: StoredDispatchRow[] = [];
     const unknown: DispatchRow[] = [];
+    const rejected: StoredRejectedRow[] = [];
     for (const cells of chunk) {
       rowCount++;
       const r = validator.acceptCells(cells, src.declared?.rowNumbers[rowCount - 1] ?? rowCount);
@@ -133,15 +152,18 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
       } else if ('rejection' in r) {
         rejectedRows++;
         if (rejections.length < MAX_STORED_REJECTIONS) rejections.push(r.rejection);
+        rejected.push({ ...r.rejection, cells: rejectedCells(cells) });
       } else unknown.push(r.unknownOrder);
     }
     chunk = [];
     validRows += rows.length;
     exceptionRows += unknown.length;
     await storeDispatchRowChunk(models, batchId, rowChunks++, rows);
+    if (rejected.length) await storeRejectionChunk(models, batchId, rejectionChunks++, rejected);
     await insertIgnoringDuplicates(
       models.AdaptorException,
       unknown.map((row) => ({
+        _id: adaptorExceptionId(batchId, row.rowNumber),
         batchId,
         rowNumber: row.rowNumber,
         warehouseId: src.warehouseId,
@@ -149,6 +171,7 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
         message: `no sales order ${row.subOrderNumber} was sent to ${src.warehouseId}`,
         row,
         createdAt: receivedAt,
+        resolved: false,
       })),
     );
   };
@@ -165,7 +188,7 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
       recordsRead++;
       if (recordsRead > deps.config.adaptorMaxFileRows) {
         const reason = `the file has more than ${deps.config.adaptorMaxFileRows} data rows; split it`;
-        await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
+        await discard();
         return { kind: 'unreadable', batchId, reason, rejections: [...rejections, { rowNumber: recordsRead, code: 'TOO_MANY_ROWS', message: reason }] };
       }
       chunk.push(record);
@@ -180,7 +203,7 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
         ? `a record after ${recordsRead} data rows is longer than ${MAX_RECORD_CHARS} characters`
         : `the file is not valid CSV after ${recordsRead} data rows: ${(err as Error).message}`;
       // Quarantined as a whole: nothing of it may be applied or listed, not even rows stored so far.
-      await Promise.all([deleteDispatchRows(models, batchId, rowChunks), models.AdaptorException.deleteMany({ batchId })]);
+      await discard();
       return {
         kind: 'unreadable',
         batchId,
@@ -216,7 +239,9 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
       exceptionRows,
       rejections,
       orderIds: [...orderIds].sort(),
+      orderCount: orderIds.size,
       rowChunks,
+      rejectionChunks,
     });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
@@ -242,10 +267,14 @@ async function startDispatchJob(deps: IngestDeps, batchId: string): Promise<void
   }
 }
 
-async function insertIgnoringDuplicates<T>(model: { insertMany(docs: T[], opts: { ordered: false }): Promise<unknown> }, docs: T[]): Promise<void> {
+/**
+ * Inserted lean (no mongoose document per row, no casting): the rows are built here, fully typed,
+ * and a file of 100,000 exceptions must not cost a hydrated document each.
+ */
+async function insertIgnoringDuplicates<T>(model: { insertMany(docs: T[], opts: { ordered: false; lean: true }): Promise<unknown> }, docs: T[]): Promise<void> {
   if (!docs.length) return;
   try {
-    await model.insertMany(docs, { ordered: false });
+    await model.insertMany(docs, { ordered: false, lean: true });
   } catch (err) {
     // Re-ingesting after a crash: rows already stored are skipped, the rest were inserted.
     const e = err as { code?: number; writeErrors?: { code?: number; err?: { code?: number } }[] };

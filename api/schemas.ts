@@ -4,6 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import { AddressSchema as DomainAddressSchema } from '../domain/address';
 import { AccountWriteSchema, BLOCKLIST_KINDS, DeliveryContactSchema, ProductWriteSchema } from '../domain/reference-data';
+import { BATCH_OUTCOMES } from '../domain/adaptor-exceptions';
 import { freeText } from '../domain/free-text';
 import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
 import { ATTENTION_FLAGS } from '../domain/order-exceptions';
@@ -597,8 +598,20 @@ export const DispatchRowSchema = z
   })
   .openapi('DispatchRow');
 
+export const AdaptorExceptionResolutionSchema = z
+  .object({
+    action: z.enum(['reapply', 'dismiss']),
+    orderId: z.string().optional().openapi({ description: 'reapply: the order the row was applied to' }),
+    subOrderNumber: z.string().optional().openapi({ description: 'reapply: its sub-order that took the row' }),
+    reason: z.string().optional().openapi({ description: 'dismiss: why' }),
+    by: z.string().openapi({ description: 'who resolved it (the signed-in actor)' }),
+    at: z.string(),
+  })
+  .openapi('AdaptorExceptionResolution');
+
 export const AdaptorExceptionSchema = z
   .object({
+    id: z.string().openapi({ description: '`<batchId>:<rowNumber>`', example: `${'ab'.repeat(32)}:7` }),
     batchId: z.string(),
     rowNumber: z.number().int(),
     warehouseId: z.string(),
@@ -606,8 +619,67 @@ export const AdaptorExceptionSchema = z
     message: z.string(),
     row: DispatchRowSchema.optional(),
     createdAt: z.string(),
+    resolved: z.boolean(),
+    resolution: AdaptorExceptionResolutionSchema.nullable().openapi({ description: 'who resolved it, when, how and why; null while open' }),
   })
   .openapi('AdaptorException');
+
+export const AdaptorExceptionListSchema = z
+  .object({ items: z.array(AdaptorExceptionSchema), nextCursor: z.string().nullable() })
+  .openapi('AdaptorExceptionList');
+
+export const ResolveExceptionBody = z
+  .discriminatedUnion('action', [
+    z.object({
+      action: z.literal('reapply'),
+      orderId: id('orderId', 'ORD-7KQ2M9XD4A').optional().openapi({
+        description: "the order the row belongs to, when the warehouse got the order's number wrong; the row goes to its sub-order at the row's warehouse",
+      }),
+    }),
+    z.object({ action: z.literal('dismiss'), reason: freeText(500, { multiline: true }).openapi({ description: 'why the row is not applied' }) }),
+  ])
+  .openapi('ResolveException');
+
+export const DispatchBatchSummarySchema = z
+  .object({
+    batchId: z.string(),
+    warehouseId: z.string(),
+    sourceFile: z.string(),
+    source: z.enum(['inbox', 'api-csv', 'api-json']),
+    receivedAt: z.string(),
+    outcome: z.enum(BATCH_OUTCOMES).openapi({
+      description:
+        'running: the Sales Order Dispatch job has not finished; applied: every row valid and for a known order; partial: some rows rejected or exceptions',
+    }),
+    counts: z.object({
+      rows: z.number().int(),
+      valid: z.number().int(),
+      rejected: z.number().int(),
+      exceptions: z.number().int().openapi({ description: 'rows for orders nobody knew when the file came in' }),
+      orders: z.number().int(),
+    }),
+  })
+  .openapi('DispatchBatchSummary');
+
+export const DispatchBatchListSchema = z.object({ items: z.array(DispatchBatchSummarySchema), nextCursor: z.string().nullable() }).openapi('DispatchBatchList');
+
+export const RejectedRowSchema = z
+  .object({
+    rowNumber: z.number().int(),
+    code: z.string(),
+    message: z.string(),
+    cells: z.array(z.string()).openapi({ description: 'the cells as read (at most 14, each at most 256 characters)' }),
+  })
+  .openapi('RejectedRow');
+
+export const RejectedRowsSchema = z
+  .object({
+    batchId: z.string(),
+    rejectedRows: z.number().int().openapi({ description: 'how many rows of the batch were rejected in all' }),
+    items: z.array(RejectedRowSchema),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi('RejectedRows');
 
 export const DispatchBatchSchema = z
   .object({
@@ -623,9 +695,12 @@ export const DispatchBatchSchema = z
     validRows: z.number().int(),
     rejectedRows: z.number().int(),
     exceptionRows: z.number().int(),
-    rejections: z.array(RowRejectionSchema),
+    rejections: z.array(RowRejectionSchema).openapi({ description: 'the first 1,000 rejected rows; every one: GET /adaptor/batches/{batchId}/rejected-rows' }),
     orderIds: z.array(z.string()),
+    orderCount: z.number().int(),
+    outcome: z.enum(BATCH_OUTCOMES),
     rowChunks: z.number().int().openapi({ description: 'how many stored chunks hold its valid rows' }),
+    rejectionChunks: z.number().int().openapi({ description: 'how many stored chunks hold its rejected rows' }),
     report: z.object({
       orders: z.number().int(),
       completed: z.number().int(),

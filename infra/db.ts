@@ -175,15 +175,24 @@ const DispatchBatchSchema = new Schema(
     validRows: { type: Number, required: true },
     rejectedRows: { type: Number, required: true },
     exceptionRows: { type: Number, required: true },
+    /** The first 1,000 rejections, for the report; every one is in dispatchRejectionChunks. */
     rejections: { type: anyObj, default: [] },
     orderIds: { type: [String], default: [] },
+    /** orderIds.length, so a list of batches need not read the ids. */
+    orderCount: { type: Number, default: 0 },
     /** How many documents of dispatchRowChunks hold its valid rows. */
     rowChunks: { type: Number, required: true },
+    /** How many documents of dispatchRejectionChunks hold its rejected rows. */
+    rejectionChunks: { type: Number, default: 0 },
     signalled: { type: Number, default: 0 },
     report: { type: anyObj },
   },
   opts,
 );
+
+// The batches list (GET /adaptor/batches): newest first, by warehouse or not.
+DispatchBatchSchema.index({ receivedAt: -1, _id: -1 });
+DispatchBatchSchema.index({ warehouseId: 1, receivedAt: -1, _id: -1 });
 
 /** How far the Sales Order Dispatch job has signalled a batch: shown while it runs. */
 const DispatchProgressSchema = new Schema(
@@ -209,8 +218,23 @@ const DispatchRowChunkSchema = new Schema(
   opts,
 );
 
+/** Rejected rows of a batch, every one of them, in the chunks they were parsed in (infra/store/dispatch-rows.ts). */
+const DispatchRejectionChunkSchema = new Schema(
+  {
+    /** = `<batchId>:<n>`, n counting only chunks that had a rejected row. */
+    _id: { type: String, required: true },
+    batchId: { type: String, required: true },
+    chunk: { type: Number, required: true },
+    /** { rowNumber, code, message, cells } in file order; cells as read, shortened. */
+    rows: { type: anyObj, required: true },
+  },
+  opts,
+);
+
 const AdaptorExceptionSchema = new Schema(
   {
+    /** = `<batchId>:<rowNumber>` (domain/adaptor-exceptions.ts): the id ops resolve it by. */
+    _id: { type: String, required: true },
     batchId: { type: String, required: true },
     rowNumber: { type: Number, required: true },
     warehouseId: { type: String, required: true },
@@ -220,11 +244,34 @@ const AdaptorExceptionSchema = new Schema(
     /** The DispatchRow as read. */
     row: { type: anyObj },
     createdAt: { type: String, required: true },
+    /** Set once, by whoever won its resolution's claim (adaptorExceptionResolutions). */
+    resolved: { type: Boolean, default: false },
+    resolution: { type: anyObj },
   },
   opts,
 );
 AdaptorExceptionSchema.index({ batchId: 1, rowNumber: 1 }, { unique: true });
 AdaptorExceptionSchema.index({ createdAt: -1 });
+// The open (or resolved) list, newest first; one index more only: every row of a file for unknown orders is inserted through all of them.
+AdaptorExceptionSchema.index({ resolved: 1, createdAt: -1, _id: -1 });
+
+/**
+ * How an exception is resolved: inserted once (its unique _id, the exception's, is the claim), so
+ * two ops resolving it at once cannot both apply it; then copied onto the exception.
+ */
+const AdaptorExceptionResolutionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    action: { type: String, required: true, enum: ['reapply', 'dismiss'] },
+    /** reapply: the order and sub-order the row was applied to. */
+    orderId: { type: String },
+    subOrderNumber: { type: String },
+    reason: { type: String },
+    by: { type: String, required: true },
+    at: { type: String, required: true },
+  },
+  opts,
+);
 
 const ChargeSchema = new Schema(
   {
@@ -468,7 +515,9 @@ export function defineModels(conn: Connection) {
     DispatchBatch: conn.model('DispatchBatch', DispatchBatchSchema, 'dispatchBatches'),
     DispatchRowChunk: conn.model('DispatchRowChunk', DispatchRowChunkSchema, 'dispatchRowChunks'),
     DispatchProgress: conn.model('DispatchProgress', DispatchProgressSchema, 'dispatchProgress'),
+    DispatchRejectionChunk: conn.model('DispatchRejectionChunk', DispatchRejectionChunkSchema, 'dispatchRejectionChunks'),
     AdaptorException: conn.model('AdaptorException', AdaptorExceptionSchema, 'adaptorExceptions'),
+    AdaptorExceptionResolution: conn.model('AdaptorExceptionResolution', AdaptorExceptionResolutionSchema, 'adaptorExceptionResolutions'),
     Charge: conn.model('Charge', ChargeSchema, 'charges'),
     Invoice: conn.model('Invoice', InvoiceSchema, 'invoices'),
     AccountInvoice: conn.model('AccountInvoice', AccountInvoiceSchema, 'accountInvoices'),

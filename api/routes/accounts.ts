@@ -111,7 +111,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const filter: Record<string, unknown> = { accountId };
     if (status) filter.status = status;
     if (cursor) {
-      const [createdAt, orderId] = decodeCursor(cursor, 2);
+      const [createdAt, orderId] = decodeCursor(cursor, ['string', 'string']);
       filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, orderId: { $lt: orderId } }];
     }
     const docs = await OrderView.find(filter, { state: 1, createdAt: 1, orderId: 1 })
@@ -119,8 +119,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       .limit(limit + 1)
       .lean();
     const page = docs.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextCursor = docs.length > limit ? encodeCursor([last.createdAt, last.orderId]) : null;
+    const nextCursor = docs.length > limit ? encodeCursor([page[page.length - 1].createdAt, page[page.length - 1].orderId]) : null;
     return c.json({ items: page.map((d) => d.state as OrderView), nextCursor }, 200);
   });
 

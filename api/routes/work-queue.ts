@@ -39,7 +39,7 @@ const workQueue = createRoute({
 });
 
 /** An adaptor exception nobody has resolved yet (reapplied or dismissed). */
-export const UNRESOLVED_EXCEPTION = { resolution: null };
+export const UNRESOLVED_EXCEPTION = { resolved: false };
 
 /** Where the page starts: after this item in the queue's order (at, then kind, then id). */
 interface After {
@@ -193,7 +193,7 @@ export function workQueueRoutes({ config, db }: ApiDeps) {
     const { kind, limit, cursor } = c.req.valid('query');
     let after: After | null = null;
     if (cursor) {
-      const [at, k, id] = decodeCursor(cursor, 3);
+      const [at, k, id] = decodeCursor(cursor, ['string', 'string', 'string']);
       if (!WORK_QUEUE_KINDS.includes(k as WorkQueueKind) || (kind && k !== kind)) throw apiError('VALIDATION_FAILED', 'cursor is not one of this list');
       after = { at, kind: kindIndex(k as WorkQueueKind), id };
     }

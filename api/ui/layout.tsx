@@ -12,7 +12,7 @@ interface LayoutProps {
   /** Non-secret values the controller needs (ids from the URL), as data-* attributes. */
   data?: Record<string, string>;
   /** Marks the current navigation entry. */
-  nav?: 'accounts' | 'stock' | 'queue' | 'fraud' | 'exceptions';
+  nav?: 'accounts' | 'stock' | 'queue' | 'fraud' | 'exceptions' | 'batches';
 }
 
 const NavLink: FC<{ href: string; current: boolean; opsOnly?: boolean; children: Child }> = ({ href, current, opsOnly, children }) => (
@@ -60,6 +60,9 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, page, data =
                   </NavLink>
                   <NavLink href="/ops/exceptions" current={nav === 'exceptions'} opsOnly>
                     Adaptor exceptions
+                  </NavLink>
+                  <NavLink href="/ops/batches" current={nav === 'batches'} opsOnly>
+                    Warehouse batches
                   </NavLink>
                 </ul>
               </nav>

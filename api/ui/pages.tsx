@@ -362,15 +362,90 @@ export const FraudReviewsPage: FC = () => (
 export const ExceptionsPage: FC = () => (
   <Layout title="Adaptor exceptions" page="exceptions" nav="exceptions">
     <h1>Adaptor exceptions</h1>
-    <p class="muted">Warehouse response rows that could not be applied to an order (unknown or closed orders).</p>
+    <p class="muted">
+      Warehouse response rows that could not be applied to an order (unknown or closed orders). Reapply a row to its order (give the order id when the warehouse
+      got it wrong), or dismiss it with a reason.
+    </p>
+    <p id="exc-batch" class="muted"></p>
     <form id="exceptions-filter" class="inline card">
       <Field id="exc-warehouse" label="Warehouse" class="compact">
         <input id="exc-warehouse" name="warehouseId" maxlength={40} placeholder="any" />
+      </Field>
+      <Field id="exc-state" label="Show" class="compact">
+        <select id="exc-state" name="state">
+          <option value="unresolved">Open</option>
+          <option value="resolved">Resolved</option>
+          <option value="all">All</option>
+        </select>
       </Field>
       <button type="submit" class="secondary">
         Filter
       </button>
     </form>
     <div id="exceptions"></div>
+    <button type="button" id="exceptions-more" class="secondary" hidden>
+      More exceptions
+    </button>
+  </Layout>
+);
+
+export const BatchesPage: FC = () => (
+  <Layout title="Warehouse batches" page="batches" nav="batches">
+    <h1>Warehouse batches</h1>
+    <p class="muted">Response files taken in from the warehouses, newest first. Open a batch's rejected rows, or its exceptions.</p>
+    <form id="batches-filter" class="inline card">
+      <Field id="batch-warehouse" label="Warehouse" class="compact">
+        <input id="batch-warehouse" name="warehouseId" maxlength={40} placeholder="any" />
+      </Field>
+      <Field id="batch-outcome" label="Outcome" class="compact">
+        <select id="batch-outcome" name="outcome">
+          <option value="">any</option>
+          <option value="running">running</option>
+          <option value="applied">applied</option>
+          <option value="partial">partial</option>
+        </select>
+      </Field>
+      <button type="submit" class="secondary">
+        Filter
+      </button>
+    </form>
+    <section class="card">
+      <div class="table-wrap">
+        <table id="batches" class="data">
+          <caption class="visually-hidden">Warehouse batches</caption>
+          <thead>
+            <tr>
+              <th scope="col">Received</th>
+              <th scope="col">Warehouse</th>
+              <th scope="col">File</th>
+              <th scope="col">Outcome</th>
+              <th scope="col" class="num">
+                Rows
+              </th>
+              <th scope="col" class="num">
+                Valid
+              </th>
+              <th scope="col" class="num">
+                Rejected
+              </th>
+              <th scope="col" class="num">
+                Exceptions
+              </th>
+              <th scope="col" class="num">
+                Orders
+              </th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <p id="batches-empty" class="muted" hidden>
+        No batches.
+      </p>
+      <button type="button" id="batches-more" class="secondary" hidden>
+        More batches
+      </button>
+    </section>
+    <section id="rejected-rows" class="card" aria-labelledby="rejected-h" hidden></section>
   </Layout>
 );

@@ -4,7 +4,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import fs from 'node:fs';
 import { UI_DIST } from './dist';
-import { AccountPage, AccountsPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage, WorkQueuePage } from './pages';
+import { AccountPage, AccountsPage, BatchesPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage, WorkQueuePage } from './pages';
 import { log } from '../../infra/log';
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -53,6 +53,7 @@ export function uiRoutes() {
   r.get('/ops/queue', (c) => c.html(<WorkQueuePage />));
   r.get('/ops/fraud-reviews', (c) => c.html(<FraudReviewsPage />));
   r.get('/ops/exceptions', (c) => c.html(<ExceptionsPage />));
+  r.get('/ops/batches', (c) => c.html(<BatchesPage />));
   r.use(
     '/ui/*',
     serveStatic({

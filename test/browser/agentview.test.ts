@@ -317,4 +317,68 @@ describe('AgentView', () => {
     await agent.close();
     await page.close();
   });
+
+  it("resolves adaptor exceptions from the ops page (reapply to a corrected order id, dismiss with a reason) and shows a batch's rejected rows", async () => {
+    const created = await sys.call('POST', '/api/v1/accounts/ACC-1001/orders', { body: {} });
+    const orderId: string = created.body.orderId;
+    await sys.call('POST', `/api/v1/orders/${orderId}/lines`, { body: { sku: 'PR-APL-USBC-20W', quantity: 1 } });
+    await sys.call('POST', `/api/v1/orders/${orderId}/generate`);
+    const order = await eventually(async () => {
+      const o = (await sys.call('GET', `/api/v1/orders/${orderId}`)).body;
+      return o.status === 'AwaitingDispatch' && o;
+    }, `${orderId} Awaiting Dispatch`);
+    const wh: string = order.subOrders[0].warehouseId;
+    // Row 1: the order's number mistyped; row 2: an order nobody has; row 3: no line number.
+    const csv = [
+      'warehouse_id,sub_order_number,line_number,sku,quantity_shipped,serial_number,imei,imei2,carrier,tracking_number,ship_date,disposition,error_code,error_message',
+      `${wh},ORD-MISTYPED00-${wh},1,PR-APL-USBC-20W,1,,,,DPD,TRK-UI-1,2025-03-14,shipped,,`,
+      `${wh},ORD-NOBODY0000-${wh},1,PR-APL-USBC-20W,1,,,,DPD,TRK-UI-2,2025-03-14,shipped,,`,
+      `${wh},${order.subOrders[0].subOrderNumber},,PR-APL-USBC-20W,1,,,,DPD,TRK-UI-3,2025-03-14,shipped,,`,
+      '',
+    ].join('\n');
+    const posted = await sys.call('POST', `/api/v1/adaptor/warehouse-files?warehouseId=${wh}&fileName=mistyped.csv`, {
+      role: 'adaptor',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(posted.body).toMatchObject({ outcome: 'accepted', exceptionRows: 2, rejectedRows: 1 });
+    const batch = (posted.body.batchId as string).slice(0, 12);
+
+    const page = await browser.newPage();
+    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
+    await page.getByRole('link', { name: 'Adaptor exceptions' }).click();
+    await showing(page, '#exceptions', `ORD-MISTYPED00-${wh}`);
+    const rowOf = (n: number) => page.locator('tr', { has: page.getByLabel(`Order id for row ${n} of batch ${batch}`) });
+    await page.getByLabel(`Order id for row 1 of batch ${batch}`).fill(orderId);
+    await rowOf(1).getByRole('button', { name: 'Reapply' }).click();
+    await showing(page, '#exceptions', `Reapplied to ${orderId}`);
+    await showing(page, '#notice', `applied to ${orderId}`);
+    // Dismissing needs a reason: the page asks before sending.
+    await rowOf(2).getByRole('button', { name: 'Dismiss' }).click();
+    await showing(page, '#notice', 'Give a reason');
+    await page.getByLabel(`Reason to dismiss row 2 of batch ${batch}`).fill('not our customer');
+    await rowOf(2).getByRole('button', { name: 'Dismiss' }).click();
+    await showing(page, '#exceptions', 'Dismissed: not our customer');
+    await browser.screenshot(page, 'ops-exceptions-resolved');
+    const done = await eventually(async () => {
+      const o = (await sys.call('GET', `/api/v1/orders/${orderId}`)).body;
+      return o.status === 'Complete' && o;
+    }, `${orderId} Complete`);
+    expect(done.subOrders[0].units).toEqual([expect.objectContaining({ trackingNumber: 'TRK-UI-1' })]);
+    // Resolved ones leave the open list.
+    await page.getByLabel('Show').selectOption('unresolved');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('#exceptions', { hasText: `ORD-MISTYPED00-${wh}` }).waitFor({ state: 'hidden', ...WAIT });
+    await page.getByLabel('Show').selectOption('resolved');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await showing(page, '#exceptions', 'Dismissed: not our customer');
+
+    await page.getByRole('link', { name: 'Warehouse batches' }).click();
+    await showing(page, '#batches', 'mistyped.csv');
+    await page.getByRole('button', { name: /Rejected rows of .*mistyped\.csv/ }).click();
+    await showing(page, '#rejected-rows', 'MISSING_FIELD');
+    await showing(page, '#rejected-rows', '1 of 1 shown');
+    await browser.screenshot(page, 'ops-batches');
+    await page.close();
+  });
 });

@@ -151,11 +151,14 @@ describe('ops work queue', () => {
     expect(approved.status).toBe(200);
     expect((await sys.call('POST', `/api/v1/orders/${backordered}/cancel`, { body: { reason: 'customer gave up waiting' } })).status).toBe(200);
     expect((await sys.call('POST', '/api/v1/enrolment/requeue', { role: 'ops', body: { instructionIds: [instructionId] } })).status).toBe(200);
-    // Resolving adaptor exceptions is its own feature; what it records marks one resolved.
-    await sys.db.models.AdaptorException.collection.updateMany(
-      {},
-      { $set: { resolution: { action: 'dismiss', by: 'ops:test', reason: 'test', at: new Date().toISOString() } } },
-    );
+    const open = await sys.call('GET', '/api/v1/adaptor/exceptions', { role: 'ops' });
+    for (const e of open.body.items as { id: string }[]) {
+      const dismissed = await sys.call('POST', `/api/v1/adaptor/exceptions/${encodeURIComponent(e.id)}/resolve`, {
+        role: 'ops',
+        body: { action: 'dismiss', reason: 'a test row' },
+      });
+      expect(dismissed.status).toBe(200);
+    }
     const left = await (async () => {
       for (const deadline = Date.now() + 30_000; ;) {
         const q = await queue();

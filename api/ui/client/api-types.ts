@@ -5,7 +5,11 @@ import type { z } from '@hono/zod-openapi';
 import type { Account, Product } from '../../../domain/types';
 import type { OrderView } from '../../../workflows/messages';
 import type {
+  AdaptorExceptionListSchema,
   AdaptorExceptionSchema,
+  DispatchBatchListSchema,
+  DispatchBatchSummarySchema,
+  RejectedRowsSchema,
   CancellationRequestedSchema,
   ChargeSchema,
   EnrolmentIdsRecordedSchema,
@@ -44,3 +48,7 @@ export type SearchResult = z.infer<typeof SearchResultSchema>;
 /** GET /work-queue. */
 export type WorkQueue = z.infer<typeof WorkQueueSchema>;
 export type WorkQueueItem = WorkQueue['items'][number];
+export type AdaptorExceptionList = z.infer<typeof AdaptorExceptionListSchema>;
+export type DispatchBatchSummary = z.infer<typeof DispatchBatchSummarySchema>;
+export type DispatchBatchList = z.infer<typeof DispatchBatchListSchema>;
+export type RejectedRows = z.infer<typeof RejectedRowsSchema>;

@@ -5,6 +5,7 @@ import { initFrame, requireSession } from './frame';
 import { showNotice } from './notice';
 import { initAccount } from './pages/account';
 import { initAccounts } from './pages/accounts';
+import { initBatches } from './pages/batches';
 import { initExceptions } from './pages/exceptions';
 import { initFraudReviews } from './pages/fraud-reviews';
 import { initOrder } from './pages/order';
@@ -22,8 +23,9 @@ const PAGES: Record<string, () => void | Promise<void>> = {
   'fraud-reviews': initFraudReviews,
   exceptions: initExceptions,
   'work-queue': initWorkQueue,
+  batches: initBatches,
 };
-const OPS_PAGES = ['work-queue', 'fraud-reviews', 'exceptions'];
+const OPS_PAGES = ['work-queue', 'fraud-reviews', 'exceptions', 'batches'];
 
 const page = document.body.dataset.page ?? '';
 if (page === 'signin') {
