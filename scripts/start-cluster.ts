@@ -14,16 +14,15 @@ import { seedDemoData } from '../infra/seed';
 import { buildAgentView } from './agentview-bundle';
 import { requireFreePorts, Supervisor, waitForApi } from './supervisor';
 
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const ports = {
-  postgres: port('POSTGRES_PORT', 5432),
-  temporal: port('TEMPORAL_PORT', 7233),
+  postgres: Number(process.env.POSTGRES_PORT ?? 5432),
+  temporal: Number(process.env.TEMPORAL_PORT ?? 7233),
   // Temporal's frontend HTTP and membership, history, matching and worker ports (the server's usual ones).
   temporalInternal: [7243, 6933, 7234, 6934, 7235, 6935, 7239, 6939],
-  temporalUi: port('TEMPORAL_UI_PORT', 8233),
-  ferretdb: port('FERRETDB_PORT', 27017),
+  temporalUi: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
+  ferretdb: Number(process.env.FERRETDB_PORT ?? 27017),
 };
-const apiPorts = [port('PORT', 3000), port('API_2_PORT', 3001)];
+const apiPorts = [Number(process.env.PORT ?? 3000), Number(process.env.API_2_PORT ?? 3001)];
 process.env.NODE_ENV ??= 'development';
 process.env.WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE ??= '10';
 process.env.TEMPORAL_ADDRESS ??= `127.0.0.1:${ports.temporal}`;
