@@ -126,26 +126,6 @@ export function clusterServerEnv(ports: Pick<ClusterPorts, 'postgres' | 'tempora
   };
 }
 
-/** Starts every server of the profile, in dependency order; on failure stops what it started. */
-export async function startClusterServers(
-  servers: ClusterServers,
-): Promise<{ postgres: ManagedProcess; temporal: ManagedProcess; temporalUi: ManagedProcess; ferretdb: ManagedProcess }> {
-  const started: ManagedProcess[] = [];
-  try {
-    const [postgres, ferretdb] = await Promise.all([servers.postgres(), servers.ferretdb()]);
-    started.push(postgres, ferretdb);
-    await servers.schema();
-    const temporal = await servers.temporal();
-    started.push(temporal);
-    const temporalUi = await servers.temporalUi();
-    started.push(temporalUi);
-    return { postgres, temporal, temporalUi, ferretdb };
-  } catch (err) {
-    for (const s of started.reverse()) await s.stop();
-    throw err;
-  }
-}
-
 interface PostgresOptions {
   binDir: string;
   dataDir: string;
