@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers: `unit` needs nothing running (seconds, while editing); `integration` talks to a real
-// Temporal dev server and FerretDB that its global setup starts once, and holds the browser tests.
+// Three tiers: `unit` needs nothing running (seconds, while editing); `integration` talks to a real
+// Temporal dev server and FerretDB that its global setup starts once, and holds the browser tests;
+// `cluster` runs the cluster profile (npm test runs it after the other two).
 export default defineConfig({
   test: {
     // The Temporal native bridge crashes under worker threads.
@@ -25,6 +26,18 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        // The production shape (npm run start:cluster): the real Temporal server on PostgreSQL, two
+        // workers, two API instances. Each test starts a cluster of its own; one file, one at a time.
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/cluster-setup.ts'],
+          fileParallelism: false,
+          maxWorkers: 1,
         },
       },
     ],

@@ -4,8 +4,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Rng } from './rng';
 
-export type KillTarget = 'worker' | 'temporal' | 'ferretdb' | 'api' | 'adaptor';
-export const DEFAULT_KILLS: Record<KillTarget, number> = { worker: 3, temporal: 1, ferretdb: 1, api: 1, adaptor: 1 };
+/** `postgres`: the cluster profile's PostgreSQL under the Temporal server (chaos/harness.ts, profile `cluster`). */
+export type KillTarget = 'worker' | 'temporal' | 'ferretdb' | 'api' | 'adaptor' | 'postgres';
+export const DEFAULT_KILLS: Record<KillTarget, number> = { worker: 3, temporal: 1, ferretdb: 1, api: 1, adaptor: 1, postgres: 0 };
 
 export interface KillRecord {
   target: KillTarget;

@@ -121,18 +121,28 @@ interface ApiAnswer {
 
 export class ApiDriver {
   retries = 0;
-  constructor(private readonly base: string) {}
+  /** Calls answered by each API instance (by its base URL). */
+  readonly answeredBy = new Map<string, number>();
+  private readonly bases: string[];
+
+  /** One base URL, or several API instances: each call starts on one (by `spread`) and moves to the next when it is down. */
+  constructor(base: string | string[]) {
+    this.bases = typeof base === 'string' ? [base] : base;
+  }
 
   /**
    * One API call, retried through outages (network errors, 5xx) with the same Idempotency-Key,
-   * so a retry never does the thing twice. Returns the first non-5xx answer.
+   * so a retry never does the thing twice (on another instance too: the key is stored in the
+   * database every instance shares). Returns the first non-5xx answer. `spread` picks the first
+   * instance tried (an order's index spreads orders over instances).
    */
-  async call(method: string, url: string, o: { body?: unknown; key?: string; role?: keyof typeof TOKENS } = {}): Promise<ApiAnswer> {
+  async call(method: string, url: string, o: { body?: unknown; key?: string; role?: keyof typeof TOKENS; spread?: number } = {}): Promise<ApiAnswer> {
     const deadline = Date.now() + 10 * 60_000;
     let wait = 250;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
+      const base = this.bases[((o.spread ?? 0) + attempt) % this.bases.length];
       try {
-        const res = await fetch(this.base + url, {
+        const res = await fetch(base + url, {
           method,
           headers: {
             authorization: `Bearer ${TOKENS[o.role ?? 'agent']}`,
@@ -144,14 +154,20 @@ export class ApiDriver {
           signal: AbortSignal.timeout(40_000),
         });
         const text = await res.text();
-        if (res.status < 500 && res.status !== 429) return { status: res.status, body: text ? JSON.parse(text) : null };
+        if (res.status < 500 && res.status !== 429) {
+          this.answeredBy.set(base, (this.answeredBy.get(base) ?? 0) + 1);
+          return { status: res.status, body: text ? JSON.parse(text) : null };
+        }
       } catch {
         // connection refused or reset: the API is down; try again
       }
       if (Date.now() > deadline) throw new Error(`${method} ${url} kept failing for 10 minutes`);
       this.retries++;
-      await sleep(wait);
-      wait = Math.min(wait * 2, 3000);
+      // With another instance to try, try it at once; with one, back off.
+      if (this.bases.length === 1 || attempt % this.bases.length === this.bases.length - 1) {
+        await sleep(wait);
+        wait = Math.min(wait * 2, 3000);
+      }
     }
   }
 }
@@ -163,28 +179,30 @@ export async function driveOrder(api: ApiDriver, o: DrivenOrder, onSubmitted: ()
     if (r.status >= 400) o.refusals.push(`${what}:${r.body?.error?.code ?? r.status}`);
     return r.status >= 400;
   };
-  const created = await api.call('POST', `/api/v1/accounts/${p.accountId}/orders`, { body: {}, key: key('create') });
+  const spread = o.index;
+  const created = await api.call('POST', `/api/v1/accounts/${p.accountId}/orders`, { body: {}, key: key('create'), spread });
   if (refused('create', created)) return onSubmitted();
   o.orderId = created.body.orderId as string;
   const base = `/api/v1/orders/${o.orderId}`;
-  for (const [i, l] of p.lines.entries()) refused('addLine', await api.call('POST', `${base}/lines`, { body: l, key: key(`line-${i}`) }));
+  for (const [i, l] of p.lines.entries()) refused('addLine', await api.call('POST', `${base}/lines`, { body: l, key: key(`line-${i}`), spread }));
   const programmes = [...new Set(p.lines.flatMap((l) => (l.enrolment ? [l.enrolment] : [])))];
   if (programmes.length) {
     const customerIds = Object.fromEntries(programmes.map((m) => [m, PROGRAMME_IDS[m]]));
-    refused('requestEnrolment', await api.call('POST', `${base}/enrolment`, { body: { customerIds }, key: key('enrol') }));
+    refused('requestEnrolment', await api.call('POST', `${base}/enrolment`, { body: { customerIds }, key: key('enrol'), spread }));
   }
-  if (p.delivery) refused('setDelivery', await api.call('PUT', `${base}/delivery`, { body: p.delivery === 'blocklisted' ? BLOCKLISTED : OTHER_ADDRESS }));
+  if (p.delivery)
+    refused('setDelivery', await api.call('PUT', `${base}/delivery`, { body: p.delivery === 'blocklisted' ? BLOCKLISTED : OTHER_ADDRESS, spread }));
   if (p.cancel === 'beforeGenerate') {
-    refused('cancel', await api.call('POST', `${base}/cancel`, { body: { reason: 'customer changed their mind' }, key: key('cancel') }));
+    refused('cancel', await api.call('POST', `${base}/cancel`, { body: { reason: 'customer changed their mind' }, key: key('cancel'), spread }));
     return onSubmitted();
   }
-  if (refused('generate', await api.call('POST', `${base}/generate`, { key: key('generate') }))) {
+  if (refused('generate', await api.call('POST', `${base}/generate`, { key: key('generate'), spread: spread + 1 }))) {
     // An agent whose order cannot be generated cancels it rather than leave it open.
-    refused('cancel', await api.call('POST', `${base}/cancel`, { body: { reason: 'could not be generated' }, key: key('cancel') }));
+    refused('cancel', await api.call('POST', `${base}/cancel`, { body: { reason: 'could not be generated' }, key: key('cancel'), spread }));
     return onSubmitted();
   }
   if (p.cancel === 'afterGenerate') {
-    const r = await api.call('POST', `${base}/cancel`, { body: { reason: 'customer cancelled after generation' }, key: key('cancel') });
+    const r = await api.call('POST', `${base}/cancel`, { body: { reason: 'customer cancelled after generation' }, key: key('cancel'), spread });
     // Too late is an answer, not a failure: the order may already be with the warehouse or done.
     refused('cancel', r);
   }

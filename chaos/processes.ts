@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ManagedProcess } from '../infra/dev-stack';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,19 +26,27 @@ export const track = (c: ChildProcess) => {
   return c;
 };
 
-/** SIGKILL, resolved once the process has gone. */
-async function killHard(child: ChildProcess): Promise<void> {
+/** SIGKILL (or the given crash signal), resolved once the process has gone. */
+async function killHard(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGKILL');
+  child.kill(signal);
   await exited;
 }
 
-/** A server of the run (Temporal, FerretDB): SIGKILLed, then started again with the same options. */
+/**
+ * A server of the run (Temporal, FerretDB, PostgreSQL): crashed, then started again with the same
+ * options. `crashSignal`: SIGKILL, except PostgreSQL, whose crash is SIGQUIT (immediate shutdown:
+ * no checkpoint, crash recovery at the next start); a SIGKILLed postmaster leaves its backends
+ * holding the shared memory, and PostgreSQL then refuses to start on that data folder.
+ */
 export class RestartableServer {
   private current?: ManagedProcess;
 
-  constructor(private readonly startServer: () => Promise<ManagedProcess>) {}
+  constructor(
+    private readonly startServer: () => Promise<ManagedProcess>,
+    private readonly crashSignal: NodeJS.Signals = 'SIGKILL',
+  ) {}
 
   async start(): Promise<void> {
     this.current = await this.startServer();
@@ -45,7 +54,7 @@ export class RestartableServer {
   }
 
   async killAndRestart(pauseMs: number): Promise<void> {
-    await killHard(this.current!.child);
+    await killHard(this.current!.child, this.crashSignal);
     await sleep(pauseMs);
     await this.start();
   }
@@ -76,7 +85,8 @@ export class Supervised {
   /** Starts the process and resolves once it prints its ready line. */
   start(): Promise<void> {
     const out = fs.createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, this.script)], {
+    const flags = this.name.startsWith('worker') ? WORKER_NODE_FLAGS : [];
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(repoRoot, this.script)], {
       cwd: repoRoot,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,6 +123,21 @@ export class Supervised {
     this.planned = true;
     await killHard(this.child!);
     await sleep(pauseMs);
+    this.planned = false;
+    await this.start();
+  }
+
+  /** A deployment's restart: SIGTERM (the process drains and exits), then started again; resolves when it is ready. */
+  async restart(): Promise<void> {
+    const child = this.child!;
+    this.planned = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await exited;
+      clearTimeout(t);
+    }
     this.planned = false;
     await this.start();
   }

@@ -25,14 +25,20 @@ export interface ToolPaths {
   /** The real Temporal server (go.temporal.io/server/cmd/server), for TLS and cluster profiles (infra/temporal-server.ts). */
   temporalServer: string;
   ferretdb: string;
+  /** With `cluster`: the server's SQL schema tool, the stand-alone Web UI server, PostgreSQL 15's bin folder (infra/cluster.ts); empty otherwise. */
+  temporalSql: string;
+  temporalUi: string;
+  postgresBin: string;
 }
 
 /**
  * Builds the tools on first use (cached outside the clone) and returns their paths. `sshd`: also
- * installs Debian's OpenSSH server when missing (the SFTP warehouse tests run one).
+ * installs Debian's OpenSSH server when missing (the SFTP warehouse tests run one). `cluster`: also
+ * the cluster profile's tools (schema tool, Web UI server) and PostgreSQL 15 (apt-get when missing).
  */
-export function ensureTools(opts: { sshd?: boolean } = {}): ToolPaths {
-  const out = execFileSync('bash', [path.join(repoRoot, 'scripts/build-tools.sh'), ...(opts.sshd ? ['--sshd'] : [])], {
+export function ensureTools(opts: { sshd?: boolean; cluster?: boolean } = {}): ToolPaths {
+  const flags = [...(opts.sshd ? ['--sshd'] : []), ...(opts.cluster ? ['--cluster'] : [])];
+  const out = execFileSync('bash', [path.join(repoRoot, 'scripts/build-tools.sh'), ...flags], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });
@@ -75,14 +81,15 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-export function manage(name: string, child: ChildProcess): ManagedProcess {
+/** `stopSignal`: what asks the process to stop (PostgreSQL's fast shutdown is SIGINT; SIGTERM waits for every client). */
+export function manage(name: string, child: ChildProcess, stopSignal: NodeJS.Signals = 'SIGTERM'): ManagedProcess {
   return {
     name,
     child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
+      child.kill(stopSignal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);

@@ -25,10 +25,13 @@ export function fillServerTemplate(template: string, values: Record<string, stri
 
 export interface TemporalServerOptions {
   binary: string;
-  /** The server's root folder (its configuration is written to <dir>/config/server.yaml). */
+  /** The server's working folder (with `config`, its configuration is written to <dir>/config/server.yaml). */
   dir: string;
-  /** The filled-in server configuration (YAML). */
-  config: string;
+  /** The filled-in server configuration (YAML), or `configFile`: a file the server reads as it is (rendering it itself when it says `# enable-template`). */
+  config?: string;
+  configFile?: string;
+  /** Environment of the server process (what a templated `configFile` reads). */
+  env?: NodeJS.ProcessEnv;
   /** How our processes reach its frontend (address and TLS): used to wait for it and set it up. */
   frontend: TemporalSettings;
   /** Connection options for the setup calls, e.g. an admin `apiKey` when the authorizer is on. */
@@ -40,16 +43,25 @@ export interface TemporalServerOptions {
 
 /** Starts the server, waits for its frontend, registers the namespace and the order workflow's search attributes. */
 export async function startTemporalServer(o: TemporalServerOptions): Promise<ManagedProcess> {
-  const configDir = path.join(o.dir, 'config');
-  fs.mkdirSync(configDir, { recursive: true });
-  fs.writeFileSync(path.join(configDir, 'server.yaml'), o.config);
+  fs.mkdirSync(o.dir, { recursive: true });
+  let configDir = path.join(o.dir, 'config');
+  let configEnv = 'server';
+  if (o.configFile) {
+    // The server loads <config dir>/<env>.yaml: point both at the file itself.
+    configDir = path.dirname(path.resolve(o.configFile));
+    configEnv = path.basename(o.configFile, '.yaml');
+  } else {
+    fs.mkdirSync(configDir, { recursive: true });
+    fs.writeFileSync(path.join(configDir, 'server.yaml'), o.config ?? '');
+  }
+  const configText = o.config ?? fs.readFileSync(o.configFile!, 'utf8');
   const out = logStream(o.logFile);
-  const authorizer = /^\s*authorizer:\s*\S/m.test(o.config);
+  const authorizer = /^\s*authorizer:\s*\S/m.test(configText);
   // The internal frontend runs only when named (the server's default list leaves it out).
-  const internalFrontend = /^ {2}internal-frontend:/m.test(o.config);
+  const internalFrontend = /^ {2}internal-frontend:/m.test(configText);
   const services = ['frontend', ...(internalFrontend ? ['internal-frontend'] : []), 'history', 'matching', 'worker'].flatMap((s) => ['--service', s]);
-  const args = ['--root', o.dir, '--config', 'config', '--env', 'server', ...(authorizer ? [] : ['--allow-no-auth']), 'start', ...services];
-  const child = spawn(o.binary, args, { cwd: o.dir, stdio: ['ignore', out, out] });
+  const args = ['--root', '/', '--config', configDir, '--env', configEnv, ...(authorizer ? [] : ['--allow-no-auth']), 'start', ...services];
+  const child = spawn(o.binary, args, { cwd: o.dir, env: o.env ?? process.env, stdio: ['ignore', out, out] });
   const server = manage('temporal-server', child);
   try {
     const port = Number(o.frontend.address.split(':').at(-1));

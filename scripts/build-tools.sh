@@ -33,6 +33,18 @@ go_tool() {
 temporal_bin="$(go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION")"
 temporal_server_bin="$(go_tool temporal-server go.temporal.io/server/cmd/server "$TEMPORAL_SERVER_VERSION")"
 
+# With --cluster (npm run start:cluster, the cluster test tier): the server's own SQL schema tool
+# (schemas embedded) at the server's version, and the stand-alone Web UI server at the version the
+# CLI embeds (its built assets are part of the module).
+cluster=""
+for arg in "$@"; do [ "$arg" = "--cluster" ] && cluster=1; done
+temporal_sql_bin="" temporal_ui_bin="" postgres_bin=""
+if [ -n "$cluster" ]; then
+  TEMPORAL_UI_VERSION="${TEMPORAL_UI_VERSION:-v2.42.1}"
+  temporal_sql_bin="$(go_tool temporal-sql go.temporal.io/server/cmd/tools/sql "$TEMPORAL_SERVER_VERSION")"
+  temporal_ui_bin="$(go_tool temporal-ui github.com/temporalio/ui-server/v2/cmd/server "$TEMPORAL_UI_VERSION")"
+fi
+
 # FerretDB is built with our patches (tools/ferretdb/patches) applied to the module's source.
 ferret_key="$(cat "$here/tools/ferretdb/go.mod" "$here/tools/ferretdb/go.sum" "$here/tools/ferretdb/main.go" "$here"/tools/ferretdb/patches/*.patch | sha256sum | cut -c1-12)"
 ferret_dir="$cache/ferretdb-$FERRETDB_VERSION-$ferret_key"
@@ -57,7 +69,9 @@ fi
 # With --sshd (the integration tests' setup): Debian's OpenSSH server, which the SFTP warehouse
 # tests start on a free port with their own configuration. Installed from apt when we may;
 # otherwise a clear message here, and test/support/sshd.ts says the same when the test starts.
-if [ "${1:-}" = "--sshd" ] && [ ! -x /usr/sbin/sshd ]; then
+sshd=""
+for arg in "$@"; do [ "$arg" = "--sshd" ] && sshd=1; done
+if [ -n "$sshd" ] && [ ! -x /usr/sbin/sshd ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "build-tools: installing openssh-server (apt-get) for the SFTP warehouse tests" >&2
     export DEBIAN_FRONTEND=noninteractive
@@ -69,5 +83,25 @@ if [ "${1:-}" = "--sshd" ] && [ ! -x /usr/sbin/sshd ]; then
   fi
 fi
 
+# With --cluster: PostgreSQL 15 from Debian (bookworm's version), which the cluster profile runs
+# as the `postgres` user in a data folder of its own (infra/cluster.ts).
+if [ -n "$cluster" ]; then
+  pg_bin="/usr/lib/postgresql/15/bin"
+  if [ ! -x "$pg_bin/postgres" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "build-tools: installing postgresql-15 (apt-get) for the cluster profile" >&2
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y --no-install-recommends postgresql-15 >&2 ||
+        { apt-get update >&2 && apt-get install -y --no-install-recommends postgresql-15 >&2; } ||
+        { echo "build-tools: could not install postgresql-15" >&2; exit 1; }
+    else
+      echo "build-tools: $pg_bin/postgres is missing and cannot be installed here (needs root and apt-get): install postgresql-15" >&2
+      exit 1
+    fi
+  fi
+  postgres_bin="$pg_bin"
+fi
+
 # Machine-readable answer for the Node side.
-printf '{"temporal":"%s","temporalServer":"%s","ferretdb":"%s"}\n' "$temporal_bin" "$temporal_server_bin" "$ferret_dir/ferretdb"
+printf '{"temporal":"%s","temporalServer":"%s","ferretdb":"%s","temporalSql":"%s","temporalUi":"%s","postgresBin":"%s"}\n' \
+  "$temporal_bin" "$temporal_server_bin" "$ferret_dir/ferretdb" "$temporal_sql_bin" "$temporal_ui_bin" "$postgres_bin"

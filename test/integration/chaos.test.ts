@@ -102,7 +102,7 @@ describe('crash and restart', () => {
     console.log(`${formatReport(report)}\nreplayed histories: ${recorded.join(', ')}`);
     expect(report.violations).toEqual([]);
     expect(report.ordersCreated).toBe(ORDERS);
-    expect(report.killCounts).toEqual({ worker: 1, temporal: 1, ferretdb: 1, api: 1, adaptor: 1 });
+    expect(report.killCounts).toEqual({ worker: 1, temporal: 1, ferretdb: 1, api: 1, adaptor: 1, postgres: 0 });
     expect(report.stuck).toEqual([]);
     expect(report.charges.duplicateKeys).toBe(0);
     expect(report.charges.recorded).toBeGreaterThan(0);
