@@ -30,6 +30,9 @@ import { dispatchWorkflowId } from '../workflows/messages';
 export { hashStream };
 
 const CHUNK = 500;
+/** Sales-order lookups in flight at once while a file is read. */
+const LOOKUP_CONCURRENCY = 16;
+type SubOrderDoc = { subOrderNumber: string; orderId: string; warehouseId: string; lines: unknown };
 /** Rejections kept on the batch for its report; every one is also stored with the batch's rejected rows. */
 const MAX_STORED_REJECTIONS = 1000;
 /** Sub-orders remembered between chunks; beyond this the cache starts again (memory stays bounded). */
@@ -126,9 +129,20 @@ async function ingest(deps: IngestDeps, src: IngestSource): Promise<IngestOutcom
     const wanted = [...new Set(chunk.map((c) => String(c[1] ?? '').trim()))].filter((n) => n && !refs.has(n));
     if (wanted.length) {
       // One lookup by _id (the file id) per sub-order: the only lookup FerretDB does not scan for.
-      const found = await Promise.all(
-        wanted.map((n) => models.SalesOrder.findOne({ _id: salesOrderFileId(n, 'new') }, { subOrderNumber: 1, orderId: 1, warehouseId: 1, lines: 1 }).lean()),
-      );
+      // A few at a time: a chunk's hundreds at once would grow the driver's pool (and its memory,
+      // which stays) to its maximum whenever the database is slow.
+      const found: (SubOrderDoc | null)[] = [];
+      for (let i = 0; i < wanted.length; i += LOOKUP_CONCURRENCY) {
+        found.push(
+          ...(await Promise.all(
+            wanted
+              .slice(i, i + LOOKUP_CONCURRENCY)
+              .map((n) =>
+                models.SalesOrder.findOne({ _id: salesOrderFileId(n, 'new') }, { subOrderNumber: 1, orderId: 1, warehouseId: 1, lines: 1 }).lean<SubOrderDoc>(),
+              ),
+          )),
+        );
+      }
       const docs = found.filter((d): d is NonNullable<typeof d> => d !== null);
       for (const n of wanted) refs.set(n, null);
       for (const d of docs)

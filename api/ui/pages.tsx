@@ -219,6 +219,18 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
         <section class="card" aria-labelledby="progress-h">
           <h2 id="progress-h">Progress</h2>
           <p id="order-error" class="error-box" hidden></p>
+          <p id="order-attention" class="warn" hidden></p>
+          <form id="ops-actions" class="inline" hidden>
+            <Field id="ops-action" label="Ops action" class="compact">
+              <select id="ops-action" name="action"></select>
+            </Field>
+            <Field id="ops-reason" label="Reason" class="compact">
+              <input id="ops-reason" name="reason" required maxlength={500} placeholder="why (kept in the history)" />
+            </Field>
+            <button type="submit" class="secondary">
+              Apply
+            </button>
+          </form>
           <ol id="timeline" class="timeline"></ol>
         </section>
         <section class="card" aria-labelledby="fraud-h">

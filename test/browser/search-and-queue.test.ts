@@ -13,7 +13,8 @@ import { openBrowser, signIn, type Browser } from './support';
 let sys: TestSystem;
 let browser: Browser;
 beforeAll(async () => {
-  sys = await startSystem();
+  // Error orders stay open for ops while the test looks at them (the tests' default window is 2 s).
+  sys = await startSystem({ env: { ERROR_RESOLUTION_WINDOW: '1h' } });
   browser = await openBrowser(sys);
 }, 900_000);
 afterAll(async () => {
@@ -131,6 +132,34 @@ describe('AgentView search and work queue', () => {
     await showing(page, '#queue-items', 'Nothing is waiting here.');
     expect(await tab(/^Fraud review/).textContent()).toBe('Fraud review0');
     await waitForOrder(sys, referred, (o) => o.status === 'AwaitingDispatch', 'released to the warehouse');
+    await page.close();
+  });
+
+  it('shows an order in Error what needs ops, and lets ops close it with a reason; agents see the flag but no action', async () => {
+    const [sent]: OrderView[] = await ordersAwaitingDispatch(sys, 1, { accountId: 'ACC-1002', lines: [{ sku: 'PR-GEN-CASE-IP16', quantity: 1 }] });
+    await deliver(sys, sent.subOrders[0].warehouseId, 'close-me.csv', [errorRow(sent, 1, 'DAMAGED', 'stock damaged in the warehouse')]);
+    await waitForStatus(sys, [sent.orderId], 'Error');
+
+    const agent = await browser.newPage();
+    await signIn(agent, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await agent.goto(`${browser.baseUrl}/orders/${sent.orderId}`);
+    await showing(agent, '#order-attention', 'Needs ops: Error');
+    expect(await agent.locator('#ops-actions').isVisible()).toBe(false);
+    await agent.close();
+
+    const page = await browser.newPage();
+    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
+    await page.goto(`${browser.baseUrl}/orders/${sent.orderId}`);
+    await showing(page, '#order-attention', 'Needs ops: Error');
+    const options = await page.locator('#ops-action option').allTextContents();
+    expect(options).toEqual(['Resubmit what did not ship', 'Close the order as it is']);
+    await page.getByLabel('Ops action').selectOption({ label: 'Close the order as it is' });
+    await page.getByLabel('Reason', { exact: true }).fill('customer took a refund instead');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await showing(page, '#timeline', 'customer took a refund instead');
+    await page.locator('#order-attention').waitFor({ state: 'hidden', ...WAIT });
+    await page.locator('#ops-actions').waitFor({ state: 'hidden', ...WAIT });
+    await waitForOrder(sys, sent.orderId, (o) => !o.needsAttention.length, 'closed: nothing left for ops');
     await page.close();
   });
 

@@ -55,6 +55,11 @@ const TABLE: Record<string, Expectation> = {
   'POST /api/v1/orders/{orderId}/cancel': { roles: AGENT_OPS, body: { reason: 'auth test' } },
   'POST /api/v1/orders/{orderId}/fraud-review': { roles: ['ops'], body: { decision: 'approve', reason: 'checked by phone' } },
   'GET /api/v1/fraud-reviews': { roles: ['ops'] },
+  // Ops' exception actions: authorised, then refused for this New order (409).
+  'POST /api/v1/orders/{orderId}/resubmit': { roles: ['ops'], body: { reason: 'auth test' } },
+  'POST /api/v1/orders/{orderId}/close': { roles: ['ops'], body: { reason: 'auth test' } },
+  'POST /api/v1/orders/{orderId}/resend': { roles: ['ops'], body: { reason: 'auth test' } },
+  'POST /api/v1/orders/{orderId}/resend-cancellation': { roles: ['ops'], body: { reason: 'auth test' } },
   'GET /api/v1/search': { roles: AGENT_OPS, query: 'q=ACC-1001' },
   'GET /api/v1/work-queue': { roles: ['ops'] },
   'POST /api/v1/adaptor/warehouse-files': {
@@ -66,6 +71,10 @@ const TABLE: Record<string, Expectation> = {
   'POST /api/v1/adaptor/dispatch-batches': { roles: ['adaptor'], body: { schemaVersion: '1' } },
   'GET /api/v1/adaptor/exceptions': { roles: ['ops'] },
   'GET /api/v1/adaptor/batches/{batchId}': { roles: ['ops', 'adaptor'] },
+  'GET /api/v1/adaptor/batches': { roles: ['ops', 'adaptor'] },
+  'GET /api/v1/adaptor/batches/{batchId}/rejected-rows': { roles: ['ops', 'adaptor'] },
+  // No such exception: authorised, then 404.
+  'POST /api/v1/adaptor/exceptions/{id}/resolve': { roles: ['ops'], body: { action: 'dismiss', reason: 'auth test' } },
   'GET /api/v1/accounts/{accountId}/charges': { roles: AGENT_OPS },
   'GET /api/v1/accounts/{accountId}/invoices': { roles: AGENT_OPS },
   'GET /api/v1/invoices/{invoiceNumber}': { roles: AGENT_OPS },
@@ -99,6 +108,7 @@ const PARAMS: Record<string, () => string> = {
   accountId: () => 'ACC-1001',
   lineId: () => 'L1',
   batchId: () => 'a'.repeat(64),
+  id: () => `${'a'.repeat(64)}:1`,
   invoiceNumber: () => 'INV-00000001',
   date: () => '2025-03-01',
   imeiOrSerial: () => '353325110000016',

@@ -10,7 +10,8 @@ import { startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 beforeAll(async () => {
-  sys = await startSystem();
+  // Error orders stay open for ops while the test looks at them (the tests' default window is 2 s).
+  sys = await startSystem({ env: { ERROR_RESOLUTION_WINDOW: '1h' } });
 });
 afterAll(async () => {
   await sys?.stop();

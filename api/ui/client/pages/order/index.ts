@@ -15,6 +15,7 @@ import { enrolment } from './enrolment';
 import { orderActions } from './header';
 import { renderLines } from './lines';
 import { renderFraud, renderTimeline } from './progress';
+import { resolution } from './resolution';
 import { renderSubOrders } from './suborders';
 
 export function initOrder(): void {
@@ -49,6 +50,7 @@ export function initOrder(): void {
   const renderDelivery = delivery(ctx);
   const devices = enrolment(ctx);
   const renderCharges = charges(ctx);
+  const renderResolution = resolution(ctx);
 
   function render(view: OrderPageView): void {
     const moved = !current || current.status !== view.status;
@@ -62,6 +64,7 @@ export function initOrder(): void {
       renderedLinesRevision = view.revision;
     }
     renderTimeline(view);
+    renderResolution();
     renderFraud(view);
     renderSubOrders(view);
     devices.render();
