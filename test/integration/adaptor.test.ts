@@ -1,15 +1,11 @@
 // The warehouse adaptor against the real Temporal dev server and FerretDB: response files through
 // the inbox folder and the API (CSV and JSON), files that are truncated, malformed or about
-// orders nobody knows, the exceptions list ops work from, the batch report, and a 100,000-row
-// file parsed with bounded memory.
+// orders nobody knows, the exceptions list ops work from and the batch report. The 100,000-row
+// file is adaptor-big-file.test.ts.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { once } from 'node:events';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IngestOutcome } from '../../adaptor/ingest';
 import { warehouseFolders } from '../../infra/config';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import type { DispatchBatch } from '../../domain/types';
@@ -218,50 +214,5 @@ describe('API', () => {
     expect((await sys.call('GET', `/api/v1/adaptor/batches/${'0'.repeat(64)}`, { role: 'ops' })).status).toBe(404);
     expect((await sys.call('GET', '/api/v1/adaptor/batches/not-a-hash', { role: 'ops' })).status).toBe(400);
     expect((await sys.call('GET', `/api/v1/adaptor/batches/${'0'.repeat(64)}`, { role: 'agent' })).status).toBe(403);
-  });
-});
-
-describe('a 100,000-row file', () => {
-  it('is parsed as a stream with bounded memory', { timeout: 30 * 60_000 }, async () => {
-    const ROWS = 100_000;
-    const file = path.join(sys.config.dataDir, 'big-100k.csv');
-    const out = fs.createWriteStream(file);
-    out.write(`${WAREHOUSE_RESPONSE_COLUMNS.join(',')}\n`);
-    const note = 'carrier note '.repeat(14); // ~180 characters a row, as real exception text is
-    for (let i = 0; i < ROWS; i++) {
-      const line = `WH-NORTH,ORD-${String(Math.floor(i / 2)).padStart(10, '0')}-WH-NORTH,${(i % 2) + 1},PR-APL-USBC-20W,0,,,,,,,error,PICK_FAILED,"${note}${i}"\n`;
-      if (!out.write(line)) await once(out, 'drain');
-    }
-    out.end();
-    await once(out, 'finish');
-    const bytes = fs.statSync(file).size;
-
-    // Ingested in a process of its own, as the adaptor does: this process's worker, API and test
-    // runner would count as the ingest's memory on a loaded machine (31 MB measured here, 9 MB alone).
-    const script = fileURLToPath(new URL('../support/ingest-process.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script, 'WH-NORTH', file], {
-      env: { ...process.env, ...sys.env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let printed = '';
-    child.stdout.on('data', (d: Buffer) => (printed += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
-    const { outcome, ms, liveGrowth, rssBefore, rssGrowth } = JSON.parse(printed.trim().split('\n').pop()!) as {
-      outcome: IngestOutcome;
-      ms: number;
-      liveGrowth: number;
-      rssBefore: number;
-      rssGrowth: number;
-    };
-    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-    console.info(
-      `[100k-row file] ${mb(bytes)}, ingested in ${ms} ms; live heap growth (after GC) peak ${mb(liveGrowth)}; RSS ${mb(rssBefore)} before, peak growth ${mb(rssGrowth)}`,
-    );
-
-    expect(outcome).toMatchObject({ kind: 'accepted', rowCount: ROWS, validRows: 0, rejectedRows: 0, exceptionRows: ROWS });
-    expect(await sys.db.models.AdaptorException.countDocuments({ batchId: outcome.batchId })).toBe(ROWS);
-    // The file is never held whole: live memory grows by well under the file's size.
-    expect(liveGrowth).toBeLessThan(bytes / 2);
   });
 });
