@@ -3,7 +3,7 @@
 import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import path from 'node:path';
-import { LOG_LEVELS, type LogLevel } from './log';
+import { logLevels, type LogLevel } from './log';
 import { WarehouseConfigError, loadWarehouseExchanges, type WarehouseExchange } from './warehouse-config';
 
 const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
@@ -104,7 +104,7 @@ const EnvSchema = z.object({
   FRAUD_REVIEW_DEADLINE: z.string().default('48h'),
   /** An external HTTP fraud provider instead of the built-in rules; empty = the built-in rules. */
   FRAUD_PROVIDER_URL: z.union([z.literal(''), z.string().url()]).default(''),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
   // Device enrolment (manufacturers' zero-touch programmes).
   MANUFACTURER_API_URL: z.string().default('http://127.0.0.1:3102'),
   MANUFACTURER_API_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),

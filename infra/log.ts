@@ -6,15 +6,15 @@ import pretty from 'pino-pretty';
 
 export type { Logger };
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 /** Keys whose values are personal data or secrets, at the top level or one object down. */
 const SENSITIVE = ['authorization', 'token', 'password', 'secret', 'cookie', 'delivery', 'address', 'deliveryName', 'customerName', 'email', 'phone'];
 
 function levelFromEnv(): LogLevel {
   const v = process.env.LOG_LEVEL;
-  return (LOG_LEVELS as readonly string[]).includes(v ?? '') ? (v as LogLevel) : 'info';
+  return (logLevels as readonly string[]).includes(v ?? '') ? (v as LogLevel) : 'info';
 }
 
 /** A logger writing to `destination` (tests), or the process's stdout: pretty on a terminal, JSON otherwise. */
