@@ -23,6 +23,10 @@ const ports = {
   ferretdb: Number(process.env.FERRETDB_PORT ?? 27017),
 };
 const apiPorts = [Number(process.env.PORT ?? 3000), Number(process.env.API_2_PORT ?? 3001)];
+// Probes and metrics per process, as `npm start` gives them (docs/operations.md, Logs, probes and metrics).
+const workerOps = [9101, 9103];
+const adaptorOps = 9102;
+const coreMetrics = ['127.0.0.1:9464', '127.0.0.1:9465'];
 process.env.NODE_ENV ??= 'development';
 process.env.WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE ??= '10';
 process.env.TEMPORAL_ADDRESS ??= `127.0.0.1:${ports.temporal}`;
@@ -43,6 +47,9 @@ await requireFreePorts([
   ...apiPorts.map((p, i) => [`API ${i + 1}`, p] as const),
   ['warehouse simulator', config.warehouseSimulator.port],
   ['manufacturer simulator', config.manufacturerSimulator.port],
+  ...workerOps.map((p, i) => [`worker ${i + 1} ops port`, p] as const),
+  ['adaptor ops port', adaptorOps],
+  ...coreMetrics.map((a, i) => [`worker ${i + 1} Temporal metrics`, Number(a.split(':').pop())] as const),
 ]);
 
 const t0 = Date.now();
@@ -67,10 +74,11 @@ const db = await connectDb(config.mongodbUri);
 await seedDemoData(db);
 await db.close();
 
-supervisor.run('worker-1', 'worker/main.ts');
-supervisor.run('worker-2', 'worker/main.ts');
+workerOps.forEach((p, i) =>
+  supervisor.run(`worker-${i + 1}`, 'worker/main.ts', { ...process.env, OPS_PORT: String(p), WORKER_CORE_METRICS_ADDRESS: coreMetrics[i] }),
+);
 apiPorts.forEach((p, i) => supervisor.run(`api-${i + 1}`, 'api/main.ts', { ...process.env, PORT: String(p) }));
-supervisor.run('adaptor', 'adaptor/main.ts');
+supervisor.run('adaptor', 'adaptor/main.ts', { ...process.env, OPS_PORT: String(adaptorOps) });
 supervisor.run('warehouse-simulator', 'simulators/warehouse-main.ts');
 supervisor.run('manufacturer-simulator', 'simulators/manufacturer-main.ts');
 await Promise.all(apiPorts.map(waitForApi));
@@ -82,6 +90,7 @@ hardware-orders (cluster profile) is running (ready in ${((Date.now() - t0) / 10
   Temporal frontend   ${config.temporal.address}   (real server on PostgreSQL 127.0.0.1:${ports.postgres}, database temporal, user temporal)
   MongoDB (FerretDB)  ${config.mongodbUri}
   Workers             2, task queue ${config.temporal.taskQueue}
+  Probes and metrics  workers :${workerOps.join(', :')} (Temporal SDK metrics ${coreMetrics.join(', ')}), adaptor :${adaptorOps}
   Demo tokens         agent: ${config.tokens.agent[0]}   ops: ${config.tokens.ops[0]}   adaptor: ${config.tokens.adaptor[0]}   admin: ${config.tokens.admin[0]}
   Data and logs       ${clusterDir}, ${logs}
 Ctrl-C stops everything.`);
