@@ -3,11 +3,9 @@
 // every order, and each order ends Complete, Error or still Awaiting Dispatch exactly as its rows
 // say, with every row applied once, even when the same file comes twice or the worker dies in
 // the middle of a 1,000-order batch.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { warehouseFolders } from '../../infra/config';
@@ -15,6 +13,7 @@ import { dispatchWorkflowId, type OrderView } from '../../workflows/messages';
 import { startWorker, type RunningWorker } from '../../worker/worker';
 import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { deliver, errorRow, ordersAwaitingDispatch, readOrders, shippedRows, waitForStatus, type ResponseRow } from '../support/dispatch-fixtures';
+import { killableWorker, type KillableWorker } from '../support/killable-worker';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -22,12 +21,12 @@ const statuses = (o: OrderView) => o.history.map((h) => h.to);
 
 let sys: TestSystem;
 let freshWorker: RunningWorker | undefined;
-let child: ChildProcess | undefined;
+let child: KillableWorker | undefined;
 beforeAll(async () => {
   sys = await startSystem();
 });
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await child?.kill();
   await freshWorker?.shutdown();
   await sys?.stop();
 });
@@ -226,18 +225,8 @@ describe('a worker killed while signalling a large batch', () => {
     const tOrders = Date.now();
 
     // Only the worker in the child process runs from here on.
-    await sys.worker.shutdown();
-    const script = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
-    child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, ...sys.env, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const proc = child;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      proc.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
-    });
+    child = await killableWorker(sys);
+    const { proc, exited } = child;
 
     const rows = orders.flatMap((o) => shippedRows(o));
     const imeiOf = new Map(rows.map((r) => [String(r.sub_order_number), String(r.imei)]));

@@ -2,15 +2,14 @@
 // durations from configuration: an order in Error resubmitted (to another warehouse, to a
 // corrected address), closed, or left until its resolution window closes it; an order overdue
 // for dispatch resent; a cancellation unanswered; and a worker killed during a resubmission.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { warehouseFolders } from '../../infra/config';
 import { NeedsAttentionAttr, orderWorkflowId } from '../../workflows/messages';
 import { startWorker, type RunningWorker } from '../../worker/worker';
 import { addLine, createOrder, deliveryElsewhere, generate, notes, outboxFiles, readOutboxFile, waitForOrder, waitForStatus } from '../support/orders';
 import { replayAndRecord } from '../support/replay';
+import { killableWorker, type KillableWorker } from '../support/killable-worker';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 const A = 'PR-APL-USBC-20W'; // no serials: one row per line
@@ -258,31 +257,21 @@ describe('the resolution window', () => {
 
 describe('a worker killed during a resubmission', () => {
   let sys: TestSystem;
-  let child: ChildProcess | undefined;
+  let child: KillableWorker | undefined;
   let fresh: RunningWorker | undefined;
   beforeAll(async () => {
     sys = await startSystem({ env: { ERROR_RESOLUTION_WINDOW: '10 minutes' } });
   });
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await child?.kill();
     await fresh?.shutdown();
     await sys?.stop();
   });
 
   it('loses and duplicates nothing', async () => {
     const orderId = await outOfStockError(sys, 'ACC-1002');
-    await sys.worker.shutdown();
-    const script = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
-    child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, ...sys.env, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const proc = child;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      proc.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
-    });
+    child = await killableWorker(sys);
+    const { proc, exited } = child;
 
     sys.simulator.setStock('WH-SOUTH', B, 10);
     const r = await ops(sys, orderId, 'resubmit', { reason: 'WH-SOUTH has it' });
