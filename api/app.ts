@@ -55,10 +55,23 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export function createApp(deps: ApiDeps) {
   const app = newRouter();
   app.use('*', observeRequests());
+  // AgentView's pages load their script from /ui only (no inline script), are framed by nobody and
+  // send no referrer (an order id in a URL stays here); nosniff and the rest are hono's defaults.
   app.use(
     '*',
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], imgSrc: ["'self'", 'data:'] },
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'no-referrer',
     }),
   );
   app.use('/api/v1/codec/*', codecCors(deps.config));

@@ -1,13 +1,18 @@
 // What the API's middleware leaves on a request's context for the handlers: one typed hono Env,
 // used by every router (`newRouter` in api/app.ts), so `c.get('actor')` needs no cast.
 import type { Role } from '../infra/config';
+import type { Principal } from './auth';
 
 export type ApiEnv = {
   Variables: {
     /** Set by requireRole (api/auth.ts) before validation and any handler. */
     role: Role;
-    /** A non-secret id for audit trails: `<role>:<agent id>`. */
+    /** Who acts, for audit trails: the access token's subject (a static dev token's fixed dev identity), never a header. */
     actor: string;
+    /** The actor's display name from the token (`name`, `preferred_username`), when it has one. */
+    actorName: string | null;
+    /** The verified caller, kept so later checks on the same request do not verify the token again. */
+    principal?: Principal;
     /** The warehouses an adaptor token may act for; null = every one. */
     warehouses: string[] | null;
     /** Set by `idempotent` (api/idempotency.ts) for a request with an Idempotency-Key: its Temporal update id. */

@@ -85,7 +85,7 @@ interface AgentOrder {
 
 export async function agentTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const mix = o.mix ?? AGENT_MIX;
-  const headers = { authorization: `Bearer ${o.token}`, 'content-type': 'application/json', 'x-agent-id': 'bench-p6' };
+  const headers = { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' };
   let created = 0;
   const call = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(o.baseUrl + url, {

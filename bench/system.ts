@@ -328,7 +328,7 @@ export async function startBenchSystem(servers: BenchServers, name: string, auto
 export async function callApi(sys: BenchSystem, method: string, url: string, body?: unknown): Promise<any> {
   const res = await sys.api.request(url, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-agent-id': 'bench-agent' },
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json();

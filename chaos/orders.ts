@@ -146,7 +146,6 @@ export class ApiDriver {
           method,
           headers: {
             authorization: `Bearer ${TOKENS[o.role ?? 'agent']}`,
-            'x-agent-id': 'chaos',
             ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
             ...(o.key ? { 'idempotency-key': o.key } : {}),
           },

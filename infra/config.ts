@@ -6,7 +6,16 @@ import path from 'node:path';
 import { logLevels, type LogLevel } from './log';
 import { WarehouseConfigError, loadWarehouseExchanges, type WarehouseExchange } from './warehouse-config';
 
-const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
+export const DEV_TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
+/** The fixed person behind each published dev token: who its calls are recorded as. */
+export const DEV_TOKEN_ACTORS: Record<keyof typeof DEV_TOKENS, { subject: string; name: string }> = {
+  agent: { subject: 'dev-agent', name: 'Dev Agent' },
+  adaptor: { subject: 'dev-adaptor', name: 'Dev Adaptor' },
+  ops: { subject: 'dev-ops', name: 'Dev Ops' },
+  admin: { subject: 'dev-admin', name: 'Dev Admin' },
+};
+/** The development identity provider's issuer path (scripts/dev-idp.ts), refused in production. */
+export const DEV_IDP_PATH = '/dev-idp';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const list = z.string().transform((v) =>
@@ -66,6 +75,14 @@ const EnvSchema = z.object({
   OPS_TOKENS: list.optional(),
   /** Reference-data administrators (products, prices, accounts, fraud blocklist); none unless set. */
   ADMIN_TOKENS: list.optional(),
+  /** The OpenID provider whose access tokens (JWTs) the API accepts; empty = none (static tokens only, development). */
+  OIDC_ISSUER: z.union([z.literal(''), z.string().url()]).default(''),
+  /** The `aud` an access token must carry for this API. */
+  OIDC_AUDIENCE: z.string().min(1).default('hardware-orders'),
+  /** The claim holding the caller's roles (a string or a list; dots reach into objects, e.g. `realm_access.roles`). */
+  OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
+  /** Machine clients with the adaptor role limited to some warehouses: `client-id:WH-NORTH` entries (client id = `azp` or `client_id`). */
+  OIDC_ADAPTOR_CLIENTS: list.default([]),
   /** Comma list of warehouse ids in preference order. */
   WAREHOUSES: list.default(['WH-NORTH', 'WH-SOUTH']),
   /** Base URL of the warehouses' stock interface; empty = this deployment is not connected to a warehouse. */
@@ -160,6 +177,8 @@ export interface Config {
    * warehouse (as before) may act for every warehouse.
    */
   adaptorScopes: Record<string, string[]>;
+  /** Access tokens (JWTs) from an OpenID provider (api/auth.ts); null: none accepted. */
+  oidc: OidcSettings | null;
   warehouses: {
     ids: string[];
     stockUrl: string | null;
@@ -203,6 +222,15 @@ export interface Config {
   manufacturerSimulator: { port: number; seed: number; invalidIdRate: number; otherCustomerRate: number; processingPolls: number };
   /** Closed orders' read models checked against their workflows (workflows/order-view-reconciliation.ts). */
   orderViewReconciliation: { interval: string };
+}
+
+export interface OidcSettings {
+  issuer: string;
+  audience: string;
+  /** Dotted path of the roles claim. */
+  roleClaim: string;
+  /** Machine clients (by client id) whose adaptor role acts only for these warehouses; others: every warehouse. */
+  adaptorClientScopes: Record<string, string[]>;
 }
 
 /** Where and how a process connects to Temporal's frontend (infra/temporal-connection.ts). */
@@ -256,19 +284,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  const adaptor = e.ADAPTOR_TOKENS && parseAdaptorTokens(e.ADAPTOR_TOKENS, e.WAREHOUSES);
+  const adaptor = e.ADAPTOR_TOKENS && parseAdaptorTokens(e.ADAPTOR_TOKENS, e.WAREHOUSES, 'ADAPTOR_TOKENS');
   // The dev tokens are published in the README: only a development or test run may accept them.
   const devTokens = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
   if (production) {
-    const missing = (['TEMPORAL_ADDRESS', 'TEMPORAL_PAYLOAD_KEYS_FILE', 'MONGODB_URI', 'AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS'] as const).filter(
-      (k) => !env[k],
-    );
+    const missing = (['TEMPORAL_ADDRESS', 'TEMPORAL_PAYLOAD_KEYS_FILE', 'MONGODB_URI', 'OIDC_ISSUER', 'OIDC_AUDIENCE'] as const).filter((k) => !env[k]);
     if (missing.length) throw new ConfigError(`NODE_ENV=production requires ${missing.join(', ')}`);
-    const all = [...(e.AGENT_TOKENS ?? []), ...(adaptor?.tokens ?? []), ...(e.OPS_TOKENS ?? []), ...(e.ADMIN_TOKENS ?? [])];
-    if (all.some((t) => (Object.values(DEV_TOKENS) as string[]).includes(t) || t.length < 16)) {
-      throw new ConfigError('NODE_ENV=production refuses development tokens and tokens shorter than 16 characters');
+    // People sign in as themselves: a token shared by a role names nobody in an audit.
+    const statics = (['AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS', 'ADMIN_TOKENS'] as const).filter((k) => env[k]);
+    if (statics.length) throw new ConfigError(`NODE_ENV=production refuses static tokens (${statics.join(', ')}): callers sign in with OIDC_ISSUER`);
+    // The development provider (scripts/dev-idp.ts) serves plain http on this machine; an operator's IdP is https.
+    if (!e.OIDC_ISSUER.startsWith('https://') || new URL(e.OIDC_ISSUER).pathname.startsWith(DEV_IDP_PATH)) {
+      throw new ConfigError(
+        `NODE_ENV=production refuses the development identity provider: OIDC_ISSUER must be the operator's https issuer, not ${e.OIDC_ISSUER}`,
+      );
     }
   }
+  const adaptorClients = parseAdaptorTokens(e.OIDC_ADAPTOR_CLIENTS, e.WAREHOUSES, 'OIDC_ADAPTOR_CLIENTS');
   if (!e.TEMPORAL_TLS_CERT_FILE !== !e.TEMPORAL_TLS_KEY_FILE) {
     throw new ConfigError('TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together: set both (mTLS) or neither');
   }
@@ -311,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       admin: e.ADMIN_TOKENS ?? (devTokens ? [DEV_TOKENS.admin] : []),
     },
     adaptorScopes: adaptor ? adaptor.scopes : {},
+    oidc: e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE, roleClaim: e.OIDC_ROLE_CLAIM, adaptorClientScopes: adaptorClients.scopes } : null,
     warehouses: {
       ids: e.WAREHOUSES,
       stockUrl: e.WAREHOUSE_STOCK_URL ? e.WAREHOUSE_STOCK_URL.replace(/\/$/, '') : null,
@@ -403,7 +436,7 @@ function manufacturerProgrammes(e: z.infer<typeof EnvSchema>): ManufacturerProgr
 }
 
 /** `token` (every warehouse) or `token:WAREHOUSE` entries; a token may be listed once per warehouse. */
-function parseAdaptorTokens(entries: string[], warehouses: string[]): { tokens: string[]; scopes: Record<string, string[]> } {
+function parseAdaptorTokens(entries: string[], warehouses: string[], setting: string): { tokens: string[]; scopes: Record<string, string[]> } {
   const everywhere = new Set<string>();
   const scoped = new Map<string, Set<string>>();
   for (const entry of entries) {
@@ -413,7 +446,7 @@ function parseAdaptorTokens(entries: string[], warehouses: string[]): { tokens: 
       continue;
     }
     const [, token, warehouse] = m;
-    if (!warehouses.includes(warehouse)) throw new ConfigError(`ADAPTOR_TOKENS: ${warehouse} is not one of WAREHOUSES (${warehouses.join(', ')})`);
+    if (!warehouses.includes(warehouse)) throw new ConfigError(`${setting}: ${warehouse} is not one of WAREHOUSES (${warehouses.join(', ')})`);
     scoped.set(token, (scoped.get(token) ?? new Set()).add(warehouse));
   }
   const scopes = Object.fromEntries([...scoped].filter(([t]) => !everywhere.has(t)).map(([t, w]) => [t, [...w]]));

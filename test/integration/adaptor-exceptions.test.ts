@@ -18,7 +18,7 @@ import {
   type ResponseRow,
 } from '../support/dispatch-fixtures';
 import { settledHistoryLength } from '../support/orders';
-import { eventually, startSystem, type TestSystem } from '../support/system';
+import { DEV_ACTORS, eventually, startSystem, type TestSystem } from '../support/system';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -30,7 +30,7 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const ops = (method: string, url: string, body?: unknown) => sys.call(method, `/api/v1${url}`, { role: 'ops', body, headers: { 'x-agent-id': 'ops-anna' } });
+const ops = (method: string, url: string, body?: unknown) => sys.call(method, `/api/v1${url}`, { role: 'ops', body });
 
 /** Waits until the batch's Sales Order Dispatch job has finished. */
 const batchDone = (batchId: string) =>
@@ -168,7 +168,7 @@ describe('resolving exceptions', () => {
     expect(first.body).toMatchObject({
       id: exc.id,
       resolved: true,
-      resolution: { action: 'reapply', orderId: order.orderId, subOrderNumber: sub.subOrderNumber, by: 'ops:ops-anna', at: expect.any(String) },
+      resolution: { action: 'reapply', orderId: order.orderId, subOrderNumber: sub.subOrderNumber, by: DEV_ACTORS.ops, at: expect.any(String) },
     });
     // Answered once the order holds it.
     const key = `${reapplyBatchId(exc.id)}:1`;
@@ -252,7 +252,7 @@ describe('resolving exceptions', () => {
     const dismissed = await resolve(dismissMe.id, { action: 'dismiss', reason: 'a test order the warehouse invented' });
     expect(dismissed).toMatchObject({
       status: 200,
-      body: { resolved: true, resolution: { action: 'dismiss', reason: 'a test order the warehouse invented', by: 'ops:ops-anna', at: expect.any(String) } },
+      body: { resolved: true, resolution: { action: 'dismiss', reason: 'a test order the warehouse invented', by: DEV_ACTORS.ops, at: expect.any(String) } },
     });
     const again = await resolve(dismissMe.id, { action: 'dismiss', reason: 'twice' });
     expect(again).toMatchObject({ status: 200, body: { resolution: dismissed.body.resolution } });

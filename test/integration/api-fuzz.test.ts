@@ -351,7 +351,6 @@ function requestArb(op: Operation): fc.Arbitrary<Req> {
         ...(auth ? { authorization: auth } : {}),
         ...(bt.type ? { 'content-type': bt.type } : {}),
         ...(idem !== null ? { 'idempotency-key': idem } : {}),
-        'x-agent-id': 'fuzz',
       },
       ...(bt.body !== undefined && op.method !== 'GET' && op.method !== 'DELETE' ? { body: bt.body } : {}),
     }));

@@ -1,16 +1,20 @@
 // Table-driven authorisation: every operation in the OpenAPI document × {no token, wrong token,
 // agent, adaptor, ops, admin}. A role the route does not name gets 401 (no or bad token) or 403 (wrong
 // role); a role it names gets past authorisation (2xx, or a 4xx other than 401/403). Nothing 5xx.
+// Run with the static dev tokens and with access tokens (JWTs) whose roles claim names the role.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../../domain/warehouse-response';
 import { addLine, createOrder } from '../support/orders';
 import { TOKENS, startSystem, type TestSystem } from '../support/system';
+import { startTestIssuer } from '../support/test-jwks';
 
 let sys: TestSystem;
+let issuer: Awaited<ReturnType<typeof startTestIssuer>>;
 let orderId: string;
 let doc: any;
 beforeAll(async () => {
-  sys = await startSystem();
+  issuer = await startTestIssuer();
+  sys = await startSystem({ env: { OIDC_ISSUER: issuer.issuer } });
   const o = await createOrder(sys);
   orderId = o.orderId;
   await addLine(sys, orderId, 'HS-APL-IP16-128', 1);
@@ -18,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sys?.stop();
+  await issuer?.stop();
 });
 
 type Role = keyof typeof TOKENS;
@@ -138,12 +143,18 @@ function url(op: string, e: Expectation): string {
   return e.query ? `${path}?${e.query}` : path;
 }
 
-async function callAs(caller: Caller, op: string, e: Expectation) {
+type Credential = 'static token' | 'JWT';
+
+async function callAs(caller: Caller, op: string, e: Expectation, credential: Credential = 'static token') {
   const method = op.split(' ')[0];
   const headers: Record<string, string> = {};
-  if (caller === 'wrong') headers.authorization = 'Bearer not-a-real-token';
+  if (credential === 'JWT') {
+    // A person of that role at the issuer; 'wrong' is signed by another key under the issuer's key id.
+    if (caller === 'wrong') headers.authorization = `Bearer ${issuer.forgedAccessToken({ sub: 'mallory', roles: ['ops', 'agent', 'admin', 'adaptor'] })}`;
+    else if (caller !== 'none') headers.authorization = `Bearer ${issuer.accessToken({ sub: `person-${caller}`, roles: [caller] })}`;
+  } else if (caller === 'wrong') headers.authorization = 'Bearer not-a-real-token';
   if (e.contentType) headers['content-type'] = e.contentType;
-  const role = caller === 'none' || caller === 'wrong' ? null : caller;
+  const role = credential === 'static token' && caller !== 'none' && caller !== 'wrong' ? caller : null;
   return sys.call(method, url(op, e), { role, body: e.body, headers });
 }
 
@@ -161,24 +172,27 @@ describe('authorisation matrix', () => {
     ).toEqual([]);
   });
 
-  it('every operation × every caller: 401 without a valid token, 403 for other roles, through for its own roles, never 5xx', async () => {
-    const failures: string[] = [];
-    for (const op of operations()) {
-      const e = TABLE[op];
-      if (!e) continue; // reported by the test above
-      for (const caller of CALLERS) {
-        const r = await callAs(caller, op, e);
-        const allowed = (e.roles as Caller[]).includes(caller);
-        const expected = caller === 'none' || caller === 'wrong' ? '401' : allowed ? 'through' : '403';
-        const got = r.status === 401 || r.status === 403 ? String(r.status) : r.status < 500 ? 'through' : `5xx`;
-        const shaped = r.status < 400 || (typeof r.body?.error?.code === 'string' && typeof r.body?.error?.message === 'string');
-        if (got !== expected || !shaped) failures.push(`${op} as ${caller}: expected ${expected}, got ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-        if (expected === '401' && r.body?.error?.code !== 'UNAUTHENTICATED') failures.push(`${op} as ${caller}: code ${r.body?.error?.code}`);
-        if (expected === '403' && r.body?.error?.code !== 'FORBIDDEN') failures.push(`${op} as ${caller}: code ${r.body?.error?.code}`);
+  it.each<Credential>(['static token', 'JWT'])(
+    'every operation × every caller (%s): 401 without a valid token, 403 for other roles, through for its own roles, never 5xx',
+    async (credential) => {
+      const failures: string[] = [];
+      for (const op of operations()) {
+        const e = TABLE[op];
+        if (!e) continue; // reported by the test above
+        for (const caller of CALLERS) {
+          const r = await callAs(caller, op, e, credential);
+          const allowed = (e.roles as Caller[]).includes(caller);
+          const expected = caller === 'none' || caller === 'wrong' ? '401' : allowed ? 'through' : '403';
+          const got = r.status === 401 || r.status === 403 ? String(r.status) : r.status < 500 ? 'through' : `5xx`;
+          const shaped = r.status < 400 || (typeof r.body?.error?.code === 'string' && typeof r.body?.error?.message === 'string');
+          if (got !== expected || !shaped) failures.push(`${op} as ${caller}: expected ${expected}, got ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+          if (expected === '401' && r.body?.error?.code !== 'UNAUTHENTICATED') failures.push(`${op} as ${caller}: code ${r.body?.error?.code}`);
+          if (expected === '403' && r.body?.error?.code !== 'FORBIDDEN') failures.push(`${op} as ${caller}: code ${r.body?.error?.code}`);
+        }
       }
-    }
-    expect(failures).toEqual([]);
-  });
+      expect(failures).toEqual([]);
+    },
+  );
 
   it('the allowed roles get a real answer, not just "not refused"', async () => {
     // Reads that must succeed for every role they name.

@@ -19,7 +19,7 @@ import {
   waitForStatus,
 } from '../support/orders';
 import { openedFailureMessage } from '../support/replay';
-import { eventually, startSystem, type TestSystem } from '../support/system';
+import { DEV_ACTORS, eventually, startSystem, type TestSystem } from '../support/system';
 
 /** The built-in rules provider behind a switch that makes it unreachable. */
 class SwitchableProvider implements FraudProvider {
@@ -138,11 +138,10 @@ describe('fraud check', () => {
     const approved = await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, {
       role: 'ops',
       body: { decision: 'approve', reason: 'customer confirmed by phone' },
-      headers: { 'x-agent-id': 'risk-2' },
     });
     expect(approved.status).toBe(200);
-    expect(approved.body.fraud.review).toMatchObject({ decision: 'approve', by: 'ops:risk-2', reason: 'customer confirmed by phone' });
-    expect(approved.body.history.at(-1)).toMatchObject({ by: 'ops:risk-2', reason: 'fraud review approved: customer confirmed by phone' });
+    expect(approved.body.fraud.review).toMatchObject({ decision: 'approve', by: DEV_ACTORS.ops, reason: 'customer confirmed by phone' });
+    expect(approved.body.history.at(-1)).toMatchObject({ by: DEV_ACTORS.ops, reason: 'fraud review approved: customer confirmed by phone' });
     // Decided once: a second decision is refused.
     expect((await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, { role: 'ops', body: { decision: 'reject', reason: 'changed my mind' } })).status).toBe(
       409,
@@ -168,11 +167,10 @@ describe('fraud check', () => {
     const r = await sys.call('POST', `/api/v1/orders/${id}/fraud-review`, {
       role: 'ops',
       body: { decision: 'reject', reason: 'name does not match the account holder' },
-      headers: { 'x-agent-id': 'risk-3' },
     });
     expect(r.status).toBe(200);
     const failed = await waitForStatus(sys, id, 'Error');
-    expect(failed.error).toEqual({ code: 'FRAUD_REJECTED', message: 'fraud review rejected by ops:risk-3: name does not match the account holder' });
+    expect(failed.error).toEqual({ code: 'FRAUD_REJECTED', message: `fraud review rejected by ${DEV_ACTORS.ops}: name does not match the account holder` });
     expect(notes(failed)).toContain('fraud review rejected: name does not match the account holder');
     expect(await sys.db.models.SalesOrder.countDocuments({ orderId: id })).toBe(0);
   });

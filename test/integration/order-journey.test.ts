@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('one order end to end', () => {
   it('goes New → Awaiting Generation → Awaiting Dispatch → Complete and is charged once', async () => {
-    const created = await sys.call('POST', '/api/v1/accounts/ACC-1001/orders', { body: {}, headers: { 'x-agent-id': 'csa-17' } });
+    const created = await sys.call('POST', '/api/v1/accounts/ACC-1001/orders', { body: {} });
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('New');
     const orderId: string = created.body.orderId;

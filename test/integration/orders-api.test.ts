@@ -26,7 +26,7 @@ import {
   waitForOrder,
   waitForStatus,
 } from '../support/orders';
-import { TOKENS, eventually, startSystem, type TestSystem } from '../support/system';
+import { DEV_ACTORS, TOKENS, eventually, startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 beforeAll(async () => {
@@ -213,10 +213,10 @@ describe('every agent action in every status', () => {
 describe('cancel', () => {
   it('while New: at once (200, Cancelled)', async () => {
     const id = await newOrderWithLine();
-    const r = await sys.call('POST', `/api/v1/orders/${id}/cancel`, { body: { reason: 'duplicate order' }, headers: { 'x-agent-id': 'csa-4' } });
+    const r = await sys.call('POST', `/api/v1/orders/${id}/cancel`, { body: { reason: 'duplicate order' } });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('Cancelled');
-    expect(r.body.history.at(-1)).toMatchObject({ from: 'New', to: 'Cancelled', by: 'agent:csa-4', reason: 'duplicate order' });
+    expect(r.body.history.at(-1)).toMatchObject({ from: 'New', to: 'Cancelled', by: DEV_ACTORS.agent, reason: 'duplicate order' });
     expect(await sys.temporal.workflow.getHandle(orderWorkflowId(id)).result()).toMatchObject({ status: 'Cancelled', invoiceNumber: null });
   });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app';
 import { watchInboxes, type WatchHandle } from '../../adaptor/watcher';
-import { loadConfig, type Config } from '../../infra/config';
+import { DEV_TOKEN_ACTORS, loadConfig, type Config } from '../../infra/config';
 import { connectDb, type Db } from '../../infra/db';
 import { temporalDataConverter } from '../../infra/payload-codec';
 import { seedDemoData } from '../../infra/seed';
@@ -23,6 +23,13 @@ import { installWorkerRuntime } from '../../worker/runtime';
 installWorkerRuntime({ logLevel: 'warn', workerCoreMetricsAddress: null });
 
 export const TOKENS = { agent: 'agent-dev-token', adaptor: 'adaptor-dev-token', ops: 'ops-dev-token', admin: 'admin-dev-token' } as const;
+/** Who each dev token's calls are recorded as (infra/config.ts DEV_TOKEN_ACTORS): `by` in histories. */
+export const DEV_ACTORS = {
+  agent: DEV_TOKEN_ACTORS.agent.subject,
+  adaptor: DEV_TOKEN_ACTORS.adaptor.subject,
+  ops: DEV_TOKEN_ACTORS.ops.subject,
+  admin: DEV_TOKEN_ACTORS.admin.subject,
+};
 
 export interface TestSystem {
   config: Config;

@@ -39,9 +39,7 @@ function resolve(value: string, env: Record<string, string>): string {
 
 /** What an operator's .env holds for our services (the secrets' files aside). */
 const appDotenv = {
-  AGENT_TOKENS: 'a'.repeat(32),
-  ADAPTOR_TOKENS: 'b'.repeat(32),
-  OPS_TOKENS: 'c'.repeat(32),
+  OIDC_ISSUER_URL: 'https://login.example.com/realms/operator',
   TEMPORAL_UI_PUBLIC_URL: 'https://temporal.example.com',
   APPLE_API_URL: 'https://apple.example.com',
   APPLE_RESELLER_ID: 'R-1',
@@ -182,7 +180,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('refuses to resolve without the secrets', () => {
-    expect(() => resolve(String(compose.services.api.environment?.AGENT_TOKENS), {})).toThrow(/AGENT_TOKENS/);
+    expect(() => resolve(String(compose.services.api.environment?.OIDC_ISSUER), {})).toThrow(/OIDC_ISSUER_URL/);
   });
 });
 

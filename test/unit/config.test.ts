@@ -19,25 +19,50 @@ describe('configuration', () => {
     expect(loadConfig({ AGENT_TOKENS: 'x'.repeat(20) }).tokens).toEqual({ agent: ['x'.repeat(20)], adaptor: [], ops: [], admin: [] });
   });
 
-  it('refuses production without real tokens, Temporal address, payload keys and MongoDB URI', () => {
+  const production = {
+    NODE_ENV: 'production',
+    TEMPORAL_ADDRESS: 't:7233',
+    TEMPORAL_PAYLOAD_KEYS_FILE: '/run/secrets/temporal-payload-keys',
+    MONGODB_URI: 'mongodb://m/x',
+    OIDC_ISSUER: 'https://login.example.com/realms/operator',
+    OIDC_AUDIENCE: 'hardware-orders',
+  };
+
+  it('refuses production without an OpenID issuer and audience, Temporal address, payload keys and MongoDB URI', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
-    const full = {
-      NODE_ENV: 'production',
-      TEMPORAL_ADDRESS: 't:7233',
-      TEMPORAL_PAYLOAD_KEYS_FILE: '/run/secrets/temporal-payload-keys',
-      MONGODB_URI: 'mongodb://m/x',
-      AGENT_TOKENS: 'a'.repeat(20),
-      ADAPTOR_TOKENS: 'b'.repeat(20),
-      OPS_TOKENS: 'c'.repeat(20),
-    };
-    expect(loadConfig(full).env).toBe('production');
-    expect(() => loadConfig({ ...full, AGENT_TOKENS: 'agent-dev-token' })).toThrow(/development tokens/);
-    expect(() => loadConfig({ ...full, OPS_TOKENS: 'short' })).toThrow(ConfigError);
-    // Admin tokens are optional in production, but held to the same rules when given.
-    expect(loadConfig({ ...full, ADMIN_TOKENS: 'd'.repeat(20) }).tokens.admin).toEqual(['d'.repeat(20)]);
-    expect(() => loadConfig({ ...full, ADMIN_TOKENS: 'admin-dev-token' })).toThrow(/development tokens/);
-    expect(() => loadConfig({ ...full, ADMIN_TOKENS: 'short' })).toThrow(ConfigError);
-    expect(() => loadConfig({ ...full, TEMPORAL_PAYLOAD_KEYS_FILE: '' })).toThrow(/TEMPORAL_PAYLOAD_KEYS_FILE/);
+    const c = loadConfig(production);
+    expect(c.env).toBe('production');
+    expect(c.oidc).toEqual({ issuer: production.OIDC_ISSUER, audience: 'hardware-orders', roleClaim: 'roles', adaptorClientScopes: {} });
+    expect(c.tokens).toEqual({ agent: [], adaptor: [], ops: [], admin: [] });
+    for (const k of ['OIDC_ISSUER', 'OIDC_AUDIENCE', 'TEMPORAL_PAYLOAD_KEYS_FILE'] as const) expect(() => loadConfig({ ...production, [k]: '' }), k).toThrow(k);
+  });
+
+  it('refuses static tokens in production, however long, and the dev ones by name', () => {
+    for (const k of ['AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS', 'ADMIN_TOKENS']) {
+      expect(() => loadConfig({ ...production, [k]: 'x'.repeat(40) }), k).toThrow(new RegExp(`refuses static tokens \\(${k}\\)`));
+    }
+    expect(() => loadConfig({ ...production, AGENT_TOKENS: 'agent-dev-token' })).toThrow(/static tokens/);
+  });
+
+  it('refuses the development identity provider in production', () => {
+    expect(() => loadConfig({ ...production, OIDC_ISSUER: 'http://127.0.0.1:3003/dev-idp' })).toThrow(/development identity provider/);
+    expect(() => loadConfig({ ...production, OIDC_ISSUER: 'https://idp.example.com/dev-idp' })).toThrow(/development identity provider/);
+    expect(() => loadConfig({ ...production, OIDC_ISSUER: 'http://idp.example.com/realms/x' })).toThrow(/https issuer/);
+    expect(loadConfig({ NODE_ENV: 'development', OIDC_ISSUER: 'http://127.0.0.1:3003/dev-idp' }).oidc?.issuer).toBe('http://127.0.0.1:3003/dev-idp');
+  });
+
+  it('reads the role claim and the machine clients scoped to warehouses', () => {
+    expect(loadConfig({}).oidc).toBeNull();
+    const c = loadConfig({
+      ...production,
+      OIDC_ROLE_CLAIM: 'realm_access.roles',
+      OIDC_ADAPTOR_CLIENTS: 'north-integration:WH-NORTH,both:WH-NORTH,both:WH-SOUTH',
+    });
+    expect(c.oidc).toMatchObject({
+      roleClaim: 'realm_access.roles',
+      adaptorClientScopes: { 'north-integration': ['WH-NORTH'], both: ['WH-NORTH', 'WH-SOUTH'] },
+    });
+    expect(() => loadConfig({ OIDC_ADAPTOR_CLIENTS: 'x:WH-EAST' })).toThrow(/OIDC_ADAPTOR_CLIENTS: WH-EAST/);
   });
 
   it('scopes adaptor tokens to warehouses with token:WAREHOUSE, and keeps plain tokens for every warehouse', () => {
@@ -45,16 +70,6 @@ describe('configuration', () => {
     expect(c.tokens.adaptor.sort()).toEqual(['all-warehouses-token', 'north-token-00000', 'two-token-000000']);
     expect(c.adaptorScopes).toEqual({ 'north-token-00000': ['WH-NORTH'], 'two-token-000000': ['WH-NORTH', 'WH-SOUTH'] });
     expect(() => loadConfig({ ADAPTOR_TOKENS: 'x-token:WH-EAST' })).toThrow(/WH-EAST/);
-    const prod = {
-      NODE_ENV: 'production',
-      TEMPORAL_ADDRESS: 't:7233',
-      TEMPORAL_PAYLOAD_KEYS_FILE: '/k',
-      MONGODB_URI: 'mongodb://m/x',
-      AGENT_TOKENS: 'a'.repeat(20),
-      OPS_TOKENS: 'c'.repeat(20),
-    };
-    expect(() => loadConfig({ ...prod, ADAPTOR_TOKENS: 'short:WH-NORTH' })).toThrow(/shorter than 16/);
-    expect(loadConfig({ ...prod, ADAPTOR_TOKENS: `${'b'.repeat(20)}:WH-NORTH` }).adaptorScopes).toEqual({ ['b'.repeat(20)]: ['WH-NORTH'] });
   });
 
   it('reports bad values by name', () => {

@@ -155,9 +155,8 @@ describe('warehouse exchange configuration', () => {
       TEMPORAL_ADDRESS: 't:7233',
       TEMPORAL_PAYLOAD_KEYS_FILE: '/k',
       MONGODB_URI: 'mongodb://m/x',
-      AGENT_TOKENS: 'a'.repeat(20),
-      ADAPTOR_TOKENS: 'b'.repeat(20),
-      OPS_TOKENS: 'c'.repeat(20),
+      OIDC_ISSUER: 'https://login.example.com',
+      OIDC_AUDIENCE: 'hardware-orders',
       DATA_DIR: dir,
       WAREHOUSES_FILE: file,
     };
