@@ -8,6 +8,7 @@ import { BATCH_OUTCOMES } from '../domain/adaptor-exceptions';
 import { freeText } from '../domain/free-text';
 import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
 import { ATTENTION_FLAGS } from '../domain/order-exceptions';
+import { MAX_NOTE_LENGTH } from '../domain/order-history';
 import { ORDER_REFERENCE_KINDS } from '../domain/search';
 import { WORK_QUEUE_KINDS, type WorkQueueKind as WorkQueueKindName } from '../domain/needs-attention';
 import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
@@ -127,6 +128,10 @@ export const ResubmitBody = z
   })
   .strict()
   .openapi('Resubmit');
+export const AddNoteBody = z
+  .object({ text: text(MAX_NOTE_LENGTH, { multiline: true }).openapi({ example: 'customer called about delivery' }) })
+  .strict()
+  .openapi('AddNote');
 export const OpsReasonBody = z
   .object({ reason: text(500, { multiline: true }) })
   .strict()
@@ -156,9 +161,30 @@ export const OrderLineSchema = z
   })
   .openapi('OrderLine');
 
-const StatusChangeSchema = z
-  .object({ from: OrderStatus.nullable(), to: OrderStatus, at: z.string(), by: z.string(), reason: z.string() })
-  .openapi('StatusChange');
+const LineSnapshotSchema = z.object({ sku: z.string(), quantity: z.number().int(), enrolment: Manufacturer.optional() }).openapi('LineSnapshot');
+const EnrolmentIdsSchema = z.object({ apple: z.string().optional(), google: z.string().optional(), samsung: z.string().optional() });
+
+const OrderChangeSchema = z
+  .discriminatedUnion('field', [
+    z.object({ field: z.literal('line'), lineId: z.string(), before: LineSnapshotSchema.nullable(), after: LineSnapshotSchema.nullable() }),
+    z.object({ field: z.literal('delivery'), before: DeliverySchema.nullable(), after: DeliverySchema.nullable() }),
+    z.object({ field: z.literal('billingMode'), before: BillingMode, after: BillingMode }),
+    z.object({ field: z.literal('enrolmentIds'), before: EnrolmentIdsSchema, after: EnrolmentIdsSchema }),
+  ])
+  .openapi('OrderChange', { description: 'what an action changed: before → after (a line: before null = added, after null = removed)' });
+
+const HistoryEntrySchema = z
+  .object({
+    from: OrderStatus.nullable(),
+    to: OrderStatus,
+    at: z.string(),
+    by: z.string().openapi({ description: 'who: the person (the actor of the request), a warehouse or `system`' }),
+    reason: z.string().openapi({ description: 'what happened; for a note, its text' }),
+    changes: z.array(OrderChangeSchema).optional(),
+    requestId: z.string().optional().openapi({ description: 'the x-request-id of the API request that did it' }),
+    note: z.literal(true).optional().openapi({ description: 'a note someone added' }),
+  })
+  .openapi('HistoryEntry', { description: 'a status move (from ≠ to), or an action, note or event that kept the status (from = to)' });
 
 const FraudStateSchema = z
   .object({
@@ -257,7 +283,7 @@ export const OrderSchema = z
     sendStarted: z.boolean().openapi({ description: 'a sales order has started going to a warehouse: cancelling now needs the warehouse' }),
     cancellationRequested: z.boolean(),
     error: CodeMessage.nullable(),
-    history: z.array(StatusChangeSchema),
+    history: z.array(HistoryEntrySchema),
     charges: z.array(z.object(chargeFields).openapi('OrderCharge')),
     invoiceNumber: z.string().nullable(),
     licences: z.array(z.object({ lineNumber: z.number().int(), keys: z.array(z.string()) })),

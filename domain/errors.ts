@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   CURRENCY_MISMATCH: 422,
   ENROLMENT_NOT_SUPPORTED: 422,
   ORDER_EDIT_LIMIT: 422,
+  /** An order holds at most MAX_NOTES_PER_ORDER notes (domain/order-history.ts). */
+  ORDER_NOTE_LIMIT: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   // Resolving an adaptor exception (POST /adaptor/exceptions/{id}/resolve).
   EXCEPTION_NOT_FOUND: 404,

@@ -13,7 +13,7 @@ import type {
   OrderLine,
   OrderStatus,
   Product,
-  StatusChange,
+  HistoryEntry,
   SubOrder,
 } from './types';
 
@@ -118,7 +118,7 @@ export interface OrderState {
   sendStarted: boolean;
   cancellationRequested: boolean;
   error: OrderError | null;
-  history: StatusChange[];
+  history: HistoryEntry[];
   charges: Charge[];
   invoiceNumber: string | null;
   licences: { lineNumber: number; keys: string[] }[];
@@ -168,6 +168,8 @@ export interface NewOrderInput {
   createdBy: string;
   delivery: DeliveryContact | null;
   billingMode: BillingMode;
+  /** The API request that created it (its x-request-id). */
+  requestId?: string;
 }
 
 export function newOrder(input: NewOrderInput, at: string): OrderState {
@@ -187,7 +189,7 @@ export function newOrder(input: NewOrderInput, at: string): OrderState {
     sendStarted: false,
     cancellationRequested: false,
     error: null,
-    history: [{ from: null, to: 'New', at, by: input.createdBy, reason: 'order created' }],
+    history: [{ from: null, to: 'New', at, by: input.createdBy, reason: 'order created', ...(input.requestId ? { requestId: input.requestId } : {}) }],
     charges: [],
     invoiceNumber: null,
     licences: [],
@@ -226,11 +228,14 @@ function requireAction(order: OrderState, action: AgentAction, what: string): vo
   if (EDITS.includes(action)) checkEditLimit(order);
 }
 
+/** What a history entry may carry besides who, when and why (domain/order-history.ts builds the changes). */
+export type EntryDetail = Pick<HistoryEntry, 'changes' | 'requestId' | 'note'>;
+
 /** Moves the order along the transition table and records who and why. */
-export function transition(order: OrderState, event: OrderEvent, at: string, by: string, reason: string): void {
+export function transition(order: OrderState, event: OrderEvent, at: string, by: string, reason: string, detail: EntryDetail = {}): void {
   const to = nextStatus(order.status, event);
   if (!to) refuse(order, event);
-  order.history.push({ from: order.status, to, at, by, reason });
+  order.history.push({ from: order.status, to, at, by, reason, ...detail });
   order.status = to;
   // A backorder is a state of Awaiting Generation only (cancelled, failed or sent, it is over).
   if (to !== 'AwaitingGeneration') order.backorder = null;

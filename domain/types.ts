@@ -72,14 +72,38 @@ export interface OrderLine {
   enrolment?: Manufacturer;
 }
 
-export interface StatusChange {
+/**
+ * One entry of an order's history: a status move (`from` ≠ `to`), or an action or event that kept
+ * the status (`from` = `to`): an agent's or ops' edit with what it changed, a note, a warehouse's news.
+ */
+export interface HistoryEntry {
   from: OrderStatus | null;
   to: OrderStatus;
   /** Workflow time, ISO 8601. */
   at: string;
   by: string;
   reason: string;
+  /** What an agent's or ops' action changed, before → after. May hold the delivery contact: never log it. */
+  changes?: OrderChange[];
+  /** The API request that did it (its x-request-id): the correlation id to find it in the logs. */
+  requestId?: string;
+  /** A note someone added: `reason` is its text. */
+  note?: true;
 }
+
+/** A line as the history shows it before or after a change. */
+export interface LineSnapshot {
+  sku: string;
+  quantity: number;
+  enrolment?: Manufacturer;
+}
+
+/** One thing an action changed. `before` null: added; `after` null: removed. */
+export type OrderChange =
+  | { field: 'line'; lineId: string; before: LineSnapshot | null; after: LineSnapshot | null }
+  | { field: 'delivery'; before: DeliveryContact | null; after: DeliveryContact | null }
+  | { field: 'billingMode'; before: BillingMode; after: BillingMode }
+  | { field: 'enrolmentIds'; before: Partial<Record<Manufacturer, string>>; after: Partial<Record<Manufacturer, string>> };
 
 export type FraudDecision = 'accept' | 'refer' | 'reject';
 

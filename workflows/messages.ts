@@ -29,6 +29,8 @@ export interface OrderView extends OrderState {
 export interface Actor {
   /** Who did it: an agent id, 'ops:<id>', 'warehouse:<id>' or 'system'. */
   by: string;
+  /** The API request that asked (its x-request-id), kept in the history entry. */
+  requestId?: string;
 }
 
 export const getOrderQuery = defineQuery<OrderView>('getOrder');
@@ -42,6 +44,8 @@ export const setDeliveryUpdate = defineUpdate<OrderView, [{ delivery: DeliveryCo
 export const setBillingModeUpdate = defineUpdate<OrderView, [{ billingMode: BillingMode } & Actor]>('setBillingMode');
 export const generateUpdate = defineUpdate<OrderView, [Actor]>('generate');
 export const cancelUpdate = defineUpdate<{ outcome: CancelOutcome; order: OrderView }, [{ reason: string } & Actor]>('cancel');
+/** A note on the order (any status, while its workflow runs; a finished order's notes are kept beside it, infra/store/order-notes.ts). */
+export const addNoteUpdate = defineUpdate<OrderView, [{ text: string } & Actor]>('addNote');
 export const fraudReviewUpdate = defineUpdate<OrderView, [{ decision: 'approve' | 'reject'; reason: string } & Actor]>('fraudReview');
 
 // Ops' exception actions (workflows/order/resolution.ts, stuck-orders.ts).

@@ -143,6 +143,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
           accountId,
           currency: account.currency,
           createdBy: c.get('actor'),
+          requestId: c.get('requestId'),
           delivery: parsed.data.delivery ?? account.defaultDelivery,
           billingMode,
         },

@@ -185,7 +185,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
       if (body.lines) throw apiError('VALIDATION_FAILED', 'on a New order, set the programme on each line (enrolment attribute); give only customerIds here');
       const view = await temporal.workflow
         .getHandle(orderWorkflowId(orderId))
-        .executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: c.get('actor') }] });
+        .executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: c.get('actor'), requestId: c.get('requestId') }] });
       await recordRequests(orderId, customerIds, 'orderTime', c.get('actor'));
       return c.json(
         {

@@ -18,6 +18,7 @@ import {
   resubmitUpdate,
   setBillingModeUpdate,
   setDeliveryUpdate,
+  type Actor,
   type OrderView,
 } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
@@ -215,12 +216,20 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     return doc.state as OrderView;
   };
 
-  /** Runs an agent action as a workflow update; refusals come back as the domain's error codes. */
-  async function act<Ret, Arg>(c: Context<ApiEnv>, orderId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  /**
+   * Runs an agent action as a workflow update; refusals come back as the domain's error codes. The
+   * request id goes with it into the order's history (the correlation id of the audit trail).
+   */
+  async function act<Ret, Arg extends Actor>(
+    c: Context<ApiEnv>,
+    orderId: string,
+    def: UpdateDefinition<Ret, [Arg]>,
+    arg: Omit<Arg, 'requestId'>,
+  ): Promise<Ret> {
     const handle: WorkflowHandle = temporal.workflow.getHandle(orderWorkflowId(orderId));
     const key = c.get('idempotencyKey');
     try {
-      return await handle.executeUpdate(def, { args: [arg], ...(key ? { updateId: key } : {}) });
+      return await handle.executeUpdate(def, { args: [{ ...arg, requestId: c.get('requestId') } as Arg], ...(key ? { updateId: key } : {}) });
     } catch (e) {
       if (!(e instanceof WorkflowNotFoundError)) throw e;
       const order = await readOrder(orderId); // 404 when there is no such order at all

@@ -3,10 +3,12 @@
 // the update's answer reaches the agent with the workflow task, after the read model write.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { DomainError } from '../../domain/errors';
+import * as history from '../../domain/order-history';
 import * as rules from '../../domain/order-state';
 import { checkEnrolmentCustomerIds, checkRequestEnrolment, type EnrolmentCustomerIds } from '../../domain/enrolment';
 import {
   addLineUpdate,
+  addNoteUpdate,
   cancelUpdate,
   changeLineUpdate,
   fraudReviewUpdate,
@@ -48,57 +50,104 @@ export function handleAgentActions(record: OrderRecord, enrolment: EnrolmentRequ
     return view();
   });
 
-  setHandler(addLineUpdate, (req) => (rules.applyAddLine(order, req), record.commit(), view()), {
-    validator: (req) => validate(() => rules.checkAddLine(order, req)),
-  });
-  setHandler(changeLineUpdate, (req) => (rules.applyChangeLine(order, req), record.commit(), view()), {
-    validator: (req) => validate(() => rules.checkChangeLine(order, req)),
-  });
-  setHandler(removeLineUpdate, ({ lineId }) => (rules.applyRemoveLine(order, lineId), record.commit(), view()), {
-    validator: ({ lineId }) => validate(() => rules.checkRemoveLine(order, lineId)),
-  });
-  setHandler(setDeliveryUpdate, ({ delivery }) => (rules.applySetDelivery(order, delivery), record.commit(), view()), {
-    validator: ({ delivery }) => validate(() => rules.checkSetDelivery(order, delivery)),
-  });
-  setHandler(setBillingModeUpdate, ({ billingMode }) => (rules.applySetBillingMode(order, billingMode), record.commit(), view()), {
-    validator: (_req) => validate(() => rules.checkSetBillingMode(order)),
-  });
+  // Each edit records what it changed, before → after, with who asked and the request.
+  setHandler(
+    addLineUpdate,
+    (req) => {
+      const line = rules.applyAddLine(order, req);
+      record.commit(history.editEntry(req, history.lineChange(line.lineId, undefined, line)));
+      return view();
+    },
+    { validator: (req) => validate(() => rules.checkAddLine(order, req)) },
+  );
+  setHandler(
+    changeLineUpdate,
+    (req) => {
+      const before = { ...order.lines.find((l) => l.lineId === req.lineId)! };
+      const after = rules.applyChangeLine(order, req);
+      record.commit(history.editEntry(req, history.lineChange(req.lineId, before, after)));
+      return view();
+    },
+    { validator: (req) => validate(() => rules.checkChangeLine(order, req)) },
+  );
+  setHandler(
+    removeLineUpdate,
+    (req) => {
+      const before = order.lines.find((l) => l.lineId === req.lineId);
+      rules.applyRemoveLine(order, req.lineId);
+      record.commit(history.editEntry(req, history.lineChange(req.lineId, before, undefined)));
+      return view();
+    },
+    { validator: ({ lineId }) => validate(() => rules.checkRemoveLine(order, lineId)) },
+  );
+  setHandler(
+    setDeliveryUpdate,
+    (req) => {
+      const before = order.delivery;
+      rules.applySetDelivery(order, req.delivery);
+      record.commit(history.editEntry(req, history.deliveryChange(before, req.delivery)));
+      return view();
+    },
+    { validator: ({ delivery }) => validate(() => rules.checkSetDelivery(order, delivery)) },
+  );
+  setHandler(
+    setBillingModeUpdate,
+    (req) => {
+      const before = order.billingMode;
+      rules.applySetBillingMode(order, req.billingMode);
+      record.commit(history.editEntry(req, history.billingModeChange(before, req.billingMode)));
+      return view();
+    },
+    { validator: (_req) => validate(() => rules.checkSetBillingMode(order)) },
+  );
   setHandler(
     requestEnrolmentUpdate,
-    ({ customerIds, by }) => {
-      Object.assign(enrolment.customerIds, customerIds);
-      enrolment.requestedBy = by;
-      record.commit();
+    (req) => {
+      const before = { ...enrolment.customerIds };
+      Object.assign(enrolment.customerIds, req.customerIds);
+      enrolment.requestedBy = req.by;
+      record.commit(history.editEntry(req, history.enrolmentIdsChange(before, enrolment.customerIds)));
       return { ...view(), enrolmentCustomerIds: { ...enrolment.customerIds } };
     },
     { validator: ({ customerIds }) => validate(() => checkRequestEnrolment(order, customerIds)) },
   );
   setHandler(
     generateUpdate,
-    ({ by }) => (record.move('generate', by, 'agent generated the order'), view()),
+    (req) => (record.move('generate', req.by, 'agent generated the order', history.requestOf(req)), view()),
     // Lines asking for enrolment need the customer's programme id before generation.
     { validator: (_req) => validate(() => (rules.checkGenerate(order), checkEnrolmentCustomerIds(order.lines, enrolment.customerIds))) },
   );
   setHandler(
     cancelUpdate,
-    ({ by, reason }) => {
+    (req) => {
       const outcome = rules.checkCancel(order);
       if (outcome === 'cancelled') {
-        record.move('cancel', by, reason);
+        record.move('cancel', req.by, req.reason, history.requestOf(req));
         onCancelled();
       } else {
         order.cancellationRequested = true;
-        record.commit({ by, reason: `cancellation requested: ${reason}` });
+        record.commit({ by: req.by, reason: `cancellation requested: ${req.reason}`, ...history.requestOf(req) });
       }
       return { outcome, order: view() };
     },
     { validator: (_req) => validate(() => rules.checkCancel(order)) },
   );
+  // A note, in any status while the workflow runs: an entry of its own, status unchanged.
+  setHandler(
+    addNoteUpdate,
+    (req) => {
+      const { from: _from, to: _to, at: _at, ...entry } = history.noteEntry(order, req, req.text.trim(), record.now());
+      record.commit(entry);
+      return view();
+    },
+    { validator: ({ text }) => validate(() => history.checkAddNote(order.history, order.orderId, text)) },
+  );
   setHandler(
     fraudReviewUpdate,
-    ({ decision, by, reason }) => {
+    (req) => {
+      const { decision, by, reason } = req;
       order.fraud!.review = { decision, by, reason, at: record.now() };
-      record.commit({ by, reason: `fraud review ${decision === 'approve' ? 'approved' : 'rejected'}: ${reason}` });
+      record.commit({ by, reason: `fraud review ${decision === 'approve' ? 'approved' : 'rejected'}: ${reason}`, ...history.requestOf(req) });
       return view();
     },
     {

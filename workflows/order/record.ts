@@ -4,7 +4,7 @@
 import { orderTotals } from '../../domain/money';
 import { needsAttention } from '../../domain/order-exceptions';
 import * as rules from '../../domain/order-state';
-import type { OrderEvent, OrderState } from '../../domain/order-state';
+import type { EntryDetail, OrderEvent, OrderState } from '../../domain/order-state';
 import type { OrderView } from '../messages';
 
 /** The search attributes ops filter on in the Temporal UI: never personal data. */
@@ -70,14 +70,14 @@ export class OrderRecord {
    * is worth one. Ops' attributes and summary and the read model follow once per workflow task
    * (`takeSnapshot`), however many changes the task made.
    */
-  commit(entry?: { by: string; reason: string }): void {
+  commit(entry?: { by: string; reason: string } & EntryDetail): void {
     if (entry) this.order.history.push({ from: this.order.status, to: this.order.status, at: this.effects.now(), ...entry });
     this.order.revision++;
   }
 
-  /** Moves the order along the transition table, recording who and why. */
-  move(event: OrderEvent, by: string, reason: string): void {
-    rules.transition(this.order, event, this.effects.now(), by, reason);
+  /** Moves the order along the transition table, recording who and why (and the request, what changed). */
+  move(event: OrderEvent, by: string, reason: string, detail?: EntryDetail): void {
+    rules.transition(this.order, event, this.effects.now(), by, reason, detail);
     this.effects.countTransition(event, this.order.status);
     this.commit();
   }

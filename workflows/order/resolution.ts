@@ -3,6 +3,7 @@
 // allocation, and a fresh fraud check when the delivery changed) or close it as it is; with no
 // action the window closes it as Error. Close also ends an order whose cancellation went unanswered.
 import { condition, setHandler } from '@temporalio/workflow';
+import * as history from '../../domain/order-history';
 import * as exceptions from '../../domain/order-exceptions';
 import { closeUpdate, resubmitUpdate } from '../messages';
 import { localSteps } from './activities';
@@ -24,25 +25,31 @@ export function handleResolutionActions(record: OrderRecord, resolution: ErrorRe
   const { order } = record;
   setHandler(
     resubmitUpdate,
-    ({ delivery, by, reason }) => {
+    (req) => {
+      const { delivery, by, reason } = req;
       const plan = exceptions.checkResubmit(order, delivery);
+      const before = order.delivery;
       const round = exceptions.applyResubmit(order, plan.addressChanged ? delivery : undefined);
       resolution.requested = { round, fraudCheck: plan.addressChanged };
-      record.move('resubmit', by, `resubmitted (R${round})${plan.addressChanged ? ' to a corrected delivery address' : ''}: ${reason}`);
+      record.move('resubmit', by, `resubmitted (R${round})${plan.addressChanged ? ' to a corrected delivery address' : ''}: ${reason}`, {
+        ...history.requestOf(req),
+        ...(plan.addressChanged ? { changes: [history.deliveryChange(before, order.delivery)] } : {}),
+      });
       return record.view();
     },
     { validator: ({ delivery }) => validate(() => exceptions.checkResubmit(order, delivery)) },
   );
   setHandler(
     closeUpdate,
-    ({ by, reason }) => {
+    (req) => {
+      const { by, reason } = req;
       if (order.status === 'Error') {
         order.errorResolution!.closed = { by, reason, at: record.now() };
-        record.move('close', by, `closed as Error: ${reason}`);
+        record.move('close', by, `closed as Error: ${reason}`, history.requestOf(req));
       } else {
         const subs = exceptions.applyCloseUnanswered(order);
         stuck.closedBy = { by, reason };
-        record.commit({ by, reason: `closed with the cancellation unanswered (${subs.join(', ')} taken as cancelled): ${reason}` });
+        record.commit({ by, reason: `closed with the cancellation unanswered (${subs.join(', ')} taken as cancelled): ${reason}`, ...history.requestOf(req) });
       }
       return record.view();
     },

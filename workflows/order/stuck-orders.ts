@@ -5,6 +5,7 @@
 // The handlers change the order; awaitDispatch (dispatch.ts) sends what they queued.
 import { setHandler } from '@temporalio/workflow';
 import * as exceptions from '../../domain/order-exceptions';
+import * as history from '../../domain/order-history';
 import type { SubOrder } from '../../domain/types';
 import { resendCancellationUpdate, resendUpdate } from '../messages';
 import { localSteps } from './activities';
@@ -47,23 +48,23 @@ export function handleStuckOrderActions(record: OrderRecord, stuck: StuckOrders)
   const { order } = record;
   setHandler(
     resendUpdate,
-    ({ by, reason }) => {
+    (req) => {
       const subs = exceptions.applyResend(order, record.now());
       stuck.queue('resend', subs);
-      record.commit({ by, reason: `sales order resent to ${subs.map((s) => s.warehouseId).join(', ')}: ${reason}` });
+      record.commit({ by: req.by, reason: `sales order resent to ${subs.map((s) => s.warehouseId).join(', ')}: ${req.reason}`, ...history.requestOf(req) });
       return record.view();
     },
     { validator: (_req) => validate(() => exceptions.checkResend(order)) },
   );
   setHandler(
     resendCancellationUpdate,
-    ({ by, reason }) => {
+    (req) => {
       exceptions.applyResendCancellation(order, record.now());
       stuck.queue(
         'cancel',
         order.subOrders.filter((s) => s.status === 'Sent' && !s.superseded),
       );
-      record.commit({ by, reason: `cancellation resent: ${reason}` });
+      record.commit({ by: req.by, reason: `cancellation resent: ${req.reason}`, ...history.requestOf(req) });
       return record.view();
     },
     { validator: (_req) => validate(() => exceptions.checkResendCancellation(order)) },
