@@ -30,6 +30,18 @@ export const ERROR_CODES = {
   ORDER_NOT_AWAITING_DISPATCH: 409,
   NO_SUB_ORDER_AT_WAREHOUSE: 409,
   ROW_DOES_NOT_FIT: 409,
+  // Returns (POST /orders/{id}/returns, /returns/{rmaId}/receive).
+  RETURN_NOT_FOUND: 404,
+  /** A named unit is not a charged unit of the order (or cannot be named: no IMEI, serial or licence key). */
+  UNIT_NOT_RETURNABLE: 422,
+  /** A named unit is already returned, or held by an open return. */
+  UNIT_ALREADY_RETURNED: 409,
+  /** The reason's window (RETURN_WINDOW_UNWANTED, RETURN_WINDOW_FAULTY) has closed for a unit. */
+  RETURN_WINDOW_CLOSED: 422,
+  /** An exchange only for faulty or wrongItem returns. */
+  EXCHANGE_NOT_ALLOWED: 422,
+  /** Receipt of a return that is not waiting for its units (received, credited or expired). */
+  RETURN_NOT_AWAITING_RECEIPT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   STOCK_CHECK_UNAVAILABLE: 503,
