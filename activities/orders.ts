@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { msToNumber, type Duration } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type { OrderView } from '../workflows/messages';
@@ -39,7 +39,7 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
           const digest = createHash('sha256').update(`${input.orderId}:${line.lineNumber}:${unit}:${line.sku}`).digest('hex').toUpperCase();
           const key = `${line.sku}-${digest.slice(0, 5)}-${digest.slice(5, 10)}-${digest.slice(10, 15)}-${digest.slice(15, 20)}`;
           try {
-            await Licence.create({ licenceKey: key, orderId: input.orderId, lineNumber: line.lineNumber, sku: line.sku, unit, issuedAt });
+            await Licence.create({ _id: key, licenceKey: key, orderId: input.orderId, lineNumber: line.lineNumber, sku: line.sku, unit, issuedAt });
           } catch (err) {
             if (!isDuplicateKey(err)) throw err;
           }
@@ -48,6 +48,26 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
         out.push({ lineNumber: line.lineNumber, keys });
       }
       return out;
+    },
+
+    /**
+     * Revokes an order's licence keys (the order ended without delivering). Each key once: a key
+     * already revoked keeps its first revocation, so a retry answers the same time. By `_id` only.
+     */
+    async revokeLicences(input: { orderId: string; keys: string[]; reason: string }): Promise<{ revokedAt: string }> {
+      const now = new Date().toISOString();
+      const times = await Promise.all(
+        input.keys.map(async (key) => {
+          const held = await Licence.findOne({ _id: key }, { orderId: 1, revokedAt: 1 }).lean<{ orderId: string; revokedAt: string | null }>();
+          if (!held || held.orderId !== input.orderId)
+            throw ApplicationFailure.nonRetryable(`licence ${key} was not issued for order ${input.orderId}`, 'LICENCE_NOT_FOUND');
+          if (held.revokedAt) return held.revokedAt;
+          // One writer: the order's workflow, one step at a time.
+          await Licence.updateOne({ _id: key }, { $set: { revokedAt: now, revokedReason: input.reason } });
+          return now;
+        }),
+      );
+      return { revokedAt: times.sort()[0] ?? now };
     },
   };
 }

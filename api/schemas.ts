@@ -286,7 +286,16 @@ export const OrderSchema = z
     history: z.array(HistoryEntrySchema),
     charges: z.array(z.object(chargeFields).openapi('OrderCharge')),
     invoiceNumber: z.string().nullable(),
-    licences: z.array(z.object({ lineNumber: z.number().int(), keys: z.array(z.string()) })),
+    licences: z.array(
+      z.object({
+        lineNumber: z.number().int(),
+        keys: z.array(z.string()),
+        revokedAt: z.string().optional().openapi({
+          description:
+            'when the keys were revoked because the order ended without delivering (Cancelled, or closed in Error with nothing shipped); never charged then',
+        }),
+      }),
+    ),
     backorder: z
       .object({
         since: z.string(),
@@ -441,7 +450,9 @@ export const EnrolmentStartedSchema = z
     orderId: z.string(),
     when: z.literal('later'),
     started: z.array(z.object({ manufacturer: Manufacturer, workflowId: z.string(), devices: z.number().int() })),
-    alreadyRequested: z.array(Manufacturer).openapi({ description: 'manufacturers asked before for this order: not asked again' }),
+    alreadyRequested: z
+      .array(Manufacturer)
+      .openapi({ description: 'manufacturers already asked for every picked device of this order (or a request racing this one): not asked again' }),
   })
   .openapi('EnrolmentStarted');
 

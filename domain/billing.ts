@@ -1,7 +1,9 @@
 // What a customer is charged for: exactly the units they received. One charge per order line per
 // dispatch batch that shipped it (a partial then final shipment gives two; a resubmission's
-// shipments add `:R<n>`), and one per licence line. The charge key is the business idempotency
+// shipments add `:R<n>`), and one per licence line once the order delivers (domain/licences.ts: a
+// licence of an order that ends without delivering is revoked, never charged). The charge key is the business idempotency
 // key: retries and replays find the same key.
+import { licenceChargeKey, licencesToCharge } from './licences';
 import { invoiceTotals, lineAmounts, type InvoiceTotals } from './money';
 import type { OrderState } from './order-state';
 import { isValidIsoDate } from './warehouse-response';
@@ -48,7 +50,7 @@ export function chargesForOrder(order: OrderState): ChargeDraft[] {
     });
   };
   for (const s of shipped.values()) draft(`${order.orderId}:${s.lineNumber}:${s.batchId}`, s.lineNumber, s.quantity);
-  for (const l of order.licences) draft(`${order.orderId}:${l.lineNumber}:licence`, l.lineNumber, l.keys.length);
+  for (const l of licencesToCharge(order)) draft(licenceChargeKey(order.orderId, l.lineNumber), l.lineNumber, l.keys.length);
   return drafts.sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
 }
 

@@ -66,7 +66,25 @@ export interface EnrolmentInstruction {
 }
 
 export const instructionId = (requestId: string, deviceId: string) => `${requestId}:${deviceId}`;
+/** The first enrolment of an order's devices with a manufacturer (by the order itself, or the first later request). */
 export const enrolmentWorkflowId = (orderId: string, manufacturer: Manufacturer) => `enrol-${orderId}-${manufacturer}`;
+/** The order's own enrolment of what resubmission round `round` shipped. */
+export const resubmissionEnrolmentWorkflowId = (orderId: string, manufacturer: Manufacturer, round: number) =>
+  `${enrolmentWorkflowId(orderId, manufacturer)}-R${round}`;
+
+/**
+ * The workflow id of a later request, given the enrolment requests already made for the order with
+ * this manufacturer (their workflow ids): the first id if nobody took it, else `…-<n>` after the
+ * requests numbered so. Two requests that see the same past get the same id: one of them starts it.
+ */
+export function laterEnrolmentWorkflowId(orderId: string, manufacturer: Manufacturer, requestIds: readonly string[]): string {
+  const first = enrolmentWorkflowId(orderId, manufacturer);
+  const numbered = new Set(requestIds.filter((id) => id === first || (id.startsWith(`${first}-`) && /^[0-9]+$/.test(id.slice(first.length + 1)))));
+  return numbered.size === 0 ? first : `${first}-${numbered.size + 1}`;
+}
+
+/** A device in one programme: what "already requested" is counted by. */
+export const programmeDeviceKey = (manufacturer: Manufacturer, deviceId: string) => `${manufacturer}|${deviceId}`;
 /** `n` counts the device's unenrolment requests, so a retried request is the same workflow. */
 export const unenrolmentWorkflowId = (deviceId: string, n: number) => `unenrol-${deviceId}-${n}`;
 
@@ -207,18 +225,24 @@ export function orderTimePicks(lines: Pick<OrderLine, 'lineNumber' | 'enrolment'
 
 /**
  * The dispatched devices to enrol, one group per manufacturer. A unit without an IMEI or serial
- * cannot be enrolled and is left out; a pick whose line shipped nothing gives no devices.
+ * cannot be enrolled and is left out; a pick whose line shipped nothing gives no devices, and a
+ * device already requested with that manufacturer (`programmeDeviceKey`) is not asked for again.
  */
-export function devicesToEnrol(order: Pick<OrderState, 'subOrders'>, picks: ProgrammePick[], customerIds: EnrolmentCustomerIds): ManufacturerEnrolment[] {
+export function devicesToEnrol(
+  order: Pick<OrderState, 'subOrders'>,
+  picks: ProgrammePick[],
+  customerIds: EnrolmentCustomerIds,
+  alreadyRequested: ReadonlySet<string> = new Set(),
+): ManufacturerEnrolment[] {
   const byManufacturer = new Map<Manufacturer, EnrolmentDevice[]>();
-  const seen = new Set<string>();
+  const seen = new Set<string>(alreadyRequested);
   for (const pick of picks) {
     for (const sub of order.subOrders) {
       for (const u of sub.units) {
         if (u.lineNumber !== pick.lineNumber) continue;
         const deviceId = u.imei ?? u.serialNumber;
-        if (!deviceId || seen.has(`${pick.manufacturer}|${deviceId}`)) continue;
-        seen.add(`${pick.manufacturer}|${deviceId}`);
+        if (!deviceId || seen.has(programmeDeviceKey(pick.manufacturer, deviceId))) continue;
+        seen.add(programmeDeviceKey(pick.manufacturer, deviceId));
         const list = byManufacturer.get(pick.manufacturer) ?? [];
         list.push({
           deviceId,
@@ -241,8 +265,17 @@ export function devicesToEnrol(order: Pick<OrderState, 'subOrders'>, picks: Prog
 }
 
 /**
- * Checks a later request (for a Complete order): each picked line exists, its product supports the
- * programme, the customer id is given, and it shipped devices that can be identified.
+ * The order's own enrolment: once its shipments settle (Complete, or Error with what shipped),
+ * the devices of the lines that asked for it at order time; again after each resubmission round.
+ */
+export const ordersOwnEnrolmentDue = (status: OrderState['status']) => status === 'Complete' || status === 'Error';
+
+/**
+ * Checks a later request, on any order that shipped devices (Complete, Error, Cancelled after a
+ * partial shipment, or still going with part shipped): each picked line exists, its product
+ * supports the programme, the customer id is given, and it shipped devices that can be identified.
+ * While the order is still going, a programme its lines asked for at order time is the order's
+ * own to enrol when its shipments settle.
  */
 export function checkLaterEnrolment(
   order: Pick<OrderState, 'orderId' | 'status' | 'lines' | 'subOrders'>,
@@ -250,10 +283,23 @@ export function checkLaterEnrolment(
   customerIds: EnrolmentCustomerIds,
   programmesBySku: Record<string, Manufacturer[]>,
 ): void {
-  if (order.status !== 'Complete') {
-    throw new DomainError('INVALID_TRANSITION', `order ${order.orderId} is ${order.status}: devices can be enrolled later only once the order is Complete`, {
+  if (order.status === 'New') {
+    throw new DomainError('INVALID_TRANSITION', `order ${order.orderId} is New: set the programme on its lines, it enrols them once they ship`, {
       status: order.status,
     });
+  }
+  if (!order.subOrders.some((s) => s.units.some((u) => u.imei || u.serialNumber))) {
+    throw new DomainError('INVALID_TRANSITION', `order ${order.orderId} is ${order.status} and has shipped no device to enrol yet`, { status: order.status });
+  }
+  const stillGoing = order.status === 'AwaitingGeneration' || order.status === 'AwaitingDispatch';
+  const ownProgrammes = new Set(orderTimePicks(order.lines).map((p) => p.manufacturer));
+  const own = stillGoing ? [...new Set(picks.filter((p) => ownProgrammes.has(p.manufacturer)).map((p) => p.manufacturer))] : [];
+  if (own.length) {
+    throw new DomainError(
+      'INVALID_TRANSITION',
+      `order ${order.orderId} is ${order.status}: it enrols its ${own.join(', ')} devices itself once its shipments settle; ask again then for any left out`,
+      { status: order.status, orderEnrols: own },
+    );
   }
   if (picks.length === 0) throw new DomainError('VALIDATION_FAILED', 'name the lines to enrol (no line of this order asks for enrolment)');
   checkCustomerIds(customerIds);

@@ -101,6 +101,14 @@ export interface FraudState {
   review?: { decision: 'approve' | 'reject'; by: string; reason: string; at: string };
 }
 
+/** A software line's licence keys, issued at generation; revoked when the order ends without it (domain/licences.ts). */
+export interface LicenceLine {
+  lineNumber: number;
+  keys: string[];
+  /** When the keys were revoked (never charged then); absent while they stand. */
+  revokedAt?: string;
+}
+
 export interface OrderState {
   orderId: string;
   accountId: string;
@@ -121,7 +129,7 @@ export interface OrderState {
   history: HistoryEntry[];
   charges: Charge[];
   invoiceNumber: string | null;
-  licences: { lineNumber: number; keys: string[] }[];
+  licences: LicenceLine[];
   /** Waiting for stock no warehouse has yet (Awaiting Generation); null once sent or never short. */
   backorder: Backorder | null;
   /** In Error: open for ops (resubmit or close) until `openUntil`; null before the workflow waits for them. */

@@ -375,14 +375,19 @@ const SequenceHintSchema = new Schema(
   opts,
 );
 
+/** A software licence key, `_id` = the key (read and revoked by `_id`). */
 const LicenceSchema = new Schema(
   {
+    _id: { type: String, required: true },
     licenceKey: { type: String, required: true, unique: true },
     orderId: { type: String, required: true, index: true },
     lineNumber: { type: Number, required: true },
     sku: { type: String, required: true },
     unit: { type: Number, required: true },
     issuedAt: { type: String, required: true },
+    /** Set once when the order ended without delivering: the key no longer works and was never charged. */
+    revokedAt: { type: String, default: null },
+    revokedReason: { type: String, default: null },
   },
   opts,
 );

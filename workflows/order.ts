@@ -2,7 +2,7 @@
 // Request job checks fraud and sends a sales order to each warehouse (Awaiting Generation); the
 // warehouses' results arrive through the Sales Order Dispatch job (Awaiting Dispatch → Complete or
 // Error); shipped devices are enrolled with their manufacturers and the customer is billed for
-// what shipped. An order in Error stays open for ops to resubmit what did not ship, or close it.
+// what shipped (licences only once the order delivers: else they are revoked). An order in Error stays open for ops to resubmit what did not ship, or close it.
 // Each step lives in workflows/order/.
 import { allHandlersFinished, condition, metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import * as rules from '../domain/order-state';
@@ -11,8 +11,9 @@ import { AccountIdAttr, BillingModeAttr, NeedsAttentionAttr, OrderStatusAttr, Wa
 import { handleAgentActions, type EnrolmentRequest } from './order/agent-actions';
 import { bill } from './order/billing';
 import { awaitDispatch, handleDispatchResults } from './order/dispatch';
-import { enrolDevices } from './order/enrolment';
+import { DeviceEnrolment } from './order/enrolment';
 import { OrderJob } from './order/job-step';
+import { revokeUndeliveredLicences } from './order/licences';
 import { keepReadModelCurrent, readModelCaughtUp } from './order/projection';
 import { OrderRecord, SYSTEM, type OrderAttributes } from './order/record';
 import { awaitResolution, ErrorResolution, handleResolutionActions } from './order/resolution';
@@ -38,6 +39,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   const job = new OrderJob();
   const stuck = new StuckOrders(record);
   const resolution = new ErrorResolution();
+  const devices = new DeviceEnrolment(record, enrolment);
   handleAgentActions(record, enrolment, () => job.cancel());
   handleDispatchResults(record);
   handleStuckOrderActions(record, stuck);
@@ -56,7 +58,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     // Awaiting Dispatch: the warehouses' results, until every sub-order is resolved.
     if (order.status === 'AwaitingDispatch') await awaitDispatch(record, stuck);
 
-    if (order.status === 'Complete') await enrolDevices(record, enrolment);
+    // Shipments settled (Complete or Error): enrol what shipped, bill what was delivered.
+    await devices.enrolShipped();
     await bill(record);
 
     // Error: ops resubmit what did not ship (the job again, for that only) or close it.
@@ -64,6 +67,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     if (!resubmission) break;
     if (order.status === 'AwaitingGeneration') await job.run(() => salesOrderRequest(record, resubmission));
   }
+  // Ended without delivering (Cancelled, or closed in Error with nothing shipped): licences revoked.
+  await revokeUndeliveredLicences(record);
 
   await readModelCaughtUp(record);
   await condition(allHandlersFinished);

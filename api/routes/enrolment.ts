@@ -1,5 +1,5 @@
-// Device enrolment: request it for an order (programme ids on a New order, or devices of a
-// Complete order later), unenrol a device, follow an order's per-device progress; ops list failed
+// Device enrolment: request it for an order (programme ids on a New order, or the shipped devices
+// of any order later: Complete, Error, Cancelled after a partial shipment), unenrol a device, follow an order's per-device progress; ops list failed
 // devices, requeue them and run the enrolment jobs on demand.
 import { createRoute, z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -10,8 +10,9 @@ import {
   checkUnenrol,
   deviceEnrolmentState,
   devicesToEnrol,
-  enrolmentWorkflowId,
+  laterEnrolmentWorkflowId,
   orderTimePicks,
+  programmeDeviceKey,
   summarise,
   unenrolmentWorkflowId,
   type EnrolmentCustomerIds,
@@ -59,7 +60,7 @@ export const EnrolmentRequestBody = z
       .min(1)
       .max(100)
       .optional()
-      .openapi({ description: "Complete orders: the lines to enrol and each one's programme; defaults to the lines that asked for enrolment" }),
+      .openapi({ description: "Orders past New: the lines to enrol and each one's programme; defaults to the lines that asked for enrolment" }),
   })
   .strict()
   .openapi('EnrolmentRequest');
@@ -86,7 +87,7 @@ const requestEnrolment = createRoute({
   method: 'post',
   path: '/orders/{orderId}/enrolment',
   tags: ['enrolment'],
-  summary: "Enrol the order's devices: programme ids on a New order, or the devices of a Complete order now",
+  summary: "Enrol the order's devices: programme ids on a New order, or the shipped devices of any order now (those not asked for before)",
   request: { params: OrderIdParam, ...jsonBody(EnrolmentRequestBody) },
   responses: {
     ...refusals,
@@ -204,17 +205,24 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
       Pick<Product, 'sku' | 'enrolmentProgrammes'>[]
     >();
     checkLaterEnrolment(order, picks, customerIds, Object.fromEntries(products.map((p) => [p.sku, p.enrolmentProgrammes])));
-    const plan = devicesToEnrol(order, picks, customerIds);
+    // Devices already asked for (by the order itself or an earlier request) are never asked for
+    // again: a repeat enrols only what shipped since, if anything.
+    const earlier = await Instr.find({ orderId, action: 'enrol' }, { requestId: 1, manufacturer: 1, deviceId: 1, _id: 0 }).lean<
+      Pick<InstructionDoc, 'requestId' | 'manufacturer' | 'deviceId'>[]
+    >();
+    const plan = devicesToEnrol(order, picks, customerIds, new Set(earlier.map((i) => programmeDeviceKey(i.manufacturer, i.deviceId))));
     await recordRequests(orderId, customerIds, 'later', c.get('actor'), picks);
     const started: { manufacturer: Manufacturer; workflowId: string; devices: number }[] = [];
-    const alreadyRequested: Manufacturer[] = [];
+    const alreadyRequested: Manufacturer[] = [...new Set(picks.map((p) => p.manufacturer))].filter((m) => !plan.some((e) => e.manufacturer === m));
     for (const e of plan) {
-      const workflowId = enrolmentWorkflowId(orderId, e.manufacturer);
+      const requestIds = [...new Set(earlier.filter((i) => i.manufacturer === e.manufacturer).map((i) => i.requestId))];
+      const workflowId = laterEnrolmentWorkflowId(orderId, e.manufacturer, requestIds);
       try {
         await temporal.workflow.start<typeof deviceEnrolmentWorkflow>('deviceEnrolmentWorkflow', {
           workflowId,
           taskQueue: config.temporal.taskQueue,
-          // One enrolment per order and manufacturer, ever: a second request is refused, not repeated.
+          // Each request id once, ever: a request racing another one (or the order's own, whose
+          // instructions are not queued yet) is refused, not repeated.
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           args: [{ orderId, ...e, requestedBy: c.get('actor') }],
           staticSummary: `Enrol ${e.devices.length} device(s) of order ${orderId} with ${e.manufacturer}`,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { billCutOff, billDateForScheduledRun, chargesForOrder, cycleDayOf, invoiceSummary, isBillDate } from '../../domain/billing';
+import { licenceChargeKey, licenceFate, licencesToRevoke } from '../../domain/licences';
 import { lineAmounts } from '../../domain/money';
 import { applyAddLine, applyDispatchRows, newOrder, type OrderState } from '../../domain/order-state';
 import type { DispatchRow, Product } from '../../domain/types';
@@ -119,13 +120,14 @@ describe('chargesForOrder: the customer pays for exactly what they received', ()
     expect(chargesForOrder(order)).toEqual([]);
   });
 
-  it('charges licences once per licence line when provisioned, next to what shipped', () => {
+  it('charges licences once per licence line once the order delivered, next to what shipped', () => {
     const order = sentOrder([
       { p: LICENCE, quantity: 2 },
       { p: CHARGER, quantity: 1 },
     ]);
     order.licences = [{ lineNumber: 1, keys: ['K1', 'K2'] }];
     applyDispatchRows(order, 'b', [row(2, 'CHARGER', 'shipped', 1)]);
+    order.status = 'Complete';
     expect(chargesForOrder(order)).toEqual([
       {
         chargeKey: 'ORD-T1:1:licence',
@@ -156,6 +158,58 @@ describe('chargesForOrder: the customer pays for exactly what they received', ()
 const charge = (unitPrice: number, quantity: number, taxRateBps: number) => ({
   taxRateBps,
   ...(({ net, tax }) => ({ amount: net, tax }))(lineAmounts(unitPrice, quantity, taxRateBps)),
+});
+
+describe('licences and money agree: a licence is charged only once the order delivers, else revoked', () => {
+  const licenceOrder = (status: OrderState['status'], shipped: boolean) => {
+    const order = sentOrder([
+      { p: LICENCE, quantity: 2 },
+      { p: CHARGER, quantity: 1 },
+    ]);
+    order.licences = [{ lineNumber: 1, keys: ['K1', 'K2'] }];
+    if (shipped) applyDispatchRows(order, 'b', [row(2, 'CHARGER', 'shipped', 1)]);
+    order.status = status;
+    return order;
+  };
+  const licenceCharges = (order: OrderState) => chargesForOrder(order).filter((c) => c.chargeKey.endsWith(':licence'));
+
+  it('decides per status and shipment: charge, revoke, or hold until ops resolve an Error', () => {
+    const closed = { by: 'ops:o', reason: 'rejected', at: '2025-01-03T00:00:00.000Z' };
+    const cases: [OrderState['status'], boolean, OrderState['errorResolution'], string][] = [
+      ['Complete', true, null, 'charge'],
+      ['Error', true, null, 'charge'],
+      ['Error', true, { openUntil: '2025-02-01T00:00:00.000Z', closed }, 'charge'],
+      ['Cancelled', false, null, 'revoke'],
+      ['Error', false, { openUntil: '2025-02-01T00:00:00.000Z', closed }, 'revoke'],
+      ['Error', false, null, 'hold'],
+      ['Error', false, { openUntil: '2025-02-01T00:00:00.000Z', closed: null }, 'hold'],
+      ['AwaitingDispatch', true, null, 'hold'],
+      ['AwaitingGeneration', false, null, 'hold'],
+    ];
+    for (const [status, shipped, errorResolution, fate] of cases) {
+      const order = { ...licenceOrder(status, shipped), errorResolution };
+      expect(licenceFate(order), `${status} shipped=${shipped} closed=${!!errorResolution?.closed}`).toBe(fate);
+      expect(licenceCharges(order), `${status} shipped=${shipped}`).toHaveLength(fate === 'charge' ? 1 : 0);
+      expect(licencesToRevoke(order).map((l) => l.lineNumber)).toEqual(fate === 'revoke' ? [1] : []);
+    }
+  });
+
+  it('a cancelled order: its licences are revoked and never charged; once revoked, nothing is left to revoke', () => {
+    const order = licenceOrder('Cancelled', false);
+    expect(chargesForOrder(order)).toEqual([]);
+    expect(licencesToRevoke(order)).toEqual([{ lineNumber: 1, keys: ['K1', 'K2'] }]);
+    order.licences[0].revokedAt = '2025-01-03T00:00:00.000Z';
+    expect(licencesToRevoke(order)).toEqual([]);
+    // Revoked keys are never charged, whatever the order does next.
+    expect(licenceCharges({ ...order, status: 'Complete' })).toEqual([]);
+  });
+
+  it('a licence already charged (an Error order billed for what shipped, resubmitted, then cancelled) is not revoked', () => {
+    const order = licenceOrder('Cancelled', false);
+    order.charges = [{ ...chargesForOrder(licenceOrder('Complete', true))[0], invoiceNumber: null }];
+    expect(order.charges[0].chargeKey).toBe(licenceChargeKey('ORD-T1', 1));
+    expect(licencesToRevoke(order)).toEqual([]);
+  });
 });
 
 describe('invoice arithmetic', () => {

@@ -8,6 +8,10 @@ import {
   checkUnenrol,
   deviceEnrolmentState,
   devicesToEnrol,
+  laterEnrolmentWorkflowId,
+  ordersOwnEnrolmentDue,
+  programmeDeviceKey,
+  resubmissionEnrolmentWorkflowId,
   orderTimePicks,
   planBatches,
   resultFor,
@@ -107,6 +111,32 @@ describe('which devices are enrolled', () => {
       { manufacturer: 'google', customerId: '9001', devices: [expect.objectContaining({ deviceId: 'S-3', serialNumber: 'S-3' })] },
     ]);
   });
+  it('leaves out devices already requested with that manufacturer, so asking again enrols only what shipped since', () => {
+    const plan = devicesToEnrol(
+      order,
+      orderTimePicks(lines),
+      { apple: 'ORG-1', google: '9001' },
+      new Set([programmeDeviceKey('apple', '111'), programmeDeviceKey('google', 'S-3')]),
+    );
+    expect(plan).toEqual([{ manufacturer: 'apple', customerId: 'ORG-1', devices: [expect.objectContaining({ deviceId: '112' })] }]);
+    // The same device in another programme is another request.
+    expect(
+      devicesToEnrol(order, [{ lineNumber: 1, manufacturer: 'apple' }], { apple: 'ORG-1' }, new Set([programmeDeviceKey('google', '111')]))[0].devices,
+    ).toHaveLength(2);
+  });
+  it("numbers a later request's workflow after the requests made before it; the order's resubmission rounds have ids of their own", () => {
+    expect(laterEnrolmentWorkflowId('O1', 'apple', [])).toBe('enrol-O1-apple');
+    expect(laterEnrolmentWorkflowId('O1', 'apple', ['enrol-O1-apple'])).toBe('enrol-O1-apple-2');
+    expect(laterEnrolmentWorkflowId('O1', 'apple', ['enrol-O1-apple', 'enrol-O1-apple-2', 'enrol-O1-apple-R1', 'enrol-O1-apple'])).toBe('enrol-O1-apple-3');
+    // Only the order's resubmission round so far: the first id is still free.
+    expect(laterEnrolmentWorkflowId('O1', 'apple', ['enrol-O1-apple-R1'])).toBe('enrol-O1-apple');
+    expect(resubmissionEnrolmentWorkflowId('O1', 'apple', 2)).toBe('enrol-O1-apple-R2');
+  });
+  it('the order enrols its own devices once its shipments settle: Complete or Error', () => {
+    expect(
+      ['New', 'AwaitingGeneration', 'AwaitingDispatch', 'Complete', 'Error', 'Cancelled'].filter((s) => ordersOwnEnrolmentDue(s as OrderState['status'])),
+    ).toEqual(['Complete', 'Error']);
+  });
   it('needs the customer id of every programme a line asks for', () => {
     expect(() => checkEnrolmentCustomerIds(lines, { apple: 'ORG-1' })).toThrow(/google/);
     expect(() => checkEnrolmentCustomerIds(lines, { apple: 'ORG-1', google: '9001' })).not.toThrow();
@@ -121,13 +151,28 @@ describe('which devices are enrolled', () => {
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, {})).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     expect(() => checkRequestEnrolment({ ...base, status: 'New' }, { apple: 'has spaces' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
-  it('checks a later request: Complete, supported programme, customer id, devices shipped', () => {
+  it('checks a later request: any order with shipped devices, supported programme, customer id, devices shipped', () => {
     const complete = { ...order, orderId: 'O1', status: 'Complete', lines } as unknown as Pick<OrderState, 'orderId' | 'status' | 'lines' | 'subOrders'>;
     const programmes = { SKU1: ['apple'], SKU2: ['samsung', 'google'], SKU3: ['google'] } as Record<string, Manufacturer[]>;
     expect(() => checkLaterEnrolment(complete, [{ lineNumber: 2, manufacturer: 'google' }], { google: '9001' }, programmes)).not.toThrow();
+    // Error, Cancelled after a partial shipment, or still going with part shipped: the devices that shipped can be enrolled.
+    for (const status of ['Error', 'Cancelled', 'AwaitingDispatch'] as const) {
+      expect(() => checkLaterEnrolment({ ...complete, status }, [{ lineNumber: 2, manufacturer: 'samsung' }], { samsung: 'K-1' }, programmes)).not.toThrow();
+    }
+    // Still going: a programme its lines asked for at order time is the order's own, once its shipments settle.
     expect(() =>
       checkLaterEnrolment({ ...complete, status: 'AwaitingDispatch' }, [{ lineNumber: 2, manufacturer: 'google' }], { google: '9001' }, programmes),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION', details: expect.objectContaining({ orderEnrols: ['google'] }) }));
+    expect(() =>
+      checkLaterEnrolment({ ...complete, status: 'Error' }, [{ lineNumber: 2, manufacturer: 'google' }], { google: '9001' }, programmes),
+    ).not.toThrow();
+    // Nothing shipped yet, or a New order: nothing to enrol later.
+    expect(() =>
+      checkLaterEnrolment({ ...complete, status: 'Cancelled', subOrders: [] }, [{ lineNumber: 2, manufacturer: 'samsung' }], { samsung: 'K-1' }, programmes),
     ).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
+    expect(() => checkLaterEnrolment({ ...complete, status: 'New' }, [{ lineNumber: 2, manufacturer: 'samsung' }], { samsung: 'K-1' }, programmes)).toThrow(
+      expect.objectContaining({ code: 'INVALID_TRANSITION' }),
+    );
     expect(() => checkLaterEnrolment(complete, [{ lineNumber: 2, manufacturer: 'apple' }], { apple: 'ORG-1' }, programmes)).toThrow(
       expect.objectContaining({ code: 'ENROLMENT_NOT_SUPPORTED' }),
     );
