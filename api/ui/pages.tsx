@@ -232,6 +232,14 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
             </button>
           </form>
           <ol id="timeline" class="timeline"></ol>
+          <form id="note-form" class="note-form">
+            <Field id="note-text" label="Add a note (kept in the history with your name)">
+              <textarea id="note-text" name="text" required maxlength={1000} rows={2} placeholder="e.g. customer called about delivery"></textarea>
+            </Field>
+            <button type="submit" class="secondary">
+              Add note
+            </button>
+          </form>
         </section>
         <section class="card" aria-labelledby="fraud-h">
           <h2 id="fraud-h">Fraud check</h2>
