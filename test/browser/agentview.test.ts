@@ -327,6 +327,17 @@ describe('AgentView', () => {
     expect(await link.isVisible()).toBe(true);
     expect(await link.getAttribute('href')).toContain(`/workflows/order-${orderId}`);
     await browser.screenshot(page, 'ops-order');
+    // The agent's delivery edit is in the timeline, before → after.
+    await showing(page, '#timeline', 'delivery contact changed');
+    await showing(page, '#timeline .tl-changes', 'Qwerty Smith');
+
+    // The audit lists the approval under the ops person's name.
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Person').fill('ops:ops-ana');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await showing(page, '#audit tbody', orderId);
+    await showing(page, '#audit tbody', 'fraud review approved: Called the customer; delivery confirmed');
+    await browser.screenshot(page, 'ops-audit');
     await agent.close();
     await page.close();
   });
