@@ -8,7 +8,7 @@ import { BATCH_OUTCOMES } from '../domain/adaptor-exceptions';
 import { freeText } from '../domain/free-text';
 import { INSTRUCTION_STATUSES, type EnrolmentDevice } from '../domain/enrolment';
 import { ATTENTION_FLAGS } from '../domain/order-exceptions';
-import { MAX_NOTE_LENGTH } from '../domain/order-history';
+import { MAX_NOTE_LENGTH, type AuditEntry } from '../domain/order-history';
 import { ORDER_REFERENCE_KINDS } from '../domain/search';
 import { WORK_QUEUE_KINDS, type WorkQueueKind as WorkQueueKindName } from '../domain/needs-attention';
 import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
@@ -169,7 +169,7 @@ const OrderChangeSchema = z
     z.object({ field: z.literal('line'), lineId: z.string(), before: LineSnapshotSchema.nullable(), after: LineSnapshotSchema.nullable() }),
     z.object({ field: z.literal('delivery'), before: DeliverySchema.nullable(), after: DeliverySchema.nullable() }),
     z.object({ field: z.literal('billingMode'), before: BillingMode, after: BillingMode }),
-    z.object({ field: z.literal('enrolmentIds'), before: EnrolmentIdsSchema, after: EnrolmentIdsSchema }),
+    z.object({ field: z.literal('enrolmentIds'), before: EnrolmentIdsSchema.nullable(), after: EnrolmentIdsSchema.nullable() }),
   ])
   .openapi('OrderChange', { description: 'what an action changed: before → after (a line: before null = added, after null = removed)' });
 
@@ -341,6 +341,18 @@ export const OrderDetailSchema = OrderSchema.extend({
 }).openapi('OrderDetail');
 
 export const CancellationRequestedSchema = z.object({ outcome: z.literal('cancellationRequested'), order: OrderSchema }).openapi('CancellationRequested');
+
+export const AuditEntrySchema = HistoryEntrySchema.omit({ by: true })
+  .extend({
+    actor: z.string().openapi({ description: 'the person who did it' }),
+    orderId: z.string(),
+    accountId: z.string(),
+    entryKey: z
+      .string()
+      .openapi({ description: 'the entry in the order history: `<orderId>#<index>`, or `<orderId>:note:<key>` for a note on a finished order' }),
+  })
+  .openapi('AuditEntry');
+export const AuditListSchema = z.object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() }).openapi('AuditList');
 
 export const OrderListSchema = z.object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() }).openapi('OrderList');
 
@@ -812,6 +824,7 @@ type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 
 const sameAsDomain = <_ extends true>() => undefined;
 sameAsDomain<Same<z.infer<typeof OrderSchema>, OrderView>>();
 sameAsDomain<Same<z.infer<typeof DispatchRowSchema>, DispatchRow>>();
+sameAsDomain<Same<z.infer<typeof AuditEntrySchema>, AuditEntry>>();
 sameAsDomain<Same<z.infer<typeof ProductSchema>, Product>>();
 sameAsDomain<Same<z.infer<typeof AccountSchema>, Account>>();
 sameAsDomain<Same<z.infer<typeof ProductWriteSchema>, Product>>();

@@ -35,7 +35,8 @@ export function billingModeChange(before: BillingMode, after: BillingMode): Orde
 }
 
 export function enrolmentIdsChange(before: EnrolmentCustomerIds, after: EnrolmentCustomerIds): OrderChange {
-  return { field: 'enrolmentIds', before: { ...before }, after: { ...after } };
+  const copy = (ids: EnrolmentCustomerIds) => (Object.keys(ids).length ? { ...ids } : null);
+  return { field: 'enrolmentIds', before: copy(before), after: copy(after) };
 }
 
 /** True when the change leaves what it touched as it was (an agent setting the same value again). */
@@ -68,9 +69,9 @@ export function describeChange(change: OrderChange): string {
     case 'billingMode':
       return `billing mode ${change.before} → ${change.after}`;
     case 'enrolmentIds': {
-      const programmes = Object.keys({ ...change.before, ...change.after }).filter(
-        (m) => change.before[m as keyof EnrolmentCustomerIds] !== change.after[m as keyof EnrolmentCustomerIds],
-      );
+      const before = change.before ?? {};
+      const after = change.after ?? {};
+      const programmes = Object.keys({ ...before, ...after }).filter((m) => before[m as keyof EnrolmentCustomerIds] !== after[m as keyof EnrolmentCustomerIds]);
       return `enrolment customer ids set for ${programmes.join(', ')}`;
     }
   }

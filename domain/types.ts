@@ -103,7 +103,8 @@ export type OrderChange =
   | { field: 'line'; lineId: string; before: LineSnapshot | null; after: LineSnapshot | null }
   | { field: 'delivery'; before: DeliveryContact | null; after: DeliveryContact | null }
   | { field: 'billingMode'; before: BillingMode; after: BillingMode }
-  | { field: 'enrolmentIds'; before: Partial<Record<Manufacturer, string>>; after: Partial<Record<Manufacturer, string>> };
+  // null: none (an empty object would not survive the database: its documents drop empty objects).
+  | { field: 'enrolmentIds'; before: Partial<Record<Manufacturer, string>> | null; after: Partial<Record<Manufacturer, string>> | null };
 
 export type FraudDecision = 'accept' | 'refer' | 'reject';
 

@@ -102,6 +102,45 @@ const OrderReferenceSchema = new Schema(
   opts,
 );
 
+/**
+ * One person's action on one order, for the audit listing by person (infra/store/audit-trail.ts):
+ * `_id` = `<actor>|<UTC day>#<n>`, slots taken in turn, so a day of one person's actions is read
+ * by `_id`; the unique `entryKey` (`<orderId>#<history index>`) makes writing it again a no-op.
+ * May hold the delivery contact before → after (like the read model): never logged.
+ */
+const AuditEntrySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    entryKey: { type: String, required: true, unique: true },
+    actor: { type: String, required: true },
+    at: { type: String, required: true },
+    orderId: { type: String, required: true },
+    accountId: { type: String, required: true },
+    from: { type: String, default: null },
+    to: { type: String, required: true },
+    reason: { type: String, required: true },
+    changes: { type: [anyObj], default: undefined },
+    requestId: { type: String },
+    note: { type: Boolean },
+  },
+  opts,
+);
+
+/**
+ * A note on an order whose workflow has finished (infra/store/order-notes.ts): `_id` =
+ * `<orderId>#<n>`, slots taken in turn; `noteKey` (the request's Idempotency-Key, else its id) makes
+ * a retried request find its note instead of adding another.
+ */
+const OrderNoteSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    orderId: { type: String, required: true },
+    noteKey: { type: String, required: true },
+    entry: { type: anyObj, required: true },
+  },
+  opts,
+);
+
 /** One document per sales order file sent to a warehouse: the outbound record. */
 const SalesOrderSchema = new Schema(
   {
@@ -513,6 +552,8 @@ export function defineModels(conn: Connection) {
     Account: conn.model('Account', AccountSchema, 'accounts'),
     OrderView: conn.model('OrderView', OrderViewSchema, 'orders'),
     OrderReference: conn.model('OrderReference', OrderReferenceSchema, 'orderReferences'),
+    AuditEntry: conn.model('AuditEntry', AuditEntrySchema, 'auditEntries'),
+    OrderNote: conn.model('OrderNote', OrderNoteSchema, 'orderNotes'),
     SalesOrder: conn.model('SalesOrder', SalesOrderSchema, 'salesOrders'),
     FraudDecision: conn.model('FraudDecision', FraudDecisionSchema, 'fraudDecisions'),
     FraudListEntry: conn.model('FraudListEntry', FraudListEntrySchema, 'fraudLists'),

@@ -2,10 +2,14 @@ import { createRoute } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Context } from 'hono';
+import { auditEntriesOf, checkAddNote, noteEntry, withNotes } from '../../domain/order-history';
 import { isTerminal } from '../../domain/order-state';
+import { auditTrail } from '../../infra/store/audit-trail';
+import { orderNotes } from '../../infra/store/order-notes';
 import type { Product } from '../../domain/types';
 import {
   addLineUpdate,
+  addNoteUpdate,
   cancelUpdate,
   changeLineUpdate,
   closeUpdate,
@@ -29,6 +33,7 @@ import { apiError } from '../errors';
 import { idempotent } from '../idempotency';
 import {
   AddLineBody,
+  AddNoteBody,
   CancelBody,
   CancellationRequestedSchema,
   ChangeLineBody,
@@ -196,6 +201,15 @@ const resendCancellation = createRoute({
   ...{ request: { params: OrderIdParam, ...jsonBody(OpsReasonBody) } },
   responses: { ...refusals, ...{ 200: orderOk('The order') } },
 });
+const addNote = createRoute({
+  ...roles('agent', 'ops'),
+  method: 'post',
+  path: '/orders/{orderId}/notes',
+  summary: 'Add a note to the order (any status, closed ones too), kept in its history with the author',
+  tags: ['orders'],
+  ...{ request: { params: OrderIdParam, ...jsonBody(AddNoteBody) } },
+  responses: { ...refusals, ...{ 201: answer('The order, the note in its history', OrderSchema) } },
+});
 const fraudQueue = createRoute({
   ...roles('ops'),
   method: 'get',
@@ -210,10 +224,20 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   const r = newRouter();
   const idem = idempotent(db);
 
+  const notes = orderNotes(db.models);
+  const trail = auditTrail(db.models);
+
   const readOrder = async (orderId: string): Promise<OrderView> => {
     const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
     if (!doc) throw apiError('ORDER_NOT_FOUND', `no order ${orderId}`);
     return doc.state as OrderView;
+  };
+
+  /** The order with the notes kept beside it once its workflow finished (only a finished order has any). */
+  const withKeptNotes = async (order: OrderView): Promise<OrderView> => {
+    if (!isTerminal(order.status)) return order;
+    const kept = await notes.of(order.orderId);
+    return kept.length ? { ...order, history: withNotes(order.history, kept) } : order;
   };
 
   /**
@@ -239,7 +263,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   }
 
   r.openapi(guarded(config, getOrder), async (c) => {
-    const order = await readOrder(c.req.valid('param').orderId);
+    const order = await withKeptNotes(await readOrder(c.req.valid('param').orderId));
     const ops = c.get('role') === 'ops';
     const temporalUrl = `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${orderWorkflowId(order.orderId)}`;
     return c.json({ ...order, ...(ops ? { temporalUrl } : {}) }, 200);
@@ -339,6 +363,33 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   r.openapi(guarded(config, resendCancellation, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     return c.json(await act(c, orderId, resendCancellationUpdate, { reason: c.req.valid('json').reason, by: c.get('actor') }), 200);
+  });
+
+  // A running workflow takes the note as an update (its history, the read model, the audit trail
+  // through the projection); a finished one cannot, so the note is kept beside the order and put in
+  // the audit trail here. A retried request with the same Idempotency-Key adds nothing.
+  r.openapi(guarded(config, addNote, idem), async (c) => {
+    const { orderId } = c.req.valid('param');
+    const text = c.req.valid('json').text;
+    const order = await readOrder(orderId);
+    const who = { by: c.get('actor'), requestId: c.get('requestId') };
+    const key = c.get('idempotencyKey');
+    try {
+      const view = await temporal.workflow
+        .getHandle(orderWorkflowId(orderId))
+        .executeUpdate(addNoteUpdate, { args: [{ text, ...who }], ...(key ? { updateId: key } : {}) });
+      return c.json(view, 201);
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+    const kept = await notes.of(orderId);
+    const noteKey = key ?? who.requestId;
+    checkAddNote([...order.history, ...kept], orderId, text);
+    // A retry whose note was kept finds it (same key) and answers with it.
+    const { entry } = await notes.add(orderId, noteKey, noteEntry(order, who, text.trim(), new Date().toISOString()));
+    // Again on a retry: whatever a crash left unwritten (an entry already there is left as it is).
+    await trail.record(auditEntriesOf({ ...order, history: [entry] }).map((a) => ({ ...a, entryKey: `${orderId}:note:${noteKey}` })));
+    return c.json(await withKeptNotes(order), 201);
   });
 
   r.openapi(guarded(config, fraudQueue), async (c) => {

@@ -12,7 +12,7 @@ interface LayoutProps {
   /** Non-secret values the controller needs (ids from the URL), as data-* attributes. */
   data?: Record<string, string>;
   /** Marks the current navigation entry. */
-  nav?: 'accounts' | 'stock' | 'queue' | 'fraud' | 'exceptions' | 'batches';
+  nav?: 'accounts' | 'stock' | 'queue' | 'fraud' | 'exceptions' | 'batches' | 'audit';
 }
 
 const NavLink: FC<{ href: string; current: boolean; opsOnly?: boolean; children: Child }> = ({ href, current, opsOnly, children }) => (
@@ -63,6 +63,9 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, page, data =
                   </NavLink>
                   <NavLink href="/ops/batches" current={nav === 'batches'} opsOnly>
                     Warehouse batches
+                  </NavLink>
+                  <NavLink href="/ops/audit" current={nav === 'audit'} opsOnly>
+                    Audit
                   </NavLink>
                 </ul>
               </nav>

@@ -232,6 +232,14 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
             </button>
           </form>
           <ol id="timeline" class="timeline"></ol>
+          <form id="note-form" class="note-form">
+            <Field id="note-text" label="Add a note (kept in the history with your name)">
+              <textarea id="note-text" name="text" required maxlength={1000} rows={2} placeholder="e.g. customer called about delivery"></textarea>
+            </Field>
+            <button type="submit" class="secondary">
+              Add note
+            </button>
+          </form>
         </section>
         <section class="card" aria-labelledby="fraud-h">
           <h2 id="fraud-h">Fraud check</h2>
@@ -459,5 +467,48 @@ export const BatchesPage: FC = () => (
       </button>
     </section>
     <section id="rejected-rows" class="card" aria-labelledby="rejected-h" hidden></section>
+  </Layout>
+);
+
+export const AuditPage: FC = () => (
+  <Layout title="Audit" page="audit" nav="audit">
+    <h1>Audit</h1>
+    <p class="muted">One person's actions on orders (edits, generations, cancellations, fraud reviews, resubmits, notes…), oldest first.</p>
+    <form id="audit-filter" class="inline card">
+      <Field id="audit-actor" label="Person (as the history names them)" class="compact">
+        <input id="audit-actor" name="actor" required maxlength={200} placeholder="agent:csa-17" />
+      </Field>
+      <Field id="audit-from" label="From" class="compact">
+        <input id="audit-from" name="from" type="date" />
+      </Field>
+      <Field id="audit-to" label="To" class="compact">
+        <input id="audit-to" name="to" type="date" />
+      </Field>
+      <button type="submit" class="secondary">
+        Show
+      </button>
+    </form>
+    <section class="card">
+      <div class="table-wrap">
+        <table id="audit" class="data">
+          <caption class="visually-hidden">Actions</caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Order</th>
+              <th scope="col">What</th>
+              <th scope="col">Request</th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <p id="audit-empty" class="muted" hidden>
+        No actions in this range.
+      </p>
+      <button type="button" id="audit-more" class="secondary" hidden>
+        More
+      </button>
+    </section>
   </Layout>
 );

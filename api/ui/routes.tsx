@@ -4,7 +4,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import fs from 'node:fs';
 import { UI_DIST } from './dist';
-import { AccountPage, AccountsPage, BatchesPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage, WorkQueuePage } from './pages';
+import { AccountPage, AccountsPage, AuditPage, BatchesPage, ExceptionsPage, FraudReviewsPage, OrderPage, SignInPage, StockPage, WorkQueuePage } from './pages';
 import { log } from '../../infra/log';
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -54,6 +54,7 @@ export function uiRoutes() {
   r.get('/ops/fraud-reviews', (c) => c.html(<FraudReviewsPage />));
   r.get('/ops/exceptions', (c) => c.html(<ExceptionsPage />));
   r.get('/ops/batches', (c) => c.html(<BatchesPage />));
+  r.get('/ops/audit', (c) => c.html(<AuditPage />));
   r.use(
     '/ui/*',
     serveStatic({

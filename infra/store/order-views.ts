@@ -13,9 +13,11 @@
 // (activities/reconciliation.ts).
 // The plain MongoDB way: `replaceOne({_id: orderId, revision: {$lt: n}}, view, {upsert: true})`,
 // one atomic command, no queue and no memory (a duplicate key error then means a newer view).
+import { auditEntriesOf } from '../../domain/order-history';
 import { unitReferences } from '../../domain/search';
 import type { OrderView } from '../../workflows/messages';
 import { isDuplicateKey, type Db } from '../db';
+import { auditTrail } from './audit-trail';
 import { orderReferences } from './order-references';
 
 /**
@@ -49,6 +51,7 @@ const REMEMBERED_ORDER_VIEWS = 20_000;
  * revision this process last stored for an order is remembered, so the usual write (the next
  * revision of an order projected here before) is a single replace, without reading first. A
  * repair (`verify`) reads what is stored instead: it mends what was written elsewhere.
+ * Before the view, its history's person actions not yet in the audit trail (audit-trail.ts).
  * After the view, the order's unit references for the search (order-references.ts), when the
  * order has more than this process last noted (units are only ever added), and on every repair.
  */
@@ -57,6 +60,7 @@ export type OrderViewWriter = (view: OrderView, cancelled: AbortSignal, opts?: {
 export function orderViewWriter(db: Db): OrderViewWriter {
   const { OrderView } = db.models;
   const references = orderReferences(db.models);
+  const trail = auditTrail(db.models);
   const inOrder = oneAtATimePerKey();
   // Insertion order is recency: a write moves its order to the end, the oldest go first.
   const storedRevision = new Map<string, number>();
@@ -120,9 +124,27 @@ export function orderViewWriter(db: Db): OrderViewWriter {
     else if (!verify) await write(view, cancelled, true);
   }
 
+  // How many history entries this process put in the audit trail per order (same bound).
+  const auditedEntries = new Map<string, number>();
+
+  /**
+   * The person actions among the history entries not yet in the audit trail, before the view: a
+   * view stored means its entries are in the trail (a retry or the reconciliation writes them again,
+   * which changes nothing).
+   */
+  async function audit(view: OrderView, verify: boolean): Promise<void> {
+    const from = verify ? 0 : (auditedEntries.get(view.orderId) ?? 0);
+    if (from >= view.history.length) return;
+    await trail.record(auditEntriesOf(view, from));
+    auditedEntries.delete(view.orderId);
+    auditedEntries.set(view.orderId, view.history.length);
+    if (auditedEntries.size > REMEMBERED_ORDER_VIEWS) auditedEntries.delete(auditedEntries.keys().next().value!);
+  }
+
   return (view, cancelled, opts) =>
     inOrder(view.orderId, async () => {
       const verify = opts?.verify ?? false;
+      await audit(view, verify);
       await write(view, cancelled, verify);
       // A retry whose view write had landed still notes what the failed attempt did not.
       await noteReferences(view, verify);

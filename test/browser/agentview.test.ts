@@ -177,11 +177,24 @@ describe('AgentView', () => {
     const imei: string = done.subOrders[0].units.find((u: { imei?: string }) => u.imei).imei;
     await showing(page, '#suborders', imei);
     await showing(page, '#suborders', done.subOrders[0].units[0].trackingNumber);
-    const timeline = await page.locator('#timeline li').allTextContents();
-    expect(timeline).toHaveLength(4);
-    expect(timeline[1]).toContain('Awaiting Generation');
-    expect(timeline[1]).toContain('csa-17');
-    expect(timeline[3]).toContain('Complete');
+    // The status moves, and between them every edit with who did it and before → after.
+    const moves = await page.locator('#timeline > li:not(.tl-note)').allTextContents();
+    expect(moves).toHaveLength(4);
+    expect(moves[1]).toContain('Awaiting Generation');
+    expect(moves[1]).toContain('csa-17');
+    expect(moves[3]).toContain('Complete');
+    const edits = await page.locator('#timeline > li.tl-note').allTextContents();
+    expect(edits.filter((e) => e.startsWith('Edit'))).toHaveLength(5); // three lines added, one changed, one removed
+    expect(edits.find((e) => e.includes('line L2 changed'))).toMatch(/csa-17.*Line L2: 1 × PR-APL-USBC-20W → 2 × PR-APL-USBC-20W/);
+    expect(edits.find((e) => e.includes('line L3 removed'))).toContain('Line L3: 1 × ');
+
+    // A note on the finished order, kept in its history with the author.
+    await page.getByLabel('Add a note').fill('customer called about delivery');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await showing(page, '#timeline > li.tl-user-note', 'customer called about delivery');
+    expect(await text(page, '#timeline > li.tl-user-note')).toContain('csa-17');
+    const noted = await sys.call('GET', `/api/v1/orders/${orderId}`);
+    expect(noted.body.history.at(-1)).toMatchObject({ note: true, reason: 'customer called about delivery', by: expect.stringContaining('csa-17') });
     // Nothing is offered on a complete order; agents get no Temporal link.
     await expect
       .poll(() => page.locator('#order-actions button:visible, #order-actions form:visible, #temporal-link:visible').count(), { timeout: 10_000 })
@@ -314,6 +327,17 @@ describe('AgentView', () => {
     expect(await link.isVisible()).toBe(true);
     expect(await link.getAttribute('href')).toContain(`/workflows/order-${orderId}`);
     await browser.screenshot(page, 'ops-order');
+    // The agent's delivery edit is in the timeline, before → after.
+    await showing(page, '#timeline', 'delivery contact changed');
+    await showing(page, '#timeline .tl-changes', 'Qwerty Smith');
+
+    // The audit lists the approval under the ops person's name.
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Person').fill('ops:ops-ana');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await showing(page, '#audit tbody', orderId);
+    await showing(page, '#audit tbody', 'fraud review approved: Called the customer; delivery confirmed');
+    await browser.screenshot(page, 'ops-audit');
     await agent.close();
     await page.close();
   });

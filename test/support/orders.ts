@@ -91,5 +91,5 @@ export async function historyLength(sys: TestSystem, orderId: string): Promise<n
   return (await sys.temporal.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory()).events?.length ?? 0;
 }
 
-/** History entries that record something without a status change (fraud decisions, requests). */
-export const notes = (order: any): string[] => order.history.filter((h: any) => h.from === h.to).map((h: any) => h.reason);
+/** History entries that kept the status and are not an edit (edits carry `changes`): fraud decisions, warehouse news, requests, notes. */
+export const notes = (order: any): string[] => order.history.filter((h: any) => h.from === h.to && !h.changes).map((h: any) => h.reason);

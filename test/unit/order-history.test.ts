@@ -87,6 +87,9 @@ describe('edit entries: before → after', () => {
     const ids = enrolmentIdsChange({ apple: 'A1' }, { apple: 'A1', samsung: 'S9' });
     expect(ids).toEqual({ field: 'enrolmentIds', before: { apple: 'A1' }, after: { apple: 'A1', samsung: 'S9' } });
     expect(describeChange(ids)).toBe('enrolment customer ids set for samsung');
+    // None is null, not an empty object (the database drops those).
+    expect(enrolmentIdsChange({}, { google: 'G1' })).toEqual({ field: 'enrolmentIds', before: null, after: { google: 'G1' } });
+    expect(describeChange(enrolmentIdsChange({}, { google: 'G1' }))).toBe('enrolment customer ids set for google');
   });
 
   it('an edit that changed nothing is still recorded, and says so', () => {

@@ -7,6 +7,7 @@ import type { OrderView } from '../../../workflows/messages';
 import type {
   AdaptorExceptionListSchema,
   AdaptorExceptionSchema,
+  AuditListSchema,
   DispatchBatchListSchema,
   DispatchBatchSummarySchema,
   RejectedRowsSchema,
@@ -51,4 +52,5 @@ export type WorkQueueItem = WorkQueue['items'][number];
 export type AdaptorExceptionList = z.infer<typeof AdaptorExceptionListSchema>;
 export type DispatchBatchSummary = z.infer<typeof DispatchBatchSummarySchema>;
 export type DispatchBatchList = z.infer<typeof DispatchBatchListSchema>;
+export type AuditList = z.infer<typeof AuditListSchema>;
 export type RejectedRows = z.infer<typeof RejectedRowsSchema>;

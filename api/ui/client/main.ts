@@ -5,6 +5,7 @@ import { initFrame, requireSession } from './frame';
 import { showNotice } from './notice';
 import { initAccount } from './pages/account';
 import { initAccounts } from './pages/accounts';
+import { initAudit } from './pages/audit';
 import { initBatches } from './pages/batches';
 import { initExceptions } from './pages/exceptions';
 import { initFraudReviews } from './pages/fraud-reviews';
@@ -24,8 +25,9 @@ const PAGES: Record<string, () => void | Promise<void>> = {
   exceptions: initExceptions,
   'work-queue': initWorkQueue,
   batches: initBatches,
+  audit: initAudit,
 };
-const OPS_PAGES = ['work-queue', 'fraud-reviews', 'exceptions', 'batches'];
+const OPS_PAGES = ['work-queue', 'fraud-reviews', 'exceptions', 'batches', 'audit'];
 
 const page = document.body.dataset.page ?? '';
 if (page === 'signin') {

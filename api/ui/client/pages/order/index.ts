@@ -14,7 +14,7 @@ import { delivery } from './delivery';
 import { enrolment } from './enrolment';
 import { orderActions } from './header';
 import { renderLines } from './lines';
-import { renderFraud, renderTimeline } from './progress';
+import { notes, renderFraud, renderTimeline } from './progress';
 import { resolution } from './resolution';
 import { renderSubOrders } from './suborders';
 
@@ -51,6 +51,7 @@ export function initOrder(): void {
   const devices = enrolment(ctx);
   const renderCharges = charges(ctx);
   const renderResolution = resolution(ctx);
+  notes(ctx);
 
   function render(view: OrderPageView): void {
     const moved = !current || current.status !== view.status;

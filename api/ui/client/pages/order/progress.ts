@@ -1,25 +1,69 @@
-// How the order got where it is: its status history and the fraud check.
+// How the order got where it is: its history (status moves, every agent and ops action with what
+// it changed, notes, the warehouses' news) and the fraud check; a note can be added in any status.
+import type { DeliveryContact, HistoryEntry, LineSnapshot, OrderChange } from '../../../../../domain/types';
 import type { OrderView } from '../../api-types';
-import { $, h } from '../../dom';
+import { $, h, submitter, type Child } from '../../dom';
 import { badge, timeEl } from '../../format';
 import { session } from '../../session';
+import type { OrderContext } from './context';
+
+const lineText = (l: LineSnapshot | null) => (l ? `${l.quantity} × ${l.sku}${l.enrolment ? ` (${l.enrolment})` : ''}` : '—');
+const contactText = (d: DeliveryContact | null) =>
+  d ? [d.name, d.phone, d.email, ...d.address.lines, d.address.city, d.address.postcode, d.address.country].filter((x) => x?.trim()).join(', ') : '—';
+const idsText = (ids: Partial<Record<string, string>> | null) =>
+  ids && Object.keys(ids).length
+    ? Object.entries(ids)
+        .map(([m, id]) => `${m}: ${id}`)
+        .join(', ')
+    : '—';
+
+/** One change as "what: before → after". */
+function changeItem(c: OrderChange): HTMLElement {
+  const [what, before, after] =
+    c.field === 'line'
+      ? [`Line ${c.lineId}`, lineText(c.before), lineText(c.after)]
+      : c.field === 'delivery'
+        ? ['Delivery', contactText(c.before), contactText(c.after)]
+        : c.field === 'billingMode'
+          ? ['Billing mode', c.before, c.after]
+          : ['Enrolment ids', idsText(c.before), idsText(c.after)];
+  return h('li', null, h('strong', null, what), ': ', h('span', { class: 'before' }, before), ' → ', h('span', { class: 'after' }, after));
+}
+
+function headOf(e: HistoryEntry): Child {
+  if (e.note) return h('span', { class: 'note-tag' }, 'Note');
+  if (e.changes) return h('span', { class: 'note-tag' }, 'Edit');
+  return e.from === e.to ? h('span', { class: 'note-tag' }, 'Event') : badge(e.to);
+}
 
 export function renderTimeline(order: OrderView): void {
   $('#timeline').replaceChildren(
-    ...order.history.map((c) => {
-      // Entries without a status change are notes (fraud decisions, reviews, warehouse news).
-      const note = c.from === c.to;
+    ...order.history.map((e) => {
+      const moved = e.from !== e.to;
       return h(
         'li',
-        { class: note ? 'tl-note' : null },
-        h('div', { class: 'tl-head' }, note ? h('span', { class: 'note-tag' }, 'Note') : badge(c.to), ' ', timeEl(c.at)),
-        h('div', { class: 'tl-body' }, h('span', { class: 'who-did' }, c.by), ' — ', c.reason),
+        { class: moved ? null : e.note ? 'tl-note tl-user-note' : 'tl-note' },
+        h('div', { class: 'tl-head' }, headOf(e), ' ', timeEl(e.at)),
+        h('div', { class: 'tl-body' }, h('span', { class: 'who-did' }, e.by), ' — ', e.note ? h('q', { class: 'note-text' }, e.reason) : e.reason),
+        e.changes?.length ? h('ul', { class: 'tl-changes' }, ...e.changes.map(changeItem)) : null,
+        e.requestId ? h('div', { class: 'tl-request muted' }, h('small', null, 'request ', h('code', null, e.requestId))) : null,
       );
     }),
   );
   const err = $('#order-error');
   err.hidden = !order.error;
   if (order.error) err.textContent = `${order.error.message} (${order.error.code})`;
+}
+
+/** The note form under the timeline: agents and ops, any status. */
+export function notes(ctx: OrderContext): void {
+  const form = $('#note-form', HTMLFormElement);
+  const text = $('#note-text', HTMLTextAreaElement);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = await ctx.change(submitter(ev), 'Adding the note', 'POST', '/notes', { text: text.value.trim() });
+    if (r) text.value = '';
+  });
 }
 
 export function renderFraud(order: OrderView): void {
