@@ -2,7 +2,7 @@
 // domain/returns.ts), ops report units received, everyone reads returns and an account's credit
 // notes; ops check an account's balance. Each return is its own workflow, `return-<rmaId>`.
 import { createRoute, type z } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { msToNumber, type Duration } from '@temporalio/common';
 import {
   checkReturn,
@@ -216,17 +216,14 @@ export function returnRoutes({ config, db, temporal }: ApiDeps) {
       ret = { ...ret, replacementOrderId };
       await Return.updateOne({ _id: ret.rmaId }, { $set: { replacementOrderId } });
     }
-    try {
-      await temporal.workflow.start<typeof returnWorkflow>('returnWorkflow', {
-        workflowId: returnWorkflowId(ret.rmaId),
-        taskQueue: config.temporal.taskQueue,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        args: [{ ret, receiptWaitMs }],
-        staticSummary: `Return ${ret.rmaId} of ${ret.units.length} unit(s) of order ${orderId} (${ret.reason})`,
-      });
-    } catch (e) {
-      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-    }
+    // A number is handed out once, so its workflow id is new: a clash means another database shares the namespace.
+    await temporal.workflow.start<typeof returnWorkflow>('returnWorkflow', {
+      workflowId: returnWorkflowId(ret.rmaId),
+      taskQueue: config.temporal.taskQueue,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      args: [{ ret, receiptWaitMs }],
+      staticSummary: `Return ${ret.rmaId} of ${ret.units.length} unit(s) of order ${orderId} (${ret.reason})`,
+    });
     return c.json(ret, 201);
   });
 

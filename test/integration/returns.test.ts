@@ -4,13 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { billingActivities } from '../../activities/billing';
+import { returnWorkflowId } from '../../domain/returns';
 import { warehouseFolders } from '../../infra/config';
-import { daysAgo, expectBalanced, shippedOrder, unitsOf } from '../support/returns';
+import type { ActivityDeps } from '../../activities';
+import { daysAgo, expectBalanced, ownRmaNumbers, shippedOrder, unitsOf } from '../support/returns';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 beforeAll(async () => {
   sys = await startSystem({ env: { FRAUD_POLICY_ENABLED: 'false', RESTOCKING_FEE_PERCENT: '10' } });
+  await ownRmaNumbers(sys);
 });
 afterAll(async () => {
   await sys?.stop();
@@ -26,7 +30,7 @@ describe('returns on an account billed at once', () => {
     const [imei] = unitsOf(order);
     const r = await postReturn(order.orderId, { units: [imei], reason: 'unwanted', note: 'changed their mind' });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ rmaId: expect.stringMatching(/^RMA-\d{8}$/), status: 'authorised', creditMode: 'immediate', reason: 'unwanted' });
+    expect(r.body).toMatchObject({ rmaId: expect.stringMatching(/^RMA-\d{8,}$/), status: 'authorised', creditMode: 'immediate', reason: 'unwanted' });
     expect(r.body.units[0]).toMatchObject({ unitId: imei, credit: { amount: 17010, tax: 3402, restockingFee: 1890, invoiceNumber: order.invoiceNumber } });
     const rmaId = r.body.rmaId;
 
@@ -89,5 +93,98 @@ describe('returns on an account billed at once', () => {
     expect(ex.status).toBe(422);
     expect(ex.body.error.code).toBe('EXCHANGE_NOT_ALLOWED');
     expect((await postReturn(order.orderId, { units: [imei], reason: 'bored' })).status).toBe(400);
+  });
+});
+
+/** The first date from tomorrow on whose day of the month is `day`, `months` later. */
+function cycleDate(day: number, months = 0): string {
+  const d = new Date(Date.now() + 86_400_000);
+  for (; d.getUTCDate() !== day; d.setUTCDate(d.getUTCDate() + 1));
+  d.setUTCMonth(d.getUTCMonth() + months);
+  return d.toISOString().slice(0, 10);
+}
+
+describe('returns on an account billed on its cycle (ACC-1002, cycle day 15)', () => {
+  // The bill run's own step, in process: a bill-run workflow id is per date across the namespace.
+  const billRun = (date: string) => billingActivities({ db: sys.db } as ActivityDeps).invoiceAccountForBillRun({ accountId: 'ACC-1002', date });
+
+  it('credits as lines of the next cycle invoice, before and after the charge was invoiced; the balance holds throughout', async () => {
+    const order = await shippedOrder(sys, 'ACC-1002', [{ sku: HANDSET, quantity: 2 }], daysAgo(1));
+    const [first, second] = unitsOf(order);
+    expect(order.charges[0].invoiceNumber).toBeNull();
+
+    // Not invoiced yet: a credit line that nets off on the same cycle invoice.
+    const r1 = await postReturn(order.orderId, { units: [first], reason: 'faulty' });
+    expect(r1.body.creditMode).toBe('nextInvoice');
+    const got1 = await receive(r1.body.rmaId);
+    expect(got1.body.credit).toMatchObject({ creditNoteNumber: null, creditChargeKeys: [`${order.orderId}:credit:${first}`], corrects: [], gross: 22680 });
+    const pending = await expectBalanced(sys, 'ACC-1002');
+    expect(pending.pending).toBeGreaterThanOrEqual(22680);
+
+    const invoice = await billRun(cycleDate(15));
+    expect(invoice).toMatchObject({ created: true });
+    const stored = await sys.db.models.Invoice.findOne({ _id: invoice!.invoiceNumber }).lean();
+    expect(stored!.chargeKeys).toEqual(expect.arrayContaining([order.charges[0].chargeKey, `${order.orderId}:credit:${first}`]));
+    await expectBalanced(sys, 'ACC-1002');
+
+    // Invoiced by now: the credit line says which invoice it corrects, and goes on the next one.
+    const r2 = await postReturn(order.orderId, { units: [second], reason: 'wrongItem' });
+    const got2 = await receive(r2.body.rmaId);
+    expect(got2.body.credit).toMatchObject({ creditNoteNumber: null, corrects: [invoice!.invoiceNumber], gross: 22680 });
+    const lines = (await sys.call('GET', '/api/v1/accounts/ACC-1002/credit-notes')).body.creditLines;
+    expect(lines).toContainEqual(expect.objectContaining({ chargeKey: `${order.orderId}:credit:${second}`, amount: -18900, tax: -3780, invoiceNumber: null }));
+    await expectBalanced(sys, 'ACC-1002');
+    const next = await billRun(cycleDate(15, 1));
+    expect(next).toMatchObject({ created: true });
+    expect((await sys.db.models.Charge.findOne({ _id: `${order.orderId}:credit:${second}` }).lean())!.invoiceNumber).toBe(next!.invoiceNumber);
+    await expectBalanced(sys, 'ACC-1002');
+  });
+});
+
+describe('exchange', () => {
+  it('a faulty return with exchange: a linked replacement order (New) with the same line at the captured price, generated like any other', async () => {
+    const order = await shippedOrder(sys, 'ACC-1001', [{ sku: HANDSET, quantity: 1 }]);
+    const [imei] = unitsOf(order);
+    const r = await postReturn(order.orderId, { units: [imei], reason: 'faulty', exchange: true });
+    expect(r.status).toBe(201);
+    const replacementOrderId = r.body.replacementOrderId;
+    expect(replacementOrderId).toMatch(/^ORD-/);
+    const replacement = (await sys.call('GET', `/api/v1/orders/${replacementOrderId}`)).body;
+    expect(replacement).toMatchObject({ status: 'New', accountId: 'ACC-1001', lines: [{ sku: HANDSET, quantity: 1, unitPrice: order.lines[0].unitPrice }] });
+    expect((await sys.call('GET', `/api/v1/returns/${r.body.rmaId}`)).body.replacementOrderId).toBe(replacementOrderId);
+    // Charged when it ships; the faulty unit is credited on receipt.
+    expect((await sys.call('POST', `/api/v1/orders/${replacementOrderId}/generate`)).status).toBe(200);
+    const got = await receive(r.body.rmaId, { grade: 'scrap' });
+    expect(got.body).toMatchObject({ status: 'credited', credit: { gross: 22680 } });
+  });
+});
+
+describe('a return whose units never arrive', () => {
+  let short: TestSystem;
+  beforeAll(async () => {
+    short = await startSystem({ env: { FRAUD_POLICY_ENABLED: 'false', RETURN_RECEIPT_WAIT: '3s' } });
+    await ownRmaNumbers(short);
+  });
+  afterAll(async () => {
+    await short?.stop();
+  });
+
+  it('expires after RETURN_RECEIPT_WAIT, credits nothing and lets the unit be returned again', async () => {
+    const order = await shippedOrder(short, 'ACC-1001', [{ sku: HANDSET, quantity: 1 }]);
+    const [imei] = unitsOf(order);
+    const r = await short.call('POST', `/api/v1/orders/${order.orderId}/returns`, { body: { units: [imei], reason: 'faulty' } });
+    expect(r.status).toBe(201);
+    const ended = await short.temporal.workflow.getHandle(returnWorkflowId(r.body.rmaId)).result();
+    expect(ended).toMatchObject({ status: 'expired', units: [{ unitId: imei, released: true }] });
+    expect(ended.credit).toBeUndefined();
+    expect((await short.call('GET', `/api/v1/returns/${r.body.rmaId}`)).body.status).toBe('expired');
+    const late = await short.call('POST', `/api/v1/returns/${r.body.rmaId}/receive`, { role: 'ops', body: { grade: 'A' } });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('RETURN_NOT_AWAITING_RECEIPT');
+    expect(await short.db.models.CreditNote.countDocuments({ rmaId: r.body.rmaId })).toBe(0);
+    await expectBalanced(short, 'ACC-1001');
+    const again = await short.call('POST', `/api/v1/orders/${order.orderId}/returns`, { body: { units: [imei], reason: 'faulty' } });
+    expect(again.status).toBe(201);
+    expect(again.body.rmaId).not.toBe(r.body.rmaId);
   });
 });

@@ -66,3 +66,13 @@ export async function expectBalanced(sys: TestSystem, accountId: string) {
   expect(check.ok).toBe(true);
   return check;
 }
+
+/**
+ * Test systems share one Temporal namespace but each has its own database, whose RMA numbers all
+ * start at 1: each system starts its numbers at an offset of its own so `return-<rmaId>` workflow
+ * ids never meet (the hint only says where the number search starts).
+ */
+export async function ownRmaNumbers(sys: TestSystem): Promise<void> {
+  const offset = (1 + Math.floor(Math.random() * 9_000)) * 10_000;
+  await sys.db.models.SequenceHint.updateOne({ _id: 'rma' }, { $max: { last: offset } }, { upsert: true });
+}
