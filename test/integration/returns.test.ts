@@ -1,14 +1,18 @@
 // Returns (RMA) against the real Temporal dev server and FerretDB: the return rules at the API, the
 // Return Authorisation to the warehouse, receipt by ops, the credit (credit note at once or credit
 // lines on the next cycle invoice), expiry, exchange, and the balance check after each.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startWorker, type RunningWorker } from '../../worker/worker';
 import { billingActivities } from '../../activities/billing';
 import { returnWorkflowId } from '../../domain/returns';
 import { warehouseFolders } from '../../infra/config';
 import type { ActivityDeps } from '../../activities';
 import { daysAgo, expectBalanced, ownRmaNumbers, shippedOrder, unitsOf } from '../support/returns';
+import { replayAndRecord } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
@@ -64,7 +68,11 @@ describe('returns on an account billed at once', () => {
     expect(check.status).toBe(200);
     expect(check.body).toMatchObject({ ok: true, problems: [] });
 
-    // A unit returned twice is refused; the other unit of the order still can be.
+    // Replayed against the current workflow code (and recorded as a fixture with RECORD_HISTORIES=1).
+    await sys.temporal.workflow.getHandle(returnWorkflowId(rmaId)).result();
+    await replayAndRecord(sys.temporal, returnWorkflowId(rmaId), 'return-credited');
+
+    // A unit returned twice is refused.
     const again = await postReturn(order.orderId, { units: [imei], reason: 'faulty' });
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'UNIT_ALREADY_RETURNED', details: { units: [imei] } });
@@ -182,9 +190,86 @@ describe('a return whose units never arrive', () => {
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('RETURN_NOT_AWAITING_RECEIPT');
     expect(await short.db.models.CreditNote.countDocuments({ rmaId: r.body.rmaId })).toBe(0);
+    await replayAndRecord(short.temporal, returnWorkflowId(r.body.rmaId), 'return-expired');
     await expectBalanced(short, 'ACC-1001');
     const again = await short.call('POST', `/api/v1/orders/${order.orderId}/returns`, { body: { units: [imei], reason: 'faulty' } });
     expect(again.status).toBe(201);
     expect(again.body.rmaId).not.toBe(r.body.rmaId);
+  });
+});
+
+describe('a worker killed between receipt and credit', () => {
+  let child: ChildProcess | undefined;
+  let fresh: RunningWorker | undefined;
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await fresh?.shutdown();
+  });
+
+  it('issues exactly one credit note and one unenrolment', { timeout: 6 * 60_000 }, async () => {
+    const order = await shippedOrder(sys, 'ACC-1001', [{ sku: HANDSET, quantity: 1 }]);
+    const [imei] = unitsOf(order);
+    // The device was enrolled with Samsung's programme earlier (as the enrolment jobs record it).
+    const at = new Date().toISOString();
+    await sys.db.models.EnrolmentInstruction.create({
+      instructionId: `enrol-${order.orderId}-samsung:${imei}`,
+      requestId: `enrol-${order.orderId}-samsung`,
+      action: 'enrol',
+      manufacturer: 'samsung',
+      customerId: 'KNOX-CUST-1',
+      orderId: order.orderId,
+      orderNumber: order.orderId,
+      deviceId: imei,
+      device: { deviceId: imei, imei, lineNumber: 1, sku: HANDSET, deliveryNumber: order.subOrders[0].subOrderNumber },
+      status: 'enrolled',
+      requestedBy: 'csa-test',
+      createdAt: at,
+      updatedAt: at,
+    });
+    const r = await postReturn(order.orderId, { units: [imei], reason: 'faulty' });
+    expect(r.status).toBe(201);
+    const rmaId: string = r.body.rmaId;
+
+    // Only the worker in the child process runs from here on; it holds once the credit is written.
+    await sys.worker.shutdown();
+    const script = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
+    child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, ...sys.env, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'), HOLD_AFTER_CREDIT: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const proc = child;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    let out = '';
+    const saw = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => out.includes(text) && resolve();
+        proc.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          check();
+        });
+        proc.once('exit', (code) => reject(new Error(`worker process exited (${code}) before "${text}"`)));
+        check();
+      });
+    await saw('ready');
+    // Ops' receipt: the update waits for the credit, which the held worker never reports.
+    const receipt = receive(rmaId);
+    await saw(`credited ${rmaId}`);
+    proc.kill('SIGKILL');
+    await exited;
+    expect(await sys.db.models.CreditNote.countDocuments({ rmaId })).toBe(1);
+    expect((await sys.call('GET', `/api/v1/returns/${rmaId}`)).body.status).toBe('received');
+
+    // A fresh worker retries the credit once the killed attempt times out: the same credit note.
+    fresh = await startWorker({ config: sys.config, db: sys.db, workflowBundle: { codePath: inject('workflowBundlePath') } });
+    const ended = await sys.temporal.workflow.getHandle(returnWorkflowId(rmaId)).result();
+    expect(ended.status).toBe('credited');
+    await receipt.catch(() => undefined); // the API's wait may have ended first: the result is what counts
+    const notes = await sys.db.models.CreditNote.find({ rmaId }).lean();
+    expect(notes).toHaveLength(1);
+    expect(ended.credit!.creditNoteNumber).toBe(notes[0].creditNoteNumber);
+    const unenrolments = await sys.db.models.EnrolmentInstruction.find({ deviceId: imei, action: 'unenrol' }).lean();
+    expect(unenrolments).toHaveLength(1);
+    expect(unenrolments[0]).toMatchObject({ manufacturer: 'samsung', customerId: 'KNOX-CUST-1', reason: expect.stringContaining(rmaId) });
+    await expectBalanced(sys, 'ACC-1001');
   });
 });
