@@ -11,8 +11,10 @@ import {
 } from '../domain/billing';
 import { invoiceTotals } from '../domain/money';
 import type { BillingMode, Charge } from '../domain/types';
-import { isDuplicateKey, type Db } from '../infra/db';
+import { ignoreDuplicate, isDuplicateKey, type Db } from '../infra/db';
 import { invoiceNumbers, type InvoiceNumbers, type Issued } from '../infra/store/invoice-numbers';
+import { creditNotes } from '../infra/store/credit-notes';
+import { creditChargeKey, returnCreditKey, type CreditLine, type ReturnCredit } from '../domain/returns';
 import { businessEvents } from './business-events';
 import type { ActivityDeps } from './index';
 
@@ -38,6 +40,24 @@ export interface BillingLedger {
    * account pays at once. Idempotent under those keys.
    */
   billOrder(input: RecordChargesInput): Promise<BilledOrder>;
+  /**
+   * Credits a received return: its invoiced units on a credit note `CN-<n>` (key `return:<rmaId>`)
+   * correcting their invoices, the others as credit lines (negative charges, key
+   * `<orderId>:credit:<unitId>`) on the account's next cycle invoice. Idempotent under those keys.
+   */
+  creditReturn(input: CreditReturnInput): Promise<ReturnCredit>;
+}
+
+export interface CreditReturnInput {
+  rmaId: string;
+  orderId: string;
+  accountId: string;
+  currency: string;
+  reason: string;
+  /** Units whose charge is invoiced, credited on a credit note at once. */
+  onCreditNote: CreditLine[];
+  /** Units credited as lines of the next cycle invoice. */
+  onNextInvoice: CreditLine[];
 }
 
 export interface BilledOrder {
@@ -93,8 +113,10 @@ type ChargeDoc = Charge & { orderId: string; accountId: string; billingMode: Bil
  */
 export class MongoLedger implements BillingLedger {
   private readonly numbers: InvoiceNumbers;
+  private readonly credits: ReturnType<typeof creditNotes>;
   constructor(private readonly db: Pick<Db, 'models' | 'guardedById'>) {
     this.numbers = invoiceNumbers(db);
+    this.credits = creditNotes(db);
   }
 
   async recordCharges(input: RecordChargesInput): Promise<Charge[]> {
@@ -145,6 +167,62 @@ export class MongoLedger implements BillingLedger {
       }),
     });
     return issued && summary(issued);
+  }
+
+  async creditReturn(input: CreditReturnInput): Promise<ReturnCredit> {
+    const { Charge } = this.db.models;
+    const createdAt = new Date().toISOString();
+    const creditChargeKeys = await Promise.all(
+      input.onNextInvoice.map(async (l) => {
+        const chargeKey = creditChargeKey(input.orderId, l.unitId);
+        await Charge.create({
+          _id: chargeKey,
+          chargeKey,
+          accountId: input.accountId,
+          orderId: input.orderId,
+          lineNumber: l.lineNumber,
+          sku: l.sku,
+          description: `Credit ${input.rmaId}: ${l.description} ${l.unitId}`.slice(0, 200),
+          quantity: 1,
+          unitPrice: -l.amount,
+          amount: -l.amount,
+          taxRateBps: l.taxRateBps,
+          tax: -l.tax,
+          currency: input.currency,
+          billingMode: 'nextInvoice',
+          createdAt,
+          invoiceNumber: null,
+          rmaId: input.rmaId,
+          unitId: l.unitId,
+          ...(l.invoiceNumber ? { corrects: l.invoiceNumber } : {}),
+        }).catch(ignoreDuplicate); // recorded by an earlier attempt: the key is the unit's, once ever
+        return chargeKey;
+      }),
+    );
+    let creditNoteNumber: string | null = null;
+    if (input.onCreditNote.length) {
+      const totals = invoiceTotals(input.onCreditNote);
+      const { note, created } = await this.credits.issue(returnCreditKey(input.rmaId), {
+        accountId: input.accountId,
+        orderId: input.orderId,
+        rmaId: input.rmaId,
+        currency: input.currency,
+        reason: input.reason,
+        corrects: [...new Set(input.onCreditNote.map((l) => l.invoiceNumber!))].sort(),
+        lines: input.onCreditNote.map((l) => ({ ...l })),
+        ...totals,
+      });
+      if (created) businessEvents.creditNoteIssued();
+      creditNoteNumber = note.creditNoteNumber;
+    }
+    const all = [...input.onCreditNote, ...input.onNextInvoice];
+    return {
+      creditNoteNumber,
+      creditChargeKeys,
+      corrects: [...new Set(all.flatMap((l) => (l.invoiceNumber ? [l.invoiceNumber] : [])))].sort(),
+      ...invoiceTotals(all),
+      issuedAt: createdAt,
+    };
   }
 
   /** One write per charge; a charge an earlier attempt recorded is read back. In line order. */
@@ -227,6 +305,9 @@ export function billingActivities({ db }: ActivityDeps, ledger: BillingLedger = 
 
     /** One step for the workflow; a retry after a crash between recording and invoicing finishes the job. */
     billOrder: (input: RecordChargesInput): Promise<BilledOrder> => ledger.billOrder(input),
+
+    /** A received return's credit (credit note and/or next-invoice credit lines); idempotent per return and unit. */
+    creditReturn: (input: CreditReturnInput): Promise<ReturnCredit> => ledger.creditReturn(input),
 
     /** One page of the accounts a bill date is due for (cycle day = the date's day), by account id. */
     async accountsDueForBillRun(input: { date: string; after: string | null; limit: number }): Promise<string[]> {

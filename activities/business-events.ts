@@ -18,6 +18,7 @@ function count(name: string, description: string, tags: Record<string, string>, 
 export const businessEvents = {
   chargesRecorded: (n: number, billingMode: string) => count('charges_recorded', 'Charges stored, by billing mode', { billing_mode: billingMode }, n),
   invoiceIssued: (kind: string) => count('invoices_issued', 'Invoices issued, by kind (offCycle, cycle)', { kind }),
+  creditNoteIssued: () => count('credit_notes_issued', 'Credit notes issued for received returns', {}),
   enrolmentResult: (action: string, status: string) =>
     count('enrolment_results', 'Device enrolment and unenrolment results from the manufacturers, by action and status', { action, status }),
 };

@@ -13,6 +13,7 @@ import { fraudActivities } from './fraud';
 import { orderViewWriter } from '../infra/store/order-views';
 import { orderActivities } from './orders';
 import { reconciliationActivities } from './reconciliation';
+import { returnActivities } from './returns';
 import { warehouseActivities } from './warehouse';
 
 export interface ActivityDeps {
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...dispatchActivities(deps),
     ...enrolmentActivities(deps),
     ...billingActivities(deps),
+    ...returnActivities(deps),
     ...reconciliationActivities(deps, writeOrderView),
   };
 }

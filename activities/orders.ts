@@ -51,10 +51,11 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
     },
 
     /**
-     * Revokes an order's licence keys (the order ended without delivering). Each key once: a key
-     * already revoked keeps its first revocation, so a retry answers the same time. By `_id` only.
+     * Revokes an order's licence keys: the order ended without delivering, or a return of them was
+     * received (`rmaId`). Each key once: a key already revoked keeps its first revocation, so a
+     * retry answers the same time. By `_id` only.
      */
-    async revokeLicences(input: { orderId: string; keys: string[]; reason: string }): Promise<{ revokedAt: string }> {
+    async revokeLicences(input: { orderId: string; keys: string[]; reason: string; rmaId?: string }): Promise<{ revokedAt: string }> {
       const now = new Date().toISOString();
       const times = await Promise.all(
         input.keys.map(async (key) => {
@@ -63,7 +64,7 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
             throw ApplicationFailure.nonRetryable(`licence ${key} was not issued for order ${input.orderId}`, 'LICENCE_NOT_FOUND');
           if (held.revokedAt) return held.revokedAt;
           // One writer: the order's workflow, one step at a time.
-          await Licence.updateOne({ _id: key }, { $set: { revokedAt: now, revokedReason: input.reason } });
+          await Licence.updateOne({ _id: key }, { $set: { revokedAt: now, revokedReason: input.reason, ...(input.rmaId ? { revokedFor: input.rmaId } : {}) } });
           return now;
         }),
       );

@@ -28,6 +28,7 @@ import { searchRoutes } from './routes/search';
 import { stockRoutes } from './routes/stock';
 import { workQueueRoutes } from './routes/work-queue';
 import { auditRoutes } from './routes/audit';
+import { returnRoutes } from './routes/returns';
 import { uiRoutes } from './ui/routes';
 
 export interface ApiDeps {
@@ -112,6 +113,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', searchRoutes(deps));
   app.route('/api/v1', workQueueRoutes(deps));
   app.route('/api/v1', auditRoutes(deps));
+  app.route('/api/v1', returnRoutes(deps));
   // Probes and the scraper: alive, able to work (MongoDB and Temporal answer), and metrics for the
   // ops role's token (they name routes and rates, nothing of customers).
   app.get('/healthz', (c) => c.json({ ok: true }));

@@ -11,6 +11,7 @@ import { ATTENTION_FLAGS } from '../domain/order-exceptions';
 import { MAX_NOTE_LENGTH, type AuditEntry } from '../domain/order-history';
 import { ORDER_REFERENCE_KINDS } from '../domain/search';
 import { WORK_QUEUE_KINDS, type WorkQueueKind as WorkQueueKindName } from '../domain/needs-attention';
+import { CONDITION_GRADES, RETURN_REASONS, RETURN_STATUSES, type ReturnView } from '../domain/returns';
 import { DISPOSITIONS, ORDER_STATUSES, type Account, type DispatchRow, type Product } from '../domain/types';
 import type { OrderView } from '../workflows/messages';
 import type { ImportReport } from '../infra/reference-import';
@@ -817,6 +818,165 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { content: 
 /** `{ items: [...] }`: the lists' shape. */
 export const itemsOf = <T extends z.ZodType>(schema: T) => z.object({ items: z.array(schema) });
 
+// ---- Returns and credit notes ----
+
+export const RmaParam = z.object({
+  rmaId: z
+    .string()
+    .regex(/^RMA-[0-9]{8,}$/, 'an RMA number such as RMA-00000001')
+    .openapi({ param: { name: 'rmaId', in: 'path' }, example: 'RMA-00000001' }),
+});
+const ReturnReason = z.enum(RETURN_REASONS);
+const ConditionGrade = z.enum(CONDITION_GRADES);
+
+export const CreateReturnBody = z
+  .object({
+    units: z
+      .array(z.string().trim().min(1).max(100))
+      .min(1)
+      .max(500)
+      .openapi({ description: 'the units coming back, each by IMEI, serial number or licence key' }),
+    reason: ReturnReason,
+    note: text(1000).optional(),
+    exchange: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'faulty or wrongItem only: a linked replacement order (New) with the same lines at the captured prices' }),
+  })
+  .strict()
+  .openapi('CreateReturn');
+
+export const ReceiveReturnBody = z
+  .object({
+    grade: ConditionGrade.openapi({ description: 'the condition grade of every unit not named in `units`' }),
+    units: z
+      .array(z.object({ unit: z.string().trim().min(1).max(100), grade: ConditionGrade }).strict())
+      .max(500)
+      .optional()
+      .openapi({ description: 'only these units (by IMEI, serial or licence key), each with its grade; absent: every unit still expected' }),
+  })
+  .strict()
+  .openapi('ReceiveReturn');
+
+const CreditLineSchema = z
+  .object({
+    unitId: z.string(),
+    kind: z.enum(['device', 'licence']),
+    lineNumber: z.number().int(),
+    sku: z.string(),
+    description: z.string(),
+    chargeKey: z.string().openapi({ description: 'the charge the unit was billed on' }),
+    invoiceNumber: z.string().nullable().openapi({ description: 'the invoice corrected (null: the charge was not invoiced yet)' }),
+    amount: minor('credited excluding tax'),
+    tax: minor("credited tax: the unit's share of its charge's rounded tax"),
+    restockingFee: minor('kept for an unwanted unit (RESTOCKING_FEE_PERCENT), excluding tax'),
+    taxRateBps: TaxRateBps,
+  })
+  .openapi('CreditLine');
+
+const ReturnUnitSchema = z
+  .object({
+    unitId: z.string().openapi({ description: 'IMEI, else serial number, else licence key' }),
+    kind: z.enum(['device', 'licence']),
+    imei: z.string().optional(),
+    imei2: z.string().optional(),
+    serialNumber: z.string().optional(),
+    licenceKey: z.string().optional(),
+    lineNumber: z.number().int(),
+    sku: z.string(),
+    description: z.string(),
+    unitPrice: minor('captured unit price excluding tax'),
+    taxRateBps: TaxRateBps,
+    chargeKey: z.string(),
+    place: z.number().int(),
+    chargeQuantity: z.number().int(),
+    chargeTax: minor("the charge's tax"),
+    invoiceNumber: z.string().nullable(),
+    warehouseId: z.string().optional(),
+    subOrderNumber: z.string().optional(),
+    shipDate: z.string(),
+    credit: CreditLineSchema,
+    received: z
+      .object({ grade: ConditionGrade, at: z.string(), by: z.string(), source: z.enum(['warehouse', 'ops', 'licence']) })
+      .optional()
+      .openapi({ description: 'set once the unit is back' }),
+    released: z.boolean().optional().openapi({ description: 'never came back before the return expired: it can be returned again' }),
+  })
+  .openapi('ReturnUnit');
+
+const ReturnCreditSchema = z
+  .object({
+    creditNoteNumber: z.string().nullable().openapi({ example: 'CN-00000001', description: 'null when every unit went on the next cycle invoice' }),
+    creditChargeKeys: z.array(z.string()).openapi({ description: 'credit lines waiting for the next cycle invoice (negative charges)' }),
+    corrects: z.array(z.string()).openapi({ description: 'the invoices it corrects' }),
+    net: minor('net'),
+    tax: minor('tax'),
+    gross: minor('gross'),
+    issuedAt: z.string(),
+  })
+  .openapi('ReturnCredit');
+
+export const ReturnSchema = z
+  .object({
+    rmaId: z.string().openapi({ example: 'RMA-00000001' }),
+    sequence: z.number().int(),
+    orderId: z.string(),
+    accountId: z.string(),
+    currency: z.string(),
+    reason: ReturnReason,
+    note: z.string(),
+    exchange: z.boolean(),
+    replacementOrderId: z.string().optional(),
+    status: z.enum(RETURN_STATUSES),
+    creditMode: BillingMode.openapi({ description: "the account's billing mode: a credit note at once, or credit lines on the next cycle invoice" }),
+    units: z.array(ReturnUnitSchema),
+    authorisations: z.array(z.object({ warehouseId: z.string(), fileId: z.string(), sentAt: z.string(), location: z.string() })),
+    credit: ReturnCreditSchema.optional(),
+    refusal: CodeMessage.optional(),
+    expiresAt: z.string(),
+    requestedBy: z.string(),
+    requestedAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Return');
+
+export const CreditNoteSchema = z
+  .object({
+    creditNoteNumber: z.string().openapi({ example: 'CN-00000001' }),
+    accountId: z.string(),
+    orderId: z.string(),
+    rmaId: z.string(),
+    currency: z.string(),
+    reason: z.string(),
+    corrects: z.array(z.string()).openapi({ description: 'the invoices it corrects' }),
+    lines: z.array(CreditLineSchema),
+    net: minor('net credited'),
+    tax: minor('tax credited'),
+    gross: minor('gross credited'),
+    issuedAt: z.string(),
+  })
+  .openapi('CreditNote');
+
+export const CreditNotesSchema = z
+  .object({
+    items: z.array(CreditNoteSchema),
+    creditLines: z.array(ChargeSchema).openapi({ description: 'credits that go (or went) on a cycle invoice as negative charges' }),
+  })
+  .openapi('CreditNotes');
+
+export const BalanceCheckSchema = z
+  .object({
+    accountId: z.string(),
+    ok: z.boolean(),
+    charged: minor('gross charged'),
+    credited: minor('gross credited (credit notes and credit lines)'),
+    invoiced: minor('gross of all invoices'),
+    creditNotes: minor('gross of all credit notes'),
+    pending: minor('gross of charges and credit lines waiting for a cycle invoice'),
+    problems: z.array(CodeMessage),
+  })
+  .openapi('BalanceCheck');
+
 // ---- The documented shapes are the domain's (checked by the compiler, not at run time) ----
 
 /** true when A and B are the same type, field for field (optional and nullable included). */
@@ -832,3 +992,4 @@ sameAsDomain<Same<z.infer<typeof AccountWriteSchema>, Account>>();
 sameAsDomain<Same<z.infer<typeof ImportReportSchema>, ImportReport>>();
 sameAsDomain<Same<z.infer<typeof EnrolmentDeviceSchema>, EnrolmentDevice>>();
 sameAsDomain<Same<keyof z.infer<typeof WorkQueueSchema>['counts'], WorkQueueKindName>>();
+sameAsDomain<Same<z.infer<typeof ReturnSchema>, ReturnView>>();

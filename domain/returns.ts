@@ -321,6 +321,8 @@ export interface ShippedUnit {
   unitId: string;
   chargeKey: string | null;
   returned: boolean;
+  /** Units shipped in bulk without a name are one entry of several units. Default 1. */
+  quantity?: number;
 }
 
 export interface BalanceProblem {
@@ -341,8 +343,9 @@ export interface BalanceCheck {
 /**
  * An account's books agree when: every invoice's total is its charges' total and every invoiced
  * charge is on that invoice; every credit note's total is its lines'; no unit is credited twice
- * and no charge credited beyond itself; charges − credits = invoiced − credit notes + pending; and
- * every shipped unit that was not returned is on exactly one charge, not credited.
+ * and no charge credited beyond itself; charges − credits = invoiced − credit notes + pending;
+ * every shipped unit that was not returned is on a charge and not credited, every returned one
+ * credited; and each charge is for exactly the shipped units that name it (charged once).
  */
 export function checkBalance(input: {
   charges: LedgerCharge[];
@@ -422,7 +425,7 @@ export function checkBalance(input: {
       if (!u.returned) problems.push({ code: 'UNIT_NOT_CHARGED', message: `unit ${key} shipped and is not charged` });
       continue;
     }
-    unitsPerCharge.set(u.chargeKey, (unitsPerCharge.get(u.chargeKey) ?? 0) + 1);
+    unitsPerCharge.set(u.chargeKey, (unitsPerCharge.get(u.chargeKey) ?? 0) + (u.quantity ?? 1));
     if (!u.returned && creditedUnits.has(key)) problems.push({ code: 'UNRETURNED_UNIT_CREDITED', message: `unit ${key} is credited but was not returned` });
     if (u.returned && !creditedUnits.has(key)) problems.push({ code: 'RETURNED_UNIT_NOT_CREDITED', message: `unit ${key} was returned and is not credited` });
   }
@@ -441,3 +444,84 @@ export function checkBalance(input: {
 }
 
 const orderOf = (chargeKey: string) => chargeKey.slice(0, chargeKey.indexOf(':'));
+
+// ---- A return as recorded (the `returns` collection, the workflow's state, the API's answer) ----
+
+export interface ReturnUnit extends ReturnableUnit {
+  /** What the customer is credited for it, fixed when the return is authorised. */
+  credit: CreditLine;
+  /** Set once the warehouse (or ops) reports it back. */
+  received?: { grade: ConditionGrade; at: string; by: string; source: 'warehouse' | 'ops' | 'licence' };
+  /** An expired return lets go of the units that never came back. */
+  released?: boolean;
+}
+
+export interface ReturnAuthorisationSent {
+  warehouseId: string;
+  fileId: string;
+  sentAt: string;
+  location: string;
+}
+
+export interface ReturnCredit {
+  /** The credit note (account billed at once, its charges invoiced); null when every unit went on the next cycle invoice. */
+  creditNoteNumber: string | null;
+  /** Credit lines waiting for the account's next cycle invoice (negative charges). */
+  creditChargeKeys: string[];
+  /** The invoices the credit corrects. */
+  corrects: string[];
+  net: number;
+  tax: number;
+  gross: number;
+  issuedAt: string;
+}
+
+export interface ReturnView {
+  rmaId: string;
+  sequence: number;
+  orderId: string;
+  accountId: string;
+  currency: string;
+  reason: ReturnReason;
+  note: string;
+  exchange: boolean;
+  replacementOrderId?: string;
+  status: ReturnStatus;
+  creditMode: 'immediate' | 'nextInvoice';
+  units: ReturnUnit[];
+  authorisations: ReturnAuthorisationSent[];
+  credit?: ReturnCredit;
+  refusal?: { code: string; message: string };
+  /** Not received by then (RETURN_RECEIPT_WAIT after authorisation), the return expires. */
+  expiresAt: string;
+  requestedBy: string;
+  requestedAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Applies a receipt (warehouse rows or ops) to the return: each named unit not yet received is
+ * marked with its grade. Gives the units applied and the names that fit no unit of the return.
+ */
+export function applyReceipt(
+  ret: Pick<ReturnView, 'units'>,
+  units: { unit: string; grade: ConditionGrade }[],
+  by: string,
+  source: 'warehouse' | 'ops',
+  at: string,
+): { applied: string[]; unknown: string[] } {
+  const applied: string[] = [];
+  const unknown: string[] = [];
+  for (const r of units) {
+    const u = findUnit(ret.units, r.unit) as ReturnUnit | undefined;
+    if (!u) unknown.push(r.unit);
+    else if (!u.received && !u.released) {
+      u.received = { grade: r.grade, at, by, source };
+      applied.push(u.unitId);
+    }
+  }
+  return { applied, unknown };
+}
+
+/** Devices wait for the warehouse; licences have nothing to send back and count as received at once. */
+export const awaitingReceipt = (ret: Pick<ReturnView, 'units'>) => ret.units.filter((u) => !u.received && !u.released);

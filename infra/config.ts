@@ -104,6 +104,13 @@ const EnvSchema = z.object({
   DISPATCH_SLA: duration(1000).default('3 days'),
   /** A cancellation the warehouse has not answered this long after it went out is flagged cancellationUnanswered. */
   CANCEL_ANSWER_TIMEOUT: duration(1000).default('2 days'),
+  /** Returns: an unwanted unit within this long of its ship date; faulty (and wrongItem, damagedInTransit) within RETURN_WINDOW_FAULTY. */
+  RETURN_WINDOW_UNWANTED: duration(1000).default('14 days'),
+  RETURN_WINDOW_FAULTY: duration(1000).default('365 days'),
+  /** A return whose units the warehouse (or ops) has not received this long after authorisation expires. */
+  RETURN_RECEIPT_WAIT: duration(1000).default('30 days'),
+  /** Kept from the price of a unit returned as unwanted (0-100, two decimals at most). */
+  RESTOCKING_FEE_PERCENT: z.coerce.number().min(0).max(100).default(0),
   /** Units of each sku the warehouse simulator receives per warehouse each minute (0 = none). */
   WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE: z.coerce.number().int().nonnegative().default(0),
   ADAPTOR_POLL_MS: z.coerce.number().int().positive().default(500),
@@ -190,6 +197,8 @@ export interface Config {
   allocation: { shortage: 'backorder' | 'send'; backorderRecheck: string; backorderMaxWait: string };
   /** The order's exception paths (Temporal duration strings): the resolution window of an Error, stuck-order deadlines. */
   exceptions: { errorResolutionWindow: string; dispatchSla: string; cancelAnswerTimeout: string };
+  /** Returns: the windows from shipment and the receipt wait (Temporal duration strings), the restocking fee for unwanted units. */
+  returns: { windowUnwanted: string; windowFaulty: string; receiptWait: string; restockingFeePercent: number };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number; replenishPerMinute: number };
   adaptorPollMs: number;
   adaptorMaxFileRows: number;
@@ -352,6 +361,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     allocation: { shortage: e.ALLOCATION_SHORTAGE, backorderRecheck: e.BACKORDER_RECHECK, backorderMaxWait: e.BACKORDER_MAX_WAIT },
     exceptions: { errorResolutionWindow: e.ERROR_RESOLUTION_WINDOW, dispatchSla: e.DISPATCH_SLA, cancelAnswerTimeout: e.CANCEL_ANSWER_TIMEOUT },
+    returns: {
+      windowUnwanted: e.RETURN_WINDOW_UNWANTED,
+      windowFaulty: e.RETURN_WINDOW_FAULTY,
+      receiptWait: e.RETURN_RECEIPT_WAIT,
+      restockingFeePercent: e.RESTOCKING_FEE_PERCENT,
+    },
     warehouseSimulator: {
       port: e.WAREHOUSE_SIMULATOR_PORT,
       seed: e.WAREHOUSE_SIMULATOR_SEED,

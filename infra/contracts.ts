@@ -5,10 +5,12 @@ import { createRequire } from 'node:module';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { DispatchBatch, SalesOrderRequest } from '../domain/types';
+import type { ReturnAuthorisation } from '../domain/return-authorisation';
 
 const require = createRequire(import.meta.url);
 const salesOrderRequestSchema = require('../contracts/sales-order-request.v1.schema.json') as object;
 const dispatchBatchSchema = require('../contracts/dispatch-batch.v1.schema.json') as object;
+const returnAuthorisationSchema = require('../contracts/return-authorisation.v1.schema.json') as object;
 
 export type ContractValidation = { ok: true } | { ok: false; errors: string[] };
 
@@ -17,6 +19,12 @@ addFormats(ajv);
 
 const validateSalesOrderRequestFn = ajv.compile<SalesOrderRequest>(salesOrderRequestSchema);
 const validateDispatchBatchFn = ajv.compile<DispatchBatch>(dispatchBatchSchema);
+const validateReturnAuthorisationFn = ajv.compile<ReturnAuthorisation>(returnAuthorisationSchema);
+
+/** Validates `x` against contracts/return-authorisation.v1.schema.json. */
+export function validateReturnAuthorisation(x: unknown): ContractValidation {
+  return run(validateReturnAuthorisationFn, x);
+}
 
 /** Validates `x` against contracts/sales-order-request.v1.schema.json. */
 export function validateSalesOrderRequest(x: unknown): ContractValidation {

@@ -331,6 +331,10 @@ const ChargeSchema = new Schema(
     billingMode: { type: String, required: true, enum: ['immediate', 'nextInvoice'] },
     createdAt: { type: String, required: true },
     invoiceNumber: { type: String, default: null },
+    /** A credit line (negative amounts, key `<orderId>:credit:<unitId>`): the return, the unit and the invoice it corrects. */
+    rmaId: { type: String },
+    unitId: { type: String },
+    corrects: { type: String },
   },
   opts,
 );
@@ -424,13 +428,93 @@ const LicenceSchema = new Schema(
     sku: { type: String, required: true },
     unit: { type: Number, required: true },
     issuedAt: { type: String, required: true },
-    /** Set once when the order ended without delivering: the key no longer works and was never charged. */
+    /** Set once, when the order ended without delivering or a return of the key was received: the key no longer activates. */
     revokedAt: { type: String, default: null },
     revokedReason: { type: String, default: null },
+    /** The return (RMA) that took the key back, when a return did. */
+    revokedFor: { type: String, default: null },
   },
   opts,
 );
 LicenceSchema.index({ orderId: 1, lineNumber: 1, unit: 1 }, { unique: true });
+
+// ---- Returns and credit notes ----
+
+/** A return (RMA), `_id` = its number `RMA-<n>` (gapless slots, infra/store/returns.ts); written by the API at authorisation, then by its workflow. */
+const ReturnSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    rmaId: { type: String, required: true },
+    sequence: { type: Number, required: true },
+    orderId: { type: String, required: true, index: true },
+    accountId: { type: String, required: true, index: true },
+    currency: { type: String, required: true },
+    reason: { type: String, required: true, enum: ['faulty', 'unwanted', 'wrongItem', 'damagedInTransit'] },
+    note: { type: String, default: '' },
+    exchange: { type: Boolean, default: false },
+    /** The replacement order of an exchange. */
+    replacementOrderId: { type: String },
+    status: { type: String, required: true, enum: ['authorised', 'received', 'credited', 'expired', 'refused'] },
+    /** How the account is credited: a credit note at once, or credit lines on the next cycle invoice. */
+    creditMode: { type: String, required: true, enum: ['immediate', 'nextInvoice'] },
+    units: { type: [anyObj], default: [] },
+    /** Per warehouse, the Return Authorisation file sent. */
+    authorisations: { type: [anyObj], default: [] },
+    receipt: { type: anyObj },
+    credit: { type: anyObj },
+    refusal: { type: anyObj },
+    expiresAt: { type: String },
+    requestedBy: { type: String, required: true },
+    requestedAt: { type: String, required: true },
+    updatedAt: { type: String, required: true },
+  },
+  opts,
+);
+
+/** A unit held by a return, `_id` = `<orderId>:<unitId>`: the unique id makes "returned once" hold under races. */
+const ReturnedUnitSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    orderId: { type: String, required: true },
+    unitId: { type: String, required: true },
+    rmaId: { type: String, required: true },
+    heldAt: { type: String, required: true },
+  },
+  opts,
+);
+
+/** An issued credit note, complete from its insert on (`_id` = `CN-<n>`, gapless). */
+const CreditNoteSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    creditNoteNumber: { type: String, required: true },
+    sequence: { type: Number, required: true },
+    idempotencyKey: { type: String, required: true, unique: true },
+    accountId: { type: String, required: true, index: true },
+    orderId: { type: String, required: true },
+    rmaId: { type: String, required: true },
+    currency: { type: String, required: true },
+    reason: { type: String, required: true },
+    /** The invoices it corrects. */
+    corrects: { type: [String], default: [] },
+    lines: { type: [anyObj], default: [] },
+    net: { type: Number, required: true },
+    tax: { type: Number, required: true },
+    gross: { type: Number, required: true },
+    issuedAt: { type: String, required: true },
+  },
+  opts,
+);
+
+/** Fixes where a credit note's number search starts before its first claim (like invoiceRequests), then records what was issued. */
+const CreditNoteRequestSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    numberFrom: { type: Number, required: true },
+    creditNoteNumber: { type: String, default: null },
+  },
+  opts,
+);
 
 /**
  * Answers remembered for the API's Idempotency-Key header, until `expiresAt`: only what a replay
@@ -570,6 +654,10 @@ export function defineModels(conn: Connection) {
     InvoiceRequest: conn.model('InvoiceRequest', InvoiceRequestSchema, 'invoiceRequests'),
     SequenceHint: conn.model('SequenceHint', SequenceHintSchema, 'sequenceHints'),
     Licence: conn.model('Licence', LicenceSchema, 'licences'),
+    Return: conn.model('Return', ReturnSchema, 'returns'),
+    ReturnedUnit: conn.model('ReturnedUnit', ReturnedUnitSchema, 'returnedUnits'),
+    CreditNote: conn.model('CreditNote', CreditNoteSchema, 'creditNotes'),
+    CreditNoteRequest: conn.model('CreditNoteRequest', CreditNoteRequestSchema, 'creditNoteRequests'),
     IdempotencyRecord: conn.model('IdempotencyRecord', IdempotencyRecordSchema, 'idempotencyRecords'),
     EnrolmentInstruction: conn.model('EnrolmentInstruction', EnrolmentInstructionSchema, 'enrolmentInstructions'),
     EnrolmentTransaction: conn.model('EnrolmentTransaction', EnrolmentTransactionSchema, 'enrolmentTransactions'),

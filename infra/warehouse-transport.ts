@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { salesOrderFileName, serialiseSalesOrderRequest } from '../domain/sales-order';
+import { serialiseReturnAuthorisation, type ReturnAuthorisation } from '../domain/return-authorisation';
 import type { SalesOrderRequest } from '../domain/types';
 import { warehouseFolders, type Config } from './config';
 import { readRemoteFile, withSftp } from './sftp';
@@ -19,24 +20,32 @@ export class WarehouseRejectedError extends Error {
   }
 }
 
+/** What goes to a warehouse: a sales order (new, cancel, resend) or a Return Authorisation (`purpose: "return"`). */
+export type OutboundFile = SalesOrderRequest | ReturnAuthorisation;
+
+/** The file's bytes: each kind's own stable serialisation. */
+export function serialiseOutbound(file: OutboundFile): string {
+  return file.purpose === 'return' ? serialiseReturnAuthorisation(file) : serialiseSalesOrderRequest(file);
+}
+
 export interface WarehouseTransport {
   readonly name: string;
   /** The transport a warehouse's sales orders take, when it differs per warehouse (recorded on the sales order). */
   nameFor?(warehouseId: string): string;
-  send(request: SalesOrderRequest): Promise<{ location: string }>;
+  send(request: OutboundFile): Promise<{ location: string }>;
 }
 
 export class OutboxFolderTransport implements WarehouseTransport {
   readonly name = 'outbox-folder';
   constructor(private readonly dataDir: string) {}
 
-  async send(request: SalesOrderRequest): Promise<{ location: string }> {
+  async send(request: OutboundFile): Promise<{ location: string }> {
     const { outbox } = warehouseFolders(this.dataDir, request.warehouseId);
     await fs.mkdir(outbox, { recursive: true });
     const final = path.join(outbox, salesOrderFileName(request));
     // Write then rename: the warehouse never sees half a file, and a retry rewrites the same name.
     const tmp = path.join(outbox, `.${salesOrderFileName(request)}.${process.pid}.tmp`);
-    await fs.writeFile(tmp, serialiseSalesOrderRequest(request));
+    await fs.writeFile(tmp, serialiseOutbound(request));
     await fs.rename(tmp, final);
     return { location: final };
   }
@@ -55,14 +64,14 @@ export class HttpWarehouseTransport implements WarehouseTransport {
   readonly name = 'http';
   constructor(private readonly targetFor: (warehouseId: string) => HttpSalesOrderTarget) {}
 
-  async send(request: SalesOrderRequest): Promise<{ location: string }> {
+  async send(request: OutboundFile): Promise<{ location: string }> {
     const { url, timeoutMs, authHeaderName, authHeaderFile } = this.targetFor(request.warehouseId);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': request.fileId };
     if (authHeaderFile) headers[(authHeaderName ?? 'authorization').toLowerCase()] = readSecret(authHeaderFile);
     const res = await fetch(url, {
       method: 'POST',
       headers,
-      body: serialiseSalesOrderRequest(request),
+      body: serialiseOutbound(request),
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (res.status >= 400 && res.status < 500) {
@@ -93,9 +102,9 @@ export class SftpWarehouseTransport implements WarehouseTransport {
     private readonly onStep?: (step: SftpUploadStep) => Promise<void>,
   ) {}
 
-  async send(request: SalesOrderRequest): Promise<{ location: string }> {
+  async send(request: OutboundFile): Promise<{ location: string }> {
     const name = salesOrderFileName(request);
-    const body = Buffer.from(serialiseSalesOrderRequest(request));
+    const body = Buffer.from(serialiseOutbound(request));
     const final = path.posix.join(this.remoteDir, name);
     const location = `sftp://${this.settings.host}:${this.settings.port}${final}`;
     return withSftp(this.warehouseId, this.settings, `upload of ${name}`, async (sftp) => {
@@ -126,7 +135,7 @@ export class SftpWarehouseTransport implements WarehouseTransport {
   }
 
   /** true when the warehouse already holds this very file; throws when it holds other bytes under its name. */
-  private sameOrRefuse(request: SalesOrderRequest, there: Buffer | null, body: Buffer): boolean {
+  private sameOrRefuse(request: OutboundFile, there: Buffer | null, body: Buffer): boolean {
     if (!there) return false;
     if (there.equals(body)) return true;
     throw new WarehouseRejectedError(
@@ -144,7 +153,7 @@ export class PerWarehouseTransport implements WarehouseTransport {
     return this.transports[warehouseId]?.name ?? 'none';
   }
 
-  send(request: SalesOrderRequest): Promise<{ location: string }> {
+  send(request: OutboundFile): Promise<{ location: string }> {
     const transport = this.transports[request.warehouseId];
     if (!transport) throw new WarehouseRejectedError(`warehouse ${request.warehouseId} has no sales order transport configured`);
     return transport.send(request);

@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { luhnCheckDigit } from '../domain/imei';
 import type { SalesOrderRequest } from '../domain/types';
+import type { ReturnAuthorisation } from '../domain/return-authorisation';
 import { WAREHOUSE_RESPONSE_COLUMNS } from '../domain/warehouse-response';
 import { formatWarehouseResponseCsv } from '../domain/warehouse-response-csv';
 import { warehouseFolders } from '../infra/config';
@@ -45,6 +46,8 @@ export class WarehouseSimulator {
   private readonly stock = new Map<string, number>();
   private readonly pending = new Map<string, SalesOrderRequest[]>();
   private readonly answered = new Set<string>();
+  /** Return Authorisations taken, by warehouse: the units it expects back under each RMA. */
+  private readonly returnAuthorisations = new Map<string, ReturnAuthorisation[]>();
   /** A device ships once: an IMEI has only a 6-digit serial per TAC, so hashes collide (≈ 1 in 2,000 pairs per 1,000 units). */
   private readonly issuedImeis = new Set<string>();
   private server?: ServerType;
@@ -165,12 +168,20 @@ export class WarehouseSimulator {
       for (const name of (await fsp.readdir(f.outbox)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort(newBeforeCancel)) {
         const text = await fsp.readFile(path.join(f.outbox, name), 'utf8');
         await fsp.rename(path.join(f.outbox, name), path.join(received, name));
-        let req: SalesOrderRequest;
+        let file: SalesOrderRequest | ReturnAuthorisation;
         try {
-          req = JSON.parse(text) as SalesOrderRequest;
+          file = JSON.parse(text) as SalesOrderRequest | ReturnAuthorisation;
         } catch {
           continue; // a real 3PL would reject it; our sender validates against the contract first
         }
+        if (file.purpose === 'return') {
+          // Accepted: the units are expected back (the same RMA twice is one authorisation).
+          const ras = this.returnAuthorisations.get(id) ?? [];
+          if (!ras.some((r) => r.fileId === file.fileId)) ras.push(file);
+          this.returnAuthorisations.set(id, ras);
+          continue;
+        }
+        const req = file;
         const list = this.pending.get(id) ?? [];
         if (req.purpose === 'cancel') {
           const i = list.findIndex((p) => p.subOrderNumber === req.subOrderNumber);
@@ -184,6 +195,11 @@ export class WarehouseSimulator {
         this.pending.set(id, list);
       }
     }
+  }
+
+  /** The Return Authorisations the warehouse has taken from its outbox. */
+  expectedReturns(warehouseId: string): ReturnAuthorisation[] {
+    return [...(this.returnAuthorisations.get(warehouseId) ?? [])];
   }
 
   private async respondNow(): Promise<string[]> {

@@ -4,3 +4,4 @@ export { salesOrderDispatchWorkflow } from './dispatch';
 export { billRunWorkflow } from './bill-run';
 export { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow, enrolmentRequestJob, enrolmentResponseJob } from './enrolment';
 export { orderViewReconciliationWorkflow } from './order-view-reconciliation';
+export { returnWorkflow } from './returns';

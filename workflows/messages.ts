@@ -6,6 +6,7 @@ import type { AddLineRequest, CancelOutcome, ChangeLineRequest, OrderState, Agen
 import type { AttentionFlag } from '../domain/order-exceptions';
 import type { BillingMode, DeliveryContact, DispatchRow } from '../domain/types';
 import type { EnrolmentCustomerIds, EnrolmentProgress, FinalInstructionStatus } from '../domain/enrolment';
+import type { ConditionGrade, ReturnView } from '../domain/returns';
 
 export const TASK_QUEUE_DEFAULT = 'hardware-orders';
 
@@ -90,3 +91,19 @@ export const getEnrolmentProgressQuery = defineQuery<EnrolmentProgress>('getEnro
 export const requestEnrolmentUpdate = defineUpdate<OrderView & { enrolmentCustomerIds: EnrolmentCustomerIds }, [{ customerIds: EnrolmentCustomerIds } & Actor]>(
   'requestEnrolment',
 );
+
+// ---- Returns (workflows/returns.ts) ----
+
+export interface ReturnReceiptSignal {
+  /** The dispatch batch the rows came in (`<batchId>:<rowNumber>` keys a row), or the ops request. */
+  batchId: string;
+  warehouseId: string;
+  units: { unit: string; grade: ConditionGrade; rowNumber: number }[];
+}
+/** Sent by the Sales Order Dispatch job with the `returned` rows of one batch for this return. */
+export const returnReceiptSignal = defineSignal<[ReturnReceiptSignal]>('returnReceipt');
+/** Ops received the units themselves (or the warehouse told them another way): all of them, or those named. */
+export const receiveReturnUpdate = defineUpdate<ReturnView, [{ units?: { unit: string; grade: ConditionGrade }[]; grade?: ConditionGrade } & Actor]>(
+  'receiveReturn',
+);
+export const getReturnQuery = defineQuery<ReturnView>('getReturn');

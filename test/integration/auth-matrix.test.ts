@@ -106,6 +106,13 @@ const TABLE: Record<string, Expectation> = {
   'PUT /api/v1/fraud-blocklist/{kind}/{value}': { roles: ['admin'], body: { note: 5 } },
   // Not listed: 404 for admin.
   'DELETE /api/v1/fraud-blocklist/{kind}/{value}': { roles: ['admin'] },
+  // Returns: a New order has no charged unit (authorised, then refused 422); no such return (404).
+  'POST /api/v1/orders/{orderId}/returns': { roles: AGENT_OPS, body: { units: ['353325110000016'], reason: 'faulty' } },
+  'GET /api/v1/orders/{orderId}/returns': { roles: AGENT_OPS },
+  'GET /api/v1/returns/{rmaId}': { roles: AGENT_OPS },
+  'POST /api/v1/returns/{rmaId}/receive': { roles: ['ops'], body: { grade: 'A' } },
+  'GET /api/v1/accounts/{accountId}/credit-notes': { roles: AGENT_OPS },
+  'GET /api/v1/accounts/{accountId}/balance-check': { roles: ['ops'] },
   // A header and no rows: an empty report.
   'POST /api/v1/imports/{kind}': { roles: ['admin'], body: 'kind,value,note\n', contentType: 'text/csv' },
 };
@@ -120,6 +127,7 @@ const PARAMS: Record<string, () => string> = {
   date: () => '2025-03-01',
   imeiOrSerial: () => '353325110000016',
   job: () => 'no-such-job',
+  rmaId: () => 'RMA-99999999',
   sku: () => 'HS-APL-IP16-128',
   kind: () => (currentOp.includes('/imports/') ? 'blocklist' : 'email'),
   value: () => 'auth-matrix-not-listed@example.invalid',

@@ -7,6 +7,19 @@ import { installWorkerRuntime } from '../../worker/runtime';
 import { startWorker } from '../../worker/worker';
 
 const config = loadConfig();
+
+// HOLD_AFTER_CREDIT=1 (returns.test.ts): the ledger credits a return, says so on stdout and then
+// never answers, so the test can kill the process after the credit was written and before the
+// workflow heard of it.
+if (process.env.HOLD_AFTER_CREDIT === '1') {
+  const { MongoLedger } = await import('../../activities/billing');
+  const credit = MongoLedger.prototype.creditReturn;
+  MongoLedger.prototype.creditReturn = async function (this: InstanceType<typeof MongoLedger>, input) {
+    await credit.call(this, input);
+    process.stdout.write(`credited ${input.rmaId}\n`);
+    return new Promise(() => {});
+  };
+}
 installWorkerRuntime(config);
 
 const codePath = process.env.WORKFLOW_BUNDLE_PATH;

@@ -44,6 +44,31 @@ describe('warehouse simulator', () => {
   });
 });
 
+describe('warehouse simulator and Return Authorisations', () => {
+  it('takes a Return Authorisation from the outbox as units expected back, not as an order to ship', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-'));
+    const sim = new WarehouseSimulator({ dataDir: dir, warehouseIds: ['WH-LON'], seed: 7, errorRate: 0, outOfStockRate: 0, autoRespond: false });
+    const outbox = warehouseFolders(dir, 'WH-LON').outbox;
+    fs.mkdirSync(outbox, { recursive: true });
+    const ra = {
+      schemaVersion: '1',
+      fileId: 'RMA-00000001-WH-LON-return',
+      warehouseId: 'WH-LON',
+      generatedAt: '2025-03-01T10:00:00.000Z',
+      purpose: 'return',
+      rmaNumber: 'RMA-00000001',
+      depositorOrderNumber: 'ORD-1',
+      accountId: 'ACC-1001',
+      reason: 'faulty',
+      units: [{ lineNumber: 1, sku: 'HS-1', description: 'Handset', subOrderNumber: 'ORD-1-WH-LON', serialNumber: 'SN1', imei: '353325110000016' }],
+    };
+    fs.writeFileSync(path.join(outbox, `${ra.fileId}.json`), JSON.stringify(ra));
+    expect(await sim.respond()).toEqual([]);
+    expect(sim.expectedReturns('WH-LON')).toEqual([ra]);
+    expect(fs.readdirSync(outbox)).toEqual([]);
+  });
+});
+
 describe('warehouse simulator stock', () => {
   const sim = () =>
     new WarehouseSimulator({ dataDir: os.tmpdir(), warehouseIds: ['WH-A', 'WH-B'], seed: 1, errorRate: 0, outOfStockRate: 0, replenishPerMinute: 30 });
