@@ -321,6 +321,32 @@ export function checkLaterEnrolment(
   }
 }
 
+/** A device is named by its IMEI or its serial number. */
+const named = (d: Pick<EnrolmentDevice, 'deviceId' | 'imei' | 'serialNumber'>, id: string) => d.deviceId === id || d.imei === id || d.serialNumber === id;
+
+/**
+ * Checks the devices a later request names (IMEI or serial): each one shipped on a picked line.
+ * None named: every device of the picked lines.
+ */
+export function checkPickedDevices(order: Pick<OrderState, 'orderId' | 'subOrders'>, picks: ProgrammePick[], deviceIds: readonly string[]): void {
+  const lines = new Set(picks.map((p) => p.lineNumber));
+  const shipped = order.subOrders.flatMap((s) => s.units.filter((u) => lines.has(u.lineNumber) && (u.imei || u.serialNumber)));
+  const unknown = deviceIds.filter(
+    (id) => !shipped.some((u) => named({ deviceId: u.imei ?? u.serialNumber!, imei: u.imei, serialNumber: u.serialNumber }, id)),
+  );
+  if (unknown.length) {
+    throw new DomainError('VALIDATION_FAILED', `order ${order.orderId} shipped no device ${unknown.join(', ')} on the lines named`, {
+      unknownDevices: unknown,
+    });
+  }
+}
+
+/** The plan narrowed to the devices named (all of them when none is named). */
+export function onlyDevices(plan: ManufacturerEnrolment[], deviceIds: readonly string[]): ManufacturerEnrolment[] {
+  if (!deviceIds.length) return plan;
+  return plan.map((e) => ({ ...e, devices: e.devices.filter((d) => deviceIds.some((id) => named(d, id))) })).filter((e) => e.devices.length > 0);
+}
+
 // ---- A device's enrolment over time (for unenrolment) ----
 
 export type DeviceEnrolmentState = 'notEnrolled' | 'enrolling' | 'enrolled' | 'unenrolling';

@@ -7,10 +7,12 @@ import {
   FAILED_STATUSES,
   MANUFACTURERS,
   checkLaterEnrolment,
+  checkPickedDevices,
   checkUnenrol,
   deviceEnrolmentState,
   devicesToEnrol,
   laterEnrolmentWorkflowId,
+  onlyDevices,
   orderTimePicks,
   programmeDeviceKey,
   summarise,
@@ -61,6 +63,12 @@ export const EnrolmentRequestBody = z
       .max(100)
       .optional()
       .openapi({ description: "Orders past New: the lines to enrol and each one's programme; defaults to the lines that asked for enrolment" }),
+    devices: z
+      .array(z.string().regex(/^[A-Za-z0-9-]{1,40}$/))
+      .min(1)
+      .max(500)
+      .optional()
+      .openapi({ description: 'Orders past New: only these devices (IMEI or serial) of the lines; defaults to every device they shipped' }),
   })
   .strict()
   .openapi('EnrolmentRequest');
@@ -183,7 +191,9 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
 
     if (order.status === 'New') {
       // At order time the lines say which programme; the order keeps the customer's ids until dispatch.
-      if (body.lines) throw apiError('VALIDATION_FAILED', 'on a New order, set the programme on each line (enrolment attribute); give only customerIds here');
+      if (body.lines || body.devices) {
+        throw apiError('VALIDATION_FAILED', 'on a New order, set the programme on each line (enrolment attribute); give only customerIds here');
+      }
       const view = await temporal.workflow
         .getHandle(orderWorkflowId(orderId))
         .executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: c.get('actor'), requestId: c.get('requestId') }] });
@@ -205,12 +215,16 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
       Pick<Product, 'sku' | 'enrolmentProgrammes'>[]
     >();
     checkLaterEnrolment(order, picks, customerIds, Object.fromEntries(products.map((p) => [p.sku, p.enrolmentProgrammes])));
+    checkPickedDevices(order, picks, body.devices ?? []);
     // Devices already asked for (by the order itself or an earlier request) are never asked for
     // again: a repeat enrols only what shipped since, if anything.
     const earlier = await Instr.find({ orderId, action: 'enrol' }, { requestId: 1, manufacturer: 1, deviceId: 1, _id: 0 }).lean<
       Pick<InstructionDoc, 'requestId' | 'manufacturer' | 'deviceId'>[]
     >();
-    const plan = devicesToEnrol(order, picks, customerIds, new Set(earlier.map((i) => programmeDeviceKey(i.manufacturer, i.deviceId))));
+    const plan = onlyDevices(
+      devicesToEnrol(order, picks, customerIds, new Set(earlier.map((i) => programmeDeviceKey(i.manufacturer, i.deviceId)))),
+      body.devices ?? [],
+    );
     await recordRequests(orderId, customerIds, 'later', c.get('actor'), picks);
     const started: { manufacturer: Manufacturer; workflowId: string; devices: number }[] = [];
     const alreadyRequested: Manufacturer[] = [...new Set(picks.map((p) => p.manufacturer))].filter((m) => !plan.some((e) => e.manufacturer === m));

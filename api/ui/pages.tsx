@@ -265,6 +265,37 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
             <p id="enrolment-recorded" class="muted" role="status"></p>
           </form>
           <div id="enrolment-devices"></div>
+          <form id="later-enrolment-form" hidden>
+            <h3>Enrol shipped devices</h3>
+            <p class="muted">The devices a line shipped, in a programme its product supports; devices already enrolled there are not asked for again.</p>
+            <Field id="later-line" label="Line to enrol">
+              <select id="later-line" name="line"></select>
+            </Field>
+            <fieldset id="later-devices">
+              <legend>Devices</legend>
+            </fieldset>
+            <Field id="later-programme" label="Programme">
+              <select id="later-programme" name="programme"></select>
+            </Field>
+            <Field id="later-customer-id" label="Customer id in the programme">
+              <input id="later-customer-id" name="customerId" maxlength={64} pattern="[A-Za-z0-9._:\-]{1,64}" required />
+            </Field>
+            <button type="submit" class="secondary">
+              Enrol devices
+            </button>
+          </form>
+          <form id="unenrol-form" hidden>
+            <h3>Unenrol a device</h3>
+            <Field id="unenrol-device" label="Enrolled device">
+              <select id="unenrol-device" name="device"></select>
+            </Field>
+            <Field id="unenrol-reason" label="Unenrolment reason">
+              <input id="unenrol-reason" name="reason" maxlength={200} required placeholder="returned, sold, lost…" />
+            </Field>
+            <button type="submit" class="secondary">
+              Unenrol device
+            </button>
+          </form>
         </section>
         <section class="card" aria-labelledby="charges-h">
           <h2 id="charges-h">Charges and invoice</h2>

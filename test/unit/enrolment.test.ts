@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkEnrolmentCustomerIds,
   checkLaterEnrolment,
+  checkPickedDevices,
   checkRequestEnrolment,
   checkUnenrol,
   deviceEnrolmentState,
   devicesToEnrol,
   laterEnrolmentWorkflowId,
+  onlyDevices,
   ordersOwnEnrolmentDue,
   programmeDeviceKey,
   resubmissionEnrolmentWorkflowId,
@@ -123,6 +125,25 @@ describe('which devices are enrolled', () => {
     expect(
       devicesToEnrol(order, [{ lineNumber: 1, manufacturer: 'apple' }], { apple: 'ORG-1' }, new Set([programmeDeviceKey('google', '111')]))[0].devices,
     ).toHaveLength(2);
+  });
+  it('a later request may name some of the devices (IMEI or serial) its lines shipped, and no other', () => {
+    const picks = [
+      { lineNumber: 1, manufacturer: 'apple' as const },
+      { lineNumber: 3, manufacturer: 'google' as const },
+    ];
+    const plan = devicesToEnrol(order, picks, { apple: 'ORG-1', google: '9001' });
+    expect(onlyDevices(plan, [])).toBe(plan);
+    expect(onlyDevices(plan, ['112']).map((e) => [e.manufacturer, e.devices.map((d) => d.deviceId)])).toEqual([['apple', ['112']]]);
+    expect(onlyDevices(plan, ['S-3', '111']).map((e) => [e.manufacturer, e.devices.map((d) => d.deviceId)])).toEqual([
+      ['apple', ['111']],
+      ['google', ['S-3']],
+    ]);
+    const o = { ...order, orderId: 'O1' };
+    expect(() => checkPickedDevices(o, picks, ['111', 'S-3'])).not.toThrow();
+    // S-2 shipped, but on line 2, which is not picked; 999 never shipped.
+    expect(() => checkPickedDevices(o, picks, ['S-2', '999'])).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', details: { unknownDevices: ['S-2', '999'] } }),
+    );
   });
   it("numbers a later request's workflow after the requests made before it; the order's resubmission rounds have ids of their own", () => {
     expect(laterEnrolmentWorkflowId('O1', 'apple', [])).toBe('enrol-O1-apple');

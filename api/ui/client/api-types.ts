@@ -14,6 +14,7 @@ import type {
   CancellationRequestedSchema,
   ChargeSchema,
   EnrolmentIdsRecordedSchema,
+  EnrolmentStartedSchema,
   InvoiceSchema,
   InvoiceSummarySchema,
   OrderDetailSchema,
@@ -21,6 +22,7 @@ import type {
   OrderListSchema,
   SearchResultSchema,
   StockCheckSchema,
+  UnenrolmentQueuedSchema,
   WorkQueueSchema,
 } from '../../schemas';
 
@@ -43,6 +45,10 @@ export type AccountCharge = z.infer<typeof ChargeSchema>;
 export type EnrolmentIdsRecorded = z.infer<typeof EnrolmentIdsRecordedSchema>;
 export type OrderEnrolment = z.infer<typeof OrderEnrolmentSchema>;
 export type EnrolmentDeviceProgress = OrderEnrolment['devices'][number];
+/** POST /orders/{id}/enrolment past New: what it started. */
+export type EnrolmentStarted = z.infer<typeof EnrolmentStartedSchema>;
+/** POST /devices/{imeiOrSerial}/unenrolment. */
+export type UnenrolmentQueued = z.infer<typeof UnenrolmentQueuedSchema>;
 export type AdaptorException = z.infer<typeof AdaptorExceptionSchema>;
 /** GET /search. */
 export type SearchResult = z.infer<typeof SearchResultSchema>;

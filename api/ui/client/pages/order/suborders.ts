@@ -4,6 +4,7 @@ import type { DispatchedUnit, SubOrder } from '../../../../../domain/types';
 import type { OrderView } from '../../api-types';
 import { recordTable } from '../../components/record-table';
 import { $, h } from '../../dom';
+import { timeEl } from '../../format';
 
 const shipDates = (units: DispatchedUnit[]) => {
   const dates = [...new Set(units.map((u) => u.shipDate).filter(Boolean))];
@@ -72,7 +73,9 @@ export function renderSubOrders(order: OrderView): void {
             'li',
             null,
             `Line ${l.lineNumber}: `,
-            l.keys.map((k, i) => [i ? ', ' : null, h('code', null, k)]),
+            l.keys.map((k, i) => [i ? ', ' : null, h('code', l.revokedAt ? { class: 'revoked' } : null, k)]),
+            // The order ended without delivering: the keys no longer work and were never charged.
+            l.revokedAt ? [' — revoked ', timeEl(l.revokedAt), ', not charged'] : null,
           ),
         ),
       ),
