@@ -21,7 +21,7 @@ export interface DeviceToUnenrol {
 }
 
 export function returnActivities({ db, transport }: ActivityDeps) {
-  const { Return, EnrolmentInstruction: Instr, Licence, Charge } = db.models;
+  const { Return, EnrolmentInstruction: Instr, Charge } = db.models;
   const store = returnsStore(db);
   return {
     /** Sends one Return Authorisation (validated against its contract first); the transport writes the same file on a retry. */
