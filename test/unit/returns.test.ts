@@ -79,6 +79,8 @@ function shippedOrder(lines: { p: Product; quantity: number }[], shipDate = '202
       }
   }
   applyDispatchRows(order, 'batch-1', rows);
+  // Delivered: its licences are charged (domain/licences.ts) as well as its shipped units.
+  order.status = 'Complete';
   order.charges = chargesForOrder(order).map((c) => ({ ...c, invoiceNumber: 'INV-00000001' }));
   return order;
 }
