@@ -52,18 +52,22 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
 
     /**
      * Revokes an order's licence keys (the order ended without delivering). Each key once: a key
-     * already revoked keeps its first revocation, so a retry answers the same time. By `_id` only.
+     * already revoked keeps its first revocation, so a retry answers the same time. By `_id`.
      */
     async revokeLicences(input: { orderId: string; keys: string[]; reason: string }): Promise<{ revokedAt: string }> {
       const now = new Date().toISOString();
       const times = await Promise.all(
         input.keys.map(async (key) => {
-          const held = await Licence.findOne({ _id: key }, { orderId: 1, revokedAt: 1 }).lean<{ orderId: string; revokedAt: string | null }>();
+          type Held = { _id: unknown; orderId: string; revokedAt: string | null };
+          // A key issued before licences were stored under their key has another _id: found by key (a scan on FerretDB, once).
+          const held =
+            (await Licence.findOne({ _id: key }, { orderId: 1, revokedAt: 1 }).lean<Held>()) ??
+            (await Licence.findOne({ licenceKey: key }, { orderId: 1, revokedAt: 1 }).lean<Held>());
           if (!held || held.orderId !== input.orderId)
             throw ApplicationFailure.nonRetryable(`licence ${key} was not issued for order ${input.orderId}`, 'LICENCE_NOT_FOUND');
           if (held.revokedAt) return held.revokedAt;
           // One writer: the order's workflow, one step at a time.
-          await Licence.updateOne({ _id: key }, { $set: { revokedAt: now, revokedReason: input.reason } });
+          await Licence.updateOne({ _id: held._id as string }, { $set: { revokedAt: now, revokedReason: input.reason } });
           return now;
         }),
       );
