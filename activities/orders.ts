@@ -59,12 +59,19 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
       const now = new Date().toISOString();
       const times = await Promise.all(
         input.keys.map(async (key) => {
-          const held = await Licence.findOne({ _id: key }, { orderId: 1, revokedAt: 1 }).lean<{ orderId: string; revokedAt: string | null }>();
+          type Held = { _id: unknown; orderId: string; revokedAt: string | null };
+          // A key issued before licences were stored under their key has another _id: found by key (a scan on FerretDB, once).
+          const held =
+            (await Licence.findOne({ _id: key }, { orderId: 1, revokedAt: 1 }).lean<Held>()) ??
+            (await Licence.findOne({ licenceKey: key }, { orderId: 1, revokedAt: 1 }).lean<Held>());
           if (!held || held.orderId !== input.orderId)
             throw ApplicationFailure.nonRetryable(`licence ${key} was not issued for order ${input.orderId}`, 'LICENCE_NOT_FOUND');
           if (held.revokedAt) return held.revokedAt;
-          // One writer: the order's workflow, one step at a time.
-          await Licence.updateOne({ _id: key }, { $set: { revokedAt: now, revokedReason: input.reason, ...(input.rmaId ? { revokedFor: input.rmaId } : {}) } });
+          // Writers never race for a key: the order's workflow revokes only what never delivered, a return only what did.
+          await Licence.updateOne(
+            { _id: held._id as string },
+            { $set: { revokedAt: now, revokedReason: input.reason, ...(input.rmaId ? { revokedFor: input.rmaId } : {}) } },
+          );
           return now;
         }),
       );

@@ -1,8 +1,8 @@
 // What a customer is charged for: exactly the units they received. One charge per order line per
 // dispatch batch that shipped it (a partial then final shipment gives two; a resubmission's
 // shipments add `:R<n>`), and one per licence line once the order delivers (domain/licences.ts: a
-// licence of an order that ends without delivering is revoked, never charged). The charge key is the business idempotency
-// key: retries and replays find the same key.
+// licence of an order that ends without delivering is revoked, never charged). The charge key is
+// the business idempotency key: retries and replays find the same key.
 import { licenceChargeKey, licencesToCharge } from './licences';
 import { invoiceTotals, lineAmounts, type InvoiceTotals } from './money';
 import type { OrderState } from './order-state';

@@ -3,6 +3,7 @@
 // checkBalance) say whether charges − credits equal the invoiced amounts and every shipped,
 // unreturned unit is charged exactly once. An ops check: it reads the account's documents with
 // filters FerretDB does not push down (a scan there), never on an order's path.
+import { licenceChargeKey, licenceFate } from '../domain/licences';
 import { checkBalance, type BalanceCheck, type LedgerDocument, type ShippedUnit, type ReturnView } from '../domain/returns';
 import type { OrderView } from '../workflows/messages';
 import type { Db } from './db';
@@ -37,17 +38,18 @@ export async function accountBalanceCheck(db: Pick<Db, 'models'>, accountId: str
         });
       }
     }
-    if (!order.licences.length) continue;
+    // Held licences (an Error order still open for ops) are neither charged nor revoked yet.
+    if (!order.licences.length || licenceFate(order) === 'hold') continue;
     // A licence revoked other than by a return (its order cancelled) was never the customer's.
-    const revoked = new Map((await Licence.find({ orderId: order.orderId }, { licenceKey: 1, revokedFor: 1 }).lean()).map((l) => [l.licenceKey, l.revokedFor]));
+    const stored = await Licence.find({ orderId: order.orderId }, { licenceKey: 1, revokedAt: 1, revokedFor: 1 }).lean();
+    const neverTheCustomers = new Set(stored.filter((l) => l.revokedAt && !l.revokedFor).map((l) => l.licenceKey));
     for (const l of order.licences) {
       for (const key of l.keys) {
-        const why = revoked.get(key);
-        if (why && !why.startsWith('RMA-')) continue;
+        if (neverTheCustomers.has(key)) continue;
         units.push({
           orderId: order.orderId,
           unitId: key,
-          chargeKey: `${order.orderId}:${l.lineNumber}:licence`,
+          chargeKey: licenceChargeKey(order.orderId, l.lineNumber),
           returned: returned.has(`${order.orderId}:${key}`),
         });
       }

@@ -1,6 +1,7 @@
 // Device enrolment: request it for an order (programme ids on a New order, or the shipped devices
-// of any order later: Complete, Error, Cancelled after a partial shipment), unenrol a device, follow an order's per-device progress; ops list failed
-// devices, requeue them and run the enrolment jobs on demand.
+// of any order later: Complete, Error, Cancelled after a partial shipment), unenrol a device,
+// follow an order's per-device progress; ops list failed devices, requeue them and run the
+// enrolment jobs on demand.
 import { createRoute, z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import {

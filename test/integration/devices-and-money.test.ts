@@ -4,6 +4,7 @@
 // never asks twice for a device; the software licences of an order cancelled, or closed in Error
 // with nothing shipped, are revoked and never charged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
 import { enrolmentWorkflowId } from '../../domain/enrolment';
 import { freePort } from '../../infra/dev-stack';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
@@ -152,7 +153,9 @@ describe('devices a resubmission ships', () => {
     const devices: string[] = done.subOrders.flatMap((s: any) => s.units.filter((u: any) => u.imei).map((u: any) => u.imei));
     expect(devices).toHaveLength(2);
     const round = sys.temporal.workflow.getHandle(`${enrolmentWorkflowId(orderId, 'apple')}-R1`);
-    expect((await round.describe()).parentExecution?.workflowId).toBe(orderWorkflowId(orderId));
+    // Started in the workflow task that settled the order: the read model may show Complete a moment before.
+    const described = await eventually(() => round.describe().catch(() => undefined), "the round's enrolment started");
+    expect(described.parentExecution?.workflowId).toBe(orderWorkflowId(orderId));
     await eventually(async () => Object.keys(await deviceStatuses(orderId)).length === 2, 'the resubmission queued');
     await manufacturersAnswer();
     expect((await round.result()).counts).toMatchObject({ enrolled: 1 });
@@ -212,6 +215,22 @@ describe('licences of an order that ends without delivering', () => {
     expect(await sys.db.models.Charge.countDocuments({ orderId })).toBe(0);
     const stored = await sys.db.models.Licence.findOne({ _id: open.licences[0].keys[0] }).lean();
     expect(stored).toMatchObject({ orderId, revokedAt: done.licences[0].revokedAt });
+  });
+
+  it('revocation is idempotent under retries: a repeated step finds the first revocation and changes nothing', async () => {
+    const acts = createActivities(sys.worker.deps);
+    const orderId = 'ORD-RETRYREVOK';
+    const [line] = await acts.provisionLicences({ orderId, lines: [{ lineNumber: 1, sku: LICENCE, quantity: 2 }] });
+    const first = await acts.revokeLicences({ orderId, keys: line.keys, reason: 'order cancelled' });
+    const stored = await sys.db.models.Licence.find({ orderId }).sort({ unit: 1 }).lean();
+    expect(stored.map((l: any) => [l._id, l.revokedAt])).toEqual(line.keys.map((k) => [k, first.revokedAt]));
+    await new Promise((r) => setTimeout(r, 5));
+    // The retry (after a crash that lost the answer) answers the same time; nothing is written again.
+    const again = await acts.revokeLicences({ orderId, keys: line.keys, reason: 'a later reason' });
+    expect(again).toEqual(first);
+    expect(await sys.db.models.Licence.find({ orderId }).sort({ unit: 1 }).lean()).toEqual(stored);
+    // A key of another order is refused, not revoked.
+    await expect(acts.revokeLicences({ orderId: 'ORD-OTHERORDER', keys: [line.keys[0]], reason: 'x' })).rejects.toMatchObject({ type: 'LICENCE_NOT_FOUND' });
   });
 
   it('an order that delivers keeps its licences and is charged for them once', async () => {
