@@ -4,7 +4,8 @@ import { adaptorExceptionId } from '../domain/adaptor-exceptions';
 import { rowKey, type OrderState } from '../domain/order-state';
 import type { DispatchRow } from '../domain/types';
 import { readDispatchRows } from '../infra/store/dispatch-rows';
-import { dispatchResultSignal, orderWorkflowId } from '../workflows/messages';
+import { dispatchResultSignal, orderWorkflowId, returnReceiptSignal } from '../workflows/messages';
+import { findUnit, returnWorkflowId, unitClaimId, type ConditionGrade, type ReturnUnit, type ReturnView } from '../domain/returns';
 import type { ActivityDeps } from './index';
 
 /** Orders signalled at once: enough to keep the server busy, few enough not to swamp it. */
@@ -22,7 +23,7 @@ function resumePoint(details: unknown): ResumePoint | undefined {
 }
 
 export function dispatchActivities({ db, temporal }: ActivityDeps) {
-  const { DispatchBatch, DispatchProgress, AdaptorException, OrderView } = db.models;
+  const { DispatchBatch, DispatchProgress, AdaptorException, OrderView, ReturnedUnit, Return } = db.models;
   return {
     /**
      * Hands every order in the batch its rows. Orders are visited in id order and the last order
@@ -61,8 +62,50 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
           await DispatchProgress.replaceOne({ _id: batchId }, { signalled, updatedAt: new Date().toISOString() }, { upsert: true });
         }
       };
-      const signalOrder = async (orderId: string, rows: DispatchRow[]) => {
-        rows.sort((a, b) => a.rowNumber - b.rowNumber);
+      /** Rows no order or return took must not vanish: ops see them as adaptor exceptions. */
+      const toExceptions = async (rows: DispatchRow[], code: string, message: string) => {
+        if (!rows.length) return;
+        const createdAt = new Date().toISOString();
+        await AdaptorException.bulkWrite(
+          rows.map((row) => ({
+            updateOne: {
+              filter: { _id: adaptorExceptionId(batchId, row.rowNumber) },
+              update: { $setOnInsert: { batchId, rowNumber: row.rowNumber, warehouseId: batch.warehouseId, code, message, row, createdAt, resolved: false } },
+              upsert: true,
+            },
+          })),
+        );
+      };
+      /** Returned units go to the return that holds them (`return-<rmaId>`), never to the order. */
+      const signalReturns = async (orderId: string, rows: DispatchRow[]) => {
+        const byReturn = new Map<string, DispatchRow[]>();
+        const nobody: DispatchRow[] = [];
+        for (const row of rows) {
+          const ids = [row.imei, row.serialNumber].filter((x): x is string => !!x);
+          const held = (await Promise.all(ids.map((u) => ReturnedUnit.findOne({ _id: unitClaimId(orderId, u) }, { rmaId: 1 }).lean()))).find(Boolean);
+          if (!held) nobody.push(row);
+          else byReturn.set(held.rmaId, [...(byReturn.get(held.rmaId) ?? []), row]);
+        }
+        for (const [rmaId, mine] of byReturn) {
+          const units = mine.map((r) => ({ unit: (r.imei ?? r.serialNumber)!, grade: r.errorCode as ConditionGrade, rowNumber: r.rowNumber }));
+          try {
+            await temporal.workflow.getHandle(returnWorkflowId(rmaId)).signal(returnReceiptSignal, { batchId, warehouseId: batch.warehouseId, units });
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+            // Settled already: units it received (a re-sent batch) are done; the others are for ops.
+            const ret = await Return.findOne({ _id: rmaId }, { units: 1 }).lean<Pick<ReturnView, 'units'>>();
+            const late = mine.filter((r) => !(findUnit(ret?.units ?? [], (r.imei ?? r.serialNumber)!) as ReturnUnit | undefined)?.received);
+            await toExceptions(late, 'NO_OPEN_RETURN', `return ${rmaId} is no longer waiting for its units`);
+          }
+        }
+        await toExceptions(nobody, 'NO_OPEN_RETURN', `no open return of order ${orderId} expects this unit`);
+      };
+      const signalOrder = async (orderId: string, all: DispatchRow[]) => {
+        all.sort((a, b) => a.rowNumber - b.rowNumber);
+        const returned = all.filter((r) => r.disposition === 'returned');
+        const rows = all.filter((r) => r.disposition !== 'returned');
+        await signalReturns(orderId, returned);
+        if (!rows.length) return;
         try {
           await temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(dispatchResultSignal, { batchId, warehouseId: batch.warehouseId, rows });
         } catch (err) {
@@ -74,28 +117,7 @@ export function dispatchActivities({ db, temporal }: ActivityDeps) {
             ((view?.state as OrderState | undefined)?.subOrders ?? []).flatMap((s) => [...s.units, ...s.lineExceptions].map((u) => u.rowKey)),
           );
           const unapplied = rows.filter((row) => !applied.has(rowKey(batchId, row)));
-          if (!unapplied.length) return;
-          const createdAt = new Date().toISOString();
-          await AdaptorException.bulkWrite(
-            unapplied.map((row) => ({
-              updateOne: {
-                filter: { _id: adaptorExceptionId(batchId, row.rowNumber) },
-                update: {
-                  $setOnInsert: {
-                    batchId,
-                    rowNumber: row.rowNumber,
-                    warehouseId: batch.warehouseId,
-                    code: 'ORDER_CLOSED',
-                    message: `order ${orderId} is no longer waiting for dispatch results`,
-                    row,
-                    createdAt,
-                    resolved: false,
-                  },
-                },
-                upsert: true,
-              },
-            })),
-          );
+          await toExceptions(unapplied, 'ORDER_CLOSED', `order ${orderId} is no longer waiting for dispatch results`);
         }
       };
 

@@ -665,7 +665,7 @@ export const AdaptorExceptionSchema = z
     batchId: z.string(),
     rowNumber: z.number().int(),
     warehouseId: z.string(),
-    code: z.enum(['UNKNOWN_ORDER', 'ORDER_CLOSED']),
+    code: z.enum(['UNKNOWN_ORDER', 'ORDER_CLOSED', 'NO_OPEN_RETURN']),
     message: z.string(),
     row: DispatchRowSchema.optional(),
     createdAt: z.string(),

@@ -420,7 +420,8 @@ export function applyDispatchRows(order: OrderState, batchId: string, rows: Disp
     const sub = order.subOrders.find((s) => s.subOrderNumber === row.subOrderNumber);
     const line = sub?.lines.find((l) => l.lineNumber === row.lineNumber);
     const key = rowKey(batchId, row);
-    if (!sub || !line || seenRows.has(key)) {
+    // A returned unit is its return's business (workflows/returns.ts), never the order's.
+    if (!sub || !line || seenRows.has(key) || row.disposition === 'returned') {
       ignored++;
       continue;
     }

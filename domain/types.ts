@@ -239,7 +239,8 @@ export interface SalesOrderRequest {
 
 // ---- Inbound: the warehouse's response file (EDI 945 shipping advice, CSV) as JSON ----
 
-export const DISPOSITIONS = ['shipped', 'partial', 'outOfStock', 'cancelled', 'error'] as const;
+/** `returned`: a unit back from the customer under a return (RMA); `error_code` carries its condition grade (A, B, C, scrap). */
+export const DISPOSITIONS = ['shipped', 'partial', 'outOfStock', 'cancelled', 'error', 'returned'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
 export interface DispatchRow {

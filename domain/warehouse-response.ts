@@ -77,14 +77,16 @@ export const REJECTION_CODES = {
   INVALID_CHARACTERS: 'A cell contains a control character or line break.',
   FIELD_TOO_LONG: 'A cell is longer than allowed (identifiers 100, other cells 256 characters).',
   MISSING_FIELD: 'A required cell (warehouse_id, sub_order_number, line_number, sku, disposition) is empty.',
-  INVALID_DISPOSITION: 'disposition is not one of shipped, partial, outOfStock, cancelled, error.',
+  INVALID_DISPOSITION: 'disposition is not one of shipped, partial, outOfStock, cancelled, error, returned.',
   WAREHOUSE_MISMATCH: "warehouse_id is not the file's warehouse or not the sub-order's warehouse.",
   INVALID_LINE_NUMBER: 'line_number is not a positive integer.',
   INVALID_QUANTITY: 'quantity_shipped is not a positive integer (shipped/partial) or not 0/empty (other dispositions).',
   MISSING_SHIP_DATE: 'ship_date is empty on a shipped or partial row.',
   INVALID_SHIP_DATE: 'ship_date is not a valid YYYY-MM-DD calendar date.',
   MISSING_ERROR_CODE: 'error_code is empty on an error row.',
-  UNEXPECTED_UNIT: 'serial_number, imei or imei2 is given on a row that ships nothing.',
+  UNEXPECTED_UNIT: 'serial_number, imei or imei2 is given on a row that ships nothing (other than returned).',
+  MISSING_RETURNED_UNIT: 'A returned row names no unit (serial_number or imei).',
+  INVALID_CONDITION_GRADE: 'error_code on a returned row is not a condition grade: A, B, C or scrap.',
   INVALID_IMEI: 'imei is not 15 digits with a valid Luhn check digit.',
   INVALID_IMEI2: 'imei2 is not a valid IMEI, is given without imei, or equals imei.',
   UNIT_QUANTITY_NOT_ONE: 'A row carrying a serial number or IMEI does not have quantity_shipped 1.',
@@ -119,6 +121,8 @@ export class MalformedCsvError extends Error {
 
 const ZEROS = /^0+$/;
 const DISPOSITION_SET: ReadonlySet<string> = new Set<string>(DISPOSITIONS);
+/** The condition grades a returned row carries in error_code (domain/returns.ts CONDITION_GRADES). */
+const CONDITION_GRADES: ReadonlySet<string> = new Set(['A', 'B', 'C', 'scrap']);
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 // Per-column facts, fixed because checkHeader accepts exactly WAREHOUSE_RESPONSE_COLUMNS in order:
@@ -420,7 +424,13 @@ export class DispatchRowValidator {
     const serialNumber = v[SERIAL_NUMBER];
     const imei = v[IMEI];
     const imei2 = v[IMEI2];
-    if (!shipping && (serialNumber !== '' || imei !== '' || imei2 !== '')) {
+    const returned = disposition === 'returned';
+    if (returned) {
+      if (serialNumber === '' && imei === '') return rejected(rowNumber, 'MISSING_RETURNED_UNIT', 'A returned row names its unit by serial_number or imei.');
+      if (!CONDITION_GRADES.has(errorCode)) {
+        return rejected(rowNumber, 'INVALID_CONDITION_GRADE', `error_code ${show(errorCode)} on a returned row is not a condition grade: A, B, C or scrap.`);
+      }
+    } else if (!shipping && (serialNumber !== '' || imei !== '' || imei2 !== '')) {
       return rejected(rowNumber, 'UNEXPECTED_UNIT', `A ${disposition} row ships nothing and must not carry serial_number, imei or imei2.`);
     }
     if (imei !== '' && !isValidImei(imei)) {
@@ -431,7 +441,7 @@ export class DispatchRowValidator {
       if (imei === '') return rejected(rowNumber, 'INVALID_IMEI2', 'imei2 is given without imei.');
       if (imei2 === imei) return rejected(rowNumber, 'INVALID_IMEI2', 'imei2 repeats imei.');
     }
-    if ((serialNumber !== '' || imei !== '') && quantityShipped !== 1) {
+    if (!returned && (serialNumber !== '' || imei !== '') && quantityShipped !== 1) {
       return rejected(
         rowNumber,
         'UNIT_QUANTITY_NOT_ONE',

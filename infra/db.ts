@@ -277,8 +277,8 @@ const AdaptorExceptionSchema = new Schema(
     batchId: { type: String, required: true },
     rowNumber: { type: Number, required: true },
     warehouseId: { type: String, required: true },
-    /** UNKNOWN_ORDER: no such sales order was sent there; ORDER_CLOSED: its order no longer waits for dispatch. */
-    code: { type: String, required: true, enum: ['UNKNOWN_ORDER', 'ORDER_CLOSED'] },
+    /** UNKNOWN_ORDER: no such sales order was sent there; ORDER_CLOSED: its order no longer waits for dispatch; NO_OPEN_RETURN: a returned unit no open return expects. */
+    code: { type: String, required: true, enum: ['UNKNOWN_ORDER', 'ORDER_CLOSED', 'NO_OPEN_RETURN'] },
     message: { type: String, required: true },
     /** The DispatchRow as read. */
     row: { type: anyObj },

@@ -48,6 +48,8 @@ export class WarehouseSimulator {
   private readonly answered = new Set<string>();
   /** Return Authorisations taken, by warehouse: the units it expects back under each RMA. */
   private readonly returnAuthorisations = new Map<string, ReturnAuthorisation[]>();
+  /** Return Authorisations whose units it has reported back (`returned` rows). */
+  private readonly returnsReported = new Set<string>();
   /** A device ships once: an IMEI has only a 6-digit serial per TAC, so hashes collide (≈ 1 in 2,000 pairs per 1,000 units). */
   private readonly issuedImeis = new Set<string>();
   private server?: ServerType;
@@ -206,10 +208,12 @@ export class WarehouseSimulator {
     const written: string[] = [];
     for (const id of this.o.warehouseIds) {
       const list = this.pending.get(id) ?? [];
-      if (!list.length) continue;
+      const arrived = (this.returnAuthorisations.get(id) ?? []).filter((ra) => !this.returnsReported.has(ra.fileId));
+      if (!list.length && !arrived.length) continue;
       this.pending.set(id, []);
-      const rows = list.flatMap((req) => this.answer(id, req));
+      const rows = [...list.flatMap((req) => this.answer(id, req)), ...arrived.flatMap((ra) => this.returned(id, ra))];
       for (const req of list) this.answered.add(req.subOrderNumber);
+      for (const ra of arrived) this.returnsReported.add(ra.fileId);
       const f = warehouseFolders(this.o.dataDir, id);
       await fsp.mkdir(f.inbox, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${++this.fileSeq}.csv`;
@@ -219,6 +223,26 @@ export class WarehouseSimulator {
       written.push(path.join(f.inbox, name));
     }
     return written;
+  }
+
+  /** Every unit of a Return Authorisation comes back, in fair condition (grade B). */
+  private returned(warehouseId: string, ra: ReturnAuthorisation): Row[] {
+    const empty: Row = Object.fromEntries(WAREHOUSE_RESPONSE_COLUMNS.map((k) => [k, ''])) as Row;
+    const today = new Date().toISOString().slice(0, 10);
+    return ra.units.map((u) => ({
+      ...empty,
+      warehouse_id: warehouseId,
+      sub_order_number: u.subOrderNumber,
+      line_number: String(u.lineNumber),
+      sku: u.sku,
+      quantity_shipped: '0',
+      serial_number: u.serialNumber ?? '',
+      imei: u.imei ?? '',
+      ship_date: today,
+      disposition: 'returned',
+      error_code: 'B',
+      error_message: `received under ${ra.rmaNumber}`,
+    }));
   }
 
   private answer(warehouseId: string, req: SalesOrderRequest): Row[] {

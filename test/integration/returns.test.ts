@@ -11,6 +11,7 @@ import { billingActivities } from '../../activities/billing';
 import { returnWorkflowId } from '../../domain/returns';
 import { warehouseFolders } from '../../infra/config';
 import type { ActivityDeps } from '../../activities';
+import { deliver } from '../support/dispatch-fixtures';
 import { daysAgo, expectBalanced, ownRmaNumbers, shippedOrder, unitsOf } from '../support/returns';
 import { replayAndRecord } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
@@ -195,6 +196,46 @@ describe('a return whose units never arrive', () => {
     const again = await short.call('POST', `/api/v1/orders/${order.orderId}/returns`, { body: { units: [imei], reason: 'faulty' } });
     expect(again.status).toBe(201);
     expect(again.body.rmaId).not.toBe(r.body.rmaId);
+  });
+});
+
+describe('receipt reported by the warehouse', () => {
+  it('the returned row of its response file, through the adaptor and the Sales Order Dispatch job, credits the return', async () => {
+    const order = await shippedOrder(sys, 'ACC-1001', [{ sku: HANDSET, quantity: 2 }]);
+    const [imei, other] = unitsOf(order);
+    const r = await postReturn(order.orderId, { units: [imei], reason: 'damagedInTransit' });
+    expect(r.status).toBe(201);
+    const rmaId: string = r.body.rmaId;
+    await eventually(async () => (await sys.call('GET', `/api/v1/returns/${rmaId}`)).body.authorisations.length === 1, 'authorisation sent');
+    // The simulated warehouse takes the authorisation and answers with the unit returned (grade B).
+    const files = await sys.simulator.respond();
+    expect(files.length).toBeGreaterThan(0);
+    await sys.adaptor.sweep();
+    const ended = await sys.temporal.workflow.getHandle(returnWorkflowId(rmaId)).result();
+    expect(ended).toMatchObject({ status: 'credited', credit: { creditNoteNumber: expect.stringMatching(/^CN-/), gross: 22680 } });
+    expect(ended.units[0].received).toMatchObject({ grade: 'B', source: 'warehouse', by: `warehouse:${order.subOrders[0].warehouseId}` });
+    // The order never saw the returned row; its other unit is still the customer's.
+    const after = (await sys.call('GET', `/api/v1/orders/${order.orderId}`)).body;
+    expect(after.subOrders[0].units.map((u: any) => u.imei)).toEqual([imei, other]);
+    expect(after.subOrders[0].lineExceptions).toEqual([]);
+
+    // A returned row no open return expects is an exception for ops.
+    const sub = order.subOrders[0];
+    const batchId = await deliver(sys, sub.warehouseId, `returned-${order.orderId}.csv`, [
+      {
+        warehouse_id: sub.warehouseId,
+        sub_order_number: sub.subOrderNumber,
+        line_number: 1,
+        sku: HANDSET,
+        quantity_shipped: 0,
+        imei: other,
+        disposition: 'returned',
+        error_code: 'A',
+      },
+    ]);
+    const exception = await eventually(() => sys.db.models.AdaptorException.findOne({ _id: `${batchId}:1` }).lean(), 'the unexpected return as an exception');
+    expect(exception).toMatchObject({ code: 'NO_OPEN_RETURN' });
+    await expectBalanced(sys, 'ACC-1001');
   });
 });
 

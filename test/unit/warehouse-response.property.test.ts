@@ -300,6 +300,10 @@ function checkInvariants(text: string, result: WarehouseResponseResult, subOrder
     if (shipping) {
       expect(Number.isSafeInteger(row.quantityShipped) && row.quantityShipped >= 1).toBe(true);
       expect(realDate(row.shipDate ?? '')).toBe(true);
+    } else if (row.disposition === 'returned') {
+      expect(row.quantityShipped).toBe(0);
+      expect(row.serialNumber ?? row.imei).toBeDefined();
+      expect(['A', 'B', 'C', 'scrap']).toContain(row.errorCode);
     } else {
       expect(row.quantityShipped).toBe(0);
       expect(row.serialNumber ?? row.imei ?? row.imei2).toBeUndefined();
@@ -312,7 +316,7 @@ function checkInvariants(text: string, result: WarehouseResponseResult, subOrder
       expect(row.imei).toBeDefined();
       expect(row.imei2).not.toBe(row.imei);
     }
-    if (row.serialNumber !== undefined || row.imei !== undefined) expect(row.quantityShipped).toBe(1);
+    if (row.disposition !== 'returned' && (row.serialNumber !== undefined || row.imei !== undefined)) expect(row.quantityShipped).toBe(1);
     if (!known) return;
 
     const ref = lookup(row.subOrderNumber);

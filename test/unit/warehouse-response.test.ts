@@ -202,6 +202,25 @@ describe('valid rows', () => {
   });
 });
 
+describe('returned rows (a unit back under a return)', () => {
+  it('name the unit and carry its condition grade in error_code, shipping nothing', () => {
+    const r = validator().accept(
+      record({ ...phone(IMEI_A), quantity_shipped: '0', disposition: 'returned', error_code: 'scrap', carrier: '', tracking_number: '' }),
+      3,
+    );
+    expect(r).toEqual({
+      row: expect.objectContaining({
+        rowNumber: 3,
+        disposition: 'returned',
+        imei: IMEI_A,
+        serialNumber: `SN-${IMEI_A}`,
+        quantityShipped: 0,
+        errorCode: 'scrap',
+      }) as DispatchRow,
+    });
+  });
+});
+
 describe('unknown sub-orders', () => {
   it('are exceptions, not rejections, once well-formed', () => {
     const r = validator().accept(record({ ...BASE, sub_order_number: 'ORD-999-WH1', line_number: '9', sku: 'ANY' }), 4);
@@ -252,6 +271,13 @@ describe('rejections', () => {
     ['an error row without error_code', { ...BASE, quantity_shipped: '0', disposition: 'error', ship_date: '' }, 'MISSING_ERROR_CODE'],
     ['a serial on an outOfStock row', { ...BASE, quantity_shipped: '0', disposition: 'outOfStock', serial_number: 'S' }, 'UNEXPECTED_UNIT'],
     ['an IMEI on an error row', { ...BASE, quantity_shipped: '0', disposition: 'error', error_code: 'E', imei: IMEI_A }, 'UNEXPECTED_UNIT'],
+    ['a returned row without a unit', { ...BASE, quantity_shipped: '0', disposition: 'returned', error_code: 'A' }, 'MISSING_RETURNED_UNIT'],
+    ['a returned row without a grade', { ...BASE, quantity_shipped: '0', disposition: 'returned', imei: IMEI_A }, 'INVALID_CONDITION_GRADE'],
+    [
+      'a returned row with an unknown grade',
+      { ...BASE, quantity_shipped: '', disposition: 'returned', imei: IMEI_A, error_code: 'D' },
+      'INVALID_CONDITION_GRADE',
+    ],
     ['a bad IMEI check digit', phone(BAD_IMEI), 'INVALID_IMEI'],
     ['a 14-digit IMEI', phone(IMEI_A.slice(0, 14)), 'INVALID_IMEI'],
     ['a bad IMEI on a no-capture line', { ...BASE, serial_number: 'S', imei: BAD_IMEI }, 'INVALID_IMEI'],

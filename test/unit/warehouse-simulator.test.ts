@@ -45,7 +45,7 @@ describe('warehouse simulator', () => {
 });
 
 describe('warehouse simulator and Return Authorisations', () => {
-  it('takes a Return Authorisation from the outbox as units expected back, not as an order to ship', async () => {
+  it('takes a Return Authorisation from the outbox as units expected back, not as an order to ship, and reports them returned', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-'));
     const sim = new WarehouseSimulator({ dataDir: dir, warehouseIds: ['WH-LON'], seed: 7, errorRate: 0, outOfStockRate: 0, autoRespond: false });
     const outbox = warehouseFolders(dir, 'WH-LON').outbox;
@@ -63,9 +63,25 @@ describe('warehouse simulator and Return Authorisations', () => {
       units: [{ lineNumber: 1, sku: 'HS-1', description: 'Handset', subOrderNumber: 'ORD-1-WH-LON', serialNumber: 'SN1', imei: '353325110000016' }],
     };
     fs.writeFileSync(path.join(outbox, `${ra.fileId}.json`), JSON.stringify(ra));
-    expect(await sim.respond()).toEqual([]);
+    const [file, ...more] = await sim.respond();
+    expect(more).toEqual([]);
     expect(sim.expectedReturns('WH-LON')).toEqual([ra]);
     expect(fs.readdirSync(outbox)).toEqual([]);
+    // It reports the units back once, as returned rows of its response file.
+    const [header, ...rows] = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
+    const cell = (r: string[], c: string) => r[header.indexOf(c)];
+    expect(rows).toHaveLength(1);
+    expect([cell(rows[0], 'sub_order_number'), cell(rows[0], 'imei'), cell(rows[0], 'disposition'), cell(rows[0], 'error_code')]).toEqual([
+      'ORD-1-WH-LON',
+      '353325110000016',
+      'returned',
+      'B',
+    ]);
+    expect(await sim.respond()).toEqual([]);
   });
 });
 
