@@ -34,7 +34,7 @@ describe('AgentView', () => {
     const page = await browser.newPage();
     await page.goto(`${browser.baseUrl}/accounts`);
     await page.waitForURL(/\/signin\?next=%2Faccounts$/); // no token: straight to sign in
-    await page.getByLabel('Agent token').fill('not-a-real-token');
+    await page.getByLabel('Access token').fill('not-a-real-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await showing(page, '#notice', 'a valid bearer token is required');
     const api = await sys.call('GET', '/api/v1/catalogue', { role: null, headers: { authorization: 'Bearer not-a-real-token' } });
@@ -42,7 +42,7 @@ describe('AgentView', () => {
     expect(page.url()).toContain('/signin');
     expect(await storedToken(page)).toBeNull();
     // The adaptor's token is valid for the API but not for AgentView.
-    await page.getByLabel('Agent token').fill(TOKENS.adaptor);
+    await page.getByLabel('Access token').fill(TOKENS.adaptor);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await showing(page, '#notice', 'neither the agent nor the ops role');
     expect(await storedToken(page)).toBeNull();
@@ -78,8 +78,8 @@ describe('AgentView', () => {
     const page = await browser.newPage();
     let loads = 0;
     page.on('load', () => loads++);
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
-    expect(await text(page, '#signed-in-as')).toContain('csa-17 (agent)');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
+    expect(await text(page, '#signed-in-as')).toContain('Dev Agent (dev-agent) (agent)');
     await expect(page.locator('[data-ops-only]').first().isVisible()).resolves.toBe(false);
 
     // Find the account by name and open it.
@@ -180,7 +180,7 @@ describe('AgentView', () => {
     const timeline = await page.locator('#timeline li').allTextContents();
     expect(timeline).toHaveLength(4);
     expect(timeline[1]).toContain('Awaiting Generation');
-    expect(timeline[1]).toContain('csa-17');
+    expect(timeline[1]).toContain('dev-agent');
     expect(timeline[3]).toContain('Complete');
     // Nothing is offered on a complete order; agents get no Temporal link.
     await expect
@@ -210,7 +210,7 @@ describe('AgentView', () => {
 
   it('checks stock for any SKUs without an order', async () => {
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     await page.getByRole('link', { name: 'Stock check' }).click();
     await page.getByLabel('SKUs').fill('HS-GGL-PX9-128:2\nSW-MDM-1Y, PR-ROUTER-5G');
     await page.getByRole('button', { name: 'Check stock' }).click();
@@ -231,7 +231,7 @@ describe('AgentView', () => {
     const orderId = created.body.orderId;
     await sys.call('POST', `/api/v1/orders/${orderId}/lines`, { body: { sku: 'HS-SAM-A16-128', quantity: 1 } });
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-22');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     await page.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(page, '#order-status', 'New');
     await expect(page.locator('input[name=billingMode][value=nextInvoice]').isChecked()).resolves.toBe(true);
@@ -259,7 +259,7 @@ describe('AgentView', () => {
 
     // The agent changes the delivery: another address (so a fraud check is required) and a name the rules refer.
     const agent = await browser.newPage();
-    await signIn(agent, browser.baseUrl, TOKENS.agent, 'csa-31');
+    await signIn(agent, browser.baseUrl, TOKENS.agent);
     await agent.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(agent, '#order-status', 'New');
     await expect(agent.getByLabel('Contact name').inputValue()).resolves.toBe('Callum MacLeod');
@@ -287,8 +287,8 @@ describe('AgentView', () => {
 
     // Ops, in another tab with its own session.
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
-    expect(await text(page, '#signed-in-as')).toContain('ops-ana (ops)');
+    await signIn(page, browser.baseUrl, TOKENS.ops);
+    expect(await text(page, '#signed-in-as')).toContain('Dev Ops (dev-ops) (ops)');
     await page.getByRole('link', { name: 'Adaptor exceptions' }).click();
     await showing(page, '#exceptions', 'ORD-UNKNOWN0000-WH-NORTH');
     await browser.screenshot(page, 'ops-exceptions');
@@ -307,7 +307,7 @@ describe('AgentView', () => {
 
     // The agent's page follows on its own; ops get the link to the workflow.
     await showing(agent, '#order-status', 'Awaiting Dispatch');
-    await showing(agent, '#fraud', 'Reviewed: approve by ops:ops-ana');
+    await showing(agent, '#fraud', 'Reviewed: approve by dev-ops');
     await page.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(page, '#order-status', 'Awaiting Dispatch');
     const link = page.getByRole('link', { name: 'Workflow in Temporal UI' });
@@ -345,7 +345,7 @@ describe('AgentView', () => {
     const batch = (posted.body.batchId as string).slice(0, 12);
 
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
+    await signIn(page, browser.baseUrl, TOKENS.ops);
     await page.getByRole('link', { name: 'Adaptor exceptions' }).click();
     await showing(page, '#exceptions', `ORD-MISTYPED00-${wh}`);
     const rowOf = (n: number) => page.locator('tr', { has: page.getByLabel(`Order id for row ${n} of batch ${batch}`) });

@@ -67,6 +67,8 @@ const TABLE: Record<string, Expectation> = {
   'POST /api/v1/orders/{orderId}/resend-cancellation': { roles: ['ops'], body: { reason: 'auth test' } },
   'GET /api/v1/search': { roles: AGENT_OPS, query: 'q=ACC-1001' },
   'GET /api/v1/work-queue': { roles: ['ops'] },
+  // Who the caller is: any valid token.
+  'GET /api/v1/me': { roles: ['agent', 'adaptor', 'ops', 'admin'] },
   'POST /api/v1/adaptor/warehouse-files': {
     roles: ['adaptor'],
     query: 'warehouseId=WH-NORTH&fileName=auth-test.csv',
@@ -206,6 +208,7 @@ describe('authorisation matrix', () => {
       'GET /api/v1/fraud-reviews',
       'GET /api/v1/search',
       'GET /api/v1/work-queue',
+      'GET /api/v1/me',
       'GET /api/v1/adaptor/exceptions',
       'GET /api/v1/products/{sku}',
       'GET /api/v1/fraud-blocklist',

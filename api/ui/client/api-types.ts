@@ -19,6 +19,7 @@ import type {
   OrderEnrolmentSchema,
   OrderListSchema,
   SearchResultSchema,
+  MeSchema,
   StockCheckSchema,
   WorkQueueSchema,
 } from '../../schemas';
@@ -43,6 +44,8 @@ export type EnrolmentIdsRecorded = z.infer<typeof EnrolmentIdsRecordedSchema>;
 export type OrderEnrolment = z.infer<typeof OrderEnrolmentSchema>;
 export type EnrolmentDeviceProgress = OrderEnrolment['devices'][number];
 export type AdaptorException = z.infer<typeof AdaptorExceptionSchema>;
+/** GET /me. */
+export type Me = z.infer<typeof MeSchema>;
 /** GET /search. */
 export type SearchResult = z.infer<typeof SearchResultSchema>;
 /** GET /work-queue. */
