@@ -21,6 +21,7 @@ import { billingRoutes } from './routes/billing';
 import { catalogueRoutes } from './routes/catalogue';
 import { codecCors, codecRoutes } from './routes/codec';
 import { docsRoutes } from './routes/docs';
+import { meRoutes } from './routes/me';
 import { enrolmentRoutes } from './routes/enrolment';
 import { orderRoutes } from './routes/orders';
 import { referenceDataRoutes } from './routes/reference-data';
@@ -114,6 +115,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', workQueueRoutes(deps));
   app.route('/api/v1', auditRoutes(deps));
   app.route('/api/v1', returnRoutes(deps));
+  app.route('/api/v1', meRoutes(deps));
   // Probes and the scraper: alive, able to work (MongoDB and Temporal answer), and metrics for the
   // ops role's token (they name routes and rates, nothing of customers).
   app.get('/healthz', (c) => c.json({ ok: true }));

@@ -27,19 +27,22 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 /** A static token's principal; its subject is fixed per token (the dev tokens' are published). */
 function staticPrincipal(config: Config, token: string): Principal | null {
   const given = digest(token);
-  let found: { role: Role; token: string } | null = null;
+  let found: { role: Role; token: string; index: number } | null = null;
   // Check every token (no early exit) so timing says nothing about which role nearly matched.
   for (const role of ROLES) {
-    for (const t of config.tokens[role]) if (timingSafeEqual(given, digest(t)) && !found) found = { role, token: t };
+    config.tokens[role].forEach((t, index) => {
+      if (timingSafeEqual(given, digest(t)) && !found) found = { role, token: t, index };
+    });
   }
   if (!found) return null;
-  const { role } = found;
-  const dev = DEV_TOKENS[role] === found.token ? DEV_TOKEN_ACTORS[role] : null;
+  const { role, token: matched, index } = found as { role: Role; token: string; index: number };
+  const dev = DEV_TOKENS[role] === matched ? DEV_TOKEN_ACTORS[role] : null;
   return {
-    subject: dev?.subject ?? `${role}-token-${digest(found.token).toString('hex').slice(0, 8)}`,
+    // Another configured token is named by its place in the list: nothing of the token itself reaches a history.
+    subject: dev?.subject ?? `${role}-token-${index + 1}`,
     name: dev?.name ?? null,
     roles: [role],
-    warehouses: role === 'adaptor' ? (config.adaptorScopes[found.token] ?? null) : null,
+    warehouses: role === 'adaptor' ? (config.adaptorScopes[matched] ?? null) : null,
   };
 }
 

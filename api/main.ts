@@ -17,9 +17,9 @@ const temporal = new Client({ connection, namespace: config.temporal.namespace, 
 const stock = config.warehouses.stockUrl ? new HttpStockClient(config.warehouses.stockUrl, config.warehouses.ids, config.warehouses.stockTimeoutMs) : null;
 const app = createApp({ config, db, temporal, stock });
 
-if (!Object.values(config.tokens).some((t) => t.length)) {
+if (!config.oidc && !Object.values(config.tokens).some((t) => t.length)) {
   // Without NODE_ENV=development (or test) the published dev tokens are refused, so nobody could sign in.
-  log.fatal({ component: 'api' }, 'no tokens configured: set AGENT_TOKENS, ADAPTOR_TOKENS and OPS_TOKENS, or NODE_ENV=development for the dev tokens');
+  log.fatal({ component: 'api' }, 'nobody could sign in: set OIDC_ISSUER, or NODE_ENV=development for the dev tokens');
   process.exit(1);
 }
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {

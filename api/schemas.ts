@@ -993,3 +993,12 @@ sameAsDomain<Same<z.infer<typeof ImportReportSchema>, ImportReport>>();
 sameAsDomain<Same<z.infer<typeof EnrolmentDeviceSchema>, EnrolmentDevice>>();
 sameAsDomain<Same<keyof z.infer<typeof WorkQueueSchema>['counts'], WorkQueueKindName>>();
 sameAsDomain<Same<z.infer<typeof ReturnSchema>, ReturnView>>();
+
+/** GET /me: the caller as the API sees it. */
+export const MeSchema = z
+  .object({
+    subject: z.string().openapi({ description: "the token's subject: who the histories name", example: 'dev-agent' }),
+    name: z.string().nullable().openapi({ description: 'display name from the token, when it has one', example: 'Dev Agent' }),
+    roles: z.array(z.enum(['agent', 'adaptor', 'ops', 'admin'])),
+  })
+  .openapi('Me');

@@ -153,6 +153,8 @@ const EnvSchema = z.object({
   ENROLMENT_REQUEST_JOB_INTERVAL: z.string().default('1 minute'),
   ENROLMENT_RESPONSE_JOB_INTERVAL: z.string().default('1 minute'),
   MANUFACTURER_SIMULATOR_PORT: z.coerce.number().int().default(3102),
+  /** The development identity provider's port (`npm start`; issuer http://127.0.0.1:<port>/dev-idp). */
+  DEV_IDP_PORT: z.coerce.number().int().min(0).max(65535).default(3103),
   MANUFACTURER_SIMULATOR_SEED: z.coerce.number().int().default(42),
   MANUFACTURER_SIMULATOR_INVALID_ID_RATE: z.coerce.number().min(0).max(1).default(0),
   MANUFACTURER_SIMULATOR_OTHER_CUSTOMER_RATE: z.coerce.number().min(0).max(1).default(0),
@@ -229,6 +231,8 @@ export interface Config {
     programmes: ManufacturerProgrammes;
   };
   manufacturerSimulator: { port: number; seed: number; invalidIdRate: number; otherCustomerRate: number; processingPolls: number };
+  /** The development identity provider's port (scripts/dev-idp.ts). */
+  devIdpPort: number;
   /** Closed orders' read models checked against their workflows (workflows/order-view-reconciliation.ts). */
   orderViewReconciliation: { interval: string };
 }
@@ -397,6 +401,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       responseJobInterval: e.ENROLMENT_RESPONSE_JOB_INTERVAL,
       programmes: manufacturerProgrammes(e),
     },
+    devIdpPort: e.DEV_IDP_PORT,
     manufacturerSimulator: {
       port: e.MANUFACTURER_SIMULATOR_PORT,
       seed: e.MANUFACTURER_SIMULATOR_SEED,

@@ -3,7 +3,7 @@
 // adaptor and the warehouse and manufacturer simulators as child processes. Data persists under data/. Ctrl-C stops all.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../infra/config';
+import { DEV_IDP_PATH, loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { ensureTools, startFerretDb, startTemporal } from '../infra/dev-stack';
 import { buildAgentView } from './agentview-bundle';
@@ -20,6 +20,9 @@ process.env.WAREHOUSE_SIMULATOR_REPLENISH_PER_MINUTE ??= '10';
 process.env.TEMPORAL_ADDRESS ??= `127.0.0.1:${temporalPort}`;
 process.env.TEMPORAL_UI_URL ??= `http://localhost:${uiPort}`;
 process.env.MONGODB_URI ??= `mongodb://127.0.0.1:${mongoPort}/hardware_orders`;
+// The API accepts access tokens from the development OpenID provider started below (README "Sign-in").
+const devIdpPort = Number(process.env.DEV_IDP_PORT ?? 3103);
+process.env.OIDC_ISSUER ??= `http://127.0.0.1:${devIdpPort}${DEV_IDP_PATH}`;
 const config = loadConfig();
 const logs = path.join(config.dataDir, 'logs');
 fs.mkdirSync(logs, { recursive: true });
@@ -39,6 +42,7 @@ await requireFreePorts([
   ['API', config.port],
   ['warehouse simulator', config.warehouseSimulator.port],
   ['manufacturer simulator', config.manufacturerSimulator.port],
+  ['development identity provider (DEV_IDP_PORT)', config.devIdpPort],
   ['worker ops port (WORKER_OPS_PORT)', Number(workerOps)],
   ['adaptor ops port (ADAPTOR_OPS_PORT)', Number(adaptorOps)],
   ['worker Temporal metrics (WORKER_CORE_METRICS_ADDRESS)', Number(coreMetrics.split(':').pop())],
@@ -67,6 +71,8 @@ const db = await connectDb(config.mongodbUri);
 await seedDemoData(db);
 await db.close();
 
+// The provider first: the API discovers its keys on the first access token.
+run('dev-idp', 'scripts/dev-idp-main.ts');
 run('worker', 'worker/main.ts', { OPS_PORT: workerOps, WORKER_CORE_METRICS_ADDRESS: coreMetrics });
 run('api', 'api/main.ts');
 run('adaptor', 'adaptor/main.ts', { OPS_PORT: adaptorOps });
@@ -84,6 +90,7 @@ hardware-orders is running (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)
   MongoDB (FerretDB)  ${config.mongodbUri}
   Metrics             API http://localhost:${config.port}/metrics (ops token)   worker http://localhost:${workerOps}/metrics and http://${coreMetrics}/metrics (Temporal)   adaptor http://localhost:${adaptorOps}/metrics
   Demo tokens         agent: ${config.tokens.agent[0]}   ops: ${config.tokens.ops[0]}   adaptor: ${config.tokens.adaptor[0]}   admin: ${config.tokens.admin[0]}
+  Dev OpenID provider ${config.oidc?.issuer}   people alice, olga, adam (password <name>-dev-password)   client credentials adaptor / adaptor-dev-secret
   Demo accounts       ACC-1001 (Alice Johnson), ACC-1002 (Brightwater Logistics Ltd), ACC-1003 (Callum MacLeod)
   Data and logs       ${config.dataDir}
 Ctrl-C stops everything.`);

@@ -22,14 +22,14 @@ export const SignInPage: FC = () => (
   <Layout title="Sign in" page="signin">
     <section class="card narrow">
       <h1>Sign in</h1>
-      <p>Use the agent (or ops) token you were given. It is kept only for this browser tab.</p>
+      <p>
+        Paste your access token (or, in development, a dev token such as <code>agent-dev-token</code>). It is kept only for this browser tab; the order history
+        names the person the token belongs to.
+      </p>
       {/* POST and no name on the token field: a submit before the script loads sends no token anywhere. */}
       <form id="signin-form" method="post" action="/signin" novalidate>
-        <Field id="token" label="Agent token">
+        <Field id="token" label="Access token">
           <input id="token" type="password" autocomplete="off" required />
-        </Field>
-        <Field id="agent-id" label="Your agent id" hint="Shown in the order history as who did what, e.g. csa-17.">
-          <input id="agent-id" name="agentId" type="text" maxlength={64} pattern="[A-Za-z0-9._@\-]*" aria-describedby="agent-id-hint" />
         </Field>
         <button type="submit">Sign in</button>
       </form>

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../domain/money';
-import { eventually, startSystem, TOKENS, type TestSystem } from '../support/system';
+import { DEV_ACTORS, eventually, startSystem, TOKENS, type TestSystem } from '../support/system';
 import { openBrowser, signIn, type Browser } from './support';
 
 let sys: TestSystem;
@@ -34,7 +34,7 @@ describe('AgentView', () => {
     const page = await browser.newPage();
     await page.goto(`${browser.baseUrl}/accounts`);
     await page.waitForURL(/\/signin\?next=%2Faccounts$/); // no token: straight to sign in
-    await page.getByLabel('Agent token').fill('not-a-real-token');
+    await page.getByLabel('Access token').fill('not-a-real-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await showing(page, '#notice', 'a valid bearer token is required');
     const api = await sys.call('GET', '/api/v1/catalogue', { role: null, headers: { authorization: 'Bearer not-a-real-token' } });
@@ -42,7 +42,7 @@ describe('AgentView', () => {
     expect(page.url()).toContain('/signin');
     expect(await storedToken(page)).toBeNull();
     // The adaptor's token is valid for the API but not for AgentView.
-    await page.getByLabel('Agent token').fill(TOKENS.adaptor);
+    await page.getByLabel('Access token').fill(TOKENS.adaptor);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await showing(page, '#notice', 'neither the agent nor the ops role');
     expect(await storedToken(page)).toBeNull();
@@ -78,8 +78,8 @@ describe('AgentView', () => {
     const page = await browser.newPage();
     let loads = 0;
     page.on('load', () => loads++);
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
-    expect(await text(page, '#signed-in-as')).toContain('csa-17 (agent)');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
+    expect(await text(page, '#signed-in-as')).toContain('Dev Agent (dev-agent) (agent)');
     await expect(page.locator('[data-ops-only]').first().isVisible()).resolves.toBe(false);
 
     // Find the account by name and open it.
@@ -181,20 +181,20 @@ describe('AgentView', () => {
     const moves = await page.locator('#timeline > li:not(.tl-note)').allTextContents();
     expect(moves).toHaveLength(4);
     expect(moves[1]).toContain('Awaiting Generation');
-    expect(moves[1]).toContain('csa-17');
+    expect(moves[1]).toContain('dev-agent');
     expect(moves[3]).toContain('Complete');
     const edits = await page.locator('#timeline > li.tl-note').allTextContents();
     expect(edits.filter((e) => e.startsWith('Edit'))).toHaveLength(5); // three lines added, one changed, one removed
-    expect(edits.find((e) => e.includes('line L2 changed'))).toMatch(/csa-17.*Line L2: 1 × PR-APL-USBC-20W → 2 × PR-APL-USBC-20W/);
+    expect(edits.find((e) => e.includes('line L2 changed'))).toMatch(/dev-agent.*Line L2: 1 × PR-APL-USBC-20W → 2 × PR-APL-USBC-20W/);
     expect(edits.find((e) => e.includes('line L3 removed'))).toContain('Line L3: 1 × ');
 
     // A note on the finished order, kept in its history with the author.
     await page.getByLabel('Add a note').fill('customer called about delivery');
     await page.getByRole('button', { name: 'Add note' }).click();
     await showing(page, '#timeline > li.tl-user-note', 'customer called about delivery');
-    expect(await text(page, '#timeline > li.tl-user-note')).toContain('csa-17');
+    expect(await text(page, '#timeline > li.tl-user-note')).toContain('dev-agent');
     const noted = await sys.call('GET', `/api/v1/orders/${orderId}`);
-    expect(noted.body.history.at(-1)).toMatchObject({ note: true, reason: 'customer called about delivery', by: expect.stringContaining('csa-17') });
+    expect(noted.body.history.at(-1)).toMatchObject({ note: true, reason: 'customer called about delivery', by: expect.stringContaining('dev-agent') });
     // Nothing is offered on a complete order; agents get no Temporal link.
     await expect
       .poll(() => page.locator('#order-actions button:visible, #order-actions form:visible, #temporal-link:visible').count(), { timeout: 10_000 })
@@ -223,7 +223,7 @@ describe('AgentView', () => {
 
   it('checks stock for any SKUs without an order', async () => {
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     await page.getByRole('link', { name: 'Stock check' }).click();
     await page.getByLabel('SKUs').fill('HS-GGL-PX9-128:2\nSW-MDM-1Y, PR-ROUTER-5G');
     await page.getByRole('button', { name: 'Check stock' }).click();
@@ -244,7 +244,7 @@ describe('AgentView', () => {
     const orderId = created.body.orderId;
     await sys.call('POST', `/api/v1/orders/${orderId}/lines`, { body: { sku: 'HS-SAM-A16-128', quantity: 1 } });
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-22');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     await page.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(page, '#order-status', 'New');
     await expect(page.locator('input[name=billingMode][value=nextInvoice]').isChecked()).resolves.toBe(true);
@@ -272,7 +272,7 @@ describe('AgentView', () => {
 
     // The agent changes the delivery: another address (so a fraud check is required) and a name the rules refer.
     const agent = await browser.newPage();
-    await signIn(agent, browser.baseUrl, TOKENS.agent, 'csa-31');
+    await signIn(agent, browser.baseUrl, TOKENS.agent);
     await agent.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(agent, '#order-status', 'New');
     await expect(agent.getByLabel('Contact name').inputValue()).resolves.toBe('Callum MacLeod');
@@ -300,8 +300,8 @@ describe('AgentView', () => {
 
     // Ops, in another tab with its own session.
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
-    expect(await text(page, '#signed-in-as')).toContain('ops-ana (ops)');
+    await signIn(page, browser.baseUrl, TOKENS.ops);
+    expect(await text(page, '#signed-in-as')).toContain('Dev Ops (dev-ops) (ops)');
     await page.getByRole('link', { name: 'Adaptor exceptions' }).click();
     await showing(page, '#exceptions', 'ORD-UNKNOWN0000-WH-NORTH');
     await browser.screenshot(page, 'ops-exceptions');
@@ -320,7 +320,7 @@ describe('AgentView', () => {
 
     // The agent's page follows on its own; ops get the link to the workflow.
     await showing(agent, '#order-status', 'Awaiting Dispatch');
-    await showing(agent, '#fraud', 'Reviewed: approve by ops:ops-ana');
+    await showing(agent, '#fraud', 'Reviewed: approve by dev-ops');
     await page.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(page, '#order-status', 'Awaiting Dispatch');
     const link = page.getByRole('link', { name: 'Workflow in Temporal UI' });
@@ -333,7 +333,7 @@ describe('AgentView', () => {
 
     // The audit lists the approval under the ops person's name.
     await page.getByRole('link', { name: 'Audit' }).click();
-    await page.getByLabel('Person').fill('ops:ops-ana');
+    await page.getByLabel('Person').fill(DEV_ACTORS.ops);
     await page.getByRole('button', { name: 'Show' }).click();
     await showing(page, '#audit tbody', orderId);
     await showing(page, '#audit tbody', 'fraud review approved: Called the customer; delivery confirmed');
@@ -369,7 +369,7 @@ describe('AgentView', () => {
     const batch = (posted.body.batchId as string).slice(0, 12);
 
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
+    await signIn(page, browser.baseUrl, TOKENS.ops);
     await page.getByRole('link', { name: 'Adaptor exceptions' }).click();
     await showing(page, '#exceptions', `ORD-MISTYPED00-${wh}`);
     const rowOf = (n: number) => page.locator('tr', { has: page.getByLabel(`Order id for row ${n} of batch ${batch}`) });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/dev-stack';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
 import { addLine, createOrder, generate, outboxFiles, waitForOrder, waitForStatus } from '../support/orders';
-import { eventually, startSystem, TOKENS, type TestSystem } from '../support/system';
+import { DEV_ACTORS, eventually, startSystem, TOKENS, type TestSystem } from '../support/system';
 import { openBrowser, signIn, type Browser } from './support';
 
 const HANDSET = 'HS-SAM-S25-256';
@@ -60,7 +60,7 @@ describe('AgentView: enrolment after the sale', () => {
     expect(imeis).toHaveLength(2);
 
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     await page.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(page, '#order-status', 'Error');
     // Only the line that shipped devices, the programmes its product supports, and its devices, all ticked.
@@ -86,7 +86,9 @@ describe('AgentView: enrolment after the sale', () => {
     await showing(page, '#notice', 'Enrolment of 1 device(s) with Samsung Knox requested.');
     await showing(page, '#enrolment-devices', imeis[1]);
     const view = (await sys.call('GET', `/api/v1/orders/${orderId}/enrolment`)).body;
-    expect(view.requests).toEqual([expect.objectContaining({ manufacturer: 'samsung', customerId: 'KNOX-2317', when: 'later', requestedBy: 'agent:csa-17' })]);
+    expect(view.requests).toEqual([
+      expect.objectContaining({ manufacturer: 'samsung', customerId: 'KNOX-2317', when: 'later', requestedBy: DEV_ACTORS.agent }),
+    ]);
     const instructions = await sys.db.models.EnrolmentInstruction.find({ orderId }).sort({ instructionId: 1 }).lean();
     expect(instructions.map((i: any) => i.instructionId)).toEqual([`enrol-${orderId}-samsung-2:${imeis[1]}`, `enrol-${orderId}-samsung:${imeis[0]}`]);
 
@@ -135,7 +137,7 @@ describe('AgentView: enrolment after the sale', () => {
     await sys.simulator.respond();
     const done = await waitForOrder(sys, orderId, (o) => o.status === 'Cancelled' && !!o.licences[0]?.revokedAt, 'Cancelled, licence revoked');
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     await page.goto(`${browser.baseUrl}/orders/${orderId}`);
     await showing(page, '#order-status', 'Cancelled');
     await showing(page, '#suborders', 'revoked');

@@ -53,7 +53,7 @@ describe('AgentView search and work queue', () => {
     const imei = first.subOrders[0].units[0].imei!;
 
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     // Read out in groups, from the account search page.
     await findOrder(page, `${imei.slice(0, 2)} ${imei.slice(2, 8)} ${imei.slice(8, 14)} ${imei.slice(14)}`);
     await page.waitForURL(`${browser.baseUrl}/orders/${first.orderId}`, WAIT);
@@ -98,7 +98,7 @@ describe('AgentView search and work queue', () => {
     await waitForOrder(sys, backordered, (o) => !!o.backorder, 'backordered');
 
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
+    await signIn(page, browser.baseUrl, TOKENS.ops);
     await page.getByRole('link', { name: 'Work queue' }).click();
     await page.waitForURL(`${browser.baseUrl}/ops/queue`);
     await showing(page, '#queue-items', referred);
@@ -141,14 +141,14 @@ describe('AgentView search and work queue', () => {
     await waitForStatus(sys, [sent.orderId], 'Error');
 
     const agent = await browser.newPage();
-    await signIn(agent, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await signIn(agent, browser.baseUrl, TOKENS.agent);
     await agent.goto(`${browser.baseUrl}/orders/${sent.orderId}`);
     await showing(agent, '#order-attention', 'Needs ops: Error');
     expect(await agent.locator('#ops-actions').isVisible()).toBe(false);
     await agent.close();
 
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.ops, 'ops-ana');
+    await signIn(page, browser.baseUrl, TOKENS.ops);
     await page.goto(`${browser.baseUrl}/orders/${sent.orderId}`);
     await showing(page, '#order-attention', 'Needs ops: Error');
     const options = await page.locator('#ops-action option').allTextContents();
@@ -165,7 +165,7 @@ describe('AgentView search and work queue', () => {
 
   it('keeps the queue from agents', async () => {
     const page = await browser.newPage();
-    await signIn(page, browser.baseUrl, TOKENS.agent, 'csa-17');
+    await signIn(page, browser.baseUrl, TOKENS.agent);
     expect(await page.getByRole('link', { name: 'Work queue' }).isVisible()).toBe(false);
     await page.goto(`${browser.baseUrl}/ops/queue`);
     await showing(page, '#notice', 'This page is for the ops role.');

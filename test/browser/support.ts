@@ -96,11 +96,10 @@ export async function openBrowser(sys: TestSystem): Promise<Browser> {
   };
 }
 
-/** Signs in through the sign-in page, as an agent or ops. */
-export async function signIn(page: Page, baseUrl: string, token: string, agentId: string): Promise<void> {
+/** Signs in through the sign-in page with a token: the person it belongs to is who the histories name. */
+export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
   await page.goto(`${baseUrl}/signin`);
-  await page.getByLabel('Agent token').fill(token);
-  await page.getByLabel('Your agent id').fill(agentId);
+  await page.getByLabel('Access token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${baseUrl}/accounts`);
 }

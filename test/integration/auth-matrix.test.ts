@@ -68,7 +68,9 @@ const TABLE: Record<string, Expectation> = {
   'GET /api/v1/search': { roles: AGENT_OPS, query: 'q=ACC-1001' },
   'GET /api/v1/work-queue': { roles: ['ops'] },
   'POST /api/v1/orders/{orderId}/notes': { roles: AGENT_OPS, body: { text: 'auth test note' } },
-  'GET /api/v1/audit': { roles: ['ops'], query: 'actor=agent:dev' },
+  'GET /api/v1/audit': { roles: ['ops'], query: 'actor=dev-agent' },
+  // Who the caller is: any valid token.
+  'GET /api/v1/me': { roles: ['agent', 'adaptor', 'ops', 'admin'] },
   'POST /api/v1/adaptor/warehouse-files': {
     roles: ['adaptor'],
     query: 'warehouseId=WH-NORTH&fileName=auth-test.csv',
@@ -217,6 +219,7 @@ describe('authorisation matrix', () => {
       'GET /api/v1/search',
       'GET /api/v1/work-queue',
       'GET /api/v1/audit',
+      'GET /api/v1/me',
       'GET /api/v1/adaptor/exceptions',
       'GET /api/v1/products/{sku}',
       'GET /api/v1/fraud-blocklist',

@@ -173,3 +173,16 @@ describe("AgentView's security headers", () => {
     }
   });
 });
+
+describe('GET /me', () => {
+  it('names the caller as the histories will: the subject, the display name and the roles', async () => {
+    expect((await sys.call('GET', '/api/v1/me', bearer(agentAlice()))).body).toEqual({ subject: 'alice-7', name: 'Alice Agent', roles: ['agent'] });
+    expect((await sys.call('GET', '/api/v1/me', { role: 'ops', headers: { 'x-agent-id': 'mallory' } })).body).toEqual({
+      subject: DEV_ACTORS.ops,
+      name: 'Dev Ops',
+      roles: ['ops'],
+    });
+    const machine = issuer.accessToken({ client_id: 'north-integration', roles: ['adaptor'] });
+    expect((await sys.call('GET', '/api/v1/me', bearer(machine))).body).toEqual({ subject: 'north-integration', name: null, roles: ['adaptor'] });
+  });
+});

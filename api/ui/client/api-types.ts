@@ -21,6 +21,7 @@ import type {
   OrderEnrolmentSchema,
   OrderListSchema,
   SearchResultSchema,
+  MeSchema,
   StockCheckSchema,
   UnenrolmentQueuedSchema,
   WorkQueueSchema,
@@ -50,6 +51,8 @@ export type EnrolmentStarted = z.infer<typeof EnrolmentStartedSchema>;
 /** POST /devices/{imeiOrSerial}/unenrolment. */
 export type UnenrolmentQueued = z.infer<typeof UnenrolmentQueuedSchema>;
 export type AdaptorException = z.infer<typeof AdaptorExceptionSchema>;
+/** GET /me. */
+export type Me = z.infer<typeof MeSchema>;
 /** GET /search. */
 export type SearchResult = z.infer<typeof SearchResultSchema>;
 /** GET /work-queue. */

@@ -33,7 +33,6 @@ function newKey(): string {
 export async function api<T>(method: Method, path: string, body?: unknown, opts: { token?: string; signingIn?: boolean } = {}): Promise<Answer<T>> {
   const token = opts.token ?? session.token;
   const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
-  if (session.agentId) headers['x-agent-id'] = session.agentId;
   if (body !== undefined) headers['content-type'] = 'application/json';
   // A POST retried by the browser or a double click must not act twice.
   if (method === 'POST') headers['idempotency-key'] = newKey();

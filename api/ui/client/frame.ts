@@ -11,7 +11,7 @@ export function requireSession(): boolean {
 }
 
 export function initFrame(): void {
-  $('#signed-in-as').textContent = `Signed in as ${session.agentId || 'an unnamed agent'} (${session.role})`;
+  $('#signed-in-as').textContent = `Signed in as ${session.name} (${session.role})`;
   if (session.role === 'ops') for (const el of document.querySelectorAll<HTMLElement>('[data-ops-only]')) el.hidden = false;
   initOrderSearch();
   $('#sign-out').addEventListener('click', () => {

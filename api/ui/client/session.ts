@@ -1,5 +1,5 @@
-// The agent's token, role and agent id, kept for this browser tab only.
-const KEYS = { token: 'agentview.token', role: 'agentview.role', agentId: 'agentview.agentId' } as const;
+// The token, role and who the API says the token belongs to, kept for this browser tab only.
+const KEYS = { token: 'agentview.token', role: 'agentview.role', name: 'agentview.name' } as const;
 
 export type Role = 'agent' | 'ops';
 
@@ -10,13 +10,14 @@ export const session = {
   get role(): Role | null {
     return sessionStorage.getItem(KEYS.role) as Role | null;
   },
-  get agentId(): string {
-    return sessionStorage.getItem(KEYS.agentId) || '';
+  /** The token's subject (and display name): who the histories name. */
+  get name(): string {
+    return sessionStorage.getItem(KEYS.name) || '';
   },
-  save(token: string, role: Role, agentId: string): void {
+  save(token: string, role: Role, name: string): void {
     sessionStorage.setItem(KEYS.token, token);
     sessionStorage.setItem(KEYS.role, role);
-    sessionStorage.setItem(KEYS.agentId, agentId);
+    sessionStorage.setItem(KEYS.name, name);
   },
   clear(): void {
     for (const k of Object.values(KEYS)) sessionStorage.removeItem(k);

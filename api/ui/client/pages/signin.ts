@@ -1,32 +1,21 @@
-// Sign in: the token is proved by a cheap authenticated read, and the role found by asking for
-// the ops-only fraud queue.
+// Sign in: the token (a static dev token, or an access token from the OpenID provider) is proved by
+// asking the API who it belongs to; the name shown and the pages offered follow that answer.
 import { api, ApiRefusal } from '../api';
+import type { Me } from '../api-types';
 import { $, submitter } from '../dom';
 import { run, showNotice } from '../notice';
-import { session, type Role } from '../session';
+import { session } from '../session';
 
-async function roleOf(token: string): Promise<Role> {
-  try {
-    await api('GET', '/catalogue?kind=softwareLicence', undefined, { token, signingIn: true });
-  } catch (err) {
-    if (err instanceof ApiRefusal && err.status === 403)
-      throw new ApiRefusal(403, err.code, 'This token is not for AgentView: it has neither the agent nor the ops role.');
-    throw err;
-  }
-  try {
-    await api('GET', '/fraud-reviews', undefined, { token, signingIn: true });
-    return 'ops';
-  } catch (err) {
-    if (err instanceof ApiRefusal && err.status === 403) return 'agent';
-    throw err;
-  }
+async function whoIs(token: string): Promise<{ role: 'agent' | 'ops'; name: string }> {
+  const me = (await api<Me>('GET', '/me', undefined, { token, signingIn: true })).body;
+  const role = me.roles.includes('ops') ? 'ops' : me.roles.includes('agent') ? 'agent' : null;
+  if (!role) throw new ApiRefusal(403, 'FORBIDDEN', 'This token is not for AgentView: it has neither the agent nor the ops role.');
+  return { role, name: me.name ? `${me.name} (${me.subject})` : me.subject };
 }
 
 export function initSignIn(): void {
   const form = $('#signin-form', HTMLFormElement);
   const token = $('#token', HTMLInputElement);
-  const agentId = $('#agent-id', HTMLInputElement);
-  agentId.value = session.agentId;
   token.focus();
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -37,14 +26,8 @@ export function initSignIn(): void {
       return;
     }
     const ok = await run(submitter(ev), 'Checking the token', async () => {
-      session.save(
-        value,
-        await roleOf(value),
-        agentId.value
-          .trim()
-          .replace(/[^\w.@-]/g, '')
-          .slice(0, 64),
-      );
+      const { role, name } = await whoIs(value);
+      session.save(value, role, name);
       return true;
     });
     if (!ok) {
