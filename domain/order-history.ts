@@ -146,3 +146,10 @@ export const auditDay = (at: string): string => new Date(at).toISOString().slice
 
 /** The day after `day` (YYYY-MM-DD). */
 export const nextAuditDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** A real calendar day written YYYY-MM-DD (2026-02-30 is not). */
+export function isAuditDay(day: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
+  const t = Date.parse(`${day}T00:00:00.000Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().startsWith(day);
+}

@@ -2,6 +2,7 @@
 // fraud reviews, resubmits, closes, resends, notes) in a time range, from the audit trail the order
 // view writer keeps (infra/store/audit-trail.ts): `_id` reads only, cheap on FerretDB too.
 import { createRoute, z } from '@hono/zod-openapi';
+import { isAuditDay } from '../../domain/order-history';
 import { auditTrail } from '../../infra/store/audit-trail';
 import type { ApiDeps } from '../app';
 import { newRouter } from '../app';
@@ -41,7 +42,7 @@ export function auditRoutes({ config, db }: ApiDeps) {
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - DEFAULT_RANGE_MS);
     if (from > to) throw apiError('VALIDATION_FAILED', 'from must not be after to');
     const after = q.cursor ? decodeCursor(q.cursor, ['string', 'number']) : undefined;
-    if (after && !/^\d{4}-\d{2}-\d{2}$/.test(after[0])) throw apiError('VALIDATION_FAILED', 'cursor is not one this API handed out');
+    if (after && !isAuditDay(after[0])) throw apiError('VALIDATION_FAILED', 'cursor is not one this API handed out');
     const page = await trail.list({
       actor: q.actor,
       from: from.toISOString(),

@@ -7,7 +7,7 @@
 // This store instead: keeps each person's actions of one UTC day in a slot chain (slot-chains.ts'
 // rule: slot n is taken only after n-1 was seen taken), `auditEntries._id = <actor>|<day>#<n>`,
 // n from 1; a listing reads a day's slots by `_id` until a free one, day after day (an empty day
-// is one read). Where a write's search starts: this process's memory of the chain, else its
+// is one read). A chain's writes are queued in the process (per-key-queue.ts). Where a write's search starts: this process's memory of the chain, else its
 // sequence hint (sequence-hints.ts, raised every HINT_EVERY slots). Writing an entry again is a
 // no-op: `entryKey` (`<orderId>#<history index>`) has a unique index, so the insert of an entry
 // already in the trail clashes there while its slot stays free.
@@ -16,6 +16,7 @@
 import type { AuditEntry } from '../../domain/order-history';
 import { auditDay, nextAuditDay } from '../../domain/order-history';
 import { isDuplicateKey, type Models } from '../db';
+import { oneAtATimePerKey } from './per-key-queue';
 import { sequenceHints } from './sequence-hints';
 
 /** Empty days a page looks at before it answers with what it found and a cursor. */
@@ -53,8 +54,16 @@ export function auditTrail(models: Pick<Models, 'AuditEntry' | 'SequenceHint'>):
     if (lastTaken.size > REMEMBERED_CHAINS) lastTaken.delete(lastTaken.keys().next().value!);
   };
 
-  async function recordOne(entry: AuditEntry): Promise<void> {
+  // A chain's writes in this process one at a time: writers racing for one slot would each lose
+  // and read again (a busy person's many orders projected at once), quadratic in the writers.
+  const inTurn = oneAtATimePerKey();
+
+  function recordOne(entry: AuditEntry): Promise<void> {
     const chain = chainOf(entry.actor, auditDay(entry.at));
+    return inTurn(chain, () => claim(chain, entry));
+  }
+
+  async function claim(chain: string, entry: AuditEntry): Promise<void> {
     const known = lastTaken.get(chain) ?? (await hints.last(`audit:${chain}`));
     for (let n = known + 1; ; n++) {
       try {

@@ -159,6 +159,9 @@ describe('every agent and ops action is in the history: who, when, before → af
     );
     expect((await sys.call('GET', '/api/v1/audit?actor=x&cursor=bm90LWEtY3Vyc29y', { role: 'ops' })).status).toBe(400);
     expect((await sys.call('GET', '/api/v1/audit?actor=x&from=yesterday', { role: 'ops' })).status).toBe(400);
+    // A cursor of the right shape but not a calendar day.
+    const forged = Buffer.from(JSON.stringify(['2026-13-45', 0])).toString('base64url');
+    expect((await sys.call('GET', `/api/v1/audit?actor=x&cursor=${forged}`, { role: 'ops' })).status).toBe(400);
     expect((await sys.call('GET', '/api/v1/audit?actor=x', { role: 'agent' })).status).toBe(403);
   });
 

@@ -14,6 +14,7 @@ import {
   describeChange,
   editEntry,
   enrolmentIdsChange,
+  isAuditDay,
   isPersonAction,
   lineChange,
   nextAuditDay,
@@ -184,5 +185,7 @@ describe('the audit listing takes person actions only', () => {
     expect(auditDay('2026-03-01T23:30:00.000-01:00')).toBe('2026-03-02');
     expect(nextAuditDay('2026-02-28')).toBe('2026-03-01');
     expect(nextAuditDay('2026-12-31')).toBe('2027-01-01');
+    expect(['2026-02-28', '2024-02-29'].map(isAuditDay)).toEqual([true, true]);
+    expect(['2026-02-29', '2026-13-01', '2026-1-01', 'x', '2026-02-28T00:00:00Z'].map(isAuditDay)).toEqual([false, false, false, false, false]);
   });
 });
