@@ -6,6 +6,7 @@
 // none of whose units came back expires and lets go of them. Its own workflow, not the order's: a
 // return can come months after the order closed.
 import { allHandlersFinished, condition, log, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { returnAuthorisations } from '../domain/return-authorisation';
 import { applyReceipt, awaitingReceipt, type ConditionGrade, type ReturnView } from '../domain/returns';
@@ -101,7 +102,11 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
           requestedBy: `return:${ret.rmaId}`,
         },
       ],
-    }).catch((err) => log.warn('unenrolment not started', { deviceId: d.device.deviceId, error: String(err) }));
+    }).catch((err: unknown) => {
+      // Unenrolled meanwhile under the same workflow id (an agent's unenrolment raced ours): done either way.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      log.info('unenrolment already started', { deviceId: d.device.deviceId });
+    });
   }
   const licences = received.filter((u) => u.kind === 'licence').map((u) => u.unitId);
   if (licences.length) await acts.revokeLicences({ orderId: ret.orderId, keys: licences, reason: `returned (${ret.rmaId})`, rmaId: ret.rmaId });
