@@ -11,6 +11,7 @@ import type { Db } from '../infra/db';
 import { metrics } from '../infra/metrics';
 import { readinessOf } from '../infra/readiness';
 import type { StockClient } from '../infra/stock-client';
+import { agentViewSessionAuth, agentViewSignInRoutes } from './agentview-session';
 import { requireRole, requireToken } from './auth';
 import type { ApiEnv } from './env';
 import { apiError, errorBody, sendError } from './errors';
@@ -78,6 +79,8 @@ export function createApp(deps: ApiDeps) {
     }),
   );
   app.use('/api/v1/codec/*', codecCors(deps.config));
+  // AgentView's session cookie stands for its access token when no Authorization header is sent.
+  app.use('/api/*', agentViewSessionAuth(deps.config, deps.db));
   // No token, no API: every path under /api, documented or not, answers 401 first.
   app.use('/api/*', requireToken(deps.config));
   // A slow dependency answers 503 rather than holding the agent's screen (toApiError maps the 503).
@@ -137,7 +140,8 @@ export function createApp(deps: ApiDeps) {
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'agent, adaptor, ops or admin token' });
   app.route('/', docsRoutes());
-  app.route('/', uiRoutes());
+  app.route('/', agentViewSignInRoutes(deps.config, deps.db));
+  app.route('/', uiRoutes({ oidcSignIn: deps.config.oidc !== null }));
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => sendError(c, err));

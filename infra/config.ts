@@ -83,6 +83,14 @@ const EnvSchema = z.object({
   OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
   /** Machine clients with the adaptor role limited to some warehouses: `client-id:WH-NORTH` entries (client id = `azp` or `client_id`). */
   OIDC_ADAPTOR_CLIENTS: list.default([]),
+  /** AgentView's own address as people's browsers reach it: its sign-in callback is `<AGENTVIEW_URL>/auth/callback`. Empty: http://localhost:<PORT>. */
+  AGENTVIEW_URL: z.union([z.literal(''), z.string().url()]).default(''),
+  /** AgentView's client at OIDC_ISSUER (authorisation code + PKCE). */
+  AGENTVIEW_CLIENT_ID: z.string().min(1).default('agentview'),
+  /** A file holding that client's secret, when the provider registers it as confidential; unset: a public client. */
+  AGENTVIEW_CLIENT_SECRET_FILE: z.string().optional(),
+  /** The scopes AgentView asks for: an access token for this API (its audience OIDC_AUDIENCE) must come back. */
+  AGENTVIEW_SCOPE: z.string().min(1).default('openid profile api'),
   /** Comma list of warehouse ids in preference order. */
   WAREHOUSES: list.default(['WH-NORTH', 'WH-SOUTH']),
   /** Base URL of the warehouses' stock interface; empty = this deployment is not connected to a warehouse. */
@@ -188,6 +196,8 @@ export interface Config {
   adaptorScopes: Record<string, string[]>;
   /** Access tokens (JWTs) from an OpenID provider (api/auth.ts); null: none accepted. */
   oidc: OidcSettings | null;
+  /** AgentView's own sign-in at `oidc`'s issuer (api/agentview-session.ts); used only when `oidc` is set. */
+  agentView: { url: string; clientId: string; clientSecretFile: string | null; scope: string; secureCookie: boolean };
   warehouses: {
     ids: string[];
     stockUrl: string | null;
@@ -356,6 +366,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       admin: e.ADMIN_TOKENS ?? (devTokens ? [DEV_TOKENS.admin] : []),
     },
     adaptorScopes: adaptor ? adaptor.scopes : {},
+    agentView: {
+      url: (e.AGENTVIEW_URL || `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+      clientId: e.AGENTVIEW_CLIENT_ID,
+      clientSecretFile: e.AGENTVIEW_CLIENT_SECRET_FILE || null,
+      scope: e.AGENTVIEW_SCOPE,
+      // A session cookie never travels over plain HTTP in production, whatever the URL says.
+      secureCookie: production || (e.AGENTVIEW_URL ?? '').startsWith('https://'),
+    },
     oidc: e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE, roleClaim: e.OIDC_ROLE_CLAIM, adaptorClientScopes: adaptorClients.scopes } : null,
     warehouses: {
       ids: e.WAREHOUSES,

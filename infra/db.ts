@@ -141,6 +141,21 @@ const OrderNoteSchema = new Schema(
   opts,
 );
 
+/**
+ * A person signed in to AgentView (api/agentview-session.ts): `_id` = SHA-256 of the session id in
+ * their cookie, so the database alone signs nobody in; the access token is used only to act for them.
+ * FerretDB has no TTL index: `expiresAt` is checked on every read.
+ */
+const AgentViewSessionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    accessToken: { type: String, required: true },
+    subject: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  opts,
+);
+
 /** One document per sales order file sent to a warehouse: the outbound record. */
 const SalesOrderSchema = new Schema(
   {
@@ -638,6 +653,7 @@ export function defineModels(conn: Connection) {
     OrderReference: conn.model('OrderReference', OrderReferenceSchema, 'orderReferences'),
     AuditEntry: conn.model('AuditEntry', AuditEntrySchema, 'auditEntries'),
     OrderNote: conn.model('OrderNote', OrderNoteSchema, 'orderNotes'),
+    AgentViewSession: conn.model('AgentViewSession', AgentViewSessionSchema, 'agentViewSessions'),
     SalesOrder: conn.model('SalesOrder', SalesOrderSchema, 'salesOrders'),
     FraudDecision: conn.model('FraudDecision', FraudDecisionSchema, 'fraudDecisions'),
     FraudListEntry: conn.model('FraudListEntry', FraudListEntrySchema, 'fraudLists'),

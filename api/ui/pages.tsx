@@ -18,13 +18,21 @@ const PROGRAMMES = [
   ['samsung', 'Samsung Knox customer id'],
 ] as const;
 
-export const SignInPage: FC = () => (
-  <Layout title="Sign in" page="signin">
+export const SignInPage: FC<{ oidc: boolean; next: string }> = ({ oidc, next }) => (
+  <Layout title="Sign in" page="signin" data={oidc ? { 'oidc-sign-in': 'on' } : {}}>
     <section class="card narrow">
       <h1>Sign in</h1>
+      {oidc && (
+        <p>
+          {/* A plain link: the provider's sign-in works before (and without) the page's script. */}
+          <a id="oidc-sign-in" class="button" href={`/auth/signin?next=${encodeURIComponent(next)}`}>
+            Sign in with your organisation account
+          </a>
+        </p>
+      )}
       <p>
-        Paste your access token (or, in development, a dev token such as <code>agent-dev-token</code>). It is kept only for this browser tab; the order history
-        names the person the token belongs to.
+        {oidc ? 'Or paste' : 'Paste'} your access token (or, in development, a dev token such as <code>agent-dev-token</code>). It is kept only for this browser
+        tab; the order history names the person the token belongs to.
       </p>
       {/* POST and no name on the token field: a submit before the script loads sends no token anywhere. */}
       <form id="signin-form" method="post" action="/signin" novalidate>

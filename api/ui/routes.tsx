@@ -1,5 +1,6 @@
 // AgentView, served by the API process at '/': page shells and the browser bundle. No route here
-// reads or changes business data; the browser does that through /api/v1 with its own token.
+// reads or changes business data; the browser does that through /api/v1 with its own token or
+// its session cookie (api/agentview-session.ts).
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import fs from 'node:fs';
@@ -25,16 +26,17 @@ export function sameOriginPath(next: string, origin: string): string | null {
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
-export function uiRoutes() {
+/** `oidcSignIn`: the sign-in page offers the OpenID provider's sign-in (api/agentview-session.ts). */
+export function uiRoutes(opts: { oidcSignIn: boolean } = { oidcSignIn: false }) {
   if (!fs.existsSync(UI_DIST)) log.error({ component: 'api', bundle: UI_DIST }, "AgentView's bundle is missing: run npm run build:ui");
   const r = new Hono();
   r.get('/', (c) => c.redirect('/accounts'));
   r.get('/signin', (c) => {
     // The page's script goes to `next` after sign-in: only a path on this origin may reach it.
     const next = c.req.query('next');
-    if (next === undefined) return c.html(<SignInPage />);
+    if (next === undefined) return c.html(<SignInPage oidc={opts.oidcSignIn} next="/accounts" />);
     const safe = sameOriginPath(next, new URL(c.req.url).origin);
-    if (safe === next) return c.html(<SignInPage />);
+    if (safe === next) return c.html(<SignInPage oidc={opts.oidcSignIn} next={safe} />);
     return c.redirect(safe ? `/signin?next=${encodeURIComponent(safe)}` : '/signin', 303);
   });
   // The form posts only when its script has not loaded; the token field has no name, so nothing

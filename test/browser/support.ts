@@ -35,10 +35,13 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Serves the system's API (with AgentView at '/') on 127.0.0.1 and opens a fresh headless Chromium on it. */
-export async function openBrowser(sys: TestSystem): Promise<Browser> {
+/**
+ * Serves the system's API (with AgentView at '/') on 127.0.0.1 and opens a fresh headless Chromium on
+ * it. `port`: one chosen beforehand (AgentView's OpenID sign-in needs its address in AGENTVIEW_URL).
+ */
+export async function openBrowser(sys: TestSystem, opts: { port?: number } = {}): Promise<Browser> {
   const executablePath = ensureChromium();
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: sys.api.fetch, port, hostname: '127.0.0.1' }, () => resolve(s));
   });
@@ -100,6 +103,16 @@ export async function openBrowser(sys: TestSystem): Promise<Browser> {
 export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
   await page.goto(`${baseUrl}/signin`);
   await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/accounts`);
+}
+
+/** Signs in through the OpenID provider's own login page (authorisation code + PKCE), as a person would. */
+export async function signInWithProvider(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/signin`);
+  await page.getByRole('link', { name: 'Sign in with your organisation account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${baseUrl}/accounts`);
 }

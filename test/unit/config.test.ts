@@ -51,6 +51,30 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'development', OIDC_ISSUER: 'http://127.0.0.1:3003/dev-idp' }).oidc?.issuer).toBe('http://127.0.0.1:3003/dev-idp');
   });
 
+  it("derives AgentView's sign-in address and keeps its session cookie Secure over https and in production", () => {
+    expect(loadConfig({ NODE_ENV: 'development', PORT: '3005' }).agentView).toEqual({
+      url: 'http://localhost:3005',
+      clientId: 'agentview',
+      clientSecretFile: null,
+      scope: 'openid profile api',
+      secureCookie: false,
+    });
+    expect(loadConfig({ NODE_ENV: 'development', AGENTVIEW_URL: 'https://agents.example.com/' }).agentView).toMatchObject({
+      url: 'https://agents.example.com',
+      secureCookie: true,
+    });
+    // Production: Secure whatever the URL says (a cookie over plain HTTP is then never sent back).
+    expect(loadConfig({ ...production, AGENTVIEW_URL: 'http://agents.internal' }).agentView.secureCookie).toBe(true);
+    const confidential = loadConfig({
+      ...production,
+      AGENTVIEW_CLIENT_ID: 'av',
+      AGENTVIEW_CLIENT_SECRET_FILE: '/run/secrets/av',
+      AGENTVIEW_SCOPE: 'openid api://x/.default',
+    });
+    expect(confidential.agentView).toMatchObject({ clientId: 'av', clientSecretFile: '/run/secrets/av', scope: 'openid api://x/.default' });
+    expect(() => loadConfig({ AGENTVIEW_URL: 'not a url' })).toThrow(/AGENTVIEW_URL/);
+  });
+
   it('reads the role claim and the machine clients scoped to warehouses', () => {
     expect(loadConfig({}).oidc).toBeNull();
     const c = loadConfig({

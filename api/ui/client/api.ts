@@ -1,6 +1,6 @@
-// Calls /api/v1 with the session's token. Every business decision stays in the API: a refusal is
+// Calls /api/v1 with the session's token (or its cookie). Every business decision stays in the API: a refusal is
 // thrown as ApiRefusal carrying the API's own code and message, which the page shows as they are.
-import { session, signInUrl } from './session';
+import { CSRF_HEADERS, session, signInUrl } from './session';
 
 export class ApiRefusal extends Error {
   constructor(
@@ -32,7 +32,8 @@ function newKey(): string {
 /** `T` is what the route answers (see api-types.ts); the body is not validated here, the API is. */
 export async function api<T>(method: Method, path: string, body?: unknown, opts: { token?: string; signingIn?: boolean } = {}): Promise<Answer<T>> {
   const token = opts.token ?? session.token;
-  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+  // No token: the session cookie (same origin, sent by the browser) speaks for this tab.
+  const headers: Record<string, string> = { accept: 'application/json', ...CSRF_HEADERS, ...(token ? { authorization: `Bearer ${token}` } : {}) };
   if (body !== undefined) headers['content-type'] = 'application/json';
   // A POST retried by the browser or a double click must not act twice.
   if (method === 'POST') headers['idempotency-key'] = newKey();
@@ -52,7 +53,7 @@ export async function api<T>(method: Method, path: string, body?: unknown, opts:
   if (!res.ok) {
     const e = (json as ErrorBody | null)?.error;
     if (res.status === 401 && !opts.signingIn) {
-      // The token stopped working (rotated or mistyped): back to sign in.
+      // The token or session stopped working (expired, signed out, rotated): back to sign in.
       session.clear();
       location.assign(signInUrl());
     }

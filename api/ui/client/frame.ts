@@ -3,9 +3,9 @@ import { $ } from './dom';
 import { initOrderSearch } from './search';
 import { session, signInUrl } from './session';
 
-/** False (and off to sign in) when this tab has no token. */
+/** False (and off to sign in) when this tab is not signed in. */
 export function requireSession(): boolean {
-  if (session.token) return true;
+  if (session.signedIn) return true;
   location.replace(signInUrl());
   return false;
 }
@@ -14,8 +14,8 @@ export function initFrame(): void {
   $('#signed-in-as').textContent = `Signed in as ${session.name} (${session.role})`;
   if (session.role === 'ops') for (const el of document.querySelectorAll<HTMLElement>('[data-ops-only]')) el.hidden = false;
   initOrderSearch();
-  $('#sign-out').addEventListener('click', () => {
-    session.clear();
+  $('#sign-out').addEventListener('click', async () => {
+    await session.signOut();
     location.assign('/signin');
   });
 }

@@ -31,7 +31,7 @@ const OPS_PAGES = ['work-queue', 'fraud-reviews', 'exceptions', 'batches', 'audi
 
 const page = document.body.dataset.page ?? '';
 if (page === 'signin') {
-  initSignIn();
+  void initSignIn();
 } else if (requireSession()) {
   initFrame();
   if (OPS_PAGES.includes(page) && session.role !== 'ops') showNotice('This page is for the ops role.');

@@ -1,11 +1,24 @@
-// The token, role and who the API says the token belongs to, kept for this browser tab only.
-const KEYS = { token: 'agentview.token', role: 'agentview.role', name: 'agentview.name' } as const;
+// Who is signed in to this browser tab: a pasted token (kept in this tab's session storage), or the
+// OpenID sign-in's session, whose access token stays on the server behind an httpOnly cookie this
+// script never sees (api/agentview-session.ts). Role and name are what the API said (`GET /api/v1/me`).
+const KEYS = { token: 'agentview.token', role: 'agentview.role', name: 'agentview.name', cookie: 'agentview.cookie' } as const;
 
 export type Role = 'agent' | 'ops';
 
+/** Sent with every call: the API refuses a change made with the session cookie without it (CSRF). */
+export const CSRF_HEADERS = { 'x-requested-with': 'agentview' } as const;
+
 export const session = {
+  /** The pasted token; null with the cookie session (the browser sends the cookie itself). */
   get token(): string | null {
     return sessionStorage.getItem(KEYS.token);
+  },
+  /** Signed in through the OpenID provider: the httpOnly session cookie proves who this is. */
+  get viaCookie(): boolean {
+    return sessionStorage.getItem(KEYS.cookie) === 'yes';
+  },
+  get signedIn(): boolean {
+    return this.token !== null || this.viaCookie;
   },
   get role(): Role | null {
     return sessionStorage.getItem(KEYS.role) as Role | null;
@@ -14,13 +27,20 @@ export const session = {
   get name(): string {
     return sessionStorage.getItem(KEYS.name) || '';
   },
-  save(token: string, role: Role, name: string): void {
-    sessionStorage.setItem(KEYS.token, token);
+  /** `token` null: the session cookie. */
+  save(token: string | null, role: Role, name: string): void {
+    if (token === null) sessionStorage.setItem(KEYS.cookie, 'yes');
+    else sessionStorage.setItem(KEYS.token, token);
     sessionStorage.setItem(KEYS.role, role);
     sessionStorage.setItem(KEYS.name, name);
   },
   clear(): void {
     for (const k of Object.values(KEYS)) sessionStorage.removeItem(k);
+  },
+  /** Ends the cookie session on the server too (the cookie is refused from then on), then forgets this tab's. */
+  async signOut(): Promise<void> {
+    if (this.viaCookie) await fetch('/auth/signout', { method: 'POST', headers: CSRF_HEADERS }).catch(() => undefined);
+    this.clear();
   },
 };
 
