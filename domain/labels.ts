@@ -1,5 +1,6 @@
 // The names people read for the domain's codes: one place, so AgentView's pages, its browser code
 // and anything else that shows a status or a kind say the same thing.
+import type { ReturnReason, ReturnStatus } from './returns';
 import type { WorkQueueKind } from './needs-attention';
 import type { OrderReferenceKind } from './search';
 import type { BillingMode, Manufacturer, OrderStatus, ProductKind } from './types';
@@ -38,4 +39,19 @@ export const REFERENCE_LABELS: Readonly<Record<OrderReferenceKind, string>> = {
   serial: 'serial number',
   tracking: 'tracking number',
   invoice: 'invoice number',
+};
+
+export const RETURN_REASON_LABELS: Readonly<Record<ReturnReason, string>> = {
+  unwanted: 'Unwanted',
+  faulty: 'Faulty',
+  wrongItem: 'Wrong item',
+  damagedInTransit: 'Damaged in transit',
+};
+
+export const RETURN_STATUS_LABELS: Readonly<Record<ReturnStatus, string>> = {
+  authorised: 'Authorised, waiting for the units',
+  received: 'Received',
+  credited: 'Credited',
+  expired: 'Expired (not received)',
+  refused: 'Refused',
 };

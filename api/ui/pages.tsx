@@ -1,7 +1,8 @@
 // AgentView's screens as server-rendered shells: headings, forms with labels and empty regions
 // that the browser code (api/ui/client/) fills from the public API.
 import type { FC } from 'hono/jsx';
-import { STATUS_LABELS } from '../../domain/labels';
+import { RETURN_REASON_LABELS, STATUS_LABELS } from '../../domain/labels';
+import { RETURN_REASONS } from '../../domain/returns';
 import { ORDER_STATUSES } from '../../domain/types';
 import { Field, Layout } from './layout';
 
@@ -302,6 +303,33 @@ export const OrderPage: FC<{ orderId: string }> = ({ orderId }) => (
             </Field>
             <button type="submit" class="secondary">
               Unenrol device
+            </button>
+          </form>
+        </section>
+        <section class="card" aria-labelledby="returns-h" id="returns-section" hidden>
+          <h2 id="returns-h">Returns</h2>
+          <div id="returns"></div>
+          <form id="return-form" hidden>
+            <h3>Return units</h3>
+            <p class="muted">Shipped devices (by IMEI or serial number) and licence keys not already in a return.</p>
+            <fieldset id="return-units">
+              <legend>Units coming back</legend>
+            </fieldset>
+            <Field id="return-reason" label="Return reason">
+              <select id="return-reason" name="reason">
+                {RETURN_REASONS.map((r) => (
+                  <option value={r}>{RETURN_REASON_LABELS[r]}</option>
+                ))}
+              </select>
+            </Field>
+            <Field id="return-note" label="Return note">
+              <input id="return-note" name="note" maxlength={1000} />
+            </Field>
+            <label class="radio">
+              <input id="return-exchange" type="checkbox" name="exchange" /> Exchange: a replacement order with the same lines (faulty or wrong item only)
+            </label>
+            <button type="submit" class="secondary">
+              Return units
             </button>
           </form>
         </section>

@@ -76,12 +76,12 @@ describe('AgentView: enrolment after the sale', () => {
     await showing(page, '#notice', 'VALIDATION_FAILED');
     // The first device alone.
     await page.getByLabel('Customer id in the programme').fill('KNOX-2317');
-    await page.getByLabel(imeis[1]).uncheck();
+    await page.locator('#later-devices').getByLabel(imeis[1]).uncheck();
     await page.getByRole('button', { name: 'Enrol devices' }).click();
     await showing(page, '#notice', 'Enrolment of 1 device(s) with Samsung Knox requested.');
     await showing(page, '#enrolment-devices', imeis[0]);
     // Then the whole line: only the device not asked for yet goes, as a request of its own.
-    await page.getByLabel(imeis[1]).check();
+    await page.locator('#later-devices').getByLabel(imeis[1]).check();
     await page.getByRole('button', { name: 'Enrol devices' }).click();
     await showing(page, '#notice', 'Enrolment of 1 device(s) with Samsung Knox requested.');
     await showing(page, '#enrolment-devices', imeis[1]);

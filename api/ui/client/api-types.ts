@@ -11,6 +11,7 @@ import type {
   DispatchBatchListSchema,
   DispatchBatchSummarySchema,
   RejectedRowsSchema,
+  ReturnSchema,
   CancellationRequestedSchema,
   ChargeSchema,
   EnrolmentIdsRecordedSchema,
@@ -63,3 +64,5 @@ export type DispatchBatchSummary = z.infer<typeof DispatchBatchSummarySchema>;
 export type DispatchBatchList = z.infer<typeof DispatchBatchListSchema>;
 export type AuditList = z.infer<typeof AuditListSchema>;
 export type RejectedRows = z.infer<typeof RejectedRowsSchema>;
+/** GET /returns/{rmaId}, an item of GET /orders/{id}/returns. */
+export type Return = z.infer<typeof ReturnSchema>;

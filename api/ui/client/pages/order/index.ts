@@ -16,6 +16,7 @@ import { orderActions } from './header';
 import { renderLines } from './lines';
 import { notes, renderFraud, renderTimeline } from './progress';
 import { resolution } from './resolution';
+import { returns } from './returns';
 import { renderSubOrders } from './suborders';
 
 export function initOrder(): void {
@@ -50,6 +51,7 @@ export function initOrder(): void {
   const renderDelivery = delivery(ctx);
   const devices = enrolment(ctx);
   const renderCharges = charges(ctx);
+  const orderReturns = returns(ctx);
   const renderResolution = resolution(ctx);
   notes(ctx);
 
@@ -69,6 +71,7 @@ export function initOrder(): void {
     renderFraud(view);
     renderSubOrders(view);
     devices.render();
+    orderReturns.render();
     renderCharges();
   }
 
@@ -85,6 +88,7 @@ export function initOrder(): void {
           render(r.body);
         }
         await devices.refresh();
+        await orderReturns.refresh();
         $('#main').classList.remove('stale');
       } catch {
         // Shown as stale; the next poll tries again.
@@ -108,6 +112,7 @@ export function initOrder(): void {
     lastSeen = JSON.stringify(first.body);
     render(first.body);
     await devices.loadRecordedIds();
+    await orderReturns.refresh(true);
     if (ctx.allowed('editLines')) await products.search(null);
     setTimeout(poll, POLL_MS);
   })();
