@@ -78,6 +78,8 @@ describe('AgentView: returns', () => {
     await showing(page, `#returns tr[data-rma="${ret.rmaId}"] .return-status`, 'Credited');
     await showing(page, `#returns tr[data-rma="${ret.rmaId}"] .return-credit`, credited.credit.creditNoteNumber);
     expect(await row.locator('.return-credit').textContent()).toContain('226.80');
+    expect(credited.credit.corrects).toHaveLength(1);
+    expect(await row.locator('.return-credit').textContent()).toContain(`corrects ${credited.credit.corrects[0]}`);
     await showing(page, `#returns tr[data-rma="${ret.rmaId}"]`, 'grade B');
     await page.close();
   });

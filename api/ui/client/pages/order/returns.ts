@@ -74,9 +74,12 @@ export function returns(ctx: OrderContext) {
   function creditOf(r: Return): Node | string {
     if (!r.credit) return '—';
     const amount = money(r.credit.gross, r.currency);
-    if (r.credit.creditNoteNumber) return h('span', null, `Credit note `, h('strong', { class: 'credit-note' }, r.credit.creditNoteNumber), ` · ${amount}`);
+    // The invoices it corrects, so the agent can tell the customer which bill changes.
+    const corrects = r.credit.corrects.length ? ` · corrects ${r.credit.corrects.join(', ')}` : '';
+    if (r.credit.creditNoteNumber)
+      return h('span', null, `Credit note `, h('strong', { class: 'credit-note' }, r.credit.creditNoteNumber), ` · ${amount}${corrects}`);
     const n = r.credit.creditChargeKeys.length;
-    return `${n} credit line${n === 1 ? '' : 's'} on the next invoice · ${amount}`;
+    return `${n} credit line${n === 1 ? '' : 's'} on the next invoice · ${amount}${corrects}`;
   }
 
   function receiveForm(r: Return): HTMLElement | string {
