@@ -1,10 +1,8 @@
 // Returns (RMA) against the real Temporal dev server and FerretDB: the return rules at the API, the
 // Return Authorisation to the warehouse, receipt by ops, the credit (credit note at once or credit
 // lines on the next cycle invoice), expiry, exchange, and the balance check after each.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startWorker, type RunningWorker } from '../../worker/worker';
 import { billingActivities } from '../../activities/billing';
@@ -14,6 +12,7 @@ import type { ActivityDeps } from '../../activities';
 import { deliver } from '../support/dispatch-fixtures';
 import { daysAgo, expectBalanced, ownRmaNumbers, shippedOrder, unitsOf } from '../support/returns';
 import { replayAndRecord } from '../support/replay';
+import { killableWorker, type KillableWorker } from '../support/killable-worker';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
@@ -240,10 +239,10 @@ describe('receipt reported by the warehouse', () => {
 });
 
 describe('a worker killed between receipt and credit', () => {
-  let child: ChildProcess | undefined;
+  let child: KillableWorker | undefined;
   let fresh: RunningWorker | undefined;
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await child?.kill();
     await fresh?.shutdown();
   });
 
@@ -272,31 +271,11 @@ describe('a worker killed between receipt and credit', () => {
     const rmaId: string = r.body.rmaId;
 
     // Only the worker in the child process runs from here on; it holds once the credit is written.
-    await sys.worker.shutdown();
-    const script = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
-    child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, ...sys.env, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'), HOLD_AFTER_CREDIT: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const proc = child;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    let out = '';
-    const saw = (text: string) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => out.includes(text) && resolve();
-        proc.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          check();
-        });
-        proc.once('exit', (code) => reject(new Error(`worker process exited (${code}) before "${text}"`)));
-        check();
-      });
-    await saw('ready');
+    child = await killableWorker(sys, { HOLD_AFTER_CREDIT: '1' });
     // Ops' receipt: the update waits for the credit, which the held worker never reports.
     const receipt = receive(rmaId);
-    await saw(`credited ${rmaId}`);
-    proc.kill('SIGKILL');
-    await exited;
+    await child.printed(`credited ${rmaId}`);
+    await child.kill();
     expect(await sys.db.models.CreditNote.countDocuments({ rmaId })).toBe(1);
     expect((await sys.call('GET', `/api/v1/returns/${rmaId}`)).body.status).toBe('received');
 
