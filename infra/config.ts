@@ -15,7 +15,7 @@ export const DEV_TOKEN_ACTORS: Record<keyof typeof DEV_TOKENS, { subject: string
   admin: { subject: 'dev-admin', name: 'Dev Admin' },
 };
 /** The development identity provider's issuer path (scripts/dev-idp.ts), refused in production. */
-export const DEV_IDP_PATH = '/dev-idp';
+export const devIdpPath = '/dev-idp';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const list = z.string().transform((v) =>
@@ -317,7 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const statics = (['AGENT_TOKENS', 'ADAPTOR_TOKENS', 'OPS_TOKENS', 'ADMIN_TOKENS'] as const).filter((k) => env[k]);
     if (statics.length) throw new ConfigError(`NODE_ENV=production refuses static tokens (${statics.join(', ')}): callers sign in with OIDC_ISSUER`);
     // The development provider (scripts/dev-idp.ts) serves plain http on this machine; an operator's IdP is https.
-    if (!e.OIDC_ISSUER.startsWith('https://') || new URL(e.OIDC_ISSUER).pathname.startsWith(DEV_IDP_PATH)) {
+    if (!e.OIDC_ISSUER.startsWith('https://') || new URL(e.OIDC_ISSUER).pathname.startsWith(devIdpPath)) {
       throw new ConfigError(
         `NODE_ENV=production refuses the development identity provider: OIDC_ISSUER must be the operator's https issuer, not ${e.OIDC_ISSUER}`,
       );

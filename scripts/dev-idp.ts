@@ -1,14 +1,14 @@
 // The development identity provider: a certified OpenID provider library (oidc-provider) with the
 // demo people and clients, so `npm start` and the tests sign in the way production does against
 // the operator's IdP (Keycloak, Entra ID, Okta). Access tokens are JWTs for the API's audience
-// with a `roles` claim. Development only: the issuer is plain http under DEV_IDP_PATH, which
+// with a `roles` claim. Development only: the issuer is plain http under devIdpPath, which
 // NODE_ENV=production refuses (infra/config.ts), and this module refuses to start there too. It lives
 // in scripts/, which `npm run build` does not compile: it never reaches the production image.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { generateKeyPairSync, randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEV_IDP_PATH, type Role } from '../infra/config';
+import { devIdpPath, type Role } from '../infra/config';
 
 /** The demo people: README lists them. Passwords are published; this provider is for development only. */
 export const DEV_USERS: Record<string, { password: string; name: string; roles: Role[] }> = {
@@ -65,7 +65,7 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
     server.once('error', reject);
     server.listen(opts.port, host, resolve);
   });
-  const issuer = `http://${host}:${(server.address() as AddressInfo).port}${DEV_IDP_PATH}`;
+  const issuer = `http://${host}:${(server.address() as AddressInfo).port}${devIdpPath}`;
   // A fresh signing key per start: tokens from an earlier run stop working, as after a key rotation.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' };
@@ -137,7 +137,7 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `${DEV_IDP_PATH}/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${devIdpPath}/interaction/${interaction.uid}` },
     renderError: (ctx, out) => {
       ctx.type = 'html';
       ctx.body = page('Sign-in failed', `<p>${escape(String(out.error))}: ${escape(String(out.error_description ?? ''))}</p>`);
@@ -149,7 +149,7 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
   const loginForm = (uid: string, error?: string) =>
     page(
       'Sign in to hardware-orders (development)',
-      `${error ? `<p role="alert">${escape(error)}</p>` : ''}<form method="post" action="${DEV_IDP_PATH}/interaction/${escape(uid)}/login">` +
+      `${error ? `<p role="alert">${escape(error)}</p>` : ''}<form method="post" action="${devIdpPath}/interaction/${escape(uid)}/login">` +
         '<p><label for="username">Username</label> <input id="username" name="username" autocomplete="username" required autofocus></p>' +
         '<p><label for="password">Password</label> <input id="password" name="password" type="password" autocomplete="current-password" required></p>' +
         '<p><button type="submit">Sign in</button></p></form>',
@@ -175,11 +175,11 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
 
   server.on('request', (req, res) => {
     const url = req.url ?? '/';
-    if (url !== DEV_IDP_PATH && !url.startsWith(`${DEV_IDP_PATH}/`)) {
+    if (url !== devIdpPath && !url.startsWith(`${devIdpPath}/`)) {
       res.writeHead(404).end();
       return;
     }
-    const inner = url.slice(DEV_IDP_PATH.length) || '/';
+    const inner = url.slice(devIdpPath.length) || '/';
     const step = /^\/interaction\/([^?]+)/.exec(inner);
     if (step) {
       interaction(req, res, step[1]).catch(() => {
@@ -188,7 +188,7 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
       });
       return;
     }
-    // Mounted under DEV_IDP_PATH as express would: the provider finds its mount path from originalUrl.
+    // Mounted under devIdpPath as express would: the provider finds its mount path from originalUrl.
     (req as IncomingMessage & { originalUrl?: string }).originalUrl = url;
     req.url = inner;
     void oidc(req, res);

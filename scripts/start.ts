@@ -3,7 +3,7 @@
 // adaptor and the warehouse and manufacturer simulators as child processes. Data persists under data/. Ctrl-C stops all.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEV_IDP_PATH, loadConfig } from '../infra/config';
+import { devIdpPath, loadConfig } from '../infra/config';
 import { connectDb } from '../infra/db';
 import { ensureTools, startFerretDb, startTemporal } from '../infra/dev-stack';
 import { buildAgentView } from './agentview-bundle';
@@ -22,7 +22,7 @@ process.env.TEMPORAL_UI_URL ??= `http://localhost:${uiPort}`;
 process.env.MONGODB_URI ??= `mongodb://127.0.0.1:${mongoPort}/hardware_orders`;
 // The API accepts access tokens from the development OpenID provider started below (README "Sign-in").
 const devIdpPort = Number(process.env.DEV_IDP_PORT ?? 3103);
-process.env.OIDC_ISSUER ??= `http://127.0.0.1:${devIdpPort}${DEV_IDP_PATH}`;
+process.env.OIDC_ISSUER ??= `http://127.0.0.1:${devIdpPort}${devIdpPath}`;
 const config = loadConfig();
 const logs = path.join(config.dataDir, 'logs');
 fs.mkdirSync(logs, { recursive: true });
