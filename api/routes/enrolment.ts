@@ -25,12 +25,13 @@ import {
 import type { Manufacturer, Product } from '../../domain/types';
 import { enrolmentRequestScheduleId, enrolmentResponseScheduleId } from '../../infra/schedules';
 import type { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow } from '../../workflows/enrolment';
-import { orderWorkflowId, requestEnrolmentUpdate, type OrderView } from '../../workflows/messages';
+import { orderWorkflowId, requestEnrolmentUpdate } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { idempotent } from '../idempotency';
 import { apiError } from '../errors';
+import { readOrderView } from '../order-view';
 import { isDuplicateKey } from '../../infra/db';
 import {
   EnrolmentIdsRecordedSchema,
@@ -159,15 +160,11 @@ const runJob = createRoute({
 type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: string };
 
 export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
-  const { OrderView: Orders, Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
+  const { Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
   const r = newRouter();
   const idem = idempotent(db);
 
-  const readOrder = async (orderId: string): Promise<OrderView> => {
-    const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
-    if (!doc) throw apiError('ORDER_NOT_FOUND', `no order ${orderId}`);
-    return doc.state as OrderView;
-  };
+  const readOrder = (orderId: string) => readOrderView(db, orderId);
 
   const recordRequests = async (orderId: string, customerIds: EnrolmentCustomerIds, when: 'orderTime' | 'later', by: string, picks: ProgrammePick[] = []) => {
     const at = new Date().toISOString();

@@ -30,6 +30,7 @@ import type { ApiEnv } from '../env';
 import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
+import { readOrderView } from '../order-view';
 import { idempotent } from '../idempotency';
 import {
   AddLineBody,
@@ -227,11 +228,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   const notes = orderNotes(db.models);
   const trail = auditTrail(db.models);
 
-  const readOrder = async (orderId: string): Promise<OrderView> => {
-    const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
-    if (!doc) throw apiError('ORDER_NOT_FOUND', `no order ${orderId}`);
-    return doc.state as OrderView;
-  };
+  const readOrder = (orderId: string) => readOrderView(db, orderId);
 
   /** The order with the notes kept beside it once its workflow finished (only a finished order has any). */
   const withKeptNotes = async (order: OrderView): Promise<OrderView> => {

@@ -22,6 +22,7 @@ import type { ApiDeps } from '../app';
 import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
+import { readOrderView } from '../order-view';
 import { idempotent } from '../idempotency';
 import {
   AccountIdParam,
@@ -115,16 +116,12 @@ const balanceCheck = createRoute({
 const ms = (d: string) => msToNumber(d as Duration);
 
 export function returnRoutes({ config, db, temporal }: ApiDeps) {
-  const { OrderView: Orders, Return, CreditNote, Charge } = db.models;
+  const { Return, CreditNote, Charge } = db.models;
   const store = returnsStore(db);
   const r = newRouter();
   const idem = idempotent(db);
 
-  const readOrder = async (orderId: string): Promise<OrderView> => {
-    const doc = await Orders.findOne({ _id: orderId }, { state: 1 }).lean();
-    if (!doc) throw apiError('ORDER_NOT_FOUND', `no order ${orderId}`);
-    return doc.state as OrderView;
-  };
+  const readOrder = (orderId: string) => readOrderView(db, orderId);
   const readReturn = async (rmaId: string): Promise<ReturnView> => {
     const doc = await Return.findOne({ _id: rmaId }, { _id: 0 }).lean<ReturnView>();
     if (!doc) throw apiError('RETURN_NOT_FOUND', `no return ${rmaId}`);
