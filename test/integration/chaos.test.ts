@@ -81,6 +81,16 @@ async function recordHistories({ temporal, db, orders }: { temporal: Client; db:
   return recorded;
 }
 
+/** The run's work folder goes with the test run: on a failure, what each process last said is printed. */
+function printLogTails(workDir: string): void {
+  const files = [path.join(workDir, 'chaos.log'), ...fs.readdirSync(path.join(workDir, 'logs')).map((f) => path.join(workDir, 'logs', f))];
+  for (const f of files) {
+    if (!fs.existsSync(f)) continue;
+    const tail = fs.readFileSync(f, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
+    console.error(`--- ${path.relative(workDir, f)} (last 30 lines) ---\n${tail}`);
+  }
+}
+
 describe('crash and restart', () => {
   it(`runs ${ORDERS} orders through one SIGKILL of each kind and loses nothing, doubles nothing`, { timeout: 1_200_000 }, async () => {
     const workDir = path.join(inject('tmpRoot'), `chaos-${process.pid}`);
@@ -98,6 +108,9 @@ describe('crash and restart', () => {
         await opsActions(ctx.apiUrl, ctx.db);
         recorded = await recordHistories(ctx);
       },
+    }).catch((err: unknown) => {
+      printLogTails(workDir);
+      throw err;
     });
     console.log(`${formatReport(report)}\nreplayed histories: ${recorded.join(', ')}`);
     expect(report.violations).toEqual([]);
