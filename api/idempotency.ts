@@ -1,5 +1,6 @@
 // Idempotency-Key on POSTs: a retried request gets the first answer and changes nothing. The key
-// is scoped by role, method and path; the same key with a different body is refused. Records
+// is scoped by the person (the token's subject), method and path: two agents who happen to pick
+// the same key each get their own answer. The same key with a different body is refused. Records
 // expire after IDEMPOTENCY_TTL_MS and hold only what a replay needs: an order in the answer is
 // kept as its id and read again from the read model, so no customer details are copied here.
 import { createHash } from 'node:crypto';
@@ -41,7 +42,7 @@ export function idempotent(db: Db): MiddlewareHandler<ApiEnv> {
     const key = c.req.header('idempotency-key');
     if (key === undefined) return next();
     if (!/^[\w.:-]{1,128}$/.test(key)) throw apiError('VALIDATION_FAILED', "Idempotency-Key: 1 to 128 characters of letters, digits, '_', '.', ':' and '-'");
-    const scope = `${c.get('role')}:${c.req.method}:${c.req.path}:${key}`;
+    const scope = `${c.get('actor')}:${c.req.method}:${c.req.path}:${key}`;
     const fingerprint = createHash('sha256')
       .update(await c.req.text())
       .digest('hex');

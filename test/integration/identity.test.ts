@@ -34,6 +34,20 @@ describe('access tokens', () => {
     expect(created.body.history[0]).toMatchObject({ to: 'New', by: 'alice-7' });
   });
 
+  it('scopes an Idempotency-Key to the person: two agents with the same key get an order each', async () => {
+    const create = (sub: string) =>
+      sys.call('POST', '/api/v1/accounts/ACC-1001/orders', {
+        ...bearer(issuer.accessToken({ sub, roles: ['agent'] }), { 'idempotency-key': 'shared-key-1' }),
+        body: {},
+      });
+    const [a1, b1, a2] = [await create('alice-7'), await create('bob-3'), await create('alice-7')];
+    expect([a1.status, b1.status, a2.status]).toEqual([201, 201, 201]);
+    expect(b1.body.orderId).not.toBe(a1.body.orderId);
+    expect(b1.body.history[0].by).toBe('bob-3');
+    // Alice's retry is still hers.
+    expect(a2.body.orderId).toBe(a1.body.orderId);
+  });
+
   it('refuses expired, wrongly signed, wrong-audience and wrong-issuer tokens with 401', async () => {
     const now = Math.floor(Date.now() / 1000);
     const agent = { sub: 'alice-7', roles: ['agent'] };
