@@ -11,8 +11,8 @@ import {
   resultFor,
   type DeviceOutcome,
   type EnrolmentAction,
-  type EnrolmentDevice,
   type EnrolmentInstruction,
+  type QueueInstructionsInput,
 } from '../domain/enrolment';
 import type { Manufacturer } from '../domain/types';
 import { isDuplicateKey } from '../infra/db';
@@ -30,18 +30,6 @@ const TX_PREFIX: Record<Manufacturer, string> = { apple: 'APL', google: 'GGL', s
 const credentialsFailure = (err: CredentialsRefusedError) => ApplicationFailure.nonRetryable(err.message, 'MANUFACTURER_CREDENTIALS_REFUSED');
 
 type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: string };
-
-export interface QueueInstructionsInput {
-  requestId: string;
-  action: EnrolmentAction;
-  orderId: string;
-  manufacturer: Manufacturer;
-  customerId: string;
-  orderNumber: string;
-  devices: EnrolmentDevice[];
-  requestedBy: string;
-  reason?: string;
-}
 
 export function enrolmentActivities({ db, temporal, config }: ActivityDeps, gatewayOverride?: ManufacturerGateways) {
   const { EnrolmentInstruction: Instr, EnrolmentTransaction: Tx, EnrolmentAudit: Audit } = db.models;

@@ -6,19 +6,11 @@
 import { licenceChargeKey, licencesToCharge } from './licences';
 import { invoiceTotals, lineAmounts, type InvoiceTotals } from './money';
 import type { OrderState } from './order-state';
+import type { Charge } from './types';
 import { isValidIsoDate } from './warehouse-response';
 
-export interface ChargeDraft {
-  chargeKey: string;
-  lineNumber: number;
-  sku: string;
-  description: string;
-  quantity: number;
-  unitPrice: number;
-  taxRateBps: number;
-  amount: number;
-  tax: number;
-}
+/** A charge before it is on an invoice. */
+export type ChargeDraft = Omit<Charge, 'invoiceNumber'>;
 
 export function chargesForOrder(order: OrderState): ChargeDraft[] {
   const shipped = new Map<string, { lineNumber: number; batchId: string; quantity: number }>();

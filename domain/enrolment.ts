@@ -13,6 +13,20 @@ export type EnrolmentAction = 'enrol' | 'unenrol';
 /** The customer's programme id per manufacturer (Apple organisation id, zero-touch customer id, Knox customer id). */
 export type EnrolmentCustomerIds = Partial<Record<Manufacturer, string>>;
 
+/** One request's instructions to queue for the next Device Enrolment Request job. */
+export interface QueueInstructionsInput {
+  /** The enrolment workflow's id: the instructions' key, so a retried queueing adds nothing. */
+  requestId: string;
+  action: EnrolmentAction;
+  orderId: string;
+  manufacturer: Manufacturer;
+  customerId: string;
+  orderNumber: string;
+  devices: EnrolmentDevice[];
+  requestedBy: string;
+  reason?: string;
+}
+
 /** A dispatched device, as the manufacturer needs to know it. */
 export interface EnrolmentDevice {
   /** Our key for the device: its IMEI, else its serial number. */

@@ -16,6 +16,7 @@ import {
   type EnrolmentDevice,
   type EnrolmentProgress,
   type InstructionStatus,
+  type QueueInstructionsInput,
 } from '../domain/enrolment';
 import type { Manufacturer } from '../domain/types';
 import { enrolmentResultSignal, getEnrolmentProgressQuery } from './messages';
@@ -55,16 +56,7 @@ export interface EnrolmentOutcome extends EnrolmentProgress {
 /** Queues the instructions, then waits until every device has its outcome (or time runs out). */
 async function queueAndAwait(
   action: EnrolmentAction,
-  o: {
-    orderId: string;
-    manufacturer: Manufacturer;
-    customerId: string;
-    orderNumber: string;
-    devices: EnrolmentDevice[];
-    requestedBy: string;
-    reason?: string;
-    giveUpAfter?: string;
-  },
+  o: Omit<QueueInstructionsInput, 'requestId' | 'action'> & { giveUpAfter?: string },
 ): Promise<EnrolmentOutcome> {
   const requestId = workflowInfo().workflowId;
   const devices = new Map<string, EnrolmentProgress['devices'][number]>(o.devices.map((d) => [d.deviceId, { deviceId: d.deviceId, status: 'queued' }]));
