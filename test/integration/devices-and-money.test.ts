@@ -8,8 +8,8 @@ import { createActivities } from '../../activities';
 import { enrolmentWorkflowId } from '../../domain/enrolment';
 import { freePort } from '../../infra/dev-stack';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
-import type { RequestJobResult, ResponseJobResult } from '../../workflows/enrolment';
 import { orderWorkflowId } from '../../workflows/messages';
+import { runEnrolmentRequestJob, runEnrolmentResponseJob } from '../support/enrolment-jobs';
 import { addLine, createOrder, generate, notes, outboxFiles, waitForOrder, waitForStatus } from '../support/orders';
 import { replayAndRecord } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
@@ -36,14 +36,6 @@ afterAll(async () => {
   await maker?.stop();
 });
 
-let jobRun = 0;
-const runJob = <T>(type: 'enrolmentRequestJob' | 'enrolmentResponseJob') =>
-  sys.temporal.workflow.execute(type, {
-    workflowId: `test-${type}-${++jobRun}-${sys.config.temporal.taskQueue}`,
-    taskQueue: sys.config.temporal.taskQueue,
-    args: [],
-  }) as Promise<T>;
-
 async function enrolment(orderId: string): Promise<any> {
   const r = await sys.call('GET', `/api/v1/orders/${orderId}/enrolment`);
   expect(r.status).toBe(200);
@@ -53,8 +45,8 @@ const deviceStatuses = async (orderId: string) => Object.fromEntries((await enro
 
 /** Sends the manufacturers what is queued and brings their answers back. */
 async function manufacturersAnswer(): Promise<void> {
-  await runJob<RequestJobResult>('enrolmentRequestJob');
-  await runJob<ResponseJobResult>('enrolmentResponseJob');
+  await runEnrolmentRequestJob(sys);
+  await runEnrolmentResponseJob(sys);
 }
 
 /**

@@ -8,8 +8,8 @@ import { enrolmentWorkflowId } from '../../domain/enrolment';
 import { freePort } from '../../infra/dev-stack';
 import { enrolmentRequestScheduleId, enrolmentResponseScheduleId, ensureSchedules, scheduleDefinitions } from '../../infra/schedules';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
-import type { RequestJobResult, ResponseJobResult } from '../../workflows/enrolment';
 import { orderWorkflowId } from '../../workflows/messages';
+import { lastEnrolmentJobId, of, runEnrolmentRequestJob, runEnrolmentResponseJob } from '../support/enrolment-jobs';
 import { replayAndRecord } from '../support/replay';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
@@ -44,16 +44,8 @@ async function ship(orderIds: string[]) {
   return out;
 }
 
-let jobRun = 0;
-const runJob = <T>(type: 'enrolmentRequestJob' | 'enrolmentResponseJob') =>
-  sys.temporal.workflow.execute(type, {
-    workflowId: `test-${type}-${++jobRun}-${sys.config.temporal.taskQueue}`,
-    taskQueue: sys.config.temporal.taskQueue,
-    args: [],
-  }) as Promise<T>;
-const requestJob = () => runJob<RequestJobResult>('enrolmentRequestJob');
-const responseJob = () => runJob<ResponseJobResult>('enrolmentResponseJob');
-const of = <T extends { manufacturer: string }>(r: { manufacturers: T[] }, m: string) => r.manufacturers.find((x) => x.manufacturer === m)!;
+const requestJob = () => runEnrolmentRequestJob(sys);
+const responseJob = () => runEnrolmentResponseJob(sys);
 
 async function enrolment(orderId: string): Promise<any> {
   const r = await sys.call('GET', `/api/v1/orders/${orderId}/enrolment`);
@@ -145,8 +137,8 @@ describe('device enrolment', () => {
     expect(audit[0].request).toMatchObject({ transactionId: txId, orders: [{ orderNumber: orderId, orderType: 'OR', customerId: 'ORG-APPLE-1' }] });
     await replayAndRecord(sys.temporal, orderWorkflowId(orderId), 'order-complete-with-enrolment');
     await replayAndRecord(sys.temporal, enrolmentWorkflowId(orderId, 'apple'), 'device-enrolment');
-    await replayAndRecord(sys.temporal, `test-enrolmentRequestJob-${jobRun - 1}-${sys.config.temporal.taskQueue}`, 'enrolment-request-job');
-    await replayAndRecord(sys.temporal, `test-enrolmentResponseJob-${jobRun}-${sys.config.temporal.taskQueue}`, 'enrolment-response-job');
+    await replayAndRecord(sys.temporal, lastEnrolmentJobId('enrolmentRequestJob'), 'enrolment-request-job');
+    await replayAndRecord(sys.temporal, lastEnrolmentJobId('enrolmentResponseJob'), 'enrolment-response-job');
   });
 
   it('later, for a Complete order: validated, one child per manufacturer, enrolled; asking twice is refused', async () => {

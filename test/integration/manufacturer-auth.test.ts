@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { enrolmentWorkflowId } from '../../domain/enrolment';
 import { freePort } from '../../infra/dev-stack';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
-import type { RequestJobResult, ResponseJobResult } from '../../workflows/enrolment';
+import { lastEnrolmentJobId, of, runEnrolmentRequestJob, runEnrolmentResponseJob } from '../support/enrolment-jobs';
 import { createTestCa, type IssuedCertificate } from '../support/test-ca';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 
@@ -52,16 +52,8 @@ async function ship(orderIds: string[]) {
   return out;
 }
 
-let jobRun = 0;
-const runJob = <T>(s: TestSystem, type: 'enrolmentRequestJob' | 'enrolmentResponseJob') =>
-  s.temporal.workflow.execute(type, {
-    workflowId: `test-${type}-${++jobRun}-${s.config.temporal.taskQueue}`,
-    taskQueue: s.config.temporal.taskQueue,
-    args: [],
-  }) as Promise<T>;
-const requestJob = (s = sys) => runJob<RequestJobResult>(s, 'enrolmentRequestJob');
-const responseJob = (s = sys) => runJob<ResponseJobResult>(s, 'enrolmentResponseJob');
-const of = <T extends { manufacturer: string }>(r: { manufacturers: T[] }, m: string) => r.manufacturers.find((x) => x.manufacturer === m)!;
+const requestJob = (s = sys) => runEnrolmentRequestJob(s);
+const responseJob = (s = sys) => runEnrolmentResponseJob(s);
 
 async function requestEnrolment(orderId: string, customerIds: Record<string, string>, lines: { lineNumber: number; programme: string }[]) {
   const r = await sys.call('POST', `/api/v1/orders/${orderId}/enrolment`, { body: { customerIds, lines } });
@@ -227,7 +219,7 @@ describe('manufacturer authentication', () => {
       ]);
       const tx = await sys.db.models.EnrolmentTransaction.findOne({ customerId: 'KNOX-99' }).lean();
       expect(tx).toMatchObject({ status: 'rejected', sendAttempts: 1, error: { code: 'CREDENTIALS_REFUSED', manufacturerCode: 'invalid_client' } });
-      const history = await sys.temporal.workflow.getHandle(`test-enrolmentRequestJob-${jobRun}-${sys.config.temporal.taskQueue}`).fetchHistory();
+      const history = await sys.temporal.workflow.getHandle(lastEnrolmentJobId('enrolmentRequestJob')).fetchHistory();
       const failure = history.events!.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!;
       expect(failure.applicationFailureInfo).toMatchObject({ type: 'MANUFACTURER_CREDENTIALS_REFUSED', nonRetryable: true });
       expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes?.attempt && e.activityTaskStartedEventAttributes.attempt > 1)).toEqual([]);

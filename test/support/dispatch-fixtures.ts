@@ -136,7 +136,7 @@ export function imeiFor(n: number): string {
 let unitSeq = 0;
 
 /** One `shipped` row per unit of every line of every sub-order of the order (IMEIs and serials where the line captures them). */
-export function shippedRows(order: OrderView, opts: { only?: { lineNumber: number; units: number } } = {}): ResponseRow[] {
+export function shippedRows(order: OrderView, opts: { only?: { lineNumber: number; units: number }; shipDate?: string } = {}): ResponseRow[] {
   const rows: ResponseRow[] = [];
   for (const sub of order.subOrders) {
     for (const sl of sub.lines) {
@@ -150,7 +150,7 @@ export function shippedRows(order: OrderView, opts: { only?: { lineNumber: numbe
         sku: sl.sku,
         carrier: 'DPD',
         tracking_number: `TRK-${sub.subOrderNumber}`,
-        ship_date: '2025-03-14',
+        ship_date: opts.shipDate ?? '2025-03-14',
         disposition: 'shipped',
       };
       if (line.capture === 'none') {

@@ -7,10 +7,8 @@ import { expect } from 'vitest';
 import { accountBalanceCheck } from '../../infra/balance-check';
 import { warehouseFolders } from '../../infra/config';
 import { orderWorkflowId } from '../../workflows/messages';
-import { deliver, imeiFor, type ResponseRow } from './dispatch-fixtures';
+import { deliver, shippedRows, type ResponseRow } from './dispatch-fixtures';
 import { eventually, type TestSystem } from './system';
-
-let seq = Math.floor(Math.random() * 500_000);
 
 export const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 
@@ -28,28 +26,9 @@ export async function shippedOrder(sys: TestSystem, accountId: string, lines: { 
   for (const s of order.subOrders)
     fs.rmSync(path.join(warehouseFolders(sys.config.dataDir, s.warehouseId).outbox, `${s.subOrderNumber}-new.json`), { force: true });
   const byWarehouse = new Map<string, ResponseRow[]>();
-  for (const sub of order.subOrders) {
-    for (const sl of sub.lines) {
-      const line = order.lines.find((l: any) => l.lineNumber === sl.lineNumber);
-      const base = {
-        warehouse_id: sub.warehouseId,
-        sub_order_number: sub.subOrderNumber,
-        line_number: sl.lineNumber,
-        sku: sl.sku,
-        carrier: 'DPD',
-        tracking_number: `TRK-${sub.subOrderNumber}`,
-        ship_date: shipDate,
-        disposition: 'shipped',
-      };
-      const rows = byWarehouse.get(sub.warehouseId) ?? [];
-      if (line.capture === 'none') rows.push({ ...base, quantity_shipped: sl.quantity });
-      else
-        for (let u = 0; u < sl.quantity; u++) {
-          const n = ++seq;
-          rows.push({ ...base, quantity_shipped: 1, serial_number: `SN-R${n}`, ...(line.capture === 'imei' ? { imei: imeiFor(n) } : {}) });
-        }
-      byWarehouse.set(sub.warehouseId, rows);
-    }
+  for (const row of shippedRows(order, { shipDate })) {
+    const w = String(row.warehouse_id);
+    byWarehouse.set(w, [...(byWarehouse.get(w) ?? []), row]);
   }
   for (const [warehouseId, rows] of byWarehouse) await deliver(sys, warehouseId, `ship-${orderId}-${warehouseId}.csv`, rows);
   await sys.temporal.workflow.getHandle(orderWorkflowId(orderId)).result();
