@@ -113,4 +113,23 @@ describe('AgentView sign-in with OpenID Connect', () => {
     await browser.screenshot(ops, 'oidc-ops-audit');
     await ops.close();
   });
+
+  it('an admin (neither agent nor ops) is told AgentView is not for them, and the session is not left open', async () => {
+    await browser.context.clearCookies();
+    const page = await browser.newPage();
+    await page.goto(`${browser.baseUrl}/signin`);
+    await page.getByRole('link', { name: 'Sign in with your organisation account' }).click();
+    await page.getByLabel('Username').fill('adam');
+    await page.getByLabel('Password').fill(DEV_USERS.adam.password);
+    const callback = page.waitForResponse((r) => new URL(r.url()).pathname === '/auth/callback', WAIT);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const issued = /agentview_session=([^;]+)/.exec((await (await callback).allHeaders())['set-cookie'] ?? '')?.[1];
+    expect(issued).toBeTruthy();
+    await showing(page, '#notice', 'not for AgentView');
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    // The server ended the session: the cookie the callback set is gone, and refused if replayed.
+    await expect.poll(sessionCookie, WAIT).toBeUndefined();
+    expect((await withCookie(issued!, '/api/v1/me')).status).toBe(401);
+    await page.close();
+  });
 });

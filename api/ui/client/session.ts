@@ -39,10 +39,17 @@ export const session = {
   },
   /** Ends the cookie session on the server too (the cookie is refused from then on), then forgets this tab's. */
   async signOut(): Promise<void> {
-    if (this.viaCookie) await fetch('/auth/signout', { method: 'POST', headers: CSRF_HEADERS }).catch(() => undefined);
+    if (this.viaCookie) await endCookieSession();
     this.clear();
   },
 };
+
+/** Ends the OpenID sign-in's session on the server: its cookie is refused from then on. */
+export const endCookieSession = () =>
+  fetch('/auth/signout', { method: 'POST', headers: CSRF_HEADERS }).then(
+    () => undefined,
+    () => undefined,
+  );
 
 /** The sign-in page, coming back here afterwards. */
 export const signInUrl = () => `/signin?next=${encodeURIComponent(location.pathname + location.search)}`;

@@ -5,7 +5,7 @@ import { api, ApiRefusal } from '../api';
 import type { Me } from '../api-types';
 import { $, submitter } from '../dom';
 import { run, showNotice } from '../notice';
-import { session } from '../session';
+import { endCookieSession, session } from '../session';
 
 /** `token` undefined: the session cookie the OpenID sign-in left (api/agentview-session.ts). */
 async function whoIs(token: string | undefined): Promise<{ role: 'agent' | 'ops'; name: string }> {
@@ -26,6 +26,8 @@ async function resumeCookieSession(): Promise<boolean> {
   } catch (err) {
     // 401: not signed in with the provider; the page stays. Anything else is worth saying.
     if (err instanceof ApiRefusal && err.status !== 401) showNotice(err.message);
+    // Signed in, but not as anyone AgentView serves (an admin): the session is not left behind.
+    if (err instanceof ApiRefusal && err.status === 403) await endCookieSession();
     return false;
   }
 }
