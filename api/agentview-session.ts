@@ -35,6 +35,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 interface KeptSession {
   _id: string;
   accessToken: string;
+  idToken?: string;
   subject: string;
   expiresAt: Date;
 }
@@ -60,7 +61,10 @@ function cookieOptions(config: Config, path: string, maxAge: number) {
   return { httpOnly: true, sameSite: 'Lax' as const, secure: config.agentView.secureCookie, path, maxAge };
 }
 
-/** `/auth/signin`, `/auth/callback` and `/auth/signout` (only when OIDC_ISSUER is set). */
+/**
+ * `/auth/signin`, `/auth/callback` and `/auth/signout` (only when OIDC_ISSUER is set). Signing out
+ * answers `{ endSessionUrl }`, the provider's sign-out to send the browser to, when it has one.
+ */
 export function agentViewSignInRoutes(config: Config, db: Db) {
   const r = new Hono();
   if (!config.oidc) return r;
@@ -144,6 +148,7 @@ export function agentViewSignInRoutes(config: Config, db: Db) {
     await AgentViewSession.create({
       _id: hashOf(sessionId),
       accessToken: tokens.access_token,
+      idToken: tokens.id_token,
       subject: principal.subject,
       expiresAt: new Date(Date.now() + seconds * 1000),
     });
@@ -155,9 +160,14 @@ export function agentViewSignInRoutes(config: Config, db: Db) {
   r.post('/auth/signout', async (c) => {
     if (c.req.header(CSRF_HEADER) !== CSRF_VALUE) throw apiError('FORBIDDEN', `signing out needs the ${CSRF_HEADER}: ${CSRF_VALUE} header`);
     const sessionId = getCookie(c, SESSION_COOKIE);
-    if (sessionId) await AgentViewSession.deleteOne({ _id: hashOf(sessionId) });
+    const kept = sessionId ? await AgentViewSession.findOneAndDelete({ _id: hashOf(sessionId) }).lean<KeptSession>() : null;
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: config.agentView.secureCookie });
-    return c.body(null, 204);
+    // The provider's session ends too, where it offers that (RP-initiated logout): otherwise the next
+    // person at this desk who signs in would be signed in as this one without a password.
+    const server = kept?.idToken ? await provider().catch(() => null) : null;
+    if (!server?.serverMetadata().end_session_endpoint) return c.body(null, 204);
+    const endSessionUrl = oidc.buildEndSessionUrl(server, { id_token_hint: kept!.idToken!, post_logout_redirect_uri: `${config.agentView.url}/signin` });
+    return c.json({ endSessionUrl: endSessionUrl.href });
   });
   return r;
 }

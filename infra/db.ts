@@ -150,6 +150,8 @@ const AgentViewSessionSchema = new Schema(
   {
     _id: { type: String, required: true },
     accessToken: { type: String, required: true },
+    /** The ID token, for the provider's sign-out (id_token_hint). */
+    idToken: { type: String },
     subject: { type: String, required: true },
     expiresAt: { type: Date, required: true },
   },

@@ -32,9 +32,8 @@ export interface DevIdpOptions {
   host?: string;
   /** The API's audience (OIDC_AUDIENCE). */
   audience: string;
-  /** Where AgentView's sign-in comes back to. */
+  /** Where AgentView's sign-in comes back to (`…/auth/callback`); its sign-out comes back to `…/signin` beside it. */
   redirectUris: string[];
-  postLogoutRedirectUris?: string[];
 }
 
 export interface DevIdp {
@@ -78,7 +77,7 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
         grant_types: ['authorization_code'],
         response_types: ['code'],
         redirect_uris: opts.redirectUris,
-        post_logout_redirect_uris: opts.postLogoutRedirectUris ?? [],
+        post_logout_redirect_uris: opts.redirectUris.map((u) => u.replace(/\/auth\/callback$/, '/signin')),
       },
       ...Object.entries(DEV_MACHINE_CLIENTS).map(([clientId, c]) => ({
         client_id: clientId,
@@ -97,7 +96,19 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      // Signing out of AgentView ends the provider's session too (a shared call-centre desk), after a confirmation.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = page(
+            'Sign out of the development provider?',
+            `${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button> <button type="submit" form="op.logoutForm">Stay signed in</button>`,
+          );
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = page('Signed out', '<p>You are signed out of the development provider.</p>');
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => API_RESOURCE,

@@ -78,8 +78,10 @@ describe('AgentView sign-in with OpenID Connect', () => {
     expect(history.find((e) => e.from === 'New' && e.to !== 'New')?.by).toBe('alice');
     expect(history.map((e) => e.by)).not.toContain('dev-agent');
 
-    // Signing out ends the session on the server: the old cookie no longer works, and the page is back at sign-in.
+    // Signing out ends the session on the server and, after the provider's confirmation, the
+    // provider's session too: the old cookie no longer works, and the page is back at sign-in.
     await agent.locator('#sign-out').click();
+    await agent.getByRole('button', { name: 'Sign out', exact: true }).click();
     await agent.waitForURL(`${browser.baseUrl}/signin`);
     expect(await sessionCookie()).toBeUndefined();
     const refused = await withCookie(cookie.value, '/api/v1/me');
@@ -91,8 +93,8 @@ describe('AgentView sign-in with OpenID Connect', () => {
     await agent.waitForURL(/\/signin\?next=/, WAIT);
     await agent.close();
 
-    // Olga, as another person in a fresh browser state (the provider's own session too), approves it.
-    await browser.context.clearCookies();
+    // Olga, at the same desk, approves it: the provider asks for a password again (alice's session
+    // there ended with hers here), so she is not signed in as alice.
     const ops = await browser.newPage();
     await signInWithProvider(ops, browser.baseUrl, 'olga', DEV_USERS.olga.password);
     await showing(ops, '#signed-in-as', 'Olga Ops (olga) (ops)');

@@ -111,8 +111,15 @@ describe("AgentView's OpenID sign-in", () => {
     expect((await agentView('/auth/signout', { method: 'POST', headers: { cookie } })).status).toBe(403);
     expect((await agentView('/api/v1/me', { headers: { cookie } })).status).toBe(200);
     const out = await agentView('/auth/signout', { method: 'POST', headers: { cookie, 'x-requested-with': 'agentview' } });
-    expect(out.status).toBe(204);
+    expect(out.status).toBe(200);
     expect(cookiesOf(out).agentview_session.attributes).toMatch(/Max-Age=0/i);
+    // The provider's own sign-out, with the ID token as the hint and sign-in as the way back.
+    const end = new URL(((await out.json()) as { endSessionUrl: string }).endSessionUrl);
+    expect(`${end.origin}${end.pathname}`).toBe(`${idp.issuer}/session/end`);
+    expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${AGENTVIEW}/signin`);
+    expect(end.searchParams.get('id_token_hint')?.split('.')).toHaveLength(3);
+    // Signed out already: a second sign-out has nothing to end at the provider.
+    expect((await agentView('/auth/signout', { method: 'POST', headers: { cookie, 'x-requested-with': 'agentview' } })).status).toBe(204);
     const after = await agentView('/api/v1/me', { headers: { cookie } });
     expect(after.status).toBe(401);
     expect(((await after.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');

@@ -15,7 +15,6 @@ export function initFrame(): void {
   if (session.role === 'ops') for (const el of document.querySelectorAll<HTMLElement>('[data-ops-only]')) el.hidden = false;
   initOrderSearch();
   $('#sign-out').addEventListener('click', async () => {
-    await session.signOut();
-    location.assign('/signin');
+    location.assign(await session.signOut());
   });
 }

@@ -37,19 +37,28 @@ export const session = {
   clear(): void {
     for (const k of Object.values(KEYS)) sessionStorage.removeItem(k);
   },
-  /** Ends the cookie session on the server too (the cookie is refused from then on), then forgets this tab's. */
-  async signOut(): Promise<void> {
-    if (this.viaCookie) await endCookieSession();
+  /**
+   * Ends the cookie session on the server too (the cookie is refused from then on), then forgets this
+   * tab's. Answers where to go next: the provider's own sign-out when it has one, else sign-in.
+   */
+  async signOut(): Promise<string> {
+    const next = this.viaCookie ? await endCookieSession() : null;
     this.clear();
+    return next ?? '/signin';
   },
 };
 
-/** Ends the OpenID sign-in's session on the server: its cookie is refused from then on. */
-export const endCookieSession = () =>
-  fetch('/auth/signout', { method: 'POST', headers: CSRF_HEADERS }).then(
-    () => undefined,
-    () => undefined,
-  );
+/** Ends the OpenID sign-in's session on the server (its cookie is refused from then on); answers the provider's sign-out address, if any. */
+export async function endCookieSession(): Promise<string | null> {
+  try {
+    const res = await fetch('/auth/signout', { method: 'POST', headers: CSRF_HEADERS });
+    if (res.status !== 200) return null;
+    const { endSessionUrl } = (await res.json()) as { endSessionUrl?: string };
+    return typeof endSessionUrl === 'string' && /^https?:\/\//.test(endSessionUrl) ? endSessionUrl : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The sign-in page, coming back here afterwards. */
 export const signInUrl = () => `/signin?next=${encodeURIComponent(location.pathname + location.search)}`;
