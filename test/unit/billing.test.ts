@@ -3,40 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { billCutOff, billDateForScheduledRun, chargesForOrder, cycleDayOf, invoiceSummary, isBillDate } from '../../domain/billing';
 import { licenceChargeKey, licenceFate, licencesToRevoke } from '../../domain/licences';
 import { lineAmounts } from '../../domain/money';
-import { applyAddLine, applyDispatchRows, newOrder, type OrderState } from '../../domain/order-state';
+import { applyDispatchRows, type OrderState } from '../../domain/order-state';
 import type { DispatchRow, Product } from '../../domain/types';
+import { orderSentToOneWarehouse, testProduct } from '../support/domain-fixtures';
 
-const product = (sku: string, unitPrice: number, taxRateBps = 2000, kind: Product['kind'] = 'peripheral'): Product => ({
-  sku,
-  name: `${sku} name`,
-  kind,
-  unitPrice,
-  currency: 'GBP',
-  taxRateBps,
-  capture: 'none',
-  enrolmentProgrammes: [],
-  active: true,
-});
+const product = (sku: string, unitPrice: number, taxRateBps = 2000, kind: Product['kind'] = 'peripheral') => testProduct({ sku, unitPrice, taxRateBps, kind });
 
-/** An order with the given lines, sent to one warehouse (licence lines stay off the sub-order). */
-function sentOrder(lines: { p: Product; quantity: number }[]): OrderState {
-  const order = newOrder(
-    { orderId: 'ORD-T1', accountId: 'ACC-1', currency: 'GBP', createdBy: 'agent:t', delivery: null, billingMode: 'immediate' },
-    '2025-01-01T00:00:00.000Z',
-  );
-  for (const l of lines) applyAddLine(order, { product: l.p, quantity: l.quantity });
-  order.subOrders = [
-    {
-      subOrderNumber: 'ORD-T1-WH-A',
-      warehouseId: 'WH-A',
-      lines: order.lines.filter((l) => l.kind !== 'softwareLicence').map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, quantity: l.quantity })),
-      status: 'Sent',
-      units: [],
-      lineExceptions: [],
-    },
-  ];
-  return order;
-}
+const sentOrder = (lines: { p: Product; quantity: number }[]) => orderSentToOneWarehouse(lines, { orderId: 'ORD-T1', createdAt: '2025-01-01T00:00:00.000Z' });
 
 let rowNumber = 0;
 const row = (

@@ -24,22 +24,13 @@ import { applyAddLine, applyDispatchRows, dispatchOutcome, newOrder, transition,
 import { buildSalesOrderRequest, salesOrderFileId } from '../../domain/sales-order';
 import type { DeliveryContact, DispatchRow, Product, SubOrder } from '../../domain/types';
 import { validateSalesOrderRequest } from '../../infra/contracts';
+import { testProduct } from '../support/domain-fixtures';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const HOUR = 3_600_000;
 const delivery: DeliveryContact = { name: 'Alice', address: { lines: ['1 High St'], city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' } };
 const moved: DeliveryContact = { name: 'Alice', address: { lines: ['9 Low Rd'], city: 'York', postcode: 'YO1 7HH', country: 'GB' } };
-const product = (sku: string, kind: Product['kind'] = 'peripheral'): Product => ({
-  sku,
-  name: sku,
-  kind,
-  unitPrice: 1000,
-  currency: 'GBP',
-  taxRateBps: 2000,
-  capture: 'none',
-  enrolmentProgrammes: [],
-  active: true,
-});
+const product = (sku: string, kind: Product['kind'] = 'peripheral') => testProduct({ sku, name: sku, kind });
 
 const sub = (n: string, lines: [number, string, number][], over: Partial<SubOrder> = {}): SubOrder => ({
   subOrderNumber: n,

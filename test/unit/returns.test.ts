@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chargesForOrder } from '../../domain/billing';
 import { DomainError } from '../../domain/errors';
-import { applyAddLine, applyDispatchRows, newOrder, type OrderState } from '../../domain/order-state';
+import { applyDispatchRows, type OrderState } from '../../domain/order-state';
 import {
   checkBalance,
   checkReturn,
@@ -20,21 +20,13 @@ import {
   type ReturnWindows,
 } from '../../domain/returns';
 import type { DispatchRow, Product } from '../../domain/types';
+import { orderSentToOneWarehouse, testProduct } from '../support/domain-fixtures';
 
 const DAY = 86_400_000;
 const WINDOWS: ReturnWindows = { unwantedMs: 14 * DAY, faultyMs: 365 * DAY };
 
-const product = (sku: string, unitPrice: number, capture: Product['capture'], kind: Product['kind'] = 'handset', taxRateBps = 2000): Product => ({
-  sku,
-  name: `${sku} name`,
-  kind,
-  unitPrice,
-  currency: 'GBP',
-  taxRateBps,
-  capture,
-  enrolmentProgrammes: [],
-  active: true,
-});
+const product = (sku: string, unitPrice: number, capture: Product['capture'], kind: Product['kind'] = 'handset', taxRateBps = 2000) =>
+  testProduct({ sku, unitPrice, capture, kind, taxRateBps });
 
 const PHONE = product('PHONE', 18900, 'imei');
 const CHEAP = product('CHEAP', 33, 'serial', 'peripheral');
@@ -43,22 +35,8 @@ const LICENCE = product('SW-1Y', 3600, 'none', 'softwareLicence');
 
 let rowNumber = 0;
 function shippedOrder(lines: { p: Product; quantity: number }[], shipDate = '2025-03-01'): OrderState {
-  const order = newOrder(
-    { orderId: 'ORD-R1', accountId: 'ACC-1', currency: 'GBP', createdBy: 'agent:t', delivery: null, billingMode: 'immediate' },
-    '2025-03-01T09:00:00.000Z',
-  );
-  for (const l of lines) applyAddLine(order, { product: l.p, quantity: l.quantity });
+  const order = orderSentToOneWarehouse(lines, { orderId: 'ORD-R1', createdAt: '2025-03-01T09:00:00.000Z' });
   order.history.push({ from: 'AwaitingGeneration', to: 'AwaitingDispatch', at: '2025-03-01T09:05:00.000Z', by: 'system', reason: 'sent' });
-  order.subOrders = [
-    {
-      subOrderNumber: 'ORD-R1-WH-A',
-      warehouseId: 'WH-A',
-      lines: order.lines.filter((l) => l.kind !== 'softwareLicence').map((l) => ({ lineNumber: l.lineNumber, sku: l.sku, quantity: l.quantity })),
-      status: 'Sent',
-      units: [],
-      lineExceptions: [],
-    },
-  ];
   const rows: DispatchRow[] = [];
   for (const l of order.lines) {
     if (l.kind === 'softwareLicence') {
