@@ -32,6 +32,7 @@ afterAll(async () => {
 });
 
 const HANDSET = 'HS-SAM-A16-128'; // 18900 + 20% VAT, IMEI
+const LICENCE = 'SW-MDM-1Y'; // 3600 + 20% VAT, a key per unit
 const postReturn = (orderId: string, body: unknown) => sys.call('POST', `/api/v1/orders/${orderId}/returns`, { body });
 const receive = (rmaId: string, body: unknown = { grade: 'A' }) => sys.call('POST', `/api/v1/returns/${rmaId}/receive`, { role: 'ops', body });
 
@@ -108,6 +109,62 @@ describe('returns on an account billed at once', () => {
     expect(ex.status).toBe(422);
     expect(ex.body.error.code).toBe('EXCHANGE_NOT_ALLOWED');
     expect((await postReturn(order.orderId, { units: [imei], reason: 'bored' })).status).toBe(400);
+  });
+});
+
+describe('a software licence returned by its key', () => {
+  it('is revoked for the RMA and credited on a credit note at once: nothing goes to a warehouse; balance holds', async () => {
+    const order = await shippedOrder(sys, 'ACC-1001', [
+      { sku: HANDSET, quantity: 1 },
+      { sku: LICENCE, quantity: 2 },
+    ]);
+    expect(order.status).toBe('Complete');
+    const [key, kept] = order.licences[0].keys as string[];
+    const charge = order.charges.find((c: any) => c.chargeKey === `${order.orderId}:2:licence`);
+    expect(charge).toMatchObject({ quantity: 2, unitPrice: 3600, tax: 1440, invoiceNumber: order.invoiceNumber });
+
+    const r = await postReturn(order.orderId, { units: [key], reason: 'faulty', note: 'never activated' });
+    expect(r.status).toBe(201);
+    const rmaId: string = r.body.rmaId;
+    expect(r.body.units).toEqual([
+      expect.objectContaining({ unitId: key, kind: 'licence', licenceKey: key, credit: expect.objectContaining({ amount: 3600, tax: 720, restockingFee: 0 }) }),
+    ]);
+    // No receipt to wait for: credited without ops or a warehouse, and no Return Authorisation sent.
+    const ended = await sys.temporal.workflow.getHandle(returnWorkflowId(rmaId)).result();
+    expect(ended).toMatchObject({
+      status: 'credited',
+      authorisations: [],
+      units: [{ unitId: key, received: { source: 'licence', by: 'system' } }],
+      credit: { creditNoteNumber: expect.stringMatching(/^CN-/), corrects: [order.invoiceNumber], net: 3600, tax: 720, gross: 4320 },
+    });
+    for (const w of sys.config.warehouses.ids) {
+      const outbox = warehouseFolders(sys.config.dataDir, w).outbox;
+      expect(fs.existsSync(outbox) ? fs.readdirSync(outbox).filter((f) => f.startsWith(rmaId)) : []).toEqual([]);
+    }
+
+    // The key is revoked for this return; the order's other key stays the customer's.
+    const licences = await sys.db.models.Licence.find({ orderId: order.orderId }).lean();
+    expect(licences.find((l: any) => l.licenceKey === key)).toMatchObject({
+      revokedAt: expect.any(String),
+      revokedFor: rmaId,
+      revokedReason: expect.stringContaining(rmaId),
+    });
+    expect(licences.find((l: any) => l.licenceKey === kept)).toMatchObject({ revokedAt: null, revokedFor: null });
+
+    // One credit note, for its price and tax.
+    const notes = await sys.db.models.CreditNote.find({ rmaId }).lean();
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ creditNoteNumber: ended.credit!.creditNoteNumber, net: 3600, tax: 720, gross: 4320 });
+    const listed = (await sys.call('GET', '/api/v1/accounts/ACC-1001/credit-notes')).body.items.filter((n: any) => n.rmaId === rmaId);
+    expect(listed).toHaveLength(1);
+    await expectBalanced(sys, 'ACC-1001');
+
+    // The key cannot be returned again; ops have nothing to receive.
+    const again = await postReturn(order.orderId, { units: [key], reason: 'faulty' });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'UNIT_ALREADY_RETURNED', details: { units: [key] } });
+    expect((await receive(rmaId)).body.error.code).toBe('RETURN_NOT_AWAITING_RECEIPT');
+    expect(await sys.db.models.CreditNote.countDocuments({ rmaId })).toBe(1);
   });
 });
 
