@@ -18,7 +18,7 @@ import { idempotent } from '../idempotency';
 import {
   AccountIdParam,
   BalanceCheckSchema,
-  ChargeSchema,
+  CreditLineChargeSchema,
   CreditNoteSchema,
   CreateReturnBody,
   CreditNotesSchema,
@@ -185,9 +185,9 @@ export function returnRoutes({ config, db, temporal }: ApiDeps) {
     await loadAccount(accountId);
     const [items, creditLines] = await Promise.all([
       CreditNote.find({ accountId }, { _id: 0, sequence: 0, idempotencyKey: 0 }).sort({ sequence: 1 }).lean<z.infer<typeof CreditNoteSchema>[]>(),
-      Charge.find({ accountId, rmaId: { $exists: true } }, { _id: 0, rmaId: 0, unitId: 0, corrects: 0 })
+      Charge.find({ accountId, rmaId: { $exists: true } }, { _id: 0 })
         .sort({ createdAt: 1, chargeKey: 1 })
-        .lean<z.infer<typeof ChargeSchema>[]>(),
+        .lean<z.infer<typeof CreditLineChargeSchema>[]>(),
     ]);
     return c.json({ items, creditLines }, 200);
   });

@@ -204,7 +204,16 @@ describe('returns on an account billed on its cycle (ACC-1002, cycle day 15)', (
     const got2 = await receive(r2.body.rmaId);
     expect(got2.body.credit).toMatchObject({ creditNoteNumber: null, corrects: [invoice!.invoiceNumber], gross: 22680 });
     const lines = (await sys.call('GET', '/api/v1/accounts/ACC-1002/credit-notes')).body.creditLines;
-    expect(lines).toContainEqual(expect.objectContaining({ chargeKey: `${order.orderId}:credit:${second}`, amount: -18900, tax: -3780, invoiceNumber: null }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        chargeKey: `${order.orderId}:credit:${second}`,
+        rmaId: r2.body.rmaId,
+        unitId: second,
+        amount: -18900,
+        tax: -3780,
+        invoiceNumber: null,
+      }),
+    );
     await expectBalanced(sys, 'ACC-1002');
     const next = await billRun(cycleDate(15, 1));
     expect(next).toMatchObject({ created: true });
