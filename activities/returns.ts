@@ -1,13 +1,16 @@
 // A return's side effects: the Return Authorisation to the warehouse, the return's record, its units
 // let go, the devices to unenrol, licences revoked, and which units go on a credit note. Each is
 // idempotent: keyed by the return, its file id or its units.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { deviceEnrolmentState, MANUFACTURERS, type EnrolmentDevice, type EnrolmentInstruction } from '../domain/enrolment';
 import type { ReturnAuthorisation } from '../domain/return-authorisation';
-import type { CreditLine, ReturnView } from '../domain/returns';
+import { DomainError } from '../domain/errors';
+import { rmaNumberOf, type CreditLine, type ReturnView } from '../domain/returns';
 import type { Manufacturer } from '../domain/types';
 import { validateReturnAuthorisation } from '../infra/contracts';
+import { startReturn } from '../infra/return-start';
 import { returnsStore } from '../infra/store/returns';
+import { sequenceHints } from '../infra/store/sequence-hints';
 import { WarehouseRejectedError } from '../infra/warehouse-transport';
 import type { ActivityDeps } from './index';
 
@@ -20,7 +23,27 @@ export interface DeviceToUnenrol {
   n: number;
 }
 
-export function returnActivities({ db, transport }: ActivityDeps) {
+/** What one page of the orphaned returns job came to (workflows/orphaned-returns.ts). */
+export interface OrphanedReturnsPage {
+  /** Returns looked at, from the first not known started on. */
+  checked: number;
+  /** Authorised returns whose workflow this page started: the orphans. */
+  started: string[];
+  /** Orphans refused: a unit was taken by another return meanwhile. */
+  refused: string[];
+  /** Every return before this number has had its workflow started (or was refused, or never needed one). */
+  nextRmaId: string;
+  /** More returns to look at now (the page was full). */
+  more: boolean;
+}
+
+/**
+ * The sequence hint past which every return has had its workflow started: the job walks the RMA
+ * chain by `_id` from there (numbers have no gaps), never the whole collection.
+ */
+export const RETURNS_STARTED_HINT = 'rma:started';
+
+export function returnActivities({ config, db, temporal, transport }: ActivityDeps) {
   const { Return, EnrolmentInstruction: Instr, Charge } = db.models;
   const store = returnsStore(db);
   return {
@@ -62,6 +85,40 @@ export function returnActivities({ db, transport }: ActivityDeps) {
         }
       }
       return out;
+    },
+
+    /**
+     * The orphaned returns job's step: from the first return not known started, along the RMA chain,
+     * each `authorised` return older than `graceMs` has its workflow started (a start the API made
+     * already is found, not repeated). Stops at the end of the chain, at a return still within its
+     * grace (the API may be starting it now), or after `limit` returns.
+     */
+    async startOrphanedReturns(input: { graceMs: number; limit: number }): Promise<OrphanedReturnsPage> {
+      const hints = sequenceHints(db.models);
+      const first = (await hints.last(RETURNS_STARTED_HINT)) + 1;
+      const cutoff = new Date(Date.now() - input.graceMs).toISOString();
+      const page: OrphanedReturnsPage = { checked: 0, started: [], refused: [], nextRmaId: rmaNumberOf(first), more: false };
+      let n = first;
+      for (; n < first + input.limit; n++) {
+        const ret = await Return.findOne({ _id: rmaNumberOf(n) }, { _id: 0 }).lean<ReturnView>();
+        if (!ret) break;
+        if (ret.status === 'authorised') {
+          if (ret.requestedAt > cutoff) break;
+          try {
+            const { outcome } = await startReturn({ config, db, temporal }, ret);
+            if (outcome === 'started') page.started.push(ret.rmaId);
+          } catch (err) {
+            if (!(err instanceof DomainError && err.code === 'UNIT_ALREADY_RETURNED')) throw err;
+            page.refused.push(ret.rmaId);
+          }
+        }
+        page.checked++;
+        heartbeat(n);
+      }
+      page.more = n === first + input.limit;
+      page.nextRmaId = rmaNumberOf(n);
+      if (n > first) await hints.raise(RETURNS_STARTED_HINT, n - 1);
+      return page;
     },
 
     /**

@@ -957,10 +957,17 @@ export const CreditNoteSchema = z
   })
   .openapi('CreditNote');
 
+/** A credit line: a negative charge for one returned unit, put on the account's next cycle invoice. */
+export const CreditLineChargeSchema = ChargeSchema.extend({
+  rmaId: z.string().openapi({ example: 'RMA-00000001' }),
+  unitId: z.string().openapi({ description: 'IMEI, serial number or licence key of the returned unit' }),
+  corrects: z.string().nullable().optional().openapi({ description: 'the invoice its charge was on, when it had been invoiced' }),
+}).openapi('CreditLineCharge');
+
 export const CreditNotesSchema = z
   .object({
     items: z.array(CreditNoteSchema),
-    creditLines: z.array(ChargeSchema).openapi({ description: 'credits that go (or went) on a cycle invoice as negative charges' }),
+    creditLines: z.array(CreditLineChargeSchema).openapi({ description: 'credits that go (or went) on a cycle invoice as negative charges' }),
   })
   .openapi('CreditNotes');
 

@@ -499,6 +499,39 @@ export interface ReturnView {
   updatedAt: string;
 }
 
+/** The record of a return the rules accepted, before its number: `authorised`, each unit's credit fixed now. */
+export function authorisedReturn(o: {
+  order: { orderId: string; accountId: string; currency: string };
+  units: ReturnableUnit[];
+  reason: ReturnReason;
+  note: string;
+  exchange: boolean;
+  /** The account's billing mode now: how the return is credited. */
+  creditMode: ReturnView['creditMode'];
+  feeBps: number;
+  receiptWaitMs: number;
+  by: string;
+  now: Date;
+}): Omit<ReturnView, 'rmaId' | 'sequence'> {
+  const at = o.now.toISOString();
+  return {
+    orderId: o.order.orderId,
+    accountId: o.order.accountId,
+    currency: o.order.currency,
+    reason: o.reason,
+    note: o.note,
+    exchange: o.exchange,
+    status: 'authorised',
+    creditMode: o.creditMode,
+    units: o.units.map((u): ReturnUnit => ({ ...u, credit: creditForUnit(u, o.reason, o.feeBps) })),
+    authorisations: [],
+    expiresAt: new Date(o.now.getTime() + o.receiptWaitMs).toISOString(),
+    requestedBy: o.by,
+    requestedAt: at,
+    updatedAt: at,
+  };
+}
+
 /**
  * Applies a receipt (warehouse rows or ops) to the return: each named unit not yet received is
  * marked with its grade. Gives the units applied and the names that fit no unit of the return.

@@ -117,6 +117,8 @@ const EnvSchema = z.object({
   RETURN_WINDOW_FAULTY: duration(1000).default('365 days'),
   /** A return whose units the warehouse (or ops) has not received this long after authorisation expires. */
   RETURN_RECEIPT_WAIT: duration(1000).default('30 days'),
+  /** A return still `authorised` with no workflow this long after it was numbered (the API crashed between the two) is started by the orphaned returns job, which runs this often. */
+  RETURN_START_GRACE: duration(1000).default('2 minutes'),
   /** Kept from the price of a unit returned as unwanted (0-100, two decimals at most). */
   RESTOCKING_FEE_PERCENT: z.coerce.number().min(0).max(100).default(0),
   /** Units of each sku the warehouse simulator receives per warehouse each minute (0 = none). */
@@ -210,7 +212,7 @@ export interface Config {
   /** The order's exception paths (Temporal duration strings): the resolution window of an Error, stuck-order deadlines. */
   exceptions: { errorResolutionWindow: string; dispatchSla: string; cancelAnswerTimeout: string };
   /** Returns: the windows from shipment and the receipt wait (Temporal duration strings), the restocking fee for unwanted units. */
-  returns: { windowUnwanted: string; windowFaulty: string; receiptWait: string; restockingFeePercent: number };
+  returns: { windowUnwanted: string; windowFaulty: string; receiptWait: string; restockingFeePercent: number; startGrace: string };
   warehouseSimulator: { port: number; seed: number; errorRate: number; outOfStockRate: number; replenishPerMinute: number };
   adaptorPollMs: number;
   adaptorMaxFileRows: number;
@@ -388,6 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowFaulty: e.RETURN_WINDOW_FAULTY,
       receiptWait: e.RETURN_RECEIPT_WAIT,
       restockingFeePercent: e.RESTOCKING_FEE_PERCENT,
+      startGrace: e.RETURN_START_GRACE,
     },
     warehouseSimulator: {
       port: e.WAREHOUSE_SIMULATOR_PORT,

@@ -3,7 +3,7 @@
 // several workers at once.
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from './config';
-import type { Duration } from '@temporalio/common';
+import { msToNumber, type Duration } from '@temporalio/common';
 
 /** Each schedule belongs to one deployment (namespace + task queue), so its id names the queue. */
 export const billRunScheduleId = (config: Config) => `${config.temporal.taskQueue}:bill-run`;
@@ -17,6 +17,9 @@ export const enrolmentResponseScheduleId = (config: Config) => `${config.tempora
 
 /** Order view reconciliation job: closed orders' read models checked against their workflows. */
 export const orderViewReconciliationScheduleId = (config: Config) => `${config.temporal.taskQueue}:order-view-reconciliation`;
+
+/** Orphaned returns job: returns numbered by the API but never started (a crash between the two) get their workflow. */
+export const orphanedReturnsScheduleId = (config: Config) => `${config.temporal.taskQueue}:orphaned-returns`;
 
 /** Every schedule the system needs. Add a job by adding an entry. */
 export function scheduleDefinitions(config: Config): ScheduleOptions[] {
@@ -81,6 +84,20 @@ export function scheduleDefinitions(config: Config): ScheduleOptions[] {
       },
       policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
       memo: { description: 'Order view reconciliation: read models of recently closed orders brought in line with their workflows' },
+    },
+    // Each run takes up where the previous one stopped (a sequence hint in the database), so SKIP loses nothing.
+    {
+      scheduleId: orphanedReturnsScheduleId(config),
+      spec: { intervals: [{ every: config.returns.startGrace as Duration }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'orphanedReturnsWorkflow',
+        args: [{ graceMs: msToNumber(config.returns.startGrace as Duration) }],
+        workflowId: orphanedReturnsScheduleId(config),
+        taskQueue: config.temporal.taskQueue,
+      },
+      policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+      memo: { description: 'Orphaned returns: authorised returns whose workflow the API never started (a crash) are started' },
     },
   ];
 }

@@ -5,3 +5,4 @@ export { billRunWorkflow } from './bill-run';
 export { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow, enrolmentRequestJob, enrolmentResponseJob } from './enrolment';
 export { orderViewReconciliationWorkflow } from './order-view-reconciliation';
 export { returnWorkflow } from './returns';
+export { orphanedReturnsWorkflow } from './orphaned-returns';

@@ -28,3 +28,6 @@ export const dispatchJobStep: RetryPolicy = { initialInterval: '1 second', maxim
  * the next run takes it up again with the same transaction id.
  */
 export const enrolmentJobStep: RetryPolicy = { ...untilItWorks, maximumInterval: '30 seconds', maximumAttempts: 5 };
+
+/** The orphaned returns job gives up after a few tries; the next scheduled run starts again where it stopped. */
+export const orphanedReturnsStep: RetryPolicy = { ...untilItWorks, maximumInterval: '30 seconds', maximumAttempts: 5 };

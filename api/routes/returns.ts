@@ -4,20 +4,11 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { msToNumber, type Duration } from '@temporalio/common';
-import {
-  checkReturn,
-  creditForUnit,
-  findUnit,
-  restockingFeeBps,
-  returnableUnits,
-  returnWorkflowId,
-  type ReturnUnit,
-  type ReturnView,
-} from '../../domain/returns';
+import { checkReturn, authorisedReturn, findUnit, restockingFeeBps, returnableUnits, returnWorkflowId, type ReturnView } from '../../domain/returns';
 import { accountBalanceCheck } from '../../infra/balance-check';
+import { startReturn } from '../../infra/return-start';
 import { returnsStore } from '../../infra/store/returns';
-import type { returnWorkflow } from '../../workflows/returns';
-import { addLineUpdate, receiveReturnUpdate, orderWorkflowId, type OrderView } from '../../workflows/messages';
+import { receiveReturnUpdate } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
@@ -27,7 +18,7 @@ import { idempotent } from '../idempotency';
 import {
   AccountIdParam,
   BalanceCheckSchema,
-  ChargeSchema,
+  CreditLineChargeSchema,
   CreditNoteSchema,
   CreateReturnBody,
   CreditNotesSchema,
@@ -40,7 +31,6 @@ import {
   jsonBody,
   refusal,
 } from '../schemas';
-import { newOrderId, openOrder } from './accounts';
 
 const createReturn = createRoute({
   ...roles('agent', 'ops'),
@@ -133,30 +123,6 @@ export function returnRoutes({ config, db, temporal }: ApiDeps) {
     return account;
   };
 
-  /** An exchange: a New order on the same account and delivery, the returned units' lines at their captured prices. */
-  async function replacementOrder(order: OrderView, rmaId: string, units: ReturnUnit[], by: string): Promise<string> {
-    const account = await loadAccount(order.accountId);
-    const orderId = newOrderId(`exchange:${rmaId}`);
-    await openOrder(
-      { config, db, temporal },
-      { orderId, account, createdBy: by, delivery: order.delivery ?? account.defaultDelivery, billingMode: order.billingMode },
-    );
-    const handle = temporal.workflow.getHandle(orderWorkflowId(orderId));
-    const byLine = new Map<number, number>();
-    for (const u of units) byLine.set(u.lineNumber, (byLine.get(u.lineNumber) ?? 0) + 1);
-    for (const [lineNumber, quantity] of byLine) {
-      const line = order.lines.find((l) => l.lineNumber === lineNumber)!;
-      const product = await db.reference.product(line.sku);
-      if (!product) throw apiError('PRODUCT_NOT_FOUND', `no product ${line.sku} in the catalogue`);
-      // The captured price, not today's: charged when it ships, while the returned unit is credited.
-      await handle.executeUpdate(addLineUpdate, {
-        args: [{ product: { ...product, unitPrice: line.unitPrice, taxRateBps: line.taxRateBps }, quantity, by }],
-        updateId: `exchange:${rmaId}:${lineNumber}`,
-      });
-    }
-    return orderId;
-  }
-
   r.openapi(guarded(config, createReturn, idem), async (c) => {
     const { orderId } = c.req.valid('param');
     const body = c.req.valid('json');
@@ -171,56 +137,22 @@ export function returnRoutes({ config, db, temporal }: ApiDeps) {
       faultyMs: ms(config.returns.windowFaulty),
     });
     const account = await loadAccount(order.accountId);
-    const feeBps = restockingFeeBps(config.returns.restockingFeePercent);
-    const receiptWaitMs = ms(config.returns.receiptWait);
-    const at = now.toISOString();
-    const base = {
-      orderId,
-      accountId: order.accountId,
-      currency: order.currency,
+    const base = authorisedReturn({
+      order,
+      units,
       reason: body.reason,
       note: body.note ?? '',
       exchange: body.exchange,
-      status: 'authorised' as const,
       creditMode: account.defaultBillingMode,
-      units: units.map((u): ReturnUnit => ({ ...u, credit: creditForUnit(u, body.reason, feeBps) })),
-      authorisations: [],
-      expiresAt: new Date(now.getTime() + receiptWaitMs).toISOString(),
-      requestedBy: c.get('actor'),
-      requestedAt: at,
-      updatedAt: at,
-    };
-    const doc = await store.number((rmaId, sequence) => ({ _id: rmaId, rmaId, sequence, ...base }));
-    let ret: ReturnView = { rmaId: doc.rmaId, sequence: doc.sequence, ...base };
-    const taken = await store.hold(
-      orderId,
-      ret.rmaId,
-      units.map((u) => u.unitId),
-    );
-    if (taken.length) {
-      // Another return took a unit meanwhile: this one keeps its number, refused.
-      const refusalOf = { code: 'UNIT_ALREADY_RETURNED', message: `unit ${taken.join(', ')} is already returned or being returned` };
-      await store.release(
-        orderId,
-        ret.rmaId,
-        units.map((u) => u.unitId),
-      );
-      await Return.updateOne({ _id: ret.rmaId }, { $set: { status: 'refused', refusal: refusalOf, updatedAt: new Date().toISOString() } });
-      throw apiError('UNIT_ALREADY_RETURNED', refusalOf.message, { units: taken, rmaId: ret.rmaId });
-    }
-    if (body.exchange) {
-      const replacementOrderId = await replacementOrder(order, ret.rmaId, ret.units, c.get('actor'));
-      ret = { ...ret, replacementOrderId };
-      await Return.updateOne({ _id: ret.rmaId }, { $set: { replacementOrderId } });
-    }
-    // A number is handed out once, so its workflow id is new: a clash means another database shares the namespace.
-    await temporal.workflow.start<typeof returnWorkflow>('returnWorkflow', {
-      workflowId: returnWorkflowId(ret.rmaId),
-      taskQueue: config.temporal.taskQueue,
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      args: [{ ret, receiptWaitMs }],
-      staticSummary: `Return ${ret.rmaId} of ${ret.units.length} unit(s) of order ${orderId} (${ret.reason})`,
+      feeBps: restockingFeeBps(config.returns.restockingFeePercent),
+      receiptWaitMs: ms(config.returns.receiptWait),
+      by: c.get('actor'),
+      now,
     });
+    const doc = await store.number((rmaId, sequence) => ({ _id: rmaId, rmaId, sequence, ...base }));
+    // Units held, an exchange's order opened, the workflow started: after a crash here the orphaned
+    // returns job finishes it (RETURN_START_GRACE later), and either finds the other's work done.
+    const { ret } = await startReturn({ config, db, temporal }, { rmaId: doc.rmaId, sequence: doc.sequence, ...base });
     return c.json(ret, 201);
   });
 
@@ -253,9 +185,9 @@ export function returnRoutes({ config, db, temporal }: ApiDeps) {
     await loadAccount(accountId);
     const [items, creditLines] = await Promise.all([
       CreditNote.find({ accountId }, { _id: 0, sequence: 0, idempotencyKey: 0 }).sort({ sequence: 1 }).lean<z.infer<typeof CreditNoteSchema>[]>(),
-      Charge.find({ accountId, rmaId: { $exists: true } }, { _id: 0, rmaId: 0, unitId: 0, corrects: 0 })
+      Charge.find({ accountId, rmaId: { $exists: true } }, { _id: 0 })
         .sort({ createdAt: 1, chargeKey: 1 })
-        .lean<z.infer<typeof ChargeSchema>[]>(),
+        .lean<z.infer<typeof CreditLineChargeSchema>[]>(),
     ]);
     return c.json({ items, creditLines }, 200);
   });

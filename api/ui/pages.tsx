@@ -112,7 +112,7 @@ export const AccountPage: FC<{ accountId: string }> = ({ accountId }) => (
       </button>
     </section>
     <section class="card" aria-labelledby="billing-h">
-      <h2 id="billing-h">Charges and invoices</h2>
+      <h2 id="billing-h">Charges, invoices and credits</h2>
       <div id="account-billing">
         <p class="muted">Loading…</p>
       </div>

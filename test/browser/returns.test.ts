@@ -1,6 +1,7 @@
 // AgentView's returns in a real browser against the real API, worker, Temporal dev server and
 // FerretDB: an agent returns a shipped handset as unwanted, ops mark it received, and the order
-// page shows the return credited with its credit note, the same one the account's credit notes list.
+// page shows the return credited with its credit note, the same one the account page lists (and an
+// account billed on its cycle lists its credit for the next invoice).
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownRmaNumbers, shippedOrder, unitsOf, daysAgo } from '../support/returns';
@@ -81,6 +82,39 @@ describe('AgentView: returns', () => {
     expect(credited.credit.corrects).toHaveLength(1);
     expect(await row.locator('.return-credit').textContent()).toContain(`corrects ${credited.credit.corrects[0]}`);
     await showing(page, `#returns tr[data-rma="${ret.rmaId}"]`, 'grade B');
+
+    // The account page lists its credit notes: number, date, return, order, amount, credited at once.
+    await page.goto(`${browser.baseUrl}/accounts/ACC-1001`);
+    const note = page.locator('#account-credit-notes tr', { hasText: credited.credit.creditNoteNumber });
+    await note.waitFor(WAIT);
+    const cells = await note.locator('td').allTextContents();
+    expect(cells).toEqual([
+      credited.credit.creditNoteNumber,
+      expect.stringMatching(/\d{4}/),
+      ret.rmaId,
+      order.orderId,
+      expect.stringContaining('226.80'),
+      `At once, corrects ${credited.credit.corrects[0]}`,
+    ]);
+    await note.getByRole('link', { name: order.orderId }).click();
+    await page.waitForURL(`**/orders/${order.orderId}`);
+
+    // An account billed on its cycle is credited on its next invoice: no credit note (nor its column, none has one).
+    const cycled = await shippedOrder(sys, 'ACC-1003', [{ sku: HANDSET, quantity: 1 }], daysAgo(1));
+    const back = await sys.call('POST', `/api/v1/orders/${cycled.orderId}/returns`, { body: { units: unitsOf(cycled), reason: 'faulty' } });
+    expect(back.status).toBe(201);
+    const lined = await sys.call('POST', `/api/v1/returns/${back.body.rmaId}/receive`, { role: 'ops', body: { grade: 'A' } });
+    expect(lined.body).toMatchObject({ status: 'credited', credit: { creditNoteNumber: null, gross: 22680 } });
+    await page.goto(`${browser.baseUrl}/accounts/ACC-1003`);
+    const line = page.locator('#account-credit-notes tr', { hasText: back.body.rmaId });
+    await line.waitFor(WAIT);
+    expect(await line.locator('td').allTextContents()).toEqual([
+      expect.stringMatching(/\d{4}/),
+      back.body.rmaId,
+      cycled.orderId,
+      expect.stringContaining('226.80'),
+      'On the next invoice',
+    ]);
     await page.close();
   });
 });

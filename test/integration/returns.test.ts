@@ -1,12 +1,19 @@
 // Returns (RMA) against the real Temporal dev server and FerretDB: the return rules at the API, the
 // Return Authorisation to the warehouse, receipt by ops, the credit (credit note at once or credit
-// lines on the next cycle invoice), expiry, exchange, and the balance check after each.
+// lines on the next cycle invoice), expiry, exchange, a return orphaned by an API crash, and the
+// balance check after each.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startWorker, type RunningWorker } from '../../worker/worker';
 import { billingActivities } from '../../activities/billing';
-import { returnWorkflowId } from '../../domain/returns';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { authorisedReturn, checkReturn, returnWorkflowId, type ReturnView } from '../../domain/returns';
+import { RETURNS_STARTED_HINT } from '../../activities/returns';
+import { startReturn } from '../../infra/return-start';
+import { orphanedReturnsScheduleId, scheduleDefinitions } from '../../infra/schedules';
+import { returnsStore } from '../../infra/store/returns';
+import type { OrphanedReturnsReport } from '../../workflows/orphaned-returns';
 import { warehouseFolders } from '../../infra/config';
 import type { ActivityDeps } from '../../activities';
 import { deliver } from '../support/dispatch-fixtures';
@@ -25,6 +32,7 @@ afterAll(async () => {
 });
 
 const HANDSET = 'HS-SAM-A16-128'; // 18900 + 20% VAT, IMEI
+const LICENCE = 'SW-MDM-1Y'; // 3600 + 20% VAT, a key per unit
 const postReturn = (orderId: string, body: unknown) => sys.call('POST', `/api/v1/orders/${orderId}/returns`, { body });
 const receive = (rmaId: string, body: unknown = { grade: 'A' }) => sys.call('POST', `/api/v1/returns/${rmaId}/receive`, { role: 'ops', body });
 
@@ -104,6 +112,62 @@ describe('returns on an account billed at once', () => {
   });
 });
 
+describe('a software licence returned by its key', () => {
+  it('is revoked for the RMA and credited on a credit note at once: nothing goes to a warehouse; balance holds', async () => {
+    const order = await shippedOrder(sys, 'ACC-1001', [
+      { sku: HANDSET, quantity: 1 },
+      { sku: LICENCE, quantity: 2 },
+    ]);
+    expect(order.status).toBe('Complete');
+    const [key, kept] = order.licences[0].keys as string[];
+    const charge = order.charges.find((c: any) => c.chargeKey === `${order.orderId}:2:licence`);
+    expect(charge).toMatchObject({ quantity: 2, unitPrice: 3600, tax: 1440, invoiceNumber: order.invoiceNumber });
+
+    const r = await postReturn(order.orderId, { units: [key], reason: 'faulty', note: 'never activated' });
+    expect(r.status).toBe(201);
+    const rmaId: string = r.body.rmaId;
+    expect(r.body.units).toEqual([
+      expect.objectContaining({ unitId: key, kind: 'licence', licenceKey: key, credit: expect.objectContaining({ amount: 3600, tax: 720, restockingFee: 0 }) }),
+    ]);
+    // No receipt to wait for: credited without ops or a warehouse, and no Return Authorisation sent.
+    const ended = await sys.temporal.workflow.getHandle(returnWorkflowId(rmaId)).result();
+    expect(ended).toMatchObject({
+      status: 'credited',
+      authorisations: [],
+      units: [{ unitId: key, received: { source: 'licence', by: 'system' } }],
+      credit: { creditNoteNumber: expect.stringMatching(/^CN-/), corrects: [order.invoiceNumber], net: 3600, tax: 720, gross: 4320 },
+    });
+    for (const w of sys.config.warehouses.ids) {
+      const outbox = warehouseFolders(sys.config.dataDir, w).outbox;
+      expect(fs.existsSync(outbox) ? fs.readdirSync(outbox).filter((f) => f.startsWith(rmaId)) : []).toEqual([]);
+    }
+
+    // The key is revoked for this return; the order's other key stays the customer's.
+    const licences = await sys.db.models.Licence.find({ orderId: order.orderId }).lean();
+    expect(licences.find((l: any) => l.licenceKey === key)).toMatchObject({
+      revokedAt: expect.any(String),
+      revokedFor: rmaId,
+      revokedReason: expect.stringContaining(rmaId),
+    });
+    expect(licences.find((l: any) => l.licenceKey === kept)).toMatchObject({ revokedAt: null, revokedFor: null });
+
+    // One credit note, for its price and tax.
+    const notes = await sys.db.models.CreditNote.find({ rmaId }).lean();
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ creditNoteNumber: ended.credit!.creditNoteNumber, net: 3600, tax: 720, gross: 4320 });
+    const listed = (await sys.call('GET', '/api/v1/accounts/ACC-1001/credit-notes')).body.items.filter((n: any) => n.rmaId === rmaId);
+    expect(listed).toHaveLength(1);
+    await expectBalanced(sys, 'ACC-1001');
+
+    // The key cannot be returned again; ops have nothing to receive.
+    const again = await postReturn(order.orderId, { units: [key], reason: 'faulty' });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'UNIT_ALREADY_RETURNED', details: { units: [key] } });
+    expect((await receive(rmaId)).body.error.code).toBe('RETURN_NOT_AWAITING_RECEIPT');
+    expect(await sys.db.models.CreditNote.countDocuments({ rmaId })).toBe(1);
+  });
+});
+
 /** The first date from tomorrow on whose day of the month is `day`, `months` later. */
 function cycleDate(day: number, months = 0): string {
   const d = new Date(Date.now() + 86_400_000);
@@ -140,7 +204,16 @@ describe('returns on an account billed on its cycle (ACC-1002, cycle day 15)', (
     const got2 = await receive(r2.body.rmaId);
     expect(got2.body.credit).toMatchObject({ creditNoteNumber: null, corrects: [invoice!.invoiceNumber], gross: 22680 });
     const lines = (await sys.call('GET', '/api/v1/accounts/ACC-1002/credit-notes')).body.creditLines;
-    expect(lines).toContainEqual(expect.objectContaining({ chargeKey: `${order.orderId}:credit:${second}`, amount: -18900, tax: -3780, invoiceNumber: null }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        chargeKey: `${order.orderId}:credit:${second}`,
+        rmaId: r2.body.rmaId,
+        unitId: second,
+        amount: -18900,
+        tax: -3780,
+        invoiceNumber: null,
+      }),
+    );
     await expectBalanced(sys, 'ACC-1002');
     const next = await billRun(cycleDate(15, 1));
     expect(next).toMatchObject({ created: true });
@@ -235,6 +308,92 @@ describe('receipt reported by the warehouse', () => {
     const exception = await eventually(() => sys.db.models.AdaptorException.findOne({ _id: `${batchId}:1` }).lean(), 'the unexpected return as an exception');
     expect(exception).toMatchObject({ code: 'NO_OPEN_RETURN' });
     await expectBalanced(sys, 'ACC-1001');
+  });
+});
+
+describe('a return orphaned by an API crash between numbering it and starting its workflow', () => {
+  const windows = { unwantedMs: 14 * 86_400_000, faultyMs: 365 * 86_400_000 };
+  /** The return's record as the API writes it before starting the workflow (units held or not yet). */
+  async function numberedReturn(order: any, unit: string, hold: boolean) {
+    const now = new Date();
+    const units = checkReturn(order, { units: [unit], reason: 'faulty', exchange: false }, new Set(), now.toISOString(), windows);
+    const base = authorisedReturn({
+      order,
+      units,
+      reason: 'faulty',
+      note: '',
+      exchange: false,
+      creditMode: 'immediate',
+      feeBps: 0,
+      receiptWaitMs: 86_400_000,
+      by: 'csa-test',
+      now,
+    });
+    const store = returnsStore(sys.db);
+    const doc = await store.number((rmaId, sequence) => ({ _id: rmaId, rmaId, sequence, ...base }));
+    if (hold) expect(await store.hold(order.orderId, doc.rmaId, [unit])).toEqual([]);
+    return doc.rmaId as string;
+  }
+  let runs = 0;
+  const runJob = async (graceMs: number) => {
+    const workflowId = `${orphanedReturnsScheduleId(sys.config)}-test-${++runs}`;
+    const report: OrphanedReturnsReport = await sys.temporal.workflow.execute('orphanedReturnsWorkflow', {
+      workflowId,
+      taskQueue: sys.config.temporal.taskQueue,
+      args: [{ graceMs }],
+    });
+    return { workflowId, report };
+  };
+  const workflowRuns = (rmaId: string) => sys.temporal.workflow.count(`WorkflowId = "${returnWorkflowId(rmaId)}"`).then((c) => c.count);
+
+  it('the job starts it once, after RETURN_START_GRACE; one whose unit a retry took meanwhile is refused', async () => {
+    const def = scheduleDefinitions(sys.config).find((d) => d.scheduleId === orphanedReturnsScheduleId(sys.config))!;
+    expect(def.action).toMatchObject({ workflowType: 'orphanedReturnsWorkflow', args: [{ graceMs: 120_000 }] });
+    expect(def.spec.intervals).toEqual([{ every: sys.config.returns.startGrace }]);
+
+    const order = await shippedOrder(sys, 'ACC-1001', [{ sku: HANDSET, quantity: 2 }]);
+    const [imei, other] = unitsOf(order);
+    // Crashed after holding the unit, before starting the workflow.
+    const orphan = await numberedReturn(order, imei, true);
+    // Crashed before holding the unit; the agent's retry then returned it again (a new number).
+    const lost = await numberedReturn(order, other, false);
+    const retry = await postReturn(order.orderId, { units: [other], reason: 'faulty' });
+    expect(retry.status).toBe(201);
+    expect(await workflowRuns(orphan)).toBe(0);
+
+    // Within the grace the API may still be starting it: left alone, and so is everything after it.
+    const early = await runJob(60_000);
+    expect(early.report).toMatchObject({ started: 0, refused: 0, nextRmaId: orphan });
+    await expect(sys.temporal.workflow.getHandle(returnWorkflowId(orphan)).describe()).rejects.toThrow(WorkflowNotFoundError);
+
+    // Past it: the orphan is started, the other refused, the retry's own start found.
+    const first = await runJob(0);
+    expect(first.report).toMatchObject({ started: 1, startedRmaIds: [orphan], refused: 1, refusedRmaIds: [lost] });
+    expect((await sys.call('GET', `/api/v1/returns/${lost}`)).body).toMatchObject({ status: 'refused', refusal: { code: 'UNIT_ALREADY_RETURNED' } });
+    // The next run starts after them: nothing to do.
+    const second = await runJob(0);
+    expect(second.report).toMatchObject({ checked: 0, started: 0, refused: 0 });
+    // Walked again from before them (a hint that lagged), it starts nothing twice.
+    await sys.db.models.SequenceHint.updateOne({ _id: RETURNS_STARTED_HINT }, { $set: { last: Number(orphan.slice(4)) - 1 } });
+    const third = await runJob(0);
+    expect(third.report).toMatchObject({ checked: 3, started: 0, refused: 0 });
+    // The API's own start, had it come late, finds the job's workflow: no error, nothing started.
+    const stored = (await sys.db.models.Return.findOne({ _id: orphan }, { _id: 0 }).lean()) as unknown as ReturnView;
+    expect((await startReturn({ config: sys.config, db: sys.db, temporal: sys.temporal }, stored)).outcome).toBe('alreadyStarted');
+    await eventually(async () => (await workflowRuns(orphan)) > 0, 'the orphan in visibility');
+    expect(await workflowRuns(orphan)).toBe(1);
+
+    // The orphan proceeds as any return: its Return Authorisation goes out, ops receive it, it is credited.
+    const sub = order.subOrders[0];
+    const file = path.join(warehouseFolders(sys.config.dataDir, sub.warehouseId).outbox, `${orphan}-${sub.warehouseId}-return.json`);
+    const ra = await eventually(async () => fs.existsSync(file) && JSON.parse(fs.readFileSync(file, 'utf8')), 'return authorisation file');
+    expect(ra).toMatchObject({ purpose: 'return', rmaNumber: orphan, units: [{ imei }] });
+    const got = await receive(orphan);
+    expect(got.body).toMatchObject({ status: 'credited', credit: { creditNoteNumber: expect.stringMatching(/^CN-/), gross: 22680 } });
+    await receive(retry.body.rmaId);
+    expect(await sys.db.models.CreditNote.countDocuments({ rmaId: lost })).toBe(0);
+    await expectBalanced(sys, 'ACC-1001');
+    await replayAndRecord(sys.temporal, first.workflowId, 'orphaned-returns');
   });
 });
 

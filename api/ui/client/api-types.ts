@@ -12,6 +12,7 @@ import type {
   DispatchBatchSummarySchema,
   RejectedRowsSchema,
   ReturnSchema,
+  CreditNotesSchema,
   CancellationRequestedSchema,
   ChargeSchema,
   EnrolmentIdsRecordedSchema,
@@ -66,3 +67,5 @@ export type AuditList = z.infer<typeof AuditListSchema>;
 export type RejectedRows = z.infer<typeof RejectedRowsSchema>;
 /** GET /returns/{rmaId}, an item of GET /orders/{id}/returns. */
 export type Return = z.infer<typeof ReturnSchema>;
+/** GET /accounts/{id}/credit-notes: credit notes issued at once, and credit lines for the next cycle invoice. */
+export type CreditNotes = z.infer<typeof CreditNotesSchema>;
