@@ -16,7 +16,9 @@ import { deviceUnenrolmentWorkflow } from './enrolment';
 import { getReturnQuery, receiveReturnUpdate, returnReceiptSignal } from './messages';
 import { orderStep } from './retry-policies';
 
-const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: orderStep });
+// As the order's steps outside the workflow task: a file to the warehouse at most, else a few
+// writes. The timeout is also how long a step a crashed worker held waits before it runs again.
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: orderStep });
 
 export interface ReturnWorkflowInput {
   ret: ReturnView;
