@@ -12,7 +12,7 @@
 // `{kind, value, orderId}`, found with `find({kind, value})`.
 import { unitReferences, type OrderReferenceKind, type ReferenceProbe } from '../../domain/search';
 import type { OrderView } from '../../workflows/messages';
-import { isDuplicateKey, type Models } from '../db';
+import { keysTaken, type Models } from '../db';
 import { claimSlot } from './slot-chains';
 
 /** A shared tracking number (one consignment for several orders) lists at most this many orders. */
@@ -51,7 +51,7 @@ export function orderReferences(models: Pick<Models, 'OrderReference'>): OrderRe
       // Almost every reference is new (a device's IMEI and serial, a consignment's tracking
       // number): each takes its chain's first slot, all in one command. Those whose first slot is
       // taken (a shared tracking number, or ours on a retry) go along their chains one by one.
-      const clashed = await firstSlotsTaken(
+      const clashed = await keysTaken(
         references.map((r) => ({ _id: slotId(r.kind, r.value, 0), kind: r.kind, value: r.value, orderId })),
         (docs) => OrderReference.insertMany(docs, { ordered: false }),
       );
@@ -71,24 +71,6 @@ export function orderReferences(models: Pick<Models, 'OrderReference'>): OrderRe
       return orderIds;
     },
   };
-}
-
-/**
- * Inserts the documents (unordered, one command); returns the indexes of those whose `_id` was
- * taken already. Any other failure is thrown.
- */
-export async function firstSlotsTaken<D>(docs: D[], insertMany: (docs: D[]) => Promise<unknown>): Promise<number[]> {
-  if (!docs.length) return [];
-  try {
-    await insertMany(docs);
-    return [];
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: { index: number; code?: number } | { index: number; code?: number }[] }).writeErrors;
-    if (!writeErrors) throw err;
-    const failed = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-    if (!failed.length || failed.some((e) => !isDuplicateKey(e))) throw err;
-    return failed.map((e) => e.index);
-  }
 }
 
 /**
