@@ -11,7 +11,7 @@ import {
 } from '../domain/billing';
 import { invoiceTotals } from '../domain/money';
 import type { BillingMode, Charge } from '../domain/types';
-import { ignoreDuplicate, isDuplicateKey, type Db } from '../infra/db';
+import { ignoreDuplicate, keysTaken, type Db } from '../infra/db';
 import { invoiceNumbers, type InvoiceNumbers, type Issued } from '../infra/store/invoice-numbers';
 import { creditNotes } from '../infra/store/credit-notes';
 import { creditChargeKey, returnCreditKey, type CreditLine, type ReturnCredit } from '../domain/returns';
@@ -229,33 +229,34 @@ export class MongoLedger implements BillingLedger {
   private async record(input: RecordChargesInput): Promise<ChargeDoc[]> {
     const { Charge } = this.db.models;
     const createdAt = new Date().toISOString();
-    let recorded = 0;
-    const stored = await Promise.all(
-      input.charges.map(async (c) => {
-        try {
-          const doc = (
-            await Charge.create({
-              _id: c.chargeKey,
-              ...c,
-              accountId: input.accountId,
-              orderId: input.orderId,
-              currency: input.currency,
-              billingMode: input.billingMode,
-              createdAt,
-              invoiceNumber: null,
-            })
-          ).toObject() as ChargeDoc;
-          recorded++;
-          return doc;
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err; // recorded by an earlier attempt
-          const doc = await Charge.findOne({ _id: c.chargeKey }).lean<ChargeDoc>();
-          if (!doc) throw new Error(`charge ${c.chargeKey} clashed on its key but is not stored under it`);
-          return doc;
-        }
+    const docs = input.charges.map((c) => ({
+      _id: c.chargeKey,
+      ...c,
+      accountId: input.accountId,
+      orderId: input.orderId,
+      currency: input.currency,
+      billingMode: input.billingMode,
+      createdAt,
+      invoiceNumber: null,
+    }));
+    // All in one command; a charge recorded by an earlier attempt clashes on its key and is read back.
+    let inserted: ChargeDoc[] = [];
+    const clashed = new Set(
+      await keysTaken(docs, async (all) => {
+        inserted = (await Charge.insertMany(all, { ordered: false })).map((d) => d.toObject() as ChargeDoc);
       }),
     );
-    businessEvents.chargesRecorded(recorded, input.billingMode);
+    const stored = clashed.size
+      ? await Promise.all(
+          docs.map(async (c, i) => {
+            const doc = await Charge.findOne({ _id: c._id }).lean<ChargeDoc>();
+            if (!doc)
+              throw new Error(`charge ${c._id} ${clashed.has(i) ? 'clashed on its key but is not stored under it' : 'was inserted but cannot be read'}`);
+            return doc;
+          }),
+        )
+      : inserted;
+    businessEvents.chargesRecorded(docs.length - clashed.size, input.billingMode);
     return stored.sort((a, b) => a.lineNumber - b.lineNumber || a.chargeKey.localeCompare(b.chargeKey));
   }
 

@@ -6,7 +6,7 @@ import type { Db } from '../infra/db';
 import type { FraudProvider } from '../infra/fraud-providers';
 import type { StockClient } from '../infra/stock-client';
 import type { WarehouseTransport } from '../infra/warehouse-transport';
-import { billingActivities } from './billing';
+import { billingActivities, MongoLedger } from './billing';
 import { dispatchActivities } from './dispatch';
 import { enrolmentActivities } from './enrolment';
 import { fraudActivities } from './fraud';
@@ -29,13 +29,14 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   // One writer: the reconciliation's repairs queue behind the order workflows' own projection writes.
   const writeOrderView = orderViewWriter(deps.db);
+  const ledger = new MongoLedger(deps.db);
   return {
-    ...orderActivities(deps, writeOrderView),
+    ...orderActivities(deps, writeOrderView, ledger),
     ...fraudActivities(deps),
     ...warehouseActivities(deps),
     ...dispatchActivities(deps),
     ...enrolmentActivities(deps),
-    ...billingActivities(deps),
+    ...billingActivities(deps, ledger),
     ...returnActivities(deps),
     ...reconciliationActivities(deps, writeOrderView),
   };

@@ -1,12 +1,27 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { msToNumber, type Duration } from '@temporalio/common';
 import { createHash } from 'node:crypto';
+import type { Config } from '../infra/config';
 import type { OrderView } from '../workflows/messages';
 import { isDuplicateKey } from '../infra/db';
 import type { OrderViewWriter } from '../infra/store/order-views';
+import { withBill } from '../domain/billing';
+import type { DispatchDeadlines } from '../domain/order-exceptions';
+import type { BilledOrder, BillingLedger, RecordChargesInput } from './billing';
 import type { ActivityDeps } from './index';
 
-export function orderActivities({ db, config }: ActivityDeps, writeOrderView: OrderViewWriter) {
+export function dispatchDeadlinesOf(config: Config): DispatchDeadlines {
+  const ms = (d: string) => msToNumber(d as Duration);
+  return {
+    defaultDispatchSlaMs: ms(config.exceptions.dispatchSla),
+    dispatchSlaMs: Object.fromEntries(
+      Object.entries(config.warehouses.exchanges).flatMap(([id, w]) => (w.dispatchSla ? [[id, ms(w.dispatchSla)] as const] : [])),
+    ) as Record<string, number>,
+    cancelAnswerTimeoutMs: ms(config.exceptions.cancelAnswerTimeout),
+  };
+}
+
+export function orderActivities({ db, config }: ActivityDeps, writeOrderView: OrderViewWriter, ledger: BillingLedger) {
   const { Licence } = db.models;
   const ms = (d: string) => msToNumber(d as Duration);
 
@@ -17,17 +32,23 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
       errorResolutionWindowMs: ms(config.exceptions.errorResolutionWindow),
     }),
 
-    /** DISPATCH_SLA (with each warehouse's own from WAREHOUSES_FILE) and CANCEL_ANSWER_TIMEOUT, read at Awaiting Dispatch. */
-    stuckOrderPolicy: async () => ({
-      defaultDispatchSlaMs: ms(config.exceptions.dispatchSla),
-      dispatchSlaMs: Object.fromEntries(
-        Object.entries(config.warehouses.exchanges).flatMap(([id, w]) => (w.dispatchSla ? [[id, ms(w.dispatchSla)] as const] : [])),
-      ) as Record<string, number>,
-      cancelAnswerTimeoutMs: ms(config.exceptions.cancelAnswerTimeout),
-    }),
+    /** The dispatch deadlines in force now (`dispatchDeadlinesOf`), for an order that reached Awaiting Dispatch without an allocation of this worker's. */
+    stuckOrderPolicy: async (): Promise<DispatchDeadlines> => dispatchDeadlinesOf(config),
 
     /** The order's read model, as the workflow sees it now (a local activity after each change). */
     projectOrder: (view: OrderView): Promise<void> => writeOrderView(view, Context.current().cancellationSignal),
+
+    /**
+     * Bills the order (`billOrder`) and writes its read model with the bill: `view` is the order as
+     * it was before, so the view written is the next revision with the bill's outcome (`withBill`),
+     * as the workflow records it. One step where there were two.
+     */
+    async billOrderAndShow(input: RecordChargesInput & { view: OrderView }): Promise<BilledOrder> {
+      const { view, ...bill } = input;
+      const billed = await ledger.billOrder(bill);
+      await writeOrderView({ ...withBill(view, billed), revision: view.revision + 1 }, Context.current().cancellationSignal);
+      return billed;
+    },
 
     /** Issues licence keys for software lines; the same order line and unit always get the same key. */
     async provisionLicences(input: { orderId: string; lines: { lineNumber: number; sku: string; quantity: number }[] }) {

@@ -6,6 +6,8 @@ import type { SalesOrderRequest, UnitCapture } from '../domain/types';
 import { validateSalesOrderRequest } from '../infra/contracts';
 import { WarehouseRejectedError } from '../infra/warehouse-transport';
 import type { ActivityDeps } from './index';
+import type { DispatchDeadlines } from '../domain/order-exceptions';
+import { dispatchDeadlinesOf } from './orders';
 
 export interface AllocationDecision {
   allocation: WarehouseAllocation[];
@@ -13,6 +15,8 @@ export interface AllocationDecision {
   stockChecked: boolean;
   shortages: StockShortage[];
   policy: Config['allocation'] & { backorderRecheckMs: number; backorderMaxWaitMs: number };
+  /** The dispatch deadlines the sales orders about to go out will run under (read here: no step of its own). */
+  dispatchDeadlines: DispatchDeadlines;
 }
 
 export function warehouseActivities({ db, config, stock, transport }: ActivityDeps) {
@@ -30,14 +34,21 @@ export function warehouseActivities({ db, config, stock, transport }: ActivityDe
         backorderRecheckMs: msToNumber(allocation.backorderRecheck as Duration),
         backorderMaxWaitMs: msToNumber(allocation.backorderMaxWait as Duration),
       };
-      if (!stock) return { allocation: allocateLines(input.lines, [], order), stockChecked: false, shortages: [], policy };
+      const dispatchDeadlines = dispatchDeadlinesOf(config);
+      if (!stock) return { allocation: allocateLines(input.lines, [], order), stockChecked: false, shortages: [], policy, dispatchDeadlines };
       const answers = await stock.check([...new Set(input.lines.map((l) => l.sku))]);
       if (answers.every((a) => a.error)) {
         // Retried with backoff by the workflow: allocating blind would send orders the warehouse cannot fill.
         throw new Error(`no warehouse answered the stock check: ${answers.map((a) => a.error!.message).join('; ')}`);
       }
       const levels = answers.flatMap((a) => (a.items ?? []).map((i) => ({ warehouseId: a.warehouseId, sku: i.sku, available: i.available })));
-      return { allocation: allocateLines(input.lines, levels, order), stockChecked: true, shortages: findShortages(input.lines, levels, order), policy };
+      return {
+        allocation: allocateLines(input.lines, levels, order),
+        stockChecked: true,
+        shortages: findShortages(input.lines, levels, order),
+        policy,
+        dispatchDeadlines,
+      };
     },
 
     /**

@@ -5,7 +5,9 @@
 // kept as its id and read again from the read model, so no customer details are copied here.
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { Client } from '@temporalio/client';
 import { isDuplicateKey, type Db } from '../infra/db';
+import { readOrderView } from './order-view';
 import type { ApiEnv } from './env';
 import { apiError } from './errors';
 import { errorFields, log } from '../infra/log';
@@ -29,12 +31,13 @@ export function toReplay(body: unknown): { orderId?: string; orderAt?: 'body' | 
   return { body };
 }
 
-export function idempotent(db: Db): MiddlewareHandler<ApiEnv> {
-  const { IdempotencyRecord, OrderView } = db.models;
+/** `live`: a New order in a replayed answer is read as it is now (order-view.ts). */
+export function idempotent(db: Db, live?: Client): MiddlewareHandler<ApiEnv> {
+  const { IdempotencyRecord } = db.models;
   /** The stored answer rebuilt, or null when its order can no longer be read (then the request runs again: updates are idempotent by key too). */
   const replay = async (found: { orderId?: string | null; orderAt?: string | null; body?: unknown }): Promise<unknown> => {
     if (!found.orderId) return found.body ?? null;
-    const order = (await OrderView.findOne({ _id: found.orderId }, { state: 1 }).lean())?.state;
+    const order = await readOrderView(db, found.orderId, live).catch(() => null);
     if (!order) return null;
     return found.orderAt === 'order' ? { ...(found.body as Json), order } : order;
   };

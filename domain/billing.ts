@@ -12,6 +12,14 @@ import { isValidIsoDate } from './warehouse-response';
 /** A charge before it is on an invoice. */
 export type ChargeDraft = Omit<Charge, 'invoiceNumber'>;
 
+/** The order once billed: the new charges (each with the invoice it went on) and the invoice number, if one was issued. */
+export function withBill<O extends Pick<OrderState, 'charges' | 'invoiceNumber'>>(
+  order: O,
+  billed: { charges: OrderState['charges']; invoiceNumber: string | null },
+): O {
+  return { ...order, charges: [...order.charges, ...billed.charges], invoiceNumber: billed.invoiceNumber ?? order.invoiceNumber };
+}
+
 export function chargesForOrder(order: OrderState): ChargeDraft[] {
   const shipped = new Map<string, { lineNumber: number; batchId: string; quantity: number }>();
   for (const sub of order.subOrders) {

@@ -149,6 +149,13 @@ export function applyResendCancellation(order: OrderState, at: string): number {
   return c.sends;
 }
 
+/** DISPATCH_SLA (with each warehouse's own) and CANCEL_ANSWER_TIMEOUT in ms, as configuration gives them. */
+export interface DispatchDeadlines {
+  defaultDispatchSlaMs: number;
+  dispatchSlaMs: Record<string, number>;
+  cancelAnswerTimeoutMs: number;
+}
+
 export interface StuckOrderPolicy {
   /** DISPATCH_SLA for a warehouse (its override or the default), ms. */
   dispatchSlaMs(warehouseId: string): number;

@@ -718,6 +718,25 @@ export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
+/**
+ * Inserts the documents (unordered, one command); returns the indexes of those whose key (`_id`
+ * or another unique key) was
+ * taken already: they went in before. Any other failure is thrown.
+ */
+export async function keysTaken<D>(docs: D[], insertMany: (docs: D[]) => Promise<unknown>): Promise<number[]> {
+  if (!docs.length) return [];
+  try {
+    await insertMany(docs);
+    return [];
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: { index: number; code?: number } | { index: number; code?: number }[] }).writeErrors;
+    if (!writeErrors) throw err;
+    const failed = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+    if (!failed.length || failed.some((e) => !isDuplicateKey(e))) throw err;
+    return failed.map((e) => e.index);
+  }
+}
+
 /** The database cannot be reached now: worth trying again later, and not the input's fault. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const name = (err as Error | undefined)?.name ?? '';

@@ -52,7 +52,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   }
 
   // Awaiting Generation: fraud check, allocation, a sales order per warehouse.
-  if (order.status === 'AwaitingGeneration') await job.run(() => salesOrderRequest(record));
+  if (order.status === 'AwaitingGeneration') await job.run(() => salesOrderRequest(record, stuck));
 
   for (;;) {
     // Awaiting Dispatch: the warehouses' results, until every sub-order is resolved.
@@ -65,7 +65,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     // Error: ops resubmit what did not ship (the job again, for that only) or close it.
     const resubmission = await awaitResolution(record, resolution);
     if (!resubmission) break;
-    if (order.status === 'AwaitingGeneration') await job.run(() => salesOrderRequest(record, resubmission));
+    if (order.status === 'AwaitingGeneration') await job.run(() => salesOrderRequest(record, stuck, resubmission));
   }
   // Ended without delivering (Cancelled, or closed in Error with nothing shipped): licences revoked.
   await revokeUndeliveredLicences(record);

@@ -8,6 +8,7 @@ import { guarded, roles } from '../auth';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { apiError } from '../errors';
 import { idempotent } from '../idempotency';
+import { currentView } from '../order-view';
 import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, OrderListSchema, OrderSchema, OrderStatus, answer, itemsOf, refusal } from '../schemas';
 
 const findAccounts = createRoute({
@@ -74,7 +75,7 @@ const createOrder = createRoute({
 export function accountRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, OrderView } = db.models;
   const r = newRouter();
-  const idem = idempotent(db);
+  const idem = idempotent(db, temporal);
 
   const loadAccount = async (accountId: string) => {
     const account = await db.reference.account(accountId);
@@ -110,7 +111,7 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       .lean();
     const page = docs.slice(0, limit);
     const nextCursor = docs.length > limit ? encodeCursor([page[page.length - 1].createdAt, page[page.length - 1].orderId]) : null;
-    return c.json({ items: page.map((d) => d.state as OrderView), nextCursor }, 200);
+    return c.json({ items: await Promise.all(page.map((d) => currentView(db, d.state as OrderView, temporal))), nextCursor }, 200);
   });
 
   r.openapi(guarded(config, createOrder, idem), async (c) => {

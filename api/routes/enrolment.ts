@@ -162,9 +162,9 @@ type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: stri
 export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
   const { Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
   const r = newRouter();
-  const idem = idempotent(db);
+  const idem = idempotent(db, temporal);
 
-  const readOrder = (orderId: string) => readOrderView(db, orderId);
+  const readOrder = (orderId: string) => readOrderView(db, orderId, temporal);
 
   const recordRequests = async (orderId: string, customerIds: EnrolmentCustomerIds, when: 'orderTime' | 'later', by: string, picks: ProgrammePick[] = []) => {
     const at = new Date().toISOString();

@@ -223,12 +223,12 @@ const fraudQueue = createRoute({
 export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   const { OrderView: Orders } = db.models;
   const r = newRouter();
-  const idem = idempotent(db);
+  const idem = idempotent(db, temporal);
 
   const notes = orderNotes(db.models);
   const trail = auditTrail(db.models);
 
-  const readOrder = (orderId: string) => readOrderView(db, orderId);
+  const readOrder = (orderId: string) => readOrderView(db, orderId, temporal);
 
   /** The order with the notes kept beside it once its workflow finished (only a finished order has any). */
   const withKeptNotes = async (order: OrderView): Promise<OrderView> => {

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { normaliseAddressKey } from '../../domain/fraud';
 import type { Address } from '../../domain/types';
-import type { Models } from '../db';
+import { isDuplicateKey, type Models } from '../db';
 import { sequenceHints } from './sequence-hints';
 import { claimSlot } from './slot-chains';
 
@@ -48,6 +48,18 @@ export function addressVelocity(models: Pick<Models, 'DeliveryAddressUse' | 'Seq
     async note(address, orderId, at) {
       const prefix = slotPrefix(address, bucketOf(at.getTime()));
       const slot = (n: number) => `${prefix}${n}`;
+      const hint = await hints.last(hintId(prefix));
+      // The slot after the hint (slot 0 when there is none) is the usual free one: insert at once,
+      // no read first (its predecessor is taken: that is what a hint says). Taken: search as below.
+      const first = hint === 0 ? 0 : hint + 1;
+      try {
+        await DeliveryAddressUse.create({ _id: slot(first), orderId, generatedAt: at.toISOString() });
+        // A hint of 0 says as much as slot 0 taken: no write for the usual address, seen once a week.
+        if (first > 0) await hints.raise(hintId(prefix), first);
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
       const taken = await claimSlot(
         {
           read: (n) => DeliveryAddressUse.findOne({ _id: slot(n) }, { orderId: 1 }).lean(),
@@ -55,7 +67,7 @@ export function addressVelocity(models: Pick<Models, 'DeliveryAddressUse' | 'Seq
           isOwn: (use) => use.orderId === orderId,
           name: (n) => `delivery address use ${slot(n)}`,
         },
-        await hints.last(hintId(prefix)),
+        hint,
         async (n) => ({ insert: { _id: slot(n), orderId, generatedAt: at.toISOString() } }),
       );
       if (taken?.claimed) await hints.raise(hintId(prefix), Number(taken.doc._id.slice(prefix.length)));

@@ -58,9 +58,39 @@ export function auditTrail(models: Pick<Models, 'AuditEntry' | 'SequenceHint'>):
   // and read again (a busy person's many orders projected at once), quadratic in the writers.
   const inTurn = oneAtATimePerKey();
 
-  function recordOne(entry: AuditEntry): Promise<void> {
-    const chain = chainOf(entry.actor, auditDay(entry.at));
-    return inTurn(chain, () => claim(chain, entry));
+  /** Entries of one chain, in order. */
+  function recordRun(chain: string, run: AuditEntry[]): Promise<void> {
+    return inTurn(chain, async () => {
+      const placed = run.length > 1 ? await claimNext(chain, run) : 0;
+      for (const entry of run.slice(placed)) await claim(chain, entry);
+    });
+  }
+
+  /**
+   * The run in the chain's next slots in one command (ordered: slot n goes in after n-1), where this
+   * process knows the chain's end (an order's entries projected together). Returns how many went
+   * in; the first that clashed and those after it are claimed one by one.
+   */
+  async function claimNext(chain: string, run: AuditEntry[]): Promise<number> {
+    const known = lastTaken.get(chain);
+    if (known === undefined) return 0;
+    let placed = run.length;
+    try {
+      await Entries.insertMany(
+        run.map((entry, i) => ({ _id: slotId(chain, known + 1 + i), ...entry })),
+        { ordered: true },
+      );
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: { index: number; code?: number } | { index: number; code?: number }[] }).writeErrors;
+      const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
+      if (!first || !isDuplicateKey(first)) throw err;
+      placed = first.index;
+    }
+    if (placed === 0) return 0;
+    remember(chain, known + placed);
+    const hinted = known + placed - ((known + placed) % HINT_EVERY);
+    if (hinted > known) await hints.raise(`audit:${chain}`, hinted);
+    return placed;
   }
 
   async function claim(chain: string, entry: AuditEntry): Promise<void> {
@@ -85,7 +115,13 @@ export function auditTrail(models: Pick<Models, 'AuditEntry' | 'SequenceHint'>):
   return {
     async record(entries) {
       // In turn: an order's entries of one person go to one chain, in history order.
-      for (const entry of entries) await recordOne(entry);
+      for (let i = 0; i < entries.length;) {
+        const chain = chainOf(entries[i].actor, auditDay(entries[i].at));
+        let end = i + 1;
+        while (end < entries.length && chainOf(entries[end].actor, auditDay(entries[end].at)) === chain) end++;
+        await recordRun(chain, entries.slice(i, end));
+        i = end;
+      }
     },
 
     async list({ actor, from, to, after, limit }) {

@@ -12,7 +12,7 @@
 // `{kind, value, orderId}`, found with `find({kind, value})`.
 import { unitReferences, type OrderReferenceKind, type ReferenceProbe } from '../../domain/search';
 import type { OrderView } from '../../workflows/messages';
-import type { Models } from '../db';
+import { keysTaken, type Models } from '../db';
 import { claimSlot } from './slot-chains';
 
 /** A shared tracking number (one consignment for several orders) lists at most this many orders. */
@@ -48,8 +48,16 @@ export function orderReferences(models: Pick<Models, 'OrderReference'>): OrderRe
 
   return {
     async note(orderId, references) {
-      for (let i = 0; i < references.length; i += WRITES_IN_FLIGHT) {
-        await Promise.all(references.slice(i, i + WRITES_IN_FLIGHT).map((r) => noteOne(orderId, r)));
+      // Almost every reference is new (a device's IMEI and serial, a consignment's tracking
+      // number): each takes its chain's first slot, all in one command. Those whose first slot is
+      // taken (a shared tracking number, or ours on a retry) go along their chains one by one.
+      const clashed = await keysTaken(
+        references.map((r) => ({ _id: slotId(r.kind, r.value, 0), kind: r.kind, value: r.value, orderId })),
+        (docs) => OrderReference.insertMany(docs, { ordered: false }),
+      );
+      const rest = clashed.map((i) => references[i]);
+      for (let i = 0; i < rest.length; i += WRITES_IN_FLIGHT) {
+        await Promise.all(rest.slice(i, i + WRITES_IN_FLIGHT).map((r) => noteOne(orderId, r)));
       }
     },
 

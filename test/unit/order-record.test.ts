@@ -125,7 +125,7 @@ describe('OrderRecord', () => {
     expect(record.isProjected()).toBe(true);
     expect(record.needsProjection()).toBe(false);
 
-    record.commit();
+    record.move('generate', 'agent:a1', 'generated');
     record.commit();
     const first = record.takeSnapshot();
     expect(first.revision).toBe(3); // both changes in one write
@@ -138,10 +138,44 @@ describe('OrderRecord', () => {
     expect(record.isProjected()).toBe(true);
   });
 
+  it('writes a New order once, when opened; its edits with the generate that ends New', () => {
+    const { record, order } = open();
+    project(record);
+    applyAddLine(order, { product, quantity: 1 });
+    record.commit();
+    applySetBillingMode(order, 'nextInvoice');
+    record.commit();
+    expect(record.needsProjection()).toBe(false); // read from the workflow's query meanwhile
+    record.move('generate', 'agent:a1', 'generated');
+    expect(record.needsProjection()).toBe(true);
+    const written = project(record);
+    expect(written).toMatchObject({ status: 'AwaitingGeneration', revision: 4, billingMode: 'nextInvoice' });
+    expect(written.lines).toHaveLength(1);
+  });
+
+  it('lets a step write the view itself with its outcome (billing), or give it back when it fails', () => {
+    const { record, order } = open();
+    project(record);
+    record.move('generate', 'agent:a1', 'generated');
+    expect(record.writeIdle()).toBe(true);
+    const before = record.takeSnapshot();
+    expect(record.writeIdle()).toBe(false);
+    expect(record.needsProjection()).toBe(false); // the step writes it
+    record.snapshotAbandoned();
+    expect(record.needsProjection()).toBe(true); // the projector writes it after all
+
+    const view = record.takeSnapshot();
+    order.invoiceNumber = 'INV-00000001';
+    record.commit();
+    record.snapshotWritten({ revision: view.revision + 1 });
+    expect(view.revision).toBe(before.revision);
+    expect(record.isProjected()).toBe(true);
+  });
+
   it('holds the write back while a step whose outcome the order acts on is running', async () => {
     const { record } = open();
     project(record);
-    record.commit();
+    record.move('generate', 'agent:a1', 'generated');
     let finish!: (v: string) => void;
     const step = record.inStep(new Promise<string>((r) => (finish = r)));
     expect(record.needsProjection()).toBe(false);

@@ -1,7 +1,8 @@
 // Billing: the customer pays for exactly what they received, at once (an off-cycle invoice) or on
 // the account's next cycle invoice. An order is billed whenever its shipments settle, and again
 // for what a resubmission shipped later: each time only the charges not billed before.
-import { chargesForOrder, orderInvoiceKey } from '../../domain/billing';
+import { condition } from '@temporalio/workflow';
+import { chargesForOrder, orderInvoiceKey, withBill } from '../../domain/billing';
 import { localSteps } from './activities';
 import type { OrderRecord } from './record';
 
@@ -11,8 +12,13 @@ export async function bill(record: OrderRecord): Promise<void> {
   const charges = chargesForOrder(order).filter((c) => !billed.has(c.chargeKey));
   if (charges.length === 0) return;
   const invoicesSoFar = new Set(order.charges.flatMap((c) => (c.invoiceNumber ? [c.invoiceNumber] : []))).size;
-  const result = await record.inStep(
-    localSteps.billOrder({
+  // The bill and the read model's write that shows it are one step: it is given the view as it is
+  // now and writes the next revision with the bill's outcome, as committed below.
+  if (!record.writeIdle()) await condition(() => record.writeIdle());
+  const view = record.takeSnapshot();
+  const billing = record.inStep(
+    localSteps.billOrderAndShow({
+      view,
       orderId: order.orderId,
       accountId: order.accountId,
       currency: order.currency,
@@ -21,7 +27,12 @@ export async function bill(record: OrderRecord): Promise<void> {
       ...(invoicesSoFar ? { invoiceKey: orderInvoiceKey(order.orderId, invoicesSoFar) } : {}),
     }),
   );
-  order.charges = [...order.charges, ...result.charges];
-  order.invoiceNumber = result.invoiceNumber ?? order.invoiceNumber;
+  const result = await billing.catch((err: unknown) => {
+    record.snapshotAbandoned();
+    throw err;
+  });
+  Object.assign(order, withBill(order, result));
   record.commit();
+  // What the step wrote; a change another handler made meanwhile is newer, and written after.
+  record.snapshotWritten({ revision: view.revision + 1 });
 }

@@ -100,8 +100,14 @@ export class OrderRecord {
     }
   }
 
-  /** True while the read model is behind the order, no write of it is under way and no step is about to change it. */
+  /**
+   * True while the read model is behind the order, no write of it is under way and no step is about
+   * to change it. A New order is written once, when opened: its edits are read from the workflow
+   * (`readOrderView` asks its query while the stored view says New), and written with the generate
+   * or the cancel that ends New.
+   */
   needsProjection(): boolean {
+    if (this.order.status === 'New' && this.projectedRevision > 0) return false;
     return !this.projecting && this.stepsRunning === 0 && this.order.revision > this.projectedRevision;
   }
 
@@ -121,7 +127,17 @@ export class OrderRecord {
     return this.view();
   }
 
-  snapshotWritten(snapshot: OrderView): void {
+  /** No write of the read model is under way. */
+  writeIdle(): boolean {
+    return !this.projecting;
+  }
+
+  /** A step given a snapshot to write (`takeSnapshot`) failed before writing it. */
+  snapshotAbandoned(): void {
+    this.projecting = false;
+  }
+
+  snapshotWritten(snapshot: Pick<OrderView, 'revision'>): void {
     this.projecting = false;
     this.projectedRevision = Math.max(this.projectedRevision, snapshot.revision);
   }

@@ -11,12 +11,17 @@ import { localSteps, outsideSteps } from './activities';
 import { fraudCheckPasses } from './fraud-check';
 import { jobStep } from './job-step';
 import { SYSTEM, type OrderRecord } from './record';
+import type { StuckOrders } from './stuck-orders';
 
 /**
  * The job once generated (round 0), and again for each resubmission by ops (round n: only what
  * did not ship, as sub-orders `…-R<n>`, the fraud check again only when asked).
  */
-export async function salesOrderRequest(record: OrderRecord, job: { round: number; fraudCheck: boolean } = { round: 0, fraudCheck: true }): Promise<void> {
+export async function salesOrderRequest(
+  record: OrderRecord,
+  stuck: StuckOrders,
+  job: { round: number; fraudCheck: boolean } = { round: 0, fraudCheck: true },
+): Promise<void> {
   const { order } = record;
   const { round } = job;
   if (job.fraudCheck && !(await fraudCheckPasses(record, round ? `${order.orderId}:fraud:R${round}` : `${order.orderId}:fraud`))) return;
@@ -24,7 +29,7 @@ export async function salesOrderRequest(record: OrderRecord, job: { round: numbe
   const warehouseLines = exceptions.outstandingLines(order);
   let sent: SubOrder[] = [];
   if (warehouseLines.length) {
-    const allocation = await allocateFromStock(record, warehouseLines);
+    const allocation = await allocateFromStock(record, stuck, warehouseLines);
     if (!allocation) return;
     sent = allocation.map((a) => ({
       subOrderNumber: round ? exceptions.resubmittedSubOrderNumber(order.orderId, a.warehouseId, round) : `${order.orderId}-${a.warehouseId}`,
@@ -65,11 +70,12 @@ export async function salesOrderRequest(record: OrderRecord, job: { round: numbe
  * again every so often until it can go (or it expires into Error BACKORDER_EXPIRED); a
  * cancellation ends the wait at once. Returns null when the order failed.
  */
-async function allocateFromStock(record: OrderRecord, lines: AllocationLine[]): Promise<WarehouseAllocation[] | null> {
+async function allocateFromStock(record: OrderRecord, stuck: StuckOrders, lines: AllocationLine[]): Promise<WarehouseAllocation[] | null> {
   const { order } = record;
   for (;;) {
     const decision = await jobStep(record.inStep(localSteps.allocateWarehouses({ lines })));
     const { policy } = decision;
+    stuck.deadlinesOfAllocation(decision.dispatchDeadlines);
     if (!decision.stockChecked) record.commit({ by: SYSTEM, reason: 'stock not checked (no stock interface): allocated by warehouse preference' });
     const held = policy.shortage === 'backorder' ? decision.shortages : [];
     if (!held.length) {

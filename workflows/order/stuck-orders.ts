@@ -37,9 +37,16 @@ export class StuckOrders {
     }
   }
 
-  /** The deadlines in force now (read from configuration at each Awaiting Dispatch). */
+  /** The deadlines read with the allocation of the sales orders just sent. */
+  private deadlines: exceptions.DispatchDeadlines | null = null;
+
+  deadlinesOfAllocation(deadlines: exceptions.DispatchDeadlines): void {
+    this.deadlines = deadlines;
+  }
+
+  /** The deadlines in force: those read with the allocation, else (an order with none in this run) read now. */
   async policy(): Promise<exceptions.StuckOrderPolicy> {
-    const p = await localSteps.stuckOrderPolicy();
+    const p = this.deadlines ?? (await this.record.inStep(localSteps.stuckOrderPolicy()));
     return { dispatchSlaMs: (w) => p.dispatchSlaMs[w] ?? p.defaultDispatchSlaMs, cancelAnswerTimeoutMs: p.cancelAnswerTimeoutMs };
   }
 }
