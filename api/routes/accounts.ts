@@ -111,7 +111,10 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       .lean();
     const page = docs.slice(0, limit);
     const nextCursor = docs.length > limit ? encodeCursor([page[page.length - 1].createdAt, page[page.length - 1].orderId]) : null;
-    return c.json({ items: await Promise.all(page.map((d) => currentView(db, d.state as OrderView, temporal))), nextCursor }, 200);
+    // A list is not refused for one order: a New order whose workflow cannot answer now (the workers
+    // down) is listed as it was opened; reading that order itself says the service is unavailable.
+    const items = await Promise.all(page.map((d) => currentView(db, d.state as OrderView, temporal).catch(() => d.state as OrderView)));
+    return c.json({ items, nextCursor }, 200);
   });
 
   r.openapi(guarded(config, createOrder, idem), async (c) => {
