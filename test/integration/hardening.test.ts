@@ -12,7 +12,7 @@ import { warehouseFolders } from '../../infra/config';
 import { formatWarehouseResponseCsv as responseCsv } from '../../domain/warehouse-response-csv';
 import { dropInInbox, ordersAwaitingDispatch, shippedRows, waitForStatus } from '../support/dispatch-fixtures';
 import { addLine, createOrder, deliveryElsewhere } from '../support/orders';
-import { startSystem, type TestSystem } from '../support/system';
+import { DEV_ACTORS, startSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 const MAX_ROWS = 50;
@@ -227,7 +227,9 @@ describe('idempotency records', () => {
     const create = () => sys.call('POST', '/api/v1/accounts/ACC-1001/orders', { body: { delivery }, headers: { 'idempotency-key': 'hardening-create-1' } });
     const first = await create();
     expect(first.status).toBe(201);
-    const record = (await sys.db.models.IdempotencyRecord.findOne({ _id: 'agent:POST:/api/v1/accounts/ACC-1001/orders:hardening-create-1' }).lean())!;
+    const record = (await sys.db.models.IdempotencyRecord.findOne({
+      _id: `${DEV_ACTORS.agent}:POST:/api/v1/accounts/ACC-1001/orders:hardening-create-1`,
+    }).lean())!;
     expect(record).toMatchObject({ status: 201, orderId: first.body.orderId, orderAt: 'body' });
     expect(JSON.stringify(record)).not.toMatch(/Idem Potent|idem@example\.com|Park Road/);
     const ttl = record.expiresAt.getTime() - Date.now();
@@ -243,7 +245,7 @@ describe('idempotency records', () => {
   it('expire: an expired record is not replayed, and the sweep removes expired records only', async () => {
     const { orderId } = await createOrder(sys);
     const body = { sku: 'PR-APL-USBC-20W', quantity: 1 };
-    const scope = `agent:POST:/api/v1/orders/${orderId}/lines:hardening-exp-1`;
+    const scope = `${DEV_ACTORS.agent}:POST:/api/v1/orders/${orderId}/lines:hardening-exp-1`;
     const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const past = new Date(Date.now() - 1000);
     await sys.db.models.IdempotencyRecord.create({
@@ -259,7 +261,7 @@ describe('idempotency records', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.lines).toHaveLength(1);
 
-    const stale = `agent:POST:/api/v1/orders/${orderId}/generate:hardening-exp-2`;
+    const stale = `${DEV_ACTORS.agent}:POST:/api/v1/orders/${orderId}/generate:hardening-exp-2`;
     await sys.db.models.IdempotencyRecord.create({
       _id: stale,
       key: stale,
