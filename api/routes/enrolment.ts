@@ -3,7 +3,7 @@
 // follow an order's per-device progress; ops list failed devices, requeue them and run the
 // enrolment jobs on demand.
 import { createRoute, z } from '@hono/zod-openapi';
-import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import {
   FAILED_STATUSES,
   MANUFACTURERS,
@@ -12,6 +12,7 @@ import {
   checkUnenrol,
   deviceEnrolmentState,
   devicesToEnrol,
+  enrolmentWorkflowId,
   laterEnrolmentWorkflowId,
   onlyDevices,
   orderTimePicks,
@@ -25,7 +26,7 @@ import {
 import type { Manufacturer, Product } from '../../domain/types';
 import { enrolmentRequestScheduleId, enrolmentResponseScheduleId } from '../../infra/schedules';
 import type { deviceEnrolmentWorkflow, deviceUnenrolmentWorkflow } from '../../workflows/enrolment';
-import { orderWorkflowId, requestEnrolmentUpdate } from '../../workflows/messages';
+import { getEnrolmentProgressQuery, orderWorkflowId, requestEnrolmentUpdate } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
@@ -166,6 +167,26 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
 
   const readOrder = (orderId: string) => readOrderView(db, orderId, temporal);
 
+  /**
+   * The devices of this order's enrolment requests with the manufacturer that are still running
+   * (the order's own and each later one), from their progress, which lists every device from the
+   * start. A request that has finished has queued all its instructions; one not found asked nothing.
+   */
+  const devicesOfRunningRequests = async (orderId: string, m: Manufacturer, requestIds: string[]): Promise<string[]> => {
+    const keys: string[] = [];
+    for (const id of new Set([enrolmentWorkflowId(orderId, m), ...requestIds])) {
+      const progress = await temporal.workflow
+        .getHandle(id)
+        .query(getEnrolmentProgressQuery)
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return null;
+          throw err;
+        });
+      if (progress && !progress.done) keys.push(...progress.devices.map((d) => programmeDeviceKey(m, d.deviceId)));
+    }
+    return keys;
+  };
+
   const recordRequests = async (orderId: string, customerIds: EnrolmentCustomerIds, when: 'orderTime' | 'later', by: string, picks: ProgrammePick[] = []) => {
     const at = new Date().toISOString();
     for (const m of MANUFACTURERS.filter((x) => customerIds[x])) {
@@ -219,10 +240,13 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
     const earlier = await Instr.find({ orderId, action: 'enrol' }, { requestId: 1, manufacturer: 1, deviceId: 1, _id: 0 }).lean<
       Pick<InstructionDoc, 'requestId' | 'manufacturer' | 'deviceId'>[]
     >();
-    const plan = onlyDevices(
-      devicesToEnrol(order, picks, customerIds, new Set(earlier.map((i) => programmeDeviceKey(i.manufacturer, i.deviceId)))),
-      body.devices ?? [],
-    );
+    const asked = new Set(earlier.map((i) => programmeDeviceKey(i.manufacturer, i.deviceId)));
+    // A request still queueing its instructions has stored only some of them: its own list counts.
+    for (const m of new Set(picks.map((p) => p.manufacturer))) {
+      const requestIds = earlier.filter((i) => i.manufacturer === m).map((i) => i.requestId);
+      for (const key of await devicesOfRunningRequests(orderId, m, requestIds)) asked.add(key);
+    }
+    const plan = onlyDevices(devicesToEnrol(order, picks, customerIds, asked), body.devices ?? []);
     await recordRequests(orderId, customerIds, 'later', c.get('actor'), picks);
     const started: { manufacturer: Manufacturer; workflowId: string; devices: number }[] = [];
     const alreadyRequested: Manufacturer[] = [...new Set(picks.map((p) => p.manufacturer))].filter((m) => !plan.some((e) => e.manufacturer === m));
