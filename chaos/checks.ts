@@ -9,6 +9,7 @@ import { isTerminal, type OrderState } from '../domain/order-state';
 import { warehouseFolders } from '../infra/config';
 import type { Db } from '../infra/db';
 import { readDispatchRows } from '../infra/store/dispatch-rows';
+import { orderWorkflowId } from '../workflows/messages';
 import type { KillRecord, KillTarget } from './crashes';
 import { EXPECTED_REFUSALS, type ApiDriver, type DrivenOrder } from './orders';
 
@@ -58,6 +59,16 @@ async function runningBusinessWorkflows(temporal: Client, taskQueue: string): Pr
   return n;
 }
 
+/** What Temporal says of a stuck order's workflow: its status and history length, or why it cannot say. */
+async function workflowState(temporal: Client, orderId: string): Promise<string> {
+  try {
+    const d = await temporal.workflow.getHandle(orderWorkflowId(orderId)).describe();
+    return `${d.status.name}, ${d.historyLength} events, closed ${d.closeTime?.toISOString() ?? 'no'}`;
+  } catch (err) {
+    return `not described: ${(err as Error).name}: ${(err as Error).message}`;
+  }
+}
+
 /** No workflow running, no file waiting, every dispatch batch done. */
 export async function quiescent(db: Db, temporal: Client, dataDir: string, taskQueue: string): Promise<boolean> {
   for (const wh of ['WH-NORTH', 'WH-SOUTH']) {
@@ -99,7 +110,7 @@ export async function check({ db, temporal, dataDir, taskQueue, orders, kills, c
       const detail = st
         ? `; sub-orders ${st.subOrders.map((so) => `${so.warehouseId}:${so.status}`).join(',') || 'none'}${st.fraud?.awaitingReview ? '; awaiting fraud review' : ''}${st.cancellationRequested ? '; cancellation requested' : ''}`
         : '';
-      stuck.push(`${o.orderId} (${s}${detail}; refusals ${o.refusals.join(',') || 'none'})`);
+      stuck.push(`${o.orderId} (${s}${detail}; refusals ${o.refusals.join(',') || 'none'}; workflow ${await workflowState(temporal, o.orderId!)})`);
     }
   }
   if (created.length !== orders.length) v.push(`${orders.length - created.length} orders were never created`);
