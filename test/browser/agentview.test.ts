@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../domain/money';
 import { DEV_ACTORS, eventually, startSystem, TOKENS, type TestSystem } from '../support/system';
-import { openBrowser, signIn, type Browser } from './support';
+import { openBrowser, signIn, type Browser, showing, WAIT } from './support';
 
 let sys: TestSystem;
 let browser: Browser;
@@ -21,13 +21,11 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const WAIT = { timeout: 60_000 };
 const text = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
 /** The token the page keeps (the tests' tsconfig has no DOM types, hence the cast). */
 const storedToken = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('agentview.token'));
 /** Waits until the element shows the text (the page updates itself; nothing reloads). */
-const showing = (page: Page, selector: string, t: string | RegExp) => page.locator(selector, { hasText: t }).first().waitFor(WAIT);
 
 describe('AgentView', () => {
   it('does not sign in with a wrong token, and shows the API’s refusal', async () => {

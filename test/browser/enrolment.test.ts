@@ -2,13 +2,12 @@
 // Temporal dev server, FerretDB and the manufacturer simulator over HTTP: an agent enrols the
 // devices an order in Error shipped (picking the line and the programme), then unenrols one with
 // a reason; both only through the public API, and the manufacturer ends up holding what the page says.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/dev-stack';
 import { ManufacturerSimulator } from '../../simulators/manufacturer';
 import { addLine, createOrder, generate, outboxFiles, waitForOrder, waitForStatus } from '../support/orders';
 import { DEV_ACTORS, eventually, startSystem, TOKENS, type TestSystem } from '../support/system';
-import { openBrowser, signIn, type Browser } from './support';
+import { openBrowser, signIn, type Browser, showing, WAIT } from './support';
 
 const HANDSET = 'HS-SAM-S25-256';
 const CASE = 'PR-GEN-CASE-IP16';
@@ -28,9 +27,6 @@ afterAll(async () => {
   await sys?.stop();
   await maker?.stop();
 });
-
-const WAIT = { timeout: 60_000 };
-const showing = (page: Page, selector: string, t: string | RegExp) => page.locator(selector, { hasText: t }).first().waitFor(WAIT);
 
 let jobRun = 0;
 /** The Device Enrolment Request then Response job: the manufacturer gets what is queued and answers. */

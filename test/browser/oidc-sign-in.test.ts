@@ -1,12 +1,11 @@
 // AgentView's own OpenID sign-in in a real browser: the development provider (scripts/dev-idp.ts)
 // over real HTTP, its login page filled in as a person would, the session an httpOnly cookie. The
 // histories and the audit name the people who signed in; a signed-out session's cookie is refused.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/dev-stack';
 import { DEV_USERS, startDevIdp, type DevIdp } from '../../scripts/dev-idp';
 import { startSystem, type TestSystem } from '../support/system';
-import { openBrowser, signInWithProvider, type Browser } from './support';
+import { openBrowser, signInWithProvider, type Browser, showing, WAIT } from './support';
 
 let idp: DevIdp;
 let sys: TestSystem;
@@ -24,8 +23,6 @@ afterAll(async () => {
   await idp?.stop();
 });
 
-const WAIT = { timeout: 60_000 };
-const showing = (page: Page, selector: string, t: string | RegExp) => page.locator(selector, { hasText: t }).first().waitFor(WAIT);
 const sessionCookie = async () => (await browser.context.cookies(browser.baseUrl)).find((c) => c.name === 'agentview_session');
 /** The API as a browser holding only this session cookie would call it. */
 const withCookie = (value: string, path: string, init: RequestInit = {}) =>

@@ -2,11 +2,10 @@
 // FerretDB: an agent returns a shipped handset as unwanted, ops mark it received, and the order
 // page shows the return credited with its credit note, the same one the account page lists (and an
 // account billed on its cycle lists its credit for the next invoice).
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownRmaNumbers, shippedOrder, unitsOf, daysAgo } from '../support/returns';
 import { startSystem, TOKENS, type TestSystem } from '../support/system';
-import { openBrowser, signIn, type Browser } from './support';
+import { openBrowser, signIn, type Browser, showing, WAIT } from './support';
 
 const HANDSET = 'HS-SAM-A16-128'; // 18900 + 20% VAT, IMEI
 
@@ -21,9 +20,6 @@ afterAll(async () => {
   await browser?.close();
   await sys?.stop();
 });
-
-const WAIT = { timeout: 60_000 };
-const showing = (page: Page, selector: string, t: string | RegExp) => page.locator(selector, { hasText: t }).first().waitFor(WAIT);
 
 describe('AgentView: returns', () => {
   it('an agent returns a shipped unit as unwanted, ops mark it received, the page shows its credit note', async () => {

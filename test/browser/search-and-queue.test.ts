@@ -8,7 +8,7 @@ import type { OrderView } from '../../workflows/messages';
 import { deliver, errorRow, ordersAwaitingDispatch, shippedRows, waitForStatus } from '../support/dispatch-fixtures';
 import { waitForOrder } from '../support/orders';
 import { startSystem, TOKENS, type TestSystem } from '../support/system';
-import { openBrowser, signIn, type Browser } from './support';
+import { openBrowser, signIn, type Browser, showing, WAIT } from './support';
 
 let sys: TestSystem;
 let browser: Browser;
@@ -21,9 +21,6 @@ afterAll(async () => {
   await browser?.close();
   await sys?.stop();
 });
-
-const WAIT = { timeout: 60_000 };
-const showing = (page: Page, selector: string, t: string | RegExp) => page.locator(selector, { hasText: t }).first().waitFor(WAIT);
 
 async function findOrder(page: Page, q: string) {
   await page.getByLabel('Find an order').fill(q);

@@ -100,6 +100,12 @@ export async function openBrowser(sys: TestSystem, opts: { port?: number } = {})
 }
 
 /** Signs in through the sign-in page with a token: the person it belongs to is who the histories name. */
+/** How long a page may take to show what a step waits for. */
+export const WAIT = { timeout: 60_000 };
+
+/** Resolves once an element matching `selector` shows the text. */
+export const showing = (page: Page, selector: string, t: string | RegExp) => page.locator(selector, { hasText: t }).first().waitFor(WAIT);
+
 export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
   await page.goto(`${baseUrl}/signin`);
   await page.getByLabel('Access token').fill(token);
