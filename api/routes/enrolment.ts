@@ -175,14 +175,15 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
   const devicesOfRunningRequests = async (orderId: string, m: Manufacturer, requestIds: string[]): Promise<string[]> => {
     const keys: string[] = [];
     for (const id of new Set([enrolmentWorkflowId(orderId, m), ...requestIds])) {
-      const progress = await temporal.workflow
-        .getHandle(id)
-        .query(getEnrolmentProgressQuery)
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return null;
-          throw err;
-        });
-      if (progress && !progress.done) keys.push(...progress.devices.map((d) => programmeDeviceKey(m, d.deviceId)));
+      const handle = temporal.workflow.getHandle(id);
+      // Only a running request is asked (a finished one would be replayed on a worker to answer).
+      const running = await handle.describe().then(
+        (d) => d.status.name === 'RUNNING',
+        (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
+      );
+      if (!running) continue;
+      const progress = await handle.query(getEnrolmentProgressQuery);
+      if (!progress.done) keys.push(...progress.devices.map((d) => programmeDeviceKey(m, d.deviceId)));
     }
     return keys;
   };
