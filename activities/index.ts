@@ -13,6 +13,7 @@ import { fraudActivities } from './fraud';
 import { orderViewWriter } from '../infra/store/order-views';
 import { orderActivities } from './orders';
 import { reconciliationActivities } from './reconciliation';
+import { salesOrderRequestActivities } from './sales-order-request';
 import { returnActivities } from './returns';
 import { warehouseActivities } from './warehouse';
 
@@ -30,10 +31,14 @@ export function createActivities(deps: ActivityDeps) {
   // One writer: the reconciliation's repairs queue behind the order workflows' own projection writes.
   const writeOrderView = orderViewWriter(deps.db);
   const ledger = new MongoLedger(deps.db);
+  // The fraud policy is asked only with the stock (prepareSalesOrderRequest), not as a step of its own.
+  const { assessFraudRisk, ...fraudChecks } = fraudActivities(deps);
+  const warehouse = warehouseActivities(deps);
   return {
     ...orderActivities(deps, writeOrderView, ledger),
-    ...fraudActivities(deps),
-    ...warehouseActivities(deps),
+    ...fraudChecks,
+    ...warehouse,
+    ...salesOrderRequestActivities(assessFraudRisk, warehouse),
     ...dispatchActivities(deps),
     ...enrolmentActivities(deps),
     ...billingActivities(deps, ledger),

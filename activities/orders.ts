@@ -35,8 +35,12 @@ export function orderActivities({ db, config }: ActivityDeps, writeOrderView: Or
     /** The dispatch deadlines in force now (`dispatchDeadlinesOf`), for an order that reached Awaiting Dispatch without an allocation of this worker's. */
     stuckOrderPolicy: async (): Promise<DispatchDeadlines> => dispatchDeadlinesOf(config),
 
-    /** The order's read model, as the workflow sees it now (a local activity after each change). */
-    projectOrder: (view: OrderView): Promise<void> => writeOrderView(view, Context.current().cancellationSignal),
+    /**
+     * The order's read model, as the workflow sees it now (a local activity once a workflow task has
+     * changed it). `stored`: the revision the workflow knows the read model holds.
+     */
+    projectOrder: ({ view, stored }: { view: OrderView; stored: number }): Promise<void> =>
+      writeOrderView(view, Context.current().cancellationSignal, { stored }),
 
     /**
      * Bills the order (`billOrder`) and writes its read model with the bill: `view` is the order as

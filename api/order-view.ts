@@ -1,6 +1,7 @@
 // The order as agents read it: its read model, or 404 ORDER_NOT_FOUND. The read model holds a New
-// order as it was opened (its workflow writes it again once it leaves New); while it is New its
-// edits are read from the workflow itself (the getOrder query) when `live` is given.
+// order as it was opened; its workflow writes it again once it has left New and the generate's
+// Sales Order Request job rests (sent, waiting, failed or cancelled). Until then the order is read
+// from the workflow itself (the getOrder query) when `live` is given.
 import type { Client } from '@temporalio/client';
 import type { Db } from '../infra/db';
 import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/messages';

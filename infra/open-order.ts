@@ -1,9 +1,13 @@
 // Opening an order: its id and its workflow started (status New). The API opens an agent's order;
 // an exchange's replacement order is opened wherever its return is carried out (infra/return-start.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { newOrder } from '../domain/order-state';
 import type { Account, BillingMode, DeliveryContact } from '../domain/types';
-import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, openedUpdate, orderWorkflowId, type OrderView } from '../workflows/messages';
+import { AccountIdAttr, BillingModeAttr, OrderStatusAttr, attr, getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/messages';
+import type { OrderWorkflowInput } from '../workflows/order';
+import { viewOf } from '../workflows/order/record';
+import { storeOpenedOrder } from './store/order-views';
 import type { Config } from './config';
 import type { Db } from './db';
 
@@ -17,40 +21,45 @@ export function newOrderId(seed?: string): string {
 }
 
 /**
- * Starts an order's workflow (status New) and answers with its view once the read model has it.
- * A retried start whose order has since closed answers with that order and starts nothing.
+ * Opens an order: starts its workflow (status New) and stores its read model as opened, then
+ * answers with that view. The workflow writes the read model again once the order leaves New.
+ * A retried open whose workflow exists (running or closed) answers with that order and starts
+ * nothing; it stores the read model if the first attempt did not get that far.
  */
 export async function openOrder(
   { config, db, temporal }: { config: Config; db: Db; temporal: Client },
   o: { orderId: string; account: Account; createdBy: string; requestId?: string; delivery: DeliveryContact; billingMode: BillingMode },
 ): Promise<OrderView> {
   const { orderId, account } = o;
-  const startOp = new WithStartWorkflowOperation('orderWorkflow', {
-    workflowId: orderWorkflowId(orderId),
-    taskQueue: config.temporal.taskQueue,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    // An order id is never reused, even after its workflow closed.
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    args: [
-      {
-        orderId,
-        accountId: account.accountId,
-        currency: account.currency,
-        createdBy: o.createdBy,
-        ...(o.requestId ? { requestId: o.requestId } : {}),
-        delivery: o.delivery,
-        billingMode: o.billingMode,
-      },
-    ],
-    typedSearchAttributes: [attr(OrderStatusAttr, 'New'), attr(AccountIdAttr, account.accountId), attr(BillingModeAttr, o.billingMode)],
-    staticSummary: `Hardware order ${orderId} on account ${account.accountId}`,
-  });
+  const input: OrderWorkflowInput = {
+    orderId,
+    accountId: account.accountId,
+    currency: account.currency,
+    createdBy: o.createdBy,
+    ...(o.requestId ? { requestId: o.requestId } : {}),
+    delivery: o.delivery,
+    billingMode: o.billingMode,
+    openedAt: new Date().toISOString(),
+  };
   try {
-    return await temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation: startOp });
+    await temporal.workflow.start('orderWorkflow', {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue: config.temporal.taskQueue,
+      // An order id is never reused, even after its workflow closed.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      args: [input],
+      typedSearchAttributes: [attr(OrderStatusAttr, 'New'), attr(AccountIdAttr, account.accountId), attr(BillingModeAttr, o.billingMode)],
+      staticSummary: `Hardware order ${orderId} on account ${account.accountId}`,
+    });
   } catch (e) {
     if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     const existing = await db.models.OrderView.findOne({ _id: orderId }, { state: 1 }).lean();
-    // Its read model not written (yet): the closed workflow answers for itself.
-    return (existing?.state as OrderView | undefined) ?? (await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
+    if (existing) return existing.state as OrderView;
+    const view = await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery);
+    if (view.status === 'New') await storeOpenedOrder(db, view);
+    return view;
   }
+  const view = viewOf(newOrder(input, input.openedAt));
+  await storeOpenedOrder(db, view);
+  return view;
 }

@@ -36,8 +36,6 @@ export interface Actor {
 
 export const getOrderQuery = defineQuery<OrderView>('getOrder');
 
-/** Answers once the new order's read model exists (used with update-with-start by the API). */
-export const openedUpdate = defineUpdate<OrderView>('opened');
 export const addLineUpdate = defineUpdate<OrderView, [AddLineRequest & Actor]>('addLine');
 export const changeLineUpdate = defineUpdate<OrderView, [ChangeLineRequest & Actor]>('changeLine');
 export const removeLineUpdate = defineUpdate<OrderView, [{ lineId: string } & Actor]>('removeLine');

@@ -21,6 +21,8 @@ import { salesOrderRequest } from './order/sales-order-request';
 import { handleStuckOrderActions, StuckOrders } from './order/stuck-orders';
 
 export interface OrderWorkflowInput extends NewOrderInput {
+  /** When the opener (infra/open-order.ts) opened it: the order as opened is the read model it stored. */
+  openedAt: string;
   /** How long a New order may sit untouched before it is cancelled as abandoned. */
   abandonAfter?: string;
 }
@@ -92,7 +94,7 @@ function openRecord(input: OrderWorkflowInput): OrderRecord {
   const now = () => new Date().toISOString(); // workflow time: deterministic on replay
   const transitions = metricMeter.createCounter('order_transitions', 'transitions', 'Order status transitions, by event and the status reached');
   return new OrderRecord(
-    rules.newOrder(input, now()),
+    rules.newOrder(input, input.openedAt),
     {
       publishAttributes: (changed) => upsertSearchAttributes(Object.entries(changed).map(([name, value]) => attr(keys[name as keyof OrderAttributes], value))),
       showDetails: setCurrentDetails,

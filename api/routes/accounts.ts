@@ -100,7 +100,10 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const { status, limit, cursor } = c.req.valid('query');
     await loadAccount(accountId);
     const filter: Record<string, unknown> = { accountId };
-    if (status) filter.status = status;
+    // A stored New order is as it was opened: its workflow may have moved it on since (read-model
+    // writes wait for the generate's job to rest). So a status filter also reads stored New orders,
+    // and keeps those whose current view has the status.
+    if (status) filter.status = status === 'New' ? status : { $in: [status, 'New'] };
     if (cursor) {
       const [createdAt, orderId] = decodeCursor(cursor, ['string', 'string']);
       filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, orderId: { $lt: orderId } }];
@@ -113,7 +116,8 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const nextCursor = docs.length > limit ? encodeCursor([page[page.length - 1].createdAt, page[page.length - 1].orderId]) : null;
     // A list is not refused for one order: a New order whose workflow cannot answer now (the workers
     // down) is listed as it was opened; reading that order itself says the service is unavailable.
-    const items = await Promise.all(page.map((d) => currentView(db, d.state as OrderView, temporal).catch(() => d.state as OrderView)));
+    const views = await Promise.all(page.map((d) => currentView(db, d.state as OrderView, temporal).catch(() => d.state as OrderView)));
+    const items = status ? views.filter((v) => v.status === status) : views;
     return c.json({ items, nextCursor }, 200);
   });
 

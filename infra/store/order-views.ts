@@ -1,13 +1,14 @@
-// Order views: the read model of each order (`orders`, `_id` = orderId), written by its workflow's
-// projectOrder local activity after each change; an older revision never overwrites a newer one.
+// Order views: the read model of each order (`orders`, `_id` = orderId), stored as opened by the API
+// (storeOpenedOrder) and then written by its workflow's projectOrder local activity; an older
+// revision never overwrites a newer one.
 //
 // FerretDB v1 lacks: an atomic conditional replace (`replaceOne({_id, revision: {$lt: n}})` reads,
 // filters, then writes, and a filter beyond `{_id}` reads the whole collection), and it holds a
 // write behind SQLite's one writer lock for seconds, so an attempt Temporal abandoned can land
 // after its retry and the next snapshot.
 // This store instead: queues each order's writes in the worker process (oneAtATimePerKey),
-// remembers the revision it last stored per order (a new order is one insert, each next revision
-// one replace, no read), reads first only for an order this process has not written, and guards
+// remembers the revision it last stored per order, or is told it by the workflow (each next
+// revision one replace, no read), reads first only for an order neither knows, and guards
 // the replace with guardedById (the remembered or just-read revision on FerretDB). What a process
 // the workflow has left may still write late is repaired by the order view reconciliation
 // (activities/reconciliation.ts).
@@ -35,7 +36,32 @@ const REMEMBERED_ORDER_VIEWS = 20_000;
  * After the view, the order's unit references for the search (order-references.ts), when the
  * order has more than this process last noted (units are only ever added), and on every repair.
  */
-export type OrderViewWriter = (view: OrderView, cancelled: AbortSignal, opts?: { verify?: boolean }) => Promise<void>;
+export type OrderViewWriter = (view: OrderView, cancelled: AbortSignal, opts?: { verify?: boolean; stored?: number }) => Promise<void>;
+
+function documentOf(view: OrderView) {
+  return {
+    orderId: view.orderId,
+    accountId: view.accountId,
+    status: view.status,
+    needsAttention: view.needsAttention,
+    revision: view.revision,
+    createdAt: view.createdAt,
+    updatedAt: new Date().toISOString(),
+    state: view,
+  };
+}
+
+/**
+ * Stores a new order's read model as opened (the API, before it answers): one insert, a no-op when
+ * it is there. Its history's first entry reaches the audit trail with the workflow's first write.
+ */
+export async function storeOpenedOrder(db: Db, view: OrderView): Promise<void> {
+  try {
+    await db.models.OrderView.create({ _id: view.orderId, ...documentOf(view) });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
 
 export function orderViewWriter(db: Db): OrderViewWriter {
   const { OrderView } = db.models;
@@ -62,18 +88,12 @@ export function orderViewWriter(db: Db): OrderViewWriter {
     if (notedReferences.size > REMEMBERED_ORDER_VIEWS) notedReferences.delete(notedReferences.keys().next().value!);
   }
 
-  async function write(view: OrderView, cancelled: AbortSignal, verify: boolean): Promise<void> {
-    const doc = {
-      orderId: view.orderId,
-      accountId: view.accountId,
-      status: view.status,
-      needsAttention: view.needsAttention,
-      revision: view.revision,
-      createdAt: view.createdAt,
-      updatedAt: new Date().toISOString(),
-      state: view,
-    };
-    const known = verify ? undefined : storedRevision.get(view.orderId);
+  async function write(view: OrderView, cancelled: AbortSignal, verify: boolean, stored = 0): Promise<void> {
+    const doc = documentOf(view);
+    const remembered = storedRevision.get(view.orderId);
+    // The workflow's word on what is stored counts as this process's memory (opened by the API, or
+    // written by a worker process the workflow has since left).
+    const known = verify ? undefined : stored > 0 ? Math.max(stored, remembered ?? 0) : remembered;
     if (known !== undefined && known >= view.revision) return; // a retry of a write that landed
     if (known === undefined) {
       // Not written by this process yet: most often a new order, so try to create it first.
@@ -125,7 +145,7 @@ export function orderViewWriter(db: Db): OrderViewWriter {
     inOrder(view.orderId, async () => {
       const verify = opts?.verify ?? false;
       await audit(view, verify);
-      await write(view, cancelled, verify);
+      await write(view, cancelled, verify, opts?.stored);
       // A retry whose view write had landed still notes what the failed attempt did not.
       await noteReferences(view, verify);
     });

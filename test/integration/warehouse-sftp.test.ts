@@ -312,7 +312,8 @@ describe('a warehouse over SFTP (real OpenSSH server)', () => {
     );
     expect(failure).toMatch(message);
     expect(remoteFiles(remote.outbox).filter((n) => n.includes(orderId))).toEqual([]);
-    expect((await sys.db.models.OrderView.findOne({ _id: orderId }).lean())!.status).toBe('AwaitingGeneration');
+    // Agents see it waiting (its first write waits for the send: the API reads it from the workflow).
+    expect((await sys.call('GET', `/api/v1/orders/${orderId}`)).body.status).toBe('AwaitingGeneration');
 
     // The operator puts the right key in: the waiting order goes out on its next retry.
     transport.inner = warehouseTransportFor(sys.config);

@@ -2,17 +2,18 @@
 // Sales Order Dispatch tests. Orders are started with the Temporal client directly (cheaper than
 // three HTTP calls each when a test needs hundreds of them); everything after that is the real
 // order workflow: fraud policy, stock check, allocation, sales order file.
-import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { luhnCheckDigit } from '../../domain/imei';
 import type { OrderView } from '../../workflows/messages';
-import type { BillingMode, DeliveryContact, Product } from '../../domain/types';
+import type { Account, BillingMode, DeliveryContact, Product } from '../../domain/types';
+import { openOrder as openAccountOrder } from '../../infra/open-order';
 import { type WarehouseResponseColumn } from '../../domain/warehouse-response';
 import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { warehouseFolders } from '../../infra/config';
-import { addLineUpdate, generateUpdate, openedUpdate, orderWorkflowId } from '../../workflows/messages';
+import { addLineUpdate, generateUpdate, orderWorkflowId } from '../../workflows/messages';
 import { eventually, type TestSystem } from './system';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -44,28 +45,19 @@ export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T, 
   return out;
 }
 
-/** Opens an order on the account the way the API does (the `opened` update, starting the workflow). */
+/** Opens an order on the account the way the API does (infra/open-order.ts). */
 export async function openOrder(
   sys: TestSystem,
   orderId: string,
   account: { accountId: string; currency: string; defaultDelivery: unknown; defaultBillingMode: BillingMode },
 ): Promise<WorkflowHandle> {
-  const startWorkflowOperation = new WithStartWorkflowOperation('orderWorkflow', {
-    workflowId: orderWorkflowId(orderId),
-    taskQueue: sys.config.temporal.taskQueue,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [
-      {
-        orderId,
-        accountId: account.accountId,
-        currency: account.currency,
-        createdBy: 'csa-test',
-        delivery: account.defaultDelivery as DeliveryContact,
-        billingMode: account.defaultBillingMode,
-      },
-    ],
+  await openAccountOrder(sys, {
+    orderId,
+    account: account as Account,
+    createdBy: 'csa-test',
+    delivery: account.defaultDelivery as DeliveryContact,
+    billingMode: account.defaultBillingMode,
   });
-  await sys.temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation });
   return sys.temporal.workflow.getHandle(orderWorkflowId(orderId));
 }
 

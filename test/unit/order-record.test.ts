@@ -118,12 +118,9 @@ describe('OrderRecord', () => {
 
   it('coalesces changes into one read-model write, one write at a time', () => {
     const { record, order } = open();
-    expect(record.needsProjection()).toBe(true); // the new order's first view
-    expect(record.hasBeenProjected(1)).toBe(false);
-    project(record);
-    expect(record.hasBeenProjected(1)).toBe(true);
-    expect(record.isProjected()).toBe(true);
+    expect(record.isProjected()).toBe(true); // the opener stored the order as opened
     expect(record.needsProjection()).toBe(false);
+    expect(record.storedRevision()).toBe(1);
 
     record.move('generate', 'agent:a1', 'generated');
     record.commit();
@@ -133,14 +130,14 @@ describe('OrderRecord', () => {
     expect(record.needsProjection()).toBe(false); // never two writes in flight
     expect(record.isProjected()).toBe(false);
     record.snapshotWritten(first);
+    expect(record.storedRevision()).toBe(3);
     expect(record.needsProjection()).toBe(true);
     expect(project(record).revision).toBe(order.revision);
     expect(record.isProjected()).toBe(true);
   });
 
-  it('writes a New order once, when opened; its edits with the generate that ends New', () => {
+  it('never writes a New order: its edits go with the generate that ends New', () => {
     const { record, order } = open();
-    project(record);
     applyAddLine(order, { product, quantity: 1 });
     record.commit();
     applySetBillingMode(order, 'nextInvoice');
@@ -153,9 +150,30 @@ describe('OrderRecord', () => {
     expect(written.lines).toHaveLength(1);
   });
 
+  it('holds the first write after New while an outside step runs, and only that one', async () => {
+    const { record } = open();
+    record.move('generate', 'agent:a1', 'generated');
+    let answer!: (v: string) => void;
+    const fraudCheck = record.inOutsideStep(new Promise<string>((r) => (answer = r)));
+    expect(record.needsProjection()).toBe(false); // still stored as opened: the API asks the workflow
+    answer('accept');
+    expect(await fraudCheck).toBe('accept');
+    expect(record.needsProjection()).toBe(true);
+
+    const failing = record.inOutsideStep(Promise.reject(new Error('warehouse down')));
+    expect(record.needsProjection()).toBe(false);
+    await expect(failing).rejects.toThrow('warehouse down');
+    expect(record.needsProjection()).toBe(true); // a failed step does not hold the write forever
+
+    project(record); // stored beyond New: later outside steps do not hold the write
+    record.commit();
+    const resend = record.inOutsideStep(new Promise<string>(() => {}));
+    expect(record.needsProjection()).toBe(true);
+    void resend;
+  });
+
   it('lets a step write the view itself with its outcome (billing), or give it back when it fails', () => {
     const { record, order } = open();
-    project(record);
     record.move('generate', 'agent:a1', 'generated');
     expect(record.writeIdle()).toBe(true);
     const before = record.takeSnapshot();
@@ -167,14 +185,13 @@ describe('OrderRecord', () => {
     const view = record.takeSnapshot();
     order.invoiceNumber = 'INV-00000001';
     record.commit();
-    record.snapshotWritten({ revision: view.revision + 1 });
+    record.snapshotWritten({ revision: view.revision + 1, status: view.status });
     expect(view.revision).toBe(before.revision);
     expect(record.isProjected()).toBe(true);
   });
 
   it('holds the write back while a step whose outcome the order acts on is running', async () => {
     const { record } = open();
-    project(record);
     record.move('generate', 'agent:a1', 'generated');
     let finish!: (v: string) => void;
     const step = record.inStep(new Promise<string>((r) => (finish = r)));

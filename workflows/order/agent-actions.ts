@@ -1,7 +1,7 @@
 // What agents and ops do to an order: workflow updates whose validators ask the domain's rules, so
 // a refused action leaves no trace in the history. Each handler changes the order and commits;
 // the update's answer reaches the agent with the workflow task, after the read model write.
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { DomainError } from '../../domain/errors';
 import * as history from '../../domain/order-history';
 import * as rules from '../../domain/order-state';
@@ -14,7 +14,6 @@ import {
   fraudReviewUpdate,
   generateUpdate,
   getOrderQuery,
-  openedUpdate,
   removeLineUpdate,
   requestEnrolmentUpdate,
   setBillingModeUpdate,
@@ -45,10 +44,6 @@ export function handleAgentActions(record: OrderRecord, enrolment: EnrolmentRequ
   const view = () => record.view();
 
   setHandler(getOrderQuery, view);
-  setHandler(openedUpdate, async () => {
-    await condition(() => record.hasBeenProjected(1));
-    return view();
-  });
 
   // Each edit records what it changed, before → after, with who asked and the request.
   setHandler(

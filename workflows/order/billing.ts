@@ -34,5 +34,5 @@ export async function bill(record: OrderRecord): Promise<void> {
   Object.assign(order, withBill(order, result));
   record.commit();
   // What the step wrote; a change another handler made meanwhile is newer, and written after.
-  record.snapshotWritten({ revision: view.revision + 1 });
+  record.snapshotWritten({ revision: view.revision + 1, status: view.status });
 }

@@ -1,34 +1,43 @@
 // The fraud check of the delivery name and address, when the fraud policy asks for one: accept,
 // reject, or refer to ops, who decide before a deadline or the order is rejected.
 import { condition } from '@temporalio/workflow';
-import { localSteps, outsideSteps } from './activities';
+import { outsideSteps, type localSteps } from './activities';
 import { jobStep } from './job-step';
 import type { OrderRecord } from './record';
 
-/** True when the order may go to the warehouse; otherwise the order has failed. */
-/** `checkId`: one per check (`<orderId>:fraud`, `…:fraud:R<n>` for a resubmission's), the provider's idempotency key. */
-export async function fraudCheckPasses(record: OrderRecord, checkId: string): Promise<boolean> {
+/** The fraud policy's verdict on the order (asked with the stock, sales-order-request.ts). */
+export type FraudPolicy = NonNullable<Awaited<ReturnType<typeof localSteps.prepareSalesOrderRequest>>['fraudPolicy']>;
+
+/** The order as the fraud check needs it: the policy weighs the delivery against the account's and the value. */
+export const fraudRiskOf = (record: OrderRecord) => {
   const { order } = record;
-  const policy = await jobStep(
-    record.inStep(
-      localSteps.assessFraudRisk({ orderId: order.orderId, accountId: order.accountId, delivery: order.delivery!, orderGross: record.view().totals.gross }),
-    ),
-  );
+  return { orderId: order.orderId, accountId: order.accountId, delivery: order.delivery!, orderGross: record.view().totals.gross };
+};
+
+/**
+ * `passed`: the order may go to the warehouse (`afterReview` when ops had to decide first); otherwise
+ * the order has failed. `checkId`: one per check (`<orderId>:fraud`, `…:fraud:R<n>` for a
+ * resubmission's), the provider's idempotency key.
+ */
+export async function fraudCheck(record: OrderRecord, checkId: string, policy: FraudPolicy): Promise<{ passed: boolean; afterReview: boolean }> {
+  const { order } = record;
   order.fraud = { required: policy.required, reasons: policy.reasons };
   record.commit();
-  if (!policy.required) return true;
+  if (!policy.required) return { passed: true, afterReview: false };
 
-  const result = await jobStep(outsideSteps.runFraudCheck({ checkId, orderId: order.orderId, accountId: order.accountId, delivery: order.delivery! }));
+  const result = await jobStep(
+    record.inOutsideStep(outsideSteps.runFraudCheck({ checkId, orderId: order.orderId, accountId: order.accountId, delivery: order.delivery! })),
+  );
   const fraud = order.fraud;
   fraud.result = result;
   record.commit({
     by: `fraud:${result.provider}`,
     reason: `fraud check ${result.decision}${result.reasons.length ? `: ${result.reasons.join(', ')}` : ''} (reference ${result.providerReference || 'none'})`,
   });
-  if (result.decision === 'accept') return true;
+  if (result.decision === 'accept') return { passed: true, afterReview: false };
   if (result.decision === 'reject') {
     record.fail('FRAUD_REJECTED', `fraud check rejected the delivery: ${result.reasons.join(', ') || 'no reason given'}`);
-    return false;
+    return { passed: false, afterReview: false };
   }
 
   // Referred: ops decide (the fraud review update) before the deadline.
@@ -44,11 +53,11 @@ export async function fraudCheckPasses(record: OrderRecord, checkId: string): Pr
   }
   if (!decided) {
     record.fail('FRAUD_REJECTED', `fraud review not decided within ${policy.reviewDeadline}`);
-    return false;
+    return { passed: false, afterReview: true };
   }
   if (fraud.review!.decision === 'reject') {
     record.fail('FRAUD_REJECTED', `fraud review rejected by ${fraud.review!.by}: ${fraud.review!.reason}`);
-    return false;
+    return { passed: false, afterReview: true };
   }
-  return true;
+  return { passed: true, afterReview: true };
 }

@@ -13,8 +13,9 @@ export function keepReadModelCurrent(record: OrderRecord): void {
       // step they start holds the write back, so it carries the step's outcome too).
       await othersSettled();
       if (!record.needsProjection()) continue;
+      const stored = record.storedRevision();
       const snapshot = record.takeSnapshot();
-      await readModel.projectOrder(snapshot);
+      await readModel.projectOrder({ view: snapshot, stored });
       record.snapshotWritten(snapshot);
     }
   })();

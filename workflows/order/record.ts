@@ -43,9 +43,12 @@ export class OrderRecord {
   private attributes: Partial<OrderAttributes>;
   private details = '';
   /** The newest revision the read model is known to hold. */
-  private projectedRevision = 0;
+  private projectedRevision: number;
+  /** The read model still holds the order as it was opened (status New). */
+  private storedAsOpened = true;
   private projecting = false;
   private stepsRunning = 0;
+  private outsideStepsRunning = 0;
 
   constructor(
     readonly order: OrderState,
@@ -54,7 +57,10 @@ export class OrderRecord {
     startAttributes: Partial<OrderAttributes>,
   ) {
     this.attributes = { ...startAttributes };
+    // The opener stored the order as opened (infra/open-order.ts) before the workflow ran.
+    this.projectedRevision = order.revision;
     this.publish();
+    this.showSummary();
   }
 
   now(): string {
@@ -67,12 +73,14 @@ export class OrderRecord {
 
   /**
    * Records a change already made to the order: one revision, and a history entry when the change
-   * is worth one. Ops' attributes and summary and the read model follow once per workflow task
-   * (`takeSnapshot`), however many changes the task made.
+   * is worth one. The summary line follows at once (it costs no history event); ops' search
+   * attributes and the read model follow with the next write (`takeSnapshot`), however many
+   * changes came before it.
    */
   commit(entry?: { by: string; reason: string } & EntryDetail): void {
     if (entry) this.order.history.push({ from: this.order.status, to: this.order.status, at: this.effects.now(), ...entry });
     this.order.revision++;
+    this.showSummary();
   }
 
   /** Moves the order along the transition table, recording who and why (and the request, what changed). */
@@ -101,13 +109,29 @@ export class OrderRecord {
   }
 
   /**
+   * An outside step of the Sales Order Request job (the fraud check, a send), normally seconds long.
+   * While the read model still holds the order as opened, its write waits for the step too: the API
+   * reads such an order from its workflow, and one write then carries the job as far as it got.
+   */
+  async inOutsideStep<T>(step: Promise<T>): Promise<T> {
+    this.outsideStepsRunning++;
+    try {
+      return await step;
+    } finally {
+      this.outsideStepsRunning--;
+    }
+  }
+
+  /**
    * True while the read model is behind the order, no write of it is under way and no step is about
-   * to change it. A New order is written once, when opened: its edits are read from the workflow
-   * (`readOrderView` asks its query while the stored view says New), and written with the generate
-   * or the cancel that ends New.
+   * to change it. The opener stores a New order; its edits are read from the workflow
+   * (`readOrderView` asks its query while the stored view says New), and written once the generate
+   * or the cancel that ends New has run the job to a resting point: sent, waiting for ops or for
+   * stock, failed or cancelled.
    */
   needsProjection(): boolean {
-    if (this.order.status === 'New' && this.projectedRevision > 0) return false;
+    if (this.order.status === 'New') return false;
+    if (this.storedAsOpened && this.outsideStepsRunning > 0) return false;
     return !this.projecting && this.stepsRunning === 0 && this.order.revision > this.projectedRevision;
   }
 
@@ -116,11 +140,12 @@ export class OrderRecord {
     return !this.projecting && this.order.revision <= this.projectedRevision;
   }
 
-  hasBeenProjected(revision: number): boolean {
-    return this.projectedRevision >= revision;
+  /** The newest revision the read model is known to hold (the writer's starting point in a process that has not written it). */
+  storedRevision(): number {
+    return this.projectedRevision;
   }
 
-  /** The view to write, with every change made so far; ops' attributes and summary are brought up to date with it. */
+  /** The view to write, with every change made so far; ops' search attributes are brought up to date with it. */
   takeSnapshot(): OrderView {
     this.projecting = true;
     this.publish();
@@ -137,9 +162,11 @@ export class OrderRecord {
     this.projecting = false;
   }
 
-  snapshotWritten(snapshot: Pick<OrderView, 'revision'>): void {
+  snapshotWritten(snapshot: Pick<OrderView, 'revision' | 'status'>): void {
     this.projecting = false;
-    this.projectedRevision = Math.max(this.projectedRevision, snapshot.revision);
+    if (snapshot.revision <= this.projectedRevision) return;
+    this.projectedRevision = snapshot.revision;
+    this.storedAsOpened = snapshot.status === 'New';
   }
 
   private publish(): void {
@@ -161,7 +188,10 @@ export class OrderRecord {
       this.effects.publishAttributes(changed);
       this.attributes = { ...this.attributes, ...changed };
     }
-    const details = summaryOf(o);
+  }
+
+  private showSummary(): void {
+    const details = summaryOf(this.order);
     if (details !== this.details) {
       this.effects.showDetails(details);
       this.details = details;
@@ -174,7 +204,7 @@ export function summaryOf(order: OrderState): string {
   const lines = order.lines.length;
   return (
     `**${order.status}**${order.cancellationRequested ? ' (cancellation requested)' : ''} · ${lines} line${lines === 1 ? '' : 's'} · ` +
-    `${viewOf(order).totals.gross} ${order.currency} minor units${order.error ? ` · ${order.error.code}` : ''}${fraudSummary(order)}`
+    `${orderTotals(order.lines).gross} ${order.currency} minor units${order.error ? ` · ${order.error.code}` : ''}${fraudSummary(order)}`
   );
 }
 

@@ -8,7 +8,7 @@ import { buildSalesOrderRequest } from '../../domain/sales-order';
 import * as rules from '../../domain/order-state';
 import type { SalesOrderPurpose, SubOrder } from '../../domain/types';
 import { localSteps, outsideSteps } from './activities';
-import { fraudCheckPasses } from './fraud-check';
+import { fraudCheck, fraudRiskOf } from './fraud-check';
 import { jobStep } from './job-step';
 import { SYSTEM, type OrderRecord } from './record';
 import type { StuckOrders } from './stuck-orders';
@@ -24,12 +24,22 @@ export async function salesOrderRequest(
 ): Promise<void> {
   const { order } = record;
   const { round } = job;
-  if (job.fraudCheck && !(await fraudCheckPasses(record, round ? `${order.orderId}:fraud:R${round}` : `${order.orderId}:fraud`))) return;
-
   const warehouseLines = exceptions.outstandingLines(order);
+  // The fraud policy and the stock are asked in one step; the stock's answer is used once the fraud
+  // check passes, unless ops had to review the order first (then it is asked again).
+  const first = await jobStep(
+    record.inStep(localSteps.prepareSalesOrderRequest({ fraudRisk: job.fraudCheck ? fraudRiskOf(record) : null, lines: warehouseLines })),
+  );
+  let stockAnswer = first.allocation ?? undefined;
+  if (first.fraudPolicy) {
+    const checked = await fraudCheck(record, round ? `${order.orderId}:fraud:R${round}` : `${order.orderId}:fraud`, first.fraudPolicy);
+    if (!checked.passed) return;
+    if (checked.afterReview) stockAnswer = undefined;
+  }
+
   let sent: SubOrder[] = [];
   if (warehouseLines.length) {
-    const allocation = await allocateFromStock(record, stuck, warehouseLines);
+    const allocation = await allocateFromStock(record, stuck, warehouseLines, stockAnswer);
     if (!allocation) return;
     sent = allocation.map((a) => ({
       subOrderNumber: round ? exceptions.resubmittedSubOrderNumber(order.orderId, a.warehouseId, round) : `${order.orderId}-${a.warehouseId}`,
@@ -44,7 +54,7 @@ export async function salesOrderRequest(
     // From here on a warehouse may hold the order: cancelling must go through it.
     order.sendStarted = true;
     record.commit();
-    const refused = await sendSalesOrders(record, 'new', sent);
+    const refused = await record.inOutsideStep(sendSalesOrders(record, 'new', sent));
     if (refused) {
       record.fail('WAREHOUSE_REJECTED', refused);
       // Warehouses that took their part must not ship half an order that is now in Error.
@@ -65,15 +75,20 @@ export async function salesOrderRequest(
 }
 
 /**
- * The warehouses for the lines, from their stock. Under the backorder policy a sku that all the
+ * The warehouses for the lines, from their stock (`stockAnswer`: asked already, with the fraud policy). Under the backorder policy a sku that all the
  * warehouses together cannot fill holds the order in Awaiting Generation, flagged, checking stock
  * again every so often until it can go (or it expires into Error BACKORDER_EXPIRED); a
  * cancellation ends the wait at once. Returns null when the order failed.
  */
-async function allocateFromStock(record: OrderRecord, stuck: StuckOrders, lines: AllocationLine[]): Promise<WarehouseAllocation[] | null> {
+async function allocateFromStock(
+  record: OrderRecord,
+  stuck: StuckOrders,
+  lines: AllocationLine[],
+  stockAnswer: AllocationDecision | undefined,
+): Promise<WarehouseAllocation[] | null> {
   const { order } = record;
-  for (;;) {
-    const decision = await jobStep(record.inStep(localSteps.allocateWarehouses({ lines })));
+  for (let asked = stockAnswer; ; asked = undefined) {
+    const decision = asked ?? (await jobStep(record.inStep(localSteps.allocateWarehouses({ lines }))));
     const { policy } = decision;
     stuck.deadlinesOfAllocation(decision.dispatchDeadlines);
     if (!decision.stockChecked) record.commit({ by: SYSTEM, reason: 'stock not checked (no stock interface): allocated by warehouse preference' });
@@ -104,6 +119,8 @@ async function allocateFromStock(record: OrderRecord, stuck: StuckOrders, lines:
     await jobStep(sleep(Math.min(policy.backorderRecheckMs, left)));
   }
 }
+
+type AllocationDecision = Awaited<ReturnType<typeof localSteps.allocateWarehouses>>;
 
 const shortfall = (shortages: StockShortage[]) => shortages.map((s) => `${s.sku} ${s.available} of ${s.requested}`).join(', ');
 
