@@ -328,6 +328,28 @@ describe('idempotent retries', () => {
   });
 });
 
+describe('opening an order', () => {
+  it('a create retried after the API stopped between starting the workflow and storing the order stores it then', async () => {
+    const create = () => sys.call('POST', '/api/v1/accounts/ACC-1002/orders', { body: {}, headers: { 'idempotency-key': 'create-crash-1' } });
+    const first = await create();
+    expect(first.status).toBe(201);
+    const id: string = first.body.orderId;
+    // As if the first attempt had stopped after the start: no read model, no remembered answer.
+    await sys.db.models.OrderView.deleteOne({ _id: id });
+    await sys.db.models.IdempotencyRecord.deleteMany({ key: { $regex: 'create-crash-1' } });
+    expect((await sys.call('GET', `/api/v1/orders/${id}`)).status).toBe(404);
+
+    const retried = await create();
+    expect(retried.status).toBe(201);
+    expect(retried.body).toMatchObject({ orderId: id, status: 'New', createdAt: first.body.createdAt });
+    const stored = await sys.db.models.OrderView.findOne({ _id: id }).lean();
+    expect(stored).toMatchObject({ status: 'New', revision: 1 });
+    // The retry started nothing new: the order works as any other, on its first workflow.
+    await addLine(sys, id, HANDSET, 1);
+    expect((await readOrder(sys, id)).lines).toHaveLength(1);
+  });
+});
+
 describe('listing an account’s orders', () => {
   it('pages newest first with a cursor and filters by status', async () => {
     // ACC-1003 may hold orders of other tests in this file: compare with what the list held before.
