@@ -147,8 +147,9 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
     choose: () => Promise<Choice>,
   ): Promise<{ doc: AccountInvoiceDoc; claimed: boolean } | null> {
     const chain = accountChain(accountId);
-    const placed = await inTurn(chain, () =>
-      claimSlot<AccountInvoiceDoc>(
+    // Remembered inside the turn: the next claim in this process starts where this one ended.
+    return inTurn(chain, async () => {
+      const placed = await claimSlot<AccountInvoiceDoc>(
         {
           read: (n) => AccountInvoice.findOne({ _id: accountInvoiceId(accountId, n) }).lean<AccountInvoiceDoc>(),
           insert: (claim) => AccountInvoice.create(claim),
@@ -173,10 +174,10 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
           };
         },
         likelyFree(chain),
-      ),
-    );
-    if (placed) memory.taken(chain, placed.doc.accountSequence);
-    return placed;
+      );
+      if (placed) memory.taken(chain, placed.doc.accountSequence);
+      return placed;
+    });
   }
 
   /**
@@ -185,8 +186,8 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
    * complete any claim: they all search from the same start, so the claim gets one number.
    */
   async function complete(claim: AccountInvoiceDoc, created: boolean, known?: Map<string, ChargeRef>): Promise<Issued> {
-    const numbered = await inTurn(NUMBER_CHAIN, () =>
-      claimSlot<InvoiceDoc>(
+    const invoice = await inTurn(NUMBER_CHAIN, async () => {
+      const numbered = await claimSlot<InvoiceDoc>(
         {
           read: (n) => Invoice.findOne({ _id: invoiceNumberOf(n) }).lean<InvoiceDoc>(),
           insert: (invoice) => Invoice.create(invoice),
@@ -213,10 +214,11 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
           },
         }),
         likelyFree(NUMBER_CHAIN),
-      ),
-    );
-    const invoice = numbered!.doc; // never null: a free number is always inserted
-    memory.taken(NUMBER_CHAIN, invoice.sequence);
+      );
+      const doc = numbered!.doc; // never null: a free number is always inserted
+      memory.taken(NUMBER_CHAIN, doc.sequence);
+      return doc;
+    });
     await Promise.all([
       invoice.sequence % HINT_EVERY === 0 && hints.raise(NUMBER_CHAIN, invoice.sequence),
       claim.accountSequence % HINT_EVERY === 0 && hints.raise(accountChain(claim.accountId), claim.accountSequence),

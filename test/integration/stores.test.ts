@@ -127,6 +127,16 @@ describe('invoice numbers (MongoLedger.billOrder)', () => {
     });
   });
 
+  it('a worker’s invoices at once on one account take their places in turn: no insert clashes, no read', async () => {
+    const ledger = worker();
+    await billOn(ledger, 'ORD-T0'); // the worker learns where the chains end
+    const { result, commands } = await commandsOf(() => Promise.all(Array.from({ length: 8 }, (_, i) => billOn(ledger, `ORD-T${i + 1}`))));
+    expect(new Set(result.map((r) => r.invoiceNumber)).size).toBe(8);
+    expect(commands).toMatchObject({ 'insert accountInvoices': 8, 'insert invoices': 8 });
+    expect(commands['find accountInvoices']).toBeUndefined();
+    expect(commands['find invoices']).toBeUndefined();
+  });
+
   it('retried, and concurrently, answers with the same invoice and issues nothing new', async () => {
     const [a, b] = await Promise.all([bill('ORD-S3'), bill('ORD-S3')]);
     const again = await bill('ORD-S3');
