@@ -18,8 +18,8 @@
 // - One invoice per key: every issuer of a key reads upward from a start below any place the key
 //   could have taken, and adopts a place of its own key instead of claiming another. Immediate
 //   invoices fix that start in their InvoiceRequest before the first claim; cycle invoices read the
-//   account hint and then look for a claim of their key (a claim made before that look is found by
-//   it, one made after lies above the hint). An invoice's number search starts from the number
+//   account's hint (or memory) and then look for a claim of their key (a claim made before that
+//   look is found by it, one made after lies above what was read). An invoice's number search starts from the number
 //   hint (or memory) read before its account place was claimed, stored in that claim for every
 //   issuer to share. A search that starts higher (from memory) goes back to that start when the
 //   key proves to hold a slot below it (slot-chains.ts).
