@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { msToNumber, type Duration } from '@temporalio/common';
 import { decideFraudCheck } from '../domain/fraud';
 import type { DeliveryContact, FraudCheckResult } from '../domain/types';
@@ -29,11 +29,16 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
 
     /**
      * Asks the fraud provider once per check id: the decision is stored under that id, so a retry
-     * or a replay after a crash returns the recorded decision rather than asking again.
+     * or a replay after a crash returns the recorded decision rather than asking again. A check id
+     * is scheduled once (`<orderId>:fraud`, `…:R<n>`), so its first attempt asks without reading:
+     * should it meet a recorded decision (a workflow reset), that decision still wins, and the
+     * provider saw the same idempotency key.
      */
     async runFraudCheck(req: FraudCheckRequest): Promise<FraudCheckResult> {
-      const existing = await FraudDecision.findOne({ _id: req.checkId }).lean();
-      if (existing) return toResult(existing);
+      if (!isFirstAttempt()) {
+        const existing = await FraudDecision.findOne({ _id: req.checkId }).lean();
+        if (existing) return toResult(existing);
+      }
       const answer = await fraudProvider.check(req);
       const record = { checkId: req.checkId, orderId: req.orderId, ...answer, provider: fraudProvider.name, checkedAt: new Date().toISOString() };
       try {
@@ -45,6 +50,15 @@ export function fraudActivities({ db, config, fraudProvider }: ActivityDeps) {
       }
     },
   };
+}
+
+/** The activity's first attempt; false for a retry, and outside an activity (a test driving it directly), where nothing says so. */
+function isFirstAttempt(): boolean {
+  try {
+    return Context.current().info.attempt === 1;
+  } catch {
+    return false;
+  }
 }
 
 function toResult(d: {

@@ -18,6 +18,7 @@ import { auditDay, nextAuditDay } from '../../domain/order-history';
 import { isDuplicateKey, type Models } from '../db';
 import { oneAtATimePerKey } from './per-key-queue';
 import { sequenceHints } from './sequence-hints';
+import { slotMemory } from './slot-chains';
 
 /** Empty days a page looks at before it answers with what it found and a cursor. */
 export const AUDIT_DAYS_PER_PAGE = 31;
@@ -45,14 +46,7 @@ export interface AuditTrail {
 export function auditTrail(models: Pick<Models, 'AuditEntry' | 'SequenceHint'>): AuditTrail {
   const { AuditEntry: Entries } = models;
   const hints = sequenceHints(models);
-  // The last slot this process saw taken per chain (insertion order is recency).
-  const lastTaken = new Map<string, number>();
-  const remember = (chain: string, n: number) => {
-    if ((lastTaken.get(chain) ?? 0) >= n) return;
-    lastTaken.delete(chain);
-    lastTaken.set(chain, n);
-    if (lastTaken.size > REMEMBERED_CHAINS) lastTaken.delete(lastTaken.keys().next().value!);
-  };
+  const memory = slotMemory(REMEMBERED_CHAINS);
 
   // A chain's writes in this process one at a time: writers racing for one slot would each lose
   // and read again (a busy person's many orders projected at once), quadratic in the writers.
@@ -72,7 +66,7 @@ export function auditTrail(models: Pick<Models, 'AuditEntry' | 'SequenceHint'>):
    * in; the first that clashed and those after it are claimed one by one.
    */
   async function claimNext(chain: string, run: AuditEntry[]): Promise<number> {
-    const known = lastTaken.get(chain);
+    const known = memory.last(chain);
     if (known === undefined) return 0;
     let placed = run.length;
     try {
@@ -87,18 +81,18 @@ export function auditTrail(models: Pick<Models, 'AuditEntry' | 'SequenceHint'>):
       placed = first.index;
     }
     if (placed === 0) return 0;
-    remember(chain, known + placed);
+    memory.taken(chain, known + placed);
     const hinted = known + placed - ((known + placed) % HINT_EVERY);
     if (hinted > known) await hints.raise(`audit:${chain}`, hinted);
     return placed;
   }
 
   async function claim(chain: string, entry: AuditEntry): Promise<void> {
-    const known = lastTaken.get(chain) ?? (await hints.last(`audit:${chain}`));
+    const known = memory.last(chain) ?? (await hints.last(`audit:${chain}`));
     for (let n = known + 1; ; n++) {
       try {
         await Entries.create({ _id: slotId(chain, n), ...entry });
-        remember(chain, n);
+        memory.taken(chain, n);
         if (n % HINT_EVERY === 0) await hints.raise(`audit:${chain}`, n);
         return;
       } catch (err) {
@@ -107,7 +101,7 @@ export function auditTrail(models: Pick<Models, 'AuditEntry' | 'SequenceHint'>):
       const taken = await Entries.findOne({ _id: slotId(chain, n) }, { entryKey: 1 }).lean();
       // The slot is free, so the clash was the entry's own key: it is in the trail already.
       if (!taken) return;
-      remember(chain, n);
+      memory.taken(chain, n);
       if (taken.entryKey === entry.entryKey) return;
     }
   }

@@ -5,9 +5,11 @@
 // then a write), and pushdown of any filter but `{_id}` (on an immediate invoice's path every read
 // is by `_id`).
 // This store instead: two slot chains (slot-chains.ts), the account's invoices (accountInvoices
-// `<accountId>:<n>`) and the invoice numbers (invoices `INV-<n>`); sequenceHints say where their
-// searches start; invoiceRequests fix where an immediate invoice's search starts and record what was
-// issued.
+// `<accountId>:<n>`) and the invoice numbers (invoices `INV-<n>`). Where their searches start: this
+// process's memory of each chain's end (its next slot is inserted at once, no read first), else
+// the chain's sequence hint; a chain's claims in this process go one at a time (per-key-queue.ts),
+// so they never race each other. invoiceRequests fix where an immediate invoice's search starts and
+// record what was issued.
 // - Numbers: the invoice is inserted complete, so an invoice number exists only if its invoice
 //   does. The numbers are exactly 1..N at every moment.
 // - The account's place is claimed with the invoice's charges and totals, before it takes a number.
@@ -16,23 +18,28 @@
 // - One invoice per key: every issuer of a key reads upward from a start below any place the key
 //   could have taken, and adopts a place of its own key instead of claiming another. Immediate
 //   invoices fix that start in their InvoiceRequest before the first claim; cycle invoices read the
-//   account hint and then look for a claim of their key (a claim made before that look is found by
-//   it, one made after lies above the hint). An invoice's number search starts from the number
-//   hint read before its account place was claimed, stored in that claim for every issuer to share.
+//   account's hint (or memory) and then look for a claim of their key (a claim made before that
+//   look is found by it, one made after lies above what was read). An invoice's number search starts from the number
+//   hint (or memory) read before its account place was claimed, stored in that claim for every
+//   issuer to share. A search that starts higher (from memory) goes back to that start when the
+//   key proves to hold a slot below it (slot-chains.ts).
 // - No charge on two invoices: an immediate invoice takes only its own order's immediate charges
 //   (the ledger checks); a cycle invoice takes deferred charges chosen after every earlier claim of
 //   the account was visible, minus the charges those claims hold, and its claim lands only on the
 //   place after them.
-// Hints and the InvoiceRequest's invoiceNumber are written after the fact: a lagging hint costs
-// extra reads, never correctness. Charges are marked with their invoice last (guardedById).
+// Hints (raised every HINT_EVERY slots) and the InvoiceRequest's invoiceNumber are written after
+// the fact: a lagging hint or memory costs extra reads, never correctness; neither runs ahead (they
+// name only slots seen taken, and slots are never freed). Charges are marked with their invoice
+// last (guardedById), all in one command.
 // The plain MongoDB way: one transaction that advances two counter documents with
 // `findOneAndUpdate({$inc})` (the global number and the account's), inserts the invoice and marks
 // its charges with `updateMany({_id: {$in: keys}, invoiceNumber: null})`; a retry finds the invoice
 // by its unique idempotencyKey.
 import type { Db } from '../db';
 import { ignoreDuplicate, isDuplicateKey } from '../db';
+import { oneAtATimePerKey } from './per-key-queue';
 import { sequenceHints } from './sequence-hints';
-import { claimSlot } from './slot-chains';
+import { claimSlot, slotMemory } from './slot-chains';
 
 /** What this store needs of a charge: its key, and the invoice it is marked with. */
 export interface ChargeRef {
@@ -102,12 +109,26 @@ type Choice = { insert: InvoiceContent } | { adopt: AccountInvoiceDoc } | null;
 
 export const invoiceNumberOf = (sequence: number) => `INV-${String(sequence).padStart(8, '0')}`;
 const accountInvoiceId = (accountId: string, accountSequence: number) => `${accountId}:${accountSequence}`;
-const NUMBER_HINT = 'invoice';
-const accountHint = (accountId: string) => `account:${accountId}`;
+// A chain's name is also its sequence hint's id.
+const NUMBER_CHAIN = 'invoice';
+const accountChain = (accountId: string) => `account:${accountId}`;
+/** A chain's persisted hint is raised when its slot is a multiple of this (best effort). */
+const HINT_EVERY = 16;
+const REMEMBERED_CHAINS = 20_000;
 
 export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceNumbers {
   const { AccountInvoice, Charge, Invoice, InvoiceRequest } = db.models;
   const hints = sequenceHints(db.models);
+  // Kept by the ledger for the worker's life: the end of each chain as this process last saw it.
+  const memory = slotMemory(REMEMBERED_CHAINS);
+  const inTurn = oneAtATimePerKey();
+  /** The chain's last slot known taken: this process's memory, else its hint (one read). */
+  const lastKnown = async (chain: string) => memory.last(chain) ?? (await hints.last(chain));
+  /** The slot after the remembered end, tried first without a read; none when this process has not seen the chain. */
+  const likelyFree = (chain: string) => {
+    const last = memory.last(chain);
+    return last === undefined ? undefined : last + 1;
+  };
 
   async function issuedBefore(invoiceNumber: string): Promise<Issued> {
     const invoice = await Invoice.findOne({ _id: invoiceNumber }).lean<InvoiceDoc>();
@@ -125,31 +146,38 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
     from: number,
     choose: () => Promise<Choice>,
   ): Promise<{ doc: AccountInvoiceDoc; claimed: boolean } | null> {
-    return claimSlot<AccountInvoiceDoc>(
-      {
-        read: (n) => AccountInvoice.findOne({ _id: accountInvoiceId(accountId, n) }).lean<AccountInvoiceDoc>(),
-        insert: (claim) => AccountInvoice.create(claim),
-        isOwn: (place) => place.idempotencyKey === key,
-        name: (n) => `invoice ${key}: account place ${accountInvoiceId(accountId, n)}`,
-      },
-      from,
-      async (n) => {
-        const chosen = await choose();
-        if (!chosen || 'adopt' in chosen) return chosen;
-        const numberFrom = (await hints.last(NUMBER_HINT)) + 1;
-        return {
-          insert: {
-            _id: accountInvoiceId(accountId, n),
-            accountId,
-            accountSequence: n,
-            idempotencyKey: key,
-            numberFrom,
-            claimedAt: new Date().toISOString(),
-            ...chosen.insert,
-          },
-        };
-      },
-    );
+    const chain = accountChain(accountId);
+    // Remembered inside the turn: the next claim in this process starts where this one ended.
+    return inTurn(chain, async () => {
+      const placed = await claimSlot<AccountInvoiceDoc>(
+        {
+          read: (n) => AccountInvoice.findOne({ _id: accountInvoiceId(accountId, n) }).lean<AccountInvoiceDoc>(),
+          insert: (claim) => AccountInvoice.create(claim),
+          isOwn: (place) => place.idempotencyKey === key,
+          name: (n) => `invoice ${key}: account place ${accountInvoiceId(accountId, n)}`,
+        },
+        from,
+        async (n) => {
+          const chosen = await choose();
+          if (!chosen || 'adopt' in chosen) return chosen;
+          const numberFrom = (await lastKnown(NUMBER_CHAIN)) + 1;
+          return {
+            insert: {
+              _id: accountInvoiceId(accountId, n),
+              accountId,
+              accountSequence: n,
+              idempotencyKey: key,
+              numberFrom,
+              claimedAt: new Date().toISOString(),
+              ...chosen.insert,
+            },
+          };
+        },
+        likelyFree(chain),
+      );
+      if (placed) memory.taken(chain, placed.doc.accountSequence);
+      return placed;
+    });
   }
 
   /**
@@ -158,37 +186,42 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
    * complete any claim: they all search from the same start, so the claim gets one number.
    */
   async function complete(claim: AccountInvoiceDoc, created: boolean, known?: Map<string, ChargeRef>): Promise<Issued> {
-    const numbered = await claimSlot<InvoiceDoc>(
-      {
-        read: (n) => Invoice.findOne({ _id: invoiceNumberOf(n) }).lean<InvoiceDoc>(),
-        insert: (invoice) => Invoice.create(invoice),
-        isOwn: (invoice) => invoice.idempotencyKey === claim.idempotencyKey,
-        name: (n) => `invoice ${claim.idempotencyKey}: number ${invoiceNumberOf(n)}`,
-      },
-      claim.numberFrom,
-      async (n) => ({
-        insert: {
-          _id: invoiceNumberOf(n),
-          invoiceNumber: invoiceNumberOf(n),
-          sequence: n,
-          accountSequence: claim.accountSequence,
-          idempotencyKey: claim.idempotencyKey,
-          accountId: claim.accountId,
-          kind: claim.kind,
-          ...(claim.billDate ? { billDate: claim.billDate, cutOff: claim.cutOff } : {}),
-          issuedAt: new Date().toISOString(),
-          currency: claim.currency,
-          chargeKeys: claim.chargeKeys,
-          net: claim.net,
-          tax: claim.tax,
-          gross: claim.gross,
+    const invoice = await inTurn(NUMBER_CHAIN, async () => {
+      const numbered = await claimSlot<InvoiceDoc>(
+        {
+          read: (n) => Invoice.findOne({ _id: invoiceNumberOf(n) }).lean<InvoiceDoc>(),
+          insert: (invoice) => Invoice.create(invoice),
+          isOwn: (invoice) => invoice.idempotencyKey === claim.idempotencyKey,
+          name: (n) => `invoice ${claim.idempotencyKey}: number ${invoiceNumberOf(n)}`,
         },
-      }),
-    );
-    const invoice = numbered!.doc; // never null: a free number is always inserted
+        claim.numberFrom,
+        async (n) => ({
+          insert: {
+            _id: invoiceNumberOf(n),
+            invoiceNumber: invoiceNumberOf(n),
+            sequence: n,
+            accountSequence: claim.accountSequence,
+            idempotencyKey: claim.idempotencyKey,
+            accountId: claim.accountId,
+            kind: claim.kind,
+            ...(claim.billDate ? { billDate: claim.billDate, cutOff: claim.cutOff } : {}),
+            issuedAt: new Date().toISOString(),
+            currency: claim.currency,
+            chargeKeys: claim.chargeKeys,
+            net: claim.net,
+            tax: claim.tax,
+            gross: claim.gross,
+          },
+        }),
+        likelyFree(NUMBER_CHAIN),
+      );
+      const doc = numbered!.doc; // never null: a free number is always inserted
+      memory.taken(NUMBER_CHAIN, doc.sequence);
+      return doc;
+    });
     await Promise.all([
-      hints.raise(NUMBER_HINT, invoice.sequence),
-      hints.raise(accountHint(claim.accountId), claim.accountSequence),
+      invoice.sequence % HINT_EVERY === 0 && hints.raise(NUMBER_CHAIN, invoice.sequence),
+      claim.accountSequence % HINT_EVERY === 0 && hints.raise(accountChain(claim.accountId), claim.accountSequence),
       markCharges(invoice.invoiceNumber, invoice.chargeKeys, known),
     ]);
     // Last: a retry that finds it needs nothing more.
@@ -198,21 +231,23 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
 
   /** Charges point at their invoice; repeated after a crash, this converges. */
   async function markCharges(invoiceNumber: string, chargeKeys: string[], known?: Map<string, ChargeRef>): Promise<void> {
-    await Promise.all(
+    const unmarked = await Promise.all(
       chargeKeys.map(async (k) => {
         // Read just before (or, for `known`, earlier in this call: only this invoice can mark it since).
         const charge = known?.get(k) ?? (await Charge.findOne({ _id: k }, { invoiceNumber: 1 }).lean<{ invoiceNumber?: string | null }>());
-        if (!charge || charge.invoiceNumber) return;
-        await Charge.updateOne(db.guardedById(k, { invoiceNumber: null }), { $set: { invoiceNumber } });
+        return charge && !charge.invoiceNumber ? [k] : [];
       }),
     );
+    const marks = unmarked.flat().map((k) => ({ updateOne: { filter: db.guardedById(k, { invoiceNumber: null }), update: { $set: { invoiceNumber } } } }));
+    // One command whose statements each name one charge by _id (an $in filter reads the whole collection on FerretDB).
+    if (marks.length) await Charge.bulkWrite(marks, { ordered: false });
   }
 
   return {
     async issueFixed({ key, accountId, content, known }) {
       // Fix the search's start before the first claim: insert first (the usual first call), read
       // the request only when it exists (a retry or a concurrent attempt).
-      const start = (await hints.last(accountHint(accountId))) + 1;
+      const start = (await lastKnown(accountChain(accountId))) + 1;
       let accountFrom = start;
       try {
         await InvoiceRequest.create({ _id: key, accountFrom: start });
@@ -231,8 +266,8 @@ export function invoiceNumbers(db: Pick<Db, 'models' | 'guardedById'>): InvoiceN
     async issueChosen({ key, accountId, pending, contentOf }) {
       const request = await InvoiceRequest.findOne({ _id: key }).lean();
       if (request?.invoiceNumber) return issuedBefore(request.invoiceNumber);
-      // Hint first, then the look for our own claim: together they cover every claim of this key.
-      const from = (await hints.last(accountHint(accountId))) + 1;
+      // Hint (or memory) first, then the look for our own claim: together they cover every claim of this key.
+      const from = (await lastKnown(accountChain(accountId))) + 1;
       const own = await AccountInvoice.findOne({ idempotencyKey: key }).lean<AccountInvoiceDoc>();
       const placed = own ? { doc: own, claimed: false } : await claimAccountPlace(accountId, key, from, () => chooseFree(accountId, key, pending, contentOf));
       return placed && complete(placed.doc, placed.claimed);

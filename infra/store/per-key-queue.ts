@@ -1,5 +1,5 @@
 // One at a time per key in this process: the order view writer's per-order queue, the audit
-// trail's per-chain queue.
+// trail's and the invoice numbers' per-chain queues.
 /**
  * Runs `fn` after every earlier call with the same key has settled. A local activity attempt that
  * timed out is abandoned by Temporal, not stopped: on FerretDB its write can sit behind SQLite's

@@ -422,7 +422,7 @@ describe('deferred billing and the bill run', () => {
     };
     await ledger.recordCharges({ orderId: 'ORD-CRASH', accountId: 'ACC-1003', currency: 'GBP', billingMode: 'nextInvoice', charges: [draft] });
     // The issuer inserted its invoice, then died before marking the charge.
-    const stopped = crashingLedger('Charge', 'updateOne');
+    const stopped = crashingLedger('Charge', 'bulkWrite');
     await expect(stopped.ledger.issueCycleInvoice({ accountId: 'ACC-1003', date: '2098-01-28', cutOff: billCutOff('2098-01-28') })).rejects.toThrow(
       /simulated crash/,
     );
@@ -529,8 +529,7 @@ describe('invoice numbering under load (point reads only)', () => {
       { model: 'InvoiceRequest', method: 'create', claimed: false },
       { model: 'AccountInvoice', method: 'create', claimed: false },
       { model: 'Invoice', method: 'create', claimed: true }, // between claiming the account's place and numbering
-      { model: 'SequenceHint', method: 'updateOne', claimed: true },
-      { model: 'Charge', method: 'updateOne', claimed: true },
+      { model: 'Charge', method: 'bulkWrite', claimed: true }, // numbered, its charges not yet marked
       { model: 'InvoiceRequest', method: 'updateOne', claimed: true },
     ];
     const interrupted = orders.slice(0, steps.length);

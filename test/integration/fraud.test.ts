@@ -97,6 +97,29 @@ describe('fraud check', () => {
     expect(review.status).toBe(409);
   });
 
+  it('a decision already recorded under the check id when its first attempt runs (as after a workflow reset) wins over the provider’s new answer', async () => {
+    // The first attempt asks without reading first: check ids are scheduled once, so a recorded decision is the exception.
+    const o = await createOrder(sys, 'ACC-1001');
+    const checkId = `${o.orderId}:fraud`;
+    await sys.db.models.FraudDecision.create({
+      _id: checkId,
+      checkId,
+      orderId: o.orderId,
+      decision: 'reject',
+      reasons: ['BLOCKLISTED_NAME'],
+      provider: 'builtin-rules',
+      providerReference: `rules:${checkId}`,
+      checkedAt: new Date().toISOString(),
+    });
+    await addLine(sys, o.orderId, HANDSET, 1);
+    await generate(sys, o.orderId);
+    const failed = await waitForStatus(sys, o.orderId, 'Error');
+    expect(failed.fraud.result).toMatchObject({ decision: 'reject', reasons: ['BLOCKLISTED_NAME'] });
+    expect(provider.calls.get(o.orderId)).toBe(1); // it answered accept: the account's own address
+    expect(await sys.db.models.FraudDecision.countDocuments({ orderId: o.orderId })).toBe(1);
+    expect(await sys.db.models.SalesOrder.countDocuments({ orderId: o.orderId })).toBe(0);
+  });
+
   it('reject: the order goes to Error with FRAUD_REJECTED and the reasons, and nothing is sent', async () => {
     const id = await generated(sys, deliveryElsewhere({ postcode: 'ZZ99 9ZZ' }));
     const failed = await waitForStatus(sys, id, 'Error');

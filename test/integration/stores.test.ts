@@ -10,6 +10,7 @@ import { CommandCounter, subtractCounts } from '../../bench/metrics';
 import type { ChargeDraft } from '../../domain/billing';
 import { connectDb, type Db } from '../../infra/db';
 import { addressVelocity } from '../../infra/store/address-velocity';
+import { invoiceNumberOf } from '../../infra/store/invoice-numbers';
 import { sequenceHints } from '../../infra/store/sequence-hints';
 import { claimSlot, type SlotChain } from '../../infra/store/slot-chains';
 
@@ -86,11 +87,15 @@ describe('invoice numbers (MongoLedger.billOrder)', () => {
     amount: 1499,
     tax: 300,
   });
-  const bill = (orderId: string, billingMode: 'immediate' | 'nextInvoice' = 'immediate') =>
-    new MongoLedger(db).billOrder({ orderId, accountId: 'ACC-S', currency: 'GBP', billingMode, charges: [draft(orderId, 2), draft(orderId, 1)] });
+  /** A worker's ledger: its memory of the invoice chains lives as long as it does. */
+  const worker = () => new MongoLedger(db);
+  const billOn = (ledger: MongoLedger, orderId: string, billingMode: 'immediate' | 'nextInvoice' = 'immediate', accountId = 'ACC-S') =>
+    ledger.billOrder({ orderId, accountId, currency: 'GBP', billingMode, charges: [draft(orderId, 2), draft(orderId, 1)] });
+  const bill = (orderId: string, billingMode: 'immediate' | 'nextInvoice' = 'immediate') => billOn(worker(), orderId, billingMode);
 
-  it('invoices an immediate order with point reads and inserts, never reading back the charges it recorded', async () => {
-    const first = await commandsOf(() => bill('ORD-S1'));
+  it('invoices an immediate order with point reads and inserts, never reading back the charges it recorded; from then on without a read', async () => {
+    const ledger = worker();
+    const first = await commandsOf(() => billOn(ledger, 'ORD-S1'));
     expect(first.result).toEqual({
       invoiceNumber: 'INV-00000001',
       charges: [
@@ -100,21 +105,36 @@ describe('invoice numbers (MongoLedger.billOrder)', () => {
     });
     expect(first.commands).toEqual({
       'insert charges': 1, // both in one command
-      'find sequenceHints': 2, // the account's and the number's
+      'find sequenceHints': 2, // the account's and the number's: this worker has not seen the chains yet
       'insert invoiceRequests': 1,
       'find accountInvoices': 1,
       'insert accountInvoices': 1,
       'find invoices': 1,
       'insert invoices': 1,
-      'update sequenceHints': 2,
-      'update charges': 2,
+      'update charges': 1, // both in one command
       'update invoiceRequests': 1,
     });
-    // The next order starts from the hints: one read of each chain.
-    const second = await commandsOf(() => bill('ORD-S2'));
+    // The worker remembers where both chains end: the next invoice's places are inserted at once.
+    const second = await commandsOf(() => billOn(ledger, 'ORD-S2'));
     expect(second.result.invoiceNumber).toBe('INV-00000002');
-    expect(second.commands['find accountInvoices']).toBe(1);
-    expect(second.commands['find invoices']).toBe(1);
+    expect(second.commands).toEqual({
+      'insert charges': 1,
+      'insert invoiceRequests': 1,
+      'insert accountInvoices': 1,
+      'insert invoices': 1,
+      'update charges': 1,
+      'update invoiceRequests': 1,
+    });
+  });
+
+  it('a worker’s invoices at once on one account take their places in turn: no insert clashes, no read', async () => {
+    const ledger = worker();
+    await billOn(ledger, 'ORD-T0'); // the worker learns where the chains end
+    const { result, commands } = await commandsOf(() => Promise.all(Array.from({ length: 8 }, (_, i) => billOn(ledger, `ORD-T${i + 1}`))));
+    expect(new Set(result.map((r) => r.invoiceNumber)).size).toBe(8);
+    expect(commands).toMatchObject({ 'insert accountInvoices': 8, 'insert invoices': 8 });
+    expect(commands['find accountInvoices']).toBeUndefined();
+    expect(commands['find invoices']).toBeUndefined();
   });
 
   it('retried, and concurrently, answers with the same invoice and issues nothing new', async () => {
@@ -136,6 +156,84 @@ describe('invoice numbers (MongoLedger.billOrder)', () => {
   });
 });
 
+describe('invoice numbers with several workers (MongoLedger, one memory each)', () => {
+  // Its own accounts: the numbers are shared with the tests above, the account sequences are not.
+  const draft = (orderId: string): ChargeDraft => ({
+    chargeKey: `${orderId}:1:b`,
+    lineNumber: 1,
+    sku: 'PR-GEN-CASE-IP16',
+    description: 'Clear Case',
+    quantity: 1,
+    unitPrice: 1000,
+    taxRateBps: 2000,
+    amount: 1000,
+    tax: 200,
+  });
+  const billOn = (ledger: MongoLedger, orderId: string, accountId: string) =>
+    ledger.billOrder({ orderId, accountId, currency: 'GBP', billingMode: 'immediate', charges: [draft(orderId)] });
+
+  /** Numbers 1..N across all invoices, each account's places 1..k, one invoice per order, each charge marked with it. */
+  async function expectGapFree() {
+    const all = await db.models.Invoice.find({}).lean();
+    const ascending = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    expect(ascending(all.map((i) => i.sequence))).toEqual(all.map((_, i) => i + 1));
+    for (const accountId of new Set(all.map((i) => i.accountId))) {
+      const places = ascending(all.filter((i) => i.accountId === accountId).map((i) => i.accountSequence));
+      expect(places, accountId).toEqual(places.map((_, i) => i + 1));
+    }
+    expect(new Set(all.map((i) => i.idempotencyKey)).size).toBe(all.length);
+    const charges = await db.models.Charge.find({ orderId: /^ORD-W/ }).lean();
+    for (const c of charges) expect(c.invoiceNumber, c.chargeKey).toBe(all.find((i) => i.chargeKeys.includes(c.chargeKey))?.invoiceNumber);
+    return all;
+  }
+
+  it('two workers issuing interleaved invoices, one after the other and at once, then a restarted one: numbers and places without gaps or duplicates', async () => {
+    const a = new MongoLedger(db);
+    const b = new MongoLedger(db);
+    const accounts = ['ACC-W1', 'ACC-W2'];
+    let n = 0;
+    const next = (ledger: MongoLedger, account = accounts[n % 2]) => billOn(ledger, `ORD-W${n++}`, account);
+    // In turn: each worker's memory lags behind what the other issued since.
+    for (let round = 0; round < 4; round++) {
+      await next(a);
+      await next(a, 'ACC-W1');
+      await next(b);
+      await next(b, 'ACC-W1');
+    }
+    await expectGapFree();
+    // At once: 24 orders on the two workers, each worker's claims one at a time, racing the other's.
+    await Promise.all(Array.from({ length: 24 }, (_, i) => next(i % 2 ? a : b)));
+    await expectGapFree();
+    // A worker started afresh knows nothing of the chains: it starts from their hints, which lag.
+    const restarted = new MongoLedger(db);
+    await Promise.all([next(restarted), next(restarted), next(a), next(b, 'ACC-W1')]);
+    const all = await expectGapFree();
+    expect(all.filter((i) => i.idempotencyKey.startsWith('order:ORD-W'))).toHaveLength(n);
+  });
+
+  it('a retry on a worker whose memory is past the invoice’s places finds them below, and issues nothing new', async () => {
+    const a = new MongoLedger(db);
+    const b = new MongoLedger(db);
+    await billOn(a, 'ORD-WR0', 'ACC-W3');
+    const issued = await billOn(b, 'ORD-WR1', 'ACC-W3');
+    // Its issuer stopped after numbering it, before recording it as issued.
+    await db.models.InvoiceRequest.updateOne({ _id: 'order:ORD-WR1' }, { $unset: { invoiceNumber: 1 } });
+    await billOn(a, 'ORD-WR2', 'ACC-W3'); // a's memory of both chains now ends above ORD-WR1's places
+    const before = await db.models.Invoice.countDocuments({});
+    expect(
+      await a.issueInvoice({ accountId: 'ACC-W3', idempotencyKey: 'order:ORD-WR1', kind: 'offCycle', chargeKeys: [draft('ORD-WR1').chargeKey] }),
+    ).toMatchObject({
+      invoiceNumber: issued.invoiceNumber,
+      created: false,
+    });
+    expect(await db.models.Invoice.countDocuments({})).toBe(before);
+    expect((await db.models.InvoiceRequest.findOne({ _id: 'order:ORD-WR1' }).lean())?.invoiceNumber).toBe(issued.invoiceNumber);
+    await expectGapFree();
+    // a goes on from where it was.
+    expect((await billOn(a, 'ORD-WR3', 'ACC-W3')).invoiceNumber).toBe(invoiceNumberOf(before + 1));
+  });
+});
+
 describe('address velocity', () => {
   const address = { lines: ['1 Test Street'], city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' };
   const window = (now: Date) => ({ now, windowHours: 24 * 7, limit: 10 });
@@ -150,5 +248,28 @@ describe('address velocity', () => {
     expect(await uses.countRecent(address, 'ORD-C', window(now))).toBe(2);
     expect(await uses.countRecent(address, 'ORD-A', window(now))).toBe(1);
     expect(await uses.countRecent(address, 'ORD-C', window(new Date(now.getTime() + 8 * 86_400_000)))).toBe(0);
+  });
+
+  it('notes a new address in one insert and counts it in two reads; another worker notes a busy one from its hint', async () => {
+    const fresh = { ...address, lines: ['2 Test Street'] };
+    const worker = addressVelocity(db.models);
+    // Mid-bucket: the 7-day window reaches into the previous bucket.
+    const now = new Date(Math.floor(Date.now() / (7 * 86_400_000)) * 7 * 86_400_000 + 3 * 86_400_000);
+    expect((await commandsOf(() => worker.note(fresh, 'ORD-F1', now))).commands).toEqual({ 'insert deliveryAddressUses': 1 });
+    // Its own use is known to this worker; the next slot and the previous bucket's first are read.
+    const counted = await commandsOf(() => worker.countRecent(fresh, 'ORD-F1', window(now)));
+    expect(counted).toEqual({ result: 0, commands: { 'find deliveryAddressUses': 2 } });
+    // The next order to it: the slot after the remembered one, at once, and the hint raised.
+    expect((await commandsOf(() => worker.note(fresh, 'ORD-F2', now))).commands).toEqual({ 'insert deliveryAddressUses': 1, 'update sequenceHints': 1 });
+    // Another worker has not seen the address: slot 0 is taken, so it reads the hint and goes on from there.
+    const other = addressVelocity(db.models);
+    expect((await commandsOf(() => other.note(fresh, 'ORD-F3', now))).commands).toEqual({
+      'insert deliveryAddressUses': 2,
+      'find sequenceHints': 1,
+      'find deliveryAddressUses': 2, // slot 1 (the hint's), slot 2 (free)
+      'update sequenceHints': 1,
+    });
+    expect(await other.countRecent(fresh, 'ORD-F9', window(now))).toBe(3);
+    expect(await worker.countRecent(fresh, 'ORD-F1', window(now))).toBe(2);
   });
 });
