@@ -5,9 +5,9 @@
 // kept as its id and read again from the read model, so no customer details are copied here.
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { Client } from '@temporalio/client';
 import { isDuplicateKey, type Db } from '../infra/db';
 import { readOrderView } from './order-view';
+import type { OrderView } from '../workflows/messages';
 import type { ApiEnv } from './env';
 import { apiError } from './errors';
 import { errorFields, log } from '../infra/log';
@@ -18,7 +18,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
 
 type Json = Record<string, unknown>;
-const isOrderView = (v: unknown): v is { orderId: string } =>
+export const isOrderView = (v: unknown): v is OrderView =>
   typeof v === 'object' && v !== null && typeof (v as Json).orderId === 'string' && Array.isArray((v as Json).lines) && typeof (v as Json).status === 'string';
 
 /** The answer as stored: an order (the whole body, or its `order` field) becomes a reference. */
@@ -31,13 +31,13 @@ export function toReplay(body: unknown): { orderId?: string; orderAt?: 'body' | 
   return { body };
 }
 
-/** `live`: a New order in a replayed answer is read as it is now (order-view.ts). */
-export function idempotent(db: Db, live?: Client): MiddlewareHandler<ApiEnv> {
+/** A replayed answer's order is read as it is now (order-view.ts). */
+export function idempotent(db: Db): MiddlewareHandler<ApiEnv> {
   const { IdempotencyRecord } = db.models;
   /** The stored answer rebuilt, or null when its order can no longer be read (then the request runs again: updates are idempotent by key too). */
   const replay = async (found: { orderId?: string | null; orderAt?: string | null; body?: unknown }): Promise<unknown> => {
     if (!found.orderId) return found.body ?? null;
-    const order = await readOrderView(db, found.orderId, live).catch(() => null);
+    const order = await readOrderView(db, found.orderId).catch(() => null);
     if (!order) return null;
     return found.orderAt === 'order' ? { ...(found.body as Json), order } : order;
   };

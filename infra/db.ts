@@ -80,6 +80,11 @@ const OrderViewSchema = new Schema(
     createdAt: { type: String, required: true },
     updatedAt: { type: String, required: true },
     state: { type: anyObj, required: true },
+    /**
+     * The view an agent's or ops' update last answered with, kept by the API (keepAnswer) until the
+     * workflow's next write replaces the document: readers take the newer of the two.
+     */
+    answered: { type: anyObj },
   },
   opts,
 );

@@ -7,7 +7,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { DomainError } from '../domain/errors';
 import { returnWorkflowId, type ReturnUnit, type ReturnView } from '../domain/returns';
-import type { OrderView } from '../workflows/messages';
+import { keepAnswer, newestView } from './store/order-views';
 import { addLineUpdate, orderWorkflowId } from '../workflows/messages';
 import type { returnWorkflow } from '../workflows/returns';
 import type { Config } from './config';
@@ -67,7 +67,8 @@ export async function startReturn(deps: ReturnStartDeps, given: ReturnView): Pro
 /** An exchange: a New order on the same account and delivery, the returned units' lines at their captured prices. */
 async function replacementOrder(deps: ReturnStartDeps, ret: ReturnView): Promise<string> {
   const { db, temporal } = deps;
-  const order = (await db.models.OrderView.findOne({ _id: ret.orderId }, { state: 1 }).lean())?.state as OrderView | undefined;
+  const stored = await db.models.OrderView.findOne({ _id: ret.orderId }, { state: 1, answered: 1 }).lean();
+  const order = stored ? newestView(stored) : undefined;
   if (!order) throw new DomainError('ORDER_NOT_FOUND', `no order ${ret.orderId}`);
   const account = await db.reference.account(order.accountId);
   if (!account) throw new DomainError('ACCOUNT_NOT_FOUND', `no account ${order.accountId}`);
@@ -82,10 +83,11 @@ async function replacementOrder(deps: ReturnStartDeps, ret: ReturnView): Promise
     const product = await db.reference.product(line.sku);
     if (!product) throw new DomainError('PRODUCT_NOT_FOUND', `no product ${line.sku} in the catalogue`);
     // The captured price, not today's: charged when it ships, while the returned unit is credited.
-    await handle.executeUpdate(addLineUpdate, {
+    const view = await handle.executeUpdate(addLineUpdate, {
       args: [{ product: { ...product, unitPrice: line.unitPrice, taxRateBps: line.taxRateBps }, quantity, by }],
       updateId: `exchange:${ret.rmaId}:${lineNumber}`,
     });
+    await keepAnswer(db, view);
   }
   return orderId;
 }

@@ -1,14 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Account } from '../../domain/types';
 import { newOrderId, openOrder } from '../../infra/open-order';
-import type { OrderView } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { apiError } from '../errors';
 import { idempotent } from '../idempotency';
-import { currentView } from '../order-view';
+import { newestView } from '../../infra/store/order-views';
 import { freeText, AccountIdParam, AccountSchema, CreateOrderBody, OrderListSchema, OrderSchema, OrderStatus, answer, itemsOf, refusal } from '../schemas';
 
 const findAccounts = createRoute({
@@ -75,7 +74,7 @@ const createOrder = createRoute({
 export function accountRoutes({ config, db, temporal }: ApiDeps) {
   const { Account, OrderView } = db.models;
   const r = newRouter();
-  const idem = idempotent(db, temporal);
+  const idem = idempotent(db);
 
   const loadAccount = async (accountId: string) => {
     const account = await db.reference.account(accountId);
@@ -108,15 +107,13 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
       const [createdAt, orderId] = decodeCursor(cursor, ['string', 'string']);
       filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, orderId: { $lt: orderId } }];
     }
-    const docs = await OrderView.find(filter, { state: 1, createdAt: 1, orderId: 1 })
+    const docs = await OrderView.find(filter, { state: 1, answered: 1, createdAt: 1, orderId: 1 })
       .sort({ createdAt: -1, orderId: -1 })
       .limit(limit + 1)
       .lean();
     const page = docs.slice(0, limit);
     const nextCursor = docs.length > limit ? encodeCursor([page[page.length - 1].createdAt, page[page.length - 1].orderId]) : null;
-    // A list is not refused for one order: a New order whose workflow cannot answer now (the workers
-    // down) is listed as it was opened; reading that order itself says the service is unavailable.
-    const views = await Promise.all(page.map((d) => currentView(db, d.state as OrderView, temporal).catch(() => d.state as OrderView)));
+    const views = page.map(newestView);
     const items = status ? views.filter((v) => v.status === status) : views;
     return c.json({ items, nextCursor }, 200);
   });

@@ -33,6 +33,7 @@ import { guarded, roles } from '../auth';
 import { idempotent } from '../idempotency';
 import { apiError } from '../errors';
 import { readOrderView } from '../order-view';
+import { keepAnswer } from '../../infra/store/order-views';
 import { isDuplicateKey } from '../../infra/db';
 import {
   EnrolmentIdsRecordedSchema,
@@ -163,9 +164,9 @@ type InstructionDoc = EnrolmentInstruction & { deviceId: string; updatedAt: stri
 export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
   const { Product: Products, EnrolmentInstruction: Instr, EnrolmentRequest: Requests } = db.models;
   const r = newRouter();
-  const idem = idempotent(db, temporal);
+  const idem = idempotent(db);
 
-  const readOrder = (orderId: string) => readOrderView(db, orderId, temporal);
+  const readOrder = (orderId: string) => readOrderView(db, orderId);
 
   /**
    * The devices of this order's enrolment requests with the manufacturer that are still running
@@ -217,6 +218,7 @@ export function enrolmentRoutes({ config, db, temporal }: ApiDeps) {
       const view = await temporal.workflow
         .getHandle(orderWorkflowId(orderId))
         .executeUpdate(requestEnrolmentUpdate, { args: [{ customerIds, by: c.get('actor'), requestId: c.get('requestId') }] });
+      await keepAnswer(db, view);
       await recordRequests(orderId, customerIds, 'orderTime', c.get('actor'));
       return c.json(
         {

@@ -6,6 +6,7 @@ import { auditEntriesOf, checkAddNote, noteEntry, withNotes } from '../../domain
 import { isTerminal } from '../../domain/order-state';
 import { auditTrail } from '../../infra/store/audit-trail';
 import { orderNotes } from '../../infra/store/order-notes';
+import { keepAnswer } from '../../infra/store/order-views';
 import type { Product } from '../../domain/types';
 import {
   addLineUpdate,
@@ -31,7 +32,7 @@ import { newRouter } from '../app';
 import { guarded, roles } from '../auth';
 import { apiError } from '../errors';
 import { readOrderView } from '../order-view';
-import { idempotent } from '../idempotency';
+import { idempotent, isOrderView } from '../idempotency';
 import {
   AddLineBody,
   AddNoteBody,
@@ -223,12 +224,12 @@ const fraudQueue = createRoute({
 export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
   const { OrderView: Orders } = db.models;
   const r = newRouter();
-  const idem = idempotent(db, temporal);
+  const idem = idempotent(db);
 
   const notes = orderNotes(db.models);
   const trail = auditTrail(db.models);
 
-  const readOrder = (orderId: string) => readOrderView(db, orderId, temporal);
+  const readOrder = (orderId: string) => readOrderView(db, orderId);
 
   /** The order with the notes kept beside it once its workflow finished (only a finished order has any). */
   const withKeptNotes = async (order: OrderView): Promise<OrderView> => {
@@ -250,7 +251,9 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
     const handle: WorkflowHandle = temporal.workflow.getHandle(orderWorkflowId(orderId));
     const key = c.get('idempotencyKey');
     try {
-      return await handle.executeUpdate(def, { args: [{ ...arg, requestId: c.get('requestId') } as Arg], ...(key ? { updateId: key } : {}) });
+      const answer = await handle.executeUpdate(def, { args: [{ ...arg, requestId: c.get('requestId') } as Arg], ...(key ? { updateId: key } : {}) });
+      if (isOrderView(answer)) await keepAnswer(db, answer);
+      return answer;
     } catch (e) {
       if (!(e instanceof WorkflowNotFoundError)) throw e;
       const order = await readOrder(orderId); // 404 when there is no such order at all
@@ -375,6 +378,7 @@ export function orderRoutes({ config, db, temporal, stock }: ApiDeps) {
       const view = await temporal.workflow
         .getHandle(orderWorkflowId(orderId))
         .executeUpdate(addNoteUpdate, { args: [{ text, ...who }], ...(key ? { updateId: key } : {}) });
+      await keepAnswer(db, view);
       return c.json(view, 201);
     } catch (e) {
       if (!(e instanceof WorkflowNotFoundError)) throw e;

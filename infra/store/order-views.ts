@@ -52,6 +52,23 @@ function documentOf(view: OrderView) {
 }
 
 /**
+ * Keeps the view an update answered with (the API, before it answers): the workflow writes the read
+ * model only once the order has left New and its first job rests, so this is what a read right after
+ * an agent's change shows. One command by `_id`; in whatever order it and the workflow's replace
+ * land, readers take the newer revision (`newestView`), and the replace drops it.
+ */
+export async function keepAnswer(db: Db, view: OrderView): Promise<void> {
+  await db.models.OrderView.updateOne({ _id: view.orderId }, { $set: { answered: view } });
+}
+
+/** The order as the read model has it: the workflow's last write or an update's later answer, whichever is newer. */
+export function newestView(doc: { state: unknown; answered?: unknown }): OrderView {
+  const state = doc.state as OrderView;
+  const answered = doc.answered as OrderView | null | undefined;
+  return answered && answered.revision > state.revision ? answered : state;
+}
+
+/**
  * Stores a new order's read model as opened (the API, before it answers): one insert, a no-op when
  * it is there. Its history's first entry reaches the audit trail with the workflow's first write.
  */

@@ -21,7 +21,7 @@ import {
   type SftpUploadStep,
   type WarehouseTransport,
 } from '../../infra/warehouse-transport';
-import { orderWorkflowId } from '../../workflows/messages';
+import { getOrderQuery, orderWorkflowId } from '../../workflows/messages';
 import { ordersAwaitingDispatch, shippedRows, startGeneratedOrders, waitForStatus, type ResponseRow } from '../support/dispatch-fixtures';
 import { formatWarehouseResponseCsv } from '../../domain/warehouse-response-csv';
 import { openedFailureMessage } from '../support/replay';
@@ -312,8 +312,8 @@ describe('a warehouse over SFTP (real OpenSSH server)', () => {
     );
     expect(failure).toMatch(message);
     expect(remoteFiles(remote.outbox).filter((n) => n.includes(orderId))).toEqual([]);
-    // Agents see it waiting (its first write waits for the send: the API reads it from the workflow).
-    expect((await sys.call('GET', `/api/v1/orders/${orderId}`)).body.status).toBe('AwaitingGeneration');
+    // It waits in Awaiting Generation (its read model's first write waits for the send).
+    expect((await handle.query(getOrderQuery)).status).toBe('AwaitingGeneration');
 
     // The operator puts the right key in: the waiting order goes out on its next retry.
     transport.inner = warehouseTransportFor(sys.config);

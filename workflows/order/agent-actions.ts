@@ -1,6 +1,6 @@
 // What agents and ops do to an order: workflow updates whose validators ask the domain's rules, so
-// a refused action leaves no trace in the history. Each handler changes the order and commits;
-// the update's answer reaches the agent with the workflow task, after the read model write.
+// a refused action leaves no trace in the history. Each handler changes the order and commits and
+// answers with the order's view, which the API keeps for the agent's next read (keepAnswer).
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { DomainError } from '../../domain/errors';
 import * as history from '../../domain/order-history';

@@ -110,8 +110,9 @@ export class OrderRecord {
 
   /**
    * An outside step of the Sales Order Request job (the fraud check, a send), normally seconds long.
-   * While the read model still holds the order as opened, its write waits for the step too: the API
-   * reads such an order from its workflow, and one write then carries the job as far as it got.
+   * While the read model still holds the order as opened, its write waits for the step too (agents
+   * read the generate's answer the API kept meanwhile), and one write then carries the job as far
+   * as it got.
    */
   async inOutsideStep<T>(step: Promise<T>): Promise<T> {
     this.outsideStepsRunning++;
@@ -124,8 +125,8 @@ export class OrderRecord {
 
   /**
    * True while the read model is behind the order, no write of it is under way and no step is about
-   * to change it. The opener stores a New order; its edits are read from the workflow
-   * (`readOrderView` asks its query while the stored view says New), and written once the generate
+   * to change it. The opener stores a New order; its edits are read from the answers the API kept
+   * (`keepAnswer`), and written once the generate
    * or the cancel that ends New has run the job to a resting point: sent, waiting for ops or for
    * stock, failed or cancelled.
    */
