@@ -73,7 +73,7 @@ export async function startGeneratedOrders(sys: TestSystem, count: number, spec:
     products.set(l.sku, p);
   }
   const ids = Array.from({ length: count }, newTestOrderId);
-  // The API's sequence: start with the `opened` update, then one update per line, then generate.
+  // The API's sequence: open (start, store as opened), then one update per line, then generate.
   await inParallel(ids, concurrency, async (orderId) => {
     const handle = await openOrder(sys, orderId, account);
     for (const l of spec.lines) await handle.executeUpdate(addLineUpdate, { args: [{ product: products.get(l.sku)!, quantity: l.quantity, by: 'csa-test' }] });
