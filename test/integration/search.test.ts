@@ -10,7 +10,7 @@ import { connectDb } from '../../infra/db';
 import { backfillOrderReferences } from '../../infra/store/order-references';
 import type { OrderView } from '../../workflows/messages';
 import { deliver, ordersAwaitingDispatch, shippedRows, waitForStatus } from '../support/dispatch-fixtures';
-import { startSystem, TOKENS, type TestSystem } from '../support/system';
+import { eventually, startSystem, TOKENS, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 beforeAll(async () => {
@@ -33,11 +33,20 @@ async function search(q: string, role: 'agent' | 'ops' = 'agent') {
 async function ship(orders: OrderView[], name: string, trackingNumber?: string): Promise<OrderView[]> {
   const rows = orders.flatMap((o) => shippedRows(o)).map((r) => (trackingNumber ? { ...r, tracking_number: trackingNumber } : r));
   await deliver(sys, orders[0].subOrders[0].warehouseId, name, rows);
-  return waitForStatus(
+  const done = await waitForStatus(
     sys,
     orders.map((o) => o.orderId),
     'Complete',
   );
+  // The view writer notes an order's unit references just after its view: wait for those too.
+  await eventually(async () => {
+    for (const o of done) {
+      const tracking = o.subOrders.flatMap((s) => s.units)[0]?.trackingNumber;
+      if (tracking && !(await search(tracking)).some((m) => m.orderId === o.orderId)) return false;
+    }
+    return true;
+  }, 'the shipped units in the search');
+  return done;
 }
 
 describe('search', () => {
