@@ -47,8 +47,8 @@ export class OrderRecord {
   /** The read model still holds the order as it was opened (status New). */
   private storedAsOpened = true;
   private projecting = false;
-  private stepsRunning = 0;
-  private outsideStepsRunning = 0;
+  /** Steps under way whose outcome the next write should carry (local), or the first job's outside ones. */
+  private readonly stepsRunning = { local: 0, outside: 0 };
 
   constructor(
     readonly order: OrderState,
@@ -99,13 +99,8 @@ export class OrderRecord {
    * A step whose result the order acts on at once (a local activity): the read model waits for
    * it, so one write carries the step's outcome with the changes before it.
    */
-  async inStep<T>(step: Promise<T>): Promise<T> {
-    this.stepsRunning++;
-    try {
-      return await step;
-    } finally {
-      this.stepsRunning--;
-    }
+  inStep<T>(step: Promise<T>): Promise<T> {
+    return this.running('local', step);
   }
 
   /**
@@ -114,12 +109,16 @@ export class OrderRecord {
    * read the generate's answer the API kept meanwhile), and one write then carries the job as far
    * as it got.
    */
-  async inOutsideStep<T>(step: Promise<T>): Promise<T> {
-    this.outsideStepsRunning++;
+  inOutsideStep<T>(step: Promise<T>): Promise<T> {
+    return this.running('outside', step);
+  }
+
+  private async running<T>(kind: 'local' | 'outside', step: Promise<T>): Promise<T> {
+    this.stepsRunning[kind]++;
     try {
       return await step;
     } finally {
-      this.outsideStepsRunning--;
+      this.stepsRunning[kind]--;
     }
   }
 
@@ -132,8 +131,8 @@ export class OrderRecord {
    */
   needsProjection(): boolean {
     if (this.order.status === 'New') return false;
-    if (this.storedAsOpened && this.outsideStepsRunning > 0) return false;
-    return !this.projecting && this.stepsRunning === 0 && this.order.revision > this.projectedRevision;
+    if (this.storedAsOpened && this.stepsRunning.outside > 0) return false;
+    return !this.projecting && this.stepsRunning.local === 0 && this.order.revision > this.projectedRevision;
   }
 
   /** True once the read model holds the order as it is now. */
