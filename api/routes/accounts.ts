@@ -99,9 +99,9 @@ export function accountRoutes({ config, db, temporal }: ApiDeps) {
     const { status, limit, cursor } = c.req.valid('query');
     await loadAccount(accountId);
     const filter: Record<string, unknown> = { accountId };
-    // A stored New order is as it was opened: its workflow may have moved it on since (read-model
-    // writes wait for the generate's job to rest). So a status filter also reads stored New orders,
-    // and keeps those whose current view has the status.
+    // The stored status is the workflow's last write, which waits while an order is New and while
+    // the generate's job runs; a kept update answer may be newer (newestView). So a status filter
+    // also reads stored New orders, and keeps those whose newest view has the status.
     if (status) filter.status = status === 'New' ? status : { $in: [status, 'New'] };
     if (cursor) {
       const [createdAt, orderId] = decodeCursor(cursor, ['string', 'string']);
